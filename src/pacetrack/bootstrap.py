@@ -1,0 +1,40 @@
+"""The one place where settings, database, clock and outbound adapters are wired."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from pacetrack.adapters.clock import Clock, SystemClock
+from pacetrack.db.session import make_engine, make_session_factory
+from pacetrack.services.unit_of_work import UnitOfWork
+from pacetrack.settings import Settings
+
+
+@dataclass(kw_only=True)
+class Container:
+    """Everything an entry point (web, worker, command line) needs, built once."""
+
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    clock: Clock = field(default_factory=SystemClock)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory, self.clock)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Container:
+    settings = settings or Settings()
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    return Container(
+        settings=settings,
+        engine=engine,
+        session_factory=make_session_factory(engine),
+        clock=clock or SystemClock(),
+    )

@@ -1,0 +1,14 @@
+"""Every table of the schema, imported in one place so that metadata is complete.
+
+Each domain keeps its tables in its own module; importing this module registers
+them all on ``Base.metadata`` (used by migrations and their drift test).
+"""
+
+from __future__ import annotations
+
+from pacetrack.db import tables
+from pacetrack.db.tables import Base
+
+metadata = Base.metadata
+
+__all__ = ["metadata", "tables"]

@@ -1,0 +1,58 @@
+"""Tenant-scoped access to rows: every read and write names the tenant."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from pacetrack.db.tables import Base
+
+Row = TypeVar("Row", bound=Base)
+
+
+def get(session: Session, model: type[Row], *, tenant_id: uuid.UUID, id: uuid.UUID) -> Row | None:
+    """The row ``id`` of ``tenant_id``, or None (also when it belongs to another tenant)."""
+    row = session.get(model, (tenant_id, id))
+    if row is not None and getattr(row, "deleted_at", None) is not None:
+        return None
+    return row
+
+
+def get_for_update(
+    session: Session, model: type[Row], *, tenant_id: uuid.UUID, id: uuid.UUID
+) -> Row | None:
+    """Locks the row for the rest of the transaction (PostgreSQL ``FOR UPDATE``).
+
+    SQLite has no row locks; its transactions begin IMMEDIATE (see
+    ``db.session``), which serialises writers for the same effect.
+    """
+    statement = (
+        select(model)
+        .where(model.tenant_id == tenant_id, model.id == id)  # type: ignore[attr-defined]
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    row = session.scalars(statement).one_or_none()
+    if row is not None and getattr(row, "deleted_at", None) is not None:
+        return None
+    return row
+
+
+def scoped(model: type[Row], *, tenant_id: uuid.UUID) -> Select[tuple[Row]]:
+    """``SELECT`` of the tenant's live rows of ``model``, to refine with filters."""
+    statement = select(model).where(model.tenant_id == tenant_id)  # type: ignore[attr-defined]
+    if hasattr(model, "deleted_at"):
+        statement = statement.where(model.deleted_at.is_(None))  # type: ignore[attr-defined]
+    return statement
+
+
+def all_rows(session: Session, statement: Select[tuple[Row]]) -> Sequence[Row]:
+    return session.scalars(statement).all()
+
+
+def add(session: Session, row: Any) -> None:
+    session.add(row)

@@ -1,0 +1,37 @@
+"""Settings from the environment and ``.env`` (prefix ``PACETRACK_``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PACETRACK_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default_factory=lambda: f"sqlite:///{Path.cwd() / 'pacetrack.db'}",
+        description="SQLAlchemy URL: sqlite:///path or postgresql+psycopg://user@host/db",
+    )
+    base_url: str = Field(
+        default="http://127.0.0.1:8000", description="Public URL, used in links in emails"
+    )
+    token_ttl_days: int = Field(default=30, ge=1, description="Lifetime of login tokens")
+    db_pool_size: int = Field(default=10, ge=1)
+
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_tls: str = Field(default="starttls", pattern="^(none|starttls|tls)$")
+    smtp_from: str = "PaceTrack <pacetrack@localhost>"
+
+    worker_poll_seconds: float = Field(default=0.5, gt=0)
+    worker_lease_seconds: int = Field(default=60, ge=5, le=600)
+    worker_batch_size: int = Field(default=50, ge=1, le=1000)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

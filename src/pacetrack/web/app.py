@@ -1,0 +1,28 @@
+"""The FastAPI application: JSON API under /api, OpenAPI at /docs."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from pacetrack.bootstrap import Container
+from pacetrack.web import problems
+from pacetrack.web.routes import auth, fields
+
+
+def create_app(container: Container) -> FastAPI:
+    app = FastAPI(
+        title="PaceTrack",
+        version="0.1.0",
+        description="Track items through configurable pipelines of steps.",
+        docs_url="/docs",
+    )
+    app.state.container = container
+    problems.install(app)
+    for module in (auth, fields):
+        app.include_router(module.router)
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,95 @@
+"""Errors as RFC 9457 problem details, with an ``errors`` list of ``{field, message}``.
+
+The single place where service errors become HTTP responses.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from pacetrack.services.config_schema import json_path
+from pacetrack.services.errors import InvalidInput, ServiceError
+
+PROBLEM_JSON = "application/problem+json"
+logger = logging.getLogger("pacetrack.web")
+
+TITLES = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Request too large",
+    422: "Unprocessable content",
+    500: "Internal server error",
+}
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    errors: list[dict[str, Any]] | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "errors": errors or [],
+    }
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _request_location(location: tuple[Any, ...]) -> str:
+    parts = list(location)
+    if parts and parts[0] in {"body", "query", "path", "header"}:
+        parts = parts[1:]
+    return json_path(tuple(parts)) or "body"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ServiceError)
+    async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:
+        errors = []
+        extra = getattr(exc, "problem_extra", None)
+        if isinstance(exc, InvalidInput):
+            errors = [{"field": p.field, "message": p.message} for p in exc.problems]
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return problem(exc.status, exc.message, errors=errors, extra=extra, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        for error in exc.errors():
+            message = error.get("msg", "is invalid")
+            if error.get("type") == "missing":
+                message = "is required"
+            elif error.get("type") == "extra_forbidden":
+                message = "unknown property"
+            elif error.get("type") == "json_invalid":
+                message = "the body is not valid JSON"
+            errors.append(
+                {"field": _request_location(tuple(error.get("loc", ()))), "message": message}
+            )
+        return problem(422, "The request is not valid.", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error", exc_info=exc)
+        return problem(500, "An unexpected error occurred; it has been logged.")
