@@ -60,4 +60,15 @@ class ItemAssigned(ItemEvent):
     removed: tuple[uuid.UUID, ...] = ()
 
 
-DomainEvent = ItemCreated | StepEntered | StepExited | FieldsChanged | ItemAssigned
+@dataclass(frozen=True, kw_only=True)
+class AssignmentUnresolved(ItemEvent):
+    """An assignment rule of the step found nobody eligible; the item is left unassigned."""
+
+    step_id: uuid.UUID
+    rule_type: str
+    reason: str
+
+
+DomainEvent = (
+    ItemCreated | StepEntered | StepExited | FieldsChanged | ItemAssigned | AssignmentUnresolved
+)
