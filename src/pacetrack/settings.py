@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     smtp_tls: str = Field(default="starttls", pattern="^(none|starttls|tls)$")
     smtp_from: str = "PaceTrack <pacetrack@localhost>"
 
+    embedded_worker: bool = Field(
+        default=True,
+        description="Run the background worker inside `pacetrack serve` (off: `serve --no-worker`)",
+    )
     worker_poll_seconds: float = Field(default=0.5, gt=0)
     worker_lease_seconds: int = Field(default=60, ge=5, le=600)
     worker_batch_size: int = Field(default=50, ge=1, le=1000)

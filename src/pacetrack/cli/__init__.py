@@ -1,0 +1,226 @@
+"""The ``pacetrack`` command: serve, migrate, and manage tenants, accounts and tokens.
+
+Other areas add their commands with ``app.add_typer(...)`` or ``@app.command``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Annotated, TypeVar
+
+import typer
+
+from pacetrack.bootstrap import Container, build
+from pacetrack.services.context import system_actor
+from pacetrack.services.errors import InvalidInput, ServiceError
+from pacetrack.services.unit_of_work import UnitOfWork
+from pacetrack.settings import Settings
+
+app = typer.Typer(
+    name="pacetrack",
+    help="PaceTrack: track items through configurable pipelines of steps.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+tenant_app = typer.Typer(help="Tenants.", no_args_is_help=True)
+account_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(tenant_app, name="tenant")
+app.add_typer(account_app, name="account")
+app.add_typer(token_app, name="token")
+
+T = TypeVar("T")
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Prints ``message`` to stderr; raise the result to stop with ``code``."""
+    typer.secho(message, err=True, fg=typer.colors.RED)
+    return typer.Exit(code)
+
+
+def describe(error: ServiceError) -> str:
+    if isinstance(error, InvalidInput):
+        lines = [f"  {problem.field}: {problem.message}" for problem in error.problems]
+        return "\n".join([error.message, *lines])
+    return error.message
+
+
+def run_service(container: Container, call: Callable[..., T]) -> T:
+    """Runs ``call(uow)`` in one unit of work and turns service errors into exit code 1."""
+    try:
+        with container.uow() as uow:
+            return call(uow)
+    except ServiceError as error:
+        raise fail(describe(error)) from error
+
+
+def open_container(settings: Settings | None = None) -> Container:
+    return build(settings)
+
+
+def pending_migrations(url: str) -> tuple[set[str], set[str]]:
+    """(heads the database is at, heads the code expects)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine
+
+    from pacetrack.db.migrate import alembic_config
+
+    expected = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    finally:
+        engine.dispose()
+    return current, expected
+
+
+# ---------------------------------------------------------------- serve and db
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    no_worker: Annotated[
+        bool,
+        typer.Option(
+            "--no-worker",
+            help="Do not run the background worker in this process (run `pacetrack worker`)",
+        ),
+    ] = False,
+) -> None:
+    """Serve the web application and JSON API."""
+    import uvicorn
+
+    from pacetrack.db.migrate import upgrade
+    from pacetrack.web.app import create_app
+
+    settings = Settings()
+    if no_worker:
+        settings = settings.model_copy(update={"embedded_worker": False})
+    if settings.is_sqlite:
+        # The embedded default must work on first run with nothing else to do.
+        upgrade(settings.database_url)
+    else:
+        current, expected = pending_migrations(settings.database_url)
+        if current != expected:
+            raise fail(
+                "The database schema is not current "
+                f"(at {sorted(current) or 'nothing'}, expected {sorted(expected)}).\n"
+                "Run `pacetrack db upgrade` first."
+            )
+    container = build(settings)
+    typer.echo(f"PaceTrack on http://{host}:{port} (API docs at /docs)")
+    try:
+        uvicorn.run(create_app(container), host=host, port=port, log_level="info")
+    finally:
+        container.close()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration (all branch heads)."""
+    from pacetrack.db.migrate import upgrade
+
+    settings = Settings()
+    upgrade(settings.database_url)
+    typer.echo("The database schema is current.")
+
+
+# ---------------------------------------------------------------- tenants, accounts, tokens
+
+
+@tenant_app.command("create")
+def tenant_create(
+    name: Annotated[str, typer.Option(help="Display name")],
+    slug: Annotated[str, typer.Option(help="Short identifier used to log in")],
+    time_zone: Annotated[str, typer.Option(help="IANA time zone, e.g. Europe/Berlin")] = "UTC",
+) -> None:
+    """Create a tenant with the built-in roles (admin, manager, member)."""
+    from pacetrack.services.tenants import create_tenant
+
+    container = open_container()
+    try:
+        tenant = run_service(
+            container, lambda uow: create_tenant(uow, name=name, slug=slug, time_zone=time_zone)
+        )
+    finally:
+        container.close()
+    typer.echo(f"Created tenant {tenant.slug} ({tenant.id}).")
+
+
+@account_app.command("create")
+def account_create(
+    tenant: Annotated[str, typer.Option(help="The tenant's slug")],
+    email: Annotated[str, typer.Option()],
+    username: Annotated[str, typer.Option()],
+    password: Annotated[str | None, typer.Option(help="Password (prefer --password-stdin)")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input")
+    ] = False,
+    role: Annotated[
+        list[str] | None, typer.Option(help="A role; repeat for several (default: member)")
+    ] = None,
+    display_name: Annotated[str, typer.Option()] = "",
+) -> None:
+    """Create an account in a tenant."""
+    from pacetrack.services.accounts import AccountCreate, AccountOut, create_account
+    from pacetrack.services.tenants import tenant_by_slug
+
+    if password is not None and password_stdin:
+        raise fail("Give --password or --password-stdin, not both.", 2)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        command = AccountCreate(
+            email=email,
+            username=username,
+            display_name=display_name,
+            password=password,
+            roles=role or ["member"],
+        )
+    except ValueError as error:
+        raise fail(f"Invalid account: {error}", 2) from error
+
+    def create(uow: UnitOfWork) -> AccountOut:
+        actor = system_actor(tenant_by_slug(uow, tenant).id)
+        return create_account(uow, actor, command)
+
+    container = open_container()
+    try:
+        account = run_service(container, create)
+    finally:
+        container.close()
+    typer.echo(f"Created account {account.username} ({account.id}) with roles {account.roles}.")
+
+
+@token_app.command("create")
+def token_create(
+    tenant: Annotated[str, typer.Option(help="The tenant's slug")],
+    login: Annotated[str, typer.Option(help="Email address or username")],
+    name: Annotated[str, typer.Option(help="What the token is for")] = "command line",
+    days: Annotated[
+        int | None, typer.Option(min=1, help="Lifetime in days (default: no expiry)")
+    ] = None,
+) -> None:
+    """Issue an API token for an account; prints the token (shown once)."""
+    from pacetrack.services.accounts import issue_token_for_login
+
+    ttl = timedelta(days=days) if days is not None else None
+    container = open_container()
+    try:
+        token = run_service(
+            container,
+            lambda uow: issue_token_for_login(
+                uow, tenant_slug=tenant, login=login, name=name, ttl=ttl
+            ),
+        )
+    finally:
+        container.close()
+    typer.echo(token.token)
