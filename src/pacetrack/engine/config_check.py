@@ -85,6 +85,25 @@ class _Checker:
                 self.report(f"{family}[{index}].id", f"duplicate rule id `{rule_id}` in {family}")
             seen.add(rule_id)
 
+    def expression(self, path: str, source: str | None, *, result: str | None = None) -> None:
+        """Compile ``source`` and, when ``result`` is given, check the type it gives."""
+        if source is not None:
+            _check_expression(self, path, source, result=result)
+
+
+def _check_expression(checker: _Checker, path: str, source: str, *, result: str | None) -> None:
+    from pacetrack.engine.expressions import ExpressionError, compile_expression
+
+    try:
+        compiled = compile_expression(source, fields=checker.fields)
+    except ExpressionError as exc:
+        checker.report(path, str(exc))
+        return
+    if result is not None and not compiled.result_type.accepts(result):
+        checker.report(
+            path, f"the expression gives {compiled.result_type.value}, but {result} is needed"
+        )
+
 
 # --- field_configs ---------------------------------------------------------------------------
 
@@ -100,6 +119,8 @@ def _check_field_configs(checker: _Checker) -> None:
                 f"field `{item.field_definition_id}` is configured twice",
             )
         seen.add(item.field_definition_id)
+        checker.expression(f"{path}.visible_when", item.visible_when, result="boolean")
+        checker.expression(f"{path}.required_when", item.required_when, result="boolean")
 
 
 # --- validations -----------------------------------------------------------------------------
@@ -178,6 +199,7 @@ def _check_validations(checker: _Checker) -> None:
             continue
         if isinstance(rule, CustomExpressionRule):
             checker.field(f"{path}.field_id", rule.field_id)
+            checker.expression(f"{path}.expression", rule.expression, result="boolean")
             continue
         spec = checker.field(f"{path}.field_id", rule.field_id)
         if spec is None:
@@ -228,6 +250,7 @@ def _check_trigger(checker: _Checker, path: str, rule: TriggerSettings) -> None:
     if rule.repeat_every_days is not None and rule.repeat_every_days < 1:
         checker.report(f"{path}.repeat_every_days", "repeat_every_days must be at least 1")
     checker.field(f"{path}.field_id", rule.field_id)
+    checker.expression(f"{path}.condition", rule.condition, result="boolean")
 
 
 def _check_notifications(checker: _Checker, rules: Sequence[NotificationRule]) -> None:
@@ -247,13 +270,26 @@ def _check_automations(checker: _Checker, rules: Sequence[AutomationRule]) -> No
         _check_trigger(checker, path, rule)
         action = rule.action
         if isinstance(action, UpdateFieldAction):
-            checker.field(f"{path}.action.field_id", action.field_id)
+            spec = checker.field(f"{path}.action.field_id", action.field_id)
+            if action.expression is not None:
+                checker.expression(
+                    f"{path}.action.expression",
+                    action.expression,
+                    result=_value_kind(spec) if spec is not None else None,
+                )
         elif isinstance(action, NotifyAction):
             if not action.recipients:
                 checker.report(f"{path}.action.recipients", "notify needs at least one recipient")
             _check_recipients(checker, f"{path}.action.recipients", action.recipients)
         elif isinstance(action, WebhookAction) and not (action.target or action.endpoint_id):
             checker.report(f"{path}.action", "a webhook needs a target or an endpoint_id")
+
+
+def _value_kind(spec: FieldSpec) -> str:
+    """The expression type a value of this field has (see ``expressions.types``)."""
+    from pacetrack.engine.expressions.types import type_of_field
+
+    return type_of_field(spec).value
 
 
 # --- calculations ----------------------------------------------------------------------------
@@ -266,7 +302,12 @@ def calculation_inputs(calculation: Calculation) -> tuple[str, ...]:
     if isinstance(calculation, DateDiffCalculation):
         return (calculation.start_field_id, calculation.end_field_id)
     if isinstance(calculation, CustomCalculation):
-        return ()
+        from pacetrack.engine.expressions import ExpressionError, referenced_names
+
+        try:
+            return tuple(sorted(referenced_names(calculation.expression)))
+        except ExpressionError:
+            return ()
     return calculation.field_ids
 
 
@@ -316,6 +357,11 @@ def _check_calculations(checker: _Checker) -> None:
             )
         outputs.setdefault(calc.output_field_id, index)
         if isinstance(calc, CustomCalculation):
+            checker.expression(
+                f"{path}.expression",
+                calc.expression,
+                result=_value_kind(output) if output is not None else None,
+            )
             continue
         if output is not None and output.field_type not in NUMERIC_TYPES:
             checker.report(
