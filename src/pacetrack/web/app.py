@@ -6,7 +6,8 @@ from fastapi import FastAPI
 
 from pacetrack.bootstrap import Container
 from pacetrack.web import problems
-from pacetrack.web.routes import auth, fields
+from pacetrack.web.routes import accounts, auth, fields, pipelines, templates
+from pacetrack.web.ui import install as install_ui
 
 
 def create_app(container: Container) -> FastAPI:
@@ -18,8 +19,9 @@ def create_app(container: Container) -> FastAPI:
     )
     app.state.container = container
     problems.install(app)
-    for module in (auth, fields):
+    for module in (auth, fields, accounts, templates, pipelines):
         app.include_router(module.router)
+    install_ui(app)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
