@@ -6,8 +6,7 @@ from fastapi import FastAPI
 
 from pacetrack.bootstrap import Container
 from pacetrack.web import problems
-from pacetrack.web.routes import accounts, auth, fields, pipelines, templates
-from pacetrack.web.ui import install as install_ui
+from pacetrack.web.routes import accounts, auth, fields
 
 
 def create_app(container: Container) -> FastAPI:
@@ -19,9 +18,8 @@ def create_app(container: Container) -> FastAPI:
     )
     app.state.container = container
     problems.install(app)
-    for module in (auth, fields, accounts, templates, pipelines):
+    for module in (auth, fields, accounts):
         app.include_router(module.router)
-    install_ui(app)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
