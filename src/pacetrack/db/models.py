@@ -7,6 +7,7 @@ them all on ``Base.metadata`` (used by migrations and their drift test).
 from __future__ import annotations
 
 from pacetrack.db import tables
+from pacetrack.db import tables_moves  # noqa: F401
 from pacetrack.db.tables import Base
 
 metadata = Base.metadata
