@@ -203,7 +203,6 @@ _FORBIDDEN_V6 = _nets(
 
 _IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
-_TEREDO = ipaddress.IPv6Network("2001::/32")
 _GLOBAL_UNICAST = ipaddress.IPv6Network("2000::/3")
 
 
