@@ -11,7 +11,7 @@ language's null rules and clears the output when it gives null. A zero
 denominator is an error, never a crash.
 
 Rounding (half up): to ``FieldSpec.precision`` places when set, else currency to
-2 places; other numbers keep at most 10 decimal places.
+2 places; other numbers keep at most 10 decimal places, without trailing zeros.
 """
 
 from __future__ import annotations
@@ -193,10 +193,11 @@ def round_for(spec: FieldSpec, number: Decimal) -> Decimal:
         return number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=NUMBERS)
     exponent = number.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -DEFAULT_MAX_PLACES:
-        return number.quantize(
+        number = number.quantize(
             Decimal(1).scaleb(-DEFAULT_MAX_PLACES), rounding=ROUND_HALF_UP, context=NUMBERS
-        ).normalize(NUMBERS)
-    return number
+        )
+    # Without a set precision, trailing zeros carry no meaning (25 / 1000 * 100 is 2.5).
+    return number.normalize(NUMBERS)
 
 
 def to_output(spec: FieldSpec, value: object, calendar: BusinessCalendar) -> object:
