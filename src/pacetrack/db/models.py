@@ -6,8 +6,11 @@ them all on ``Base.metadata`` (used by migrations and their drift test).
 
 from __future__ import annotations
 
-from pacetrack.db import tables
-from pacetrack.db import tables_moves  # noqa: F401
+from pacetrack.db import (
+    tables,
+    tables_assignments,  # noqa: F401
+    tables_moves,  # noqa: F401
+)
 from pacetrack.db.tables import Base
 
 metadata = Base.metadata

@@ -1,0 +1,653 @@
+"""Who works on an item: assignment on entering a step, and changes by hand.
+
+Entering a step that has assignment rules **replaces** the item's assignees with
+what the rules choose (the union over the rules, in rule order); entering a
+step without rules keeps the assignees the item had. ``assign_on_entry`` runs
+inside the mover's unit of work and neither commits nor bumps the item's
+version (the move does both once).
+
+``item.assigned_account_ids`` holds account ids as canonical UUID strings.
+
+Round robin keeps the member it chose last in ``assignment_cursor`` and reads it
+with ``SELECT … FOR UPDATE`` (PostgreSQL) or under SQLite's ``BEGIN IMMEDIATE``,
+after an ``INSERT … ON CONFLICT DO NOTHING`` that makes the row exist without
+two first entries racing to insert it. ``least_assigned`` takes a lock on a row
+of the same table before counting, so concurrent entries see each other's
+choices.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Select, func, select, true, type_coerce
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from pacetrack.db import repository
+from pacetrack.db.tables import (
+    Account,
+    AccountGroup,
+    AccountGroupMember,
+    AccountRole,
+    Activity,
+    Item,
+    Role,
+    Step,
+)
+from pacetrack.db.tables_assignments import AssignmentCursor
+from pacetrack.engine.assignment import (
+    AssignMode,
+    Candidate,
+    RotationPosition,
+    RuleChoice,
+    apply_mode,
+    choose_everyone,
+    choose_least_assigned,
+    choose_round_robin,
+    difference,
+)
+from pacetrack.engine.config import (
+    Assignment,
+    GroupAssignment,
+    LeastAssignedAssignment,
+    RoleAssignment,
+    RoundRobinAssignment,
+    StepConfig,
+    UserAssignment,
+)
+from pacetrack.engine.events import AssignmentUnresolved, ItemAssigned
+from pacetrack.services import side_effects
+from pacetrack.services.context import ADMIN, MANAGER, Actor
+from pacetrack.services.errors import (
+    Conflict,
+    FieldProblem,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    ServiceError,
+)
+from pacetrack.services.unit_of_work import UnitOfWork
+
+MAX_BULK_ITEMS = 1000
+MAX_ASSIGNEES = 200
+
+# --------------------------------------------------------------------------- people
+
+
+def _as_uuid(reference: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(reference)
+    except ValueError:
+        return None
+
+
+def find_account(session: Session, *, tenant_id: uuid.UUID, reference: str) -> Account | None:
+    """The account whose id or username is ``reference``."""
+    as_id = _as_uuid(reference)
+    if as_id is not None:
+        found = repository.get(session, Account, tenant_id=tenant_id, id=as_id)
+        if found is not None:
+            return found
+    return session.scalars(
+        select(Account).where(Account.tenant_id == tenant_id).where(Account.username == reference)
+    ).first()
+
+
+def find_group(session: Session, *, tenant_id: uuid.UUID, reference: str) -> AccountGroup | None:
+    """The group whose id or name is ``reference``."""
+    as_id = _as_uuid(reference)
+    if as_id is not None:
+        found = repository.get(session, AccountGroup, tenant_id=tenant_id, id=as_id)
+        if found is not None:
+            return found
+    return session.scalars(
+        select(AccountGroup)
+        .where(AccountGroup.tenant_id == tenant_id)
+        .where(AccountGroup.name == reference)
+    ).first()
+
+
+def find_role(session: Session, *, tenant_id: uuid.UUID, reference: str) -> Role | None:
+    """The role whose id or name is ``reference``."""
+    as_id = _as_uuid(reference)
+    if as_id is not None:
+        found = repository.get(session, Role, tenant_id=tenant_id, id=as_id)
+        if found is not None:
+            return found
+    return session.scalars(
+        select(Role).where(Role.tenant_id == tenant_id).where(Role.name == reference)
+    ).first()
+
+
+def _candidates(session: Session, statement: Select[Any]) -> list[Candidate]:
+    return [
+        Candidate(account_id=row.id, username=row.username, is_active=row.is_active)
+        for row in session.scalars(statement)
+    ]
+
+
+def group_candidates(
+    session: Session, *, tenant_id: uuid.UUID, group_id: uuid.UUID
+) -> list[Candidate]:
+    statement = (
+        select(Account)
+        .join(
+            AccountGroupMember,
+            (AccountGroupMember.tenant_id == Account.tenant_id)
+            & (AccountGroupMember.account_id == Account.id),
+        )
+        .where(AccountGroupMember.tenant_id == tenant_id, AccountGroupMember.group_id == group_id)
+    )
+    return _candidates(session, statement)
+
+
+def role_candidates(
+    session: Session, *, tenant_id: uuid.UUID, role_id: uuid.UUID
+) -> list[Candidate]:
+    statement = (
+        select(Account)
+        .join(
+            AccountRole,
+            (AccountRole.tenant_id == Account.tenant_id) & (AccountRole.account_id == Account.id),
+        )
+        .where(AccountRole.tenant_id == tenant_id, AccountRole.role_id == role_id)
+    )
+    return _candidates(session, statement)
+
+
+PeopleKind = Literal["user", "account_group", "role"]
+
+
+def people(
+    session: Session, *, tenant_id: uuid.UUID, kind: PeopleKind, reference: str
+) -> tuple[str, list[Candidate] | None]:
+    """A readable name of the user, group or role ``reference`` and its candidates.
+
+    The candidates are None when the reference names nothing in the tenant.
+    """
+    if kind == "user":
+        account = find_account(session, tenant_id=tenant_id, reference=reference)
+        if account is None:
+            return f"user {reference!r}", None
+        candidate = Candidate(
+            account_id=account.id, username=account.username, is_active=account.is_active
+        )
+        return f"user {account.username!r}", [candidate]
+    if kind == "account_group":
+        group = find_group(session, tenant_id=tenant_id, reference=reference)
+        if group is None:
+            return f"group {reference!r}", None
+        return f"group {group.name!r}", group_candidates(
+            session, tenant_id=tenant_id, group_id=group.id
+        )
+    role = find_role(session, tenant_id=tenant_id, reference=reference)
+    if role is None:
+        return f"role {reference!r}", None
+    return f"role {role.name!r}", role_candidates(session, tenant_id=tenant_id, role_id=role.id)
+
+
+def assignees(item: Item) -> tuple[uuid.UUID, ...]:
+    return tuple(uuid.UUID(str(value)) for value in item.assigned_account_ids or ())
+
+
+def _store_assignees(item: Item, accounts: Sequence[uuid.UUID]) -> None:
+    # A new list object, so the JSON column is seen as changed.
+    item.assigned_account_ids = [str(account) for account in accounts]
+
+
+def active_item_counts(
+    session: Session,
+    *,
+    tenant_id: uuid.UUID,
+    account_ids: Sequence[uuid.UUID],
+    excluding_item: uuid.UUID | None = None,
+) -> dict[uuid.UUID, int]:
+    """How many active items each account is assigned to, in one query.
+
+    The assignee arrays are unnested (``jsonb_array_elements_text`` on
+    PostgreSQL, ``json_each`` on SQLite) and counted per account; on PostgreSQL
+    a ``?|`` filter lets the GIN index on ``assigned_account_ids`` pick the rows.
+    """
+    if not account_ids:
+        return {}
+    wanted = [str(account) for account in account_ids]
+    postgres = session.get_bind().dialect.name == "postgresql"
+    unnest = "jsonb_array_elements_text" if postgres else "json_each"
+    elements = getattr(func, unnest)(Item.assigned_account_ids).table_valued("value")
+    statement = (
+        select(elements.c.value, func.count())
+        .select_from(Item)
+        .join(elements, true())
+        .where(Item.tenant_id == tenant_id, Item.status == "active", elements.c.value.in_(wanted))
+        .group_by(elements.c.value)
+    )
+    if postgres:
+        statement = statement.where(
+            type_coerce(Item.assigned_account_ids, postgresql.JSONB).has_any(
+                postgresql.array(wanted)
+            )
+        )
+    if excluding_item is not None:
+        statement = statement.where(Item.id != excluding_item)
+    counts = {account: 0 for account in account_ids}
+    for value, count in session.execute(statement):
+        counts[uuid.UUID(str(value))] = int(count)
+    return counts
+
+
+# --------------------------------------------------------------------------- entering a step
+
+
+def _lock_cursor(
+    session: Session,
+    *,
+    tenant_id: uuid.UUID,
+    step_template_id: uuid.UUID,
+    rule_key: str,
+    now: datetime,
+) -> AssignmentCursor:
+    values: dict[str, Any] = {
+        "tenant_id": tenant_id,
+        "step_template_id": step_template_id,
+        "rule_key": rule_key,
+        "turns": 0,
+        "updated_at": now,
+    }
+    insert = (
+        postgresql.insert(AssignmentCursor)
+        if session.get_bind().dialect.name == "postgresql"
+        else sqlite.insert(AssignmentCursor)
+    )
+    session.execute(insert.values(**values).on_conflict_do_nothing())
+    statement = (
+        select(AssignmentCursor)
+        .where(
+            AssignmentCursor.tenant_id == tenant_id,
+            AssignmentCursor.step_template_id == step_template_id,
+            AssignmentCursor.rule_key == rule_key,
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.scalars(statement).one()
+
+
+def _choose(
+    uow: UnitOfWork, *, item: Item, step: Step, rule: Assignment, now: datetime
+) -> RuleChoice:
+    session = uow.session
+    tenant_id = item.tenant_id
+    if isinstance(rule, UserAssignment):
+        label, candidates = people(session, tenant_id=tenant_id, kind="user", reference=rule.id)
+        if candidates is None:
+            return RuleChoice(unresolved_reason=f"{label} does not exist")
+        if not candidates[0].is_active:
+            return RuleChoice(unresolved_reason=f"{label} is inactive")
+        return choose_everyone(candidates, what=label)
+    if isinstance(rule, RoleAssignment):
+        label, candidates = people(session, tenant_id=tenant_id, kind="role", reference=rule.id)
+        if candidates is None:
+            return RuleChoice(unresolved_reason=f"{label} does not exist")
+        return choose_everyone(candidates, what=label)
+    group = find_group(session, tenant_id=tenant_id, reference=rule.id)
+    if group is None:
+        return RuleChoice(unresolved_reason=f"group {rule.id!r} does not exist")
+    label = f"group {group.name!r}"
+    members = group_candidates(session, tenant_id=tenant_id, group_id=group.id)
+    if isinstance(rule, GroupAssignment):
+        return choose_everyone(members, what=label)
+    cursor = _lock_cursor(
+        session,
+        tenant_id=tenant_id,
+        step_template_id=step.step_template_id,
+        rule_key=f"{rule.type}:{group.id}",
+        now=now,
+    )
+    if isinstance(rule, RoundRobinAssignment):
+        last = None
+        if cursor.last_account_id is not None and cursor.last_username is not None:
+            last = RotationPosition(
+                account_id=cursor.last_account_id, username=cursor.last_username
+            )
+        choice = choose_round_robin(members, last=last, what=label)
+    else:
+        assert isinstance(rule, LeastAssignedAssignment)
+        counts = active_item_counts(
+            session,
+            tenant_id=tenant_id,
+            account_ids=[m.account_id for m in members if m.is_active],
+            excluding_item=item.id,
+        )
+        members = [
+            Candidate(
+                account_id=m.account_id,
+                username=m.username,
+                is_active=m.is_active,
+                active_items=counts.get(m.account_id, 0),
+            )
+            for m in members
+        ]
+        choice = choose_least_assigned(members, what=label)
+    if choice.chosen:
+        cursor.turns += 1
+        cursor.updated_at = now
+        if choice.rotation is not None:
+            cursor.last_account_id = choice.rotation.account_id
+            cursor.last_username = choice.rotation.username
+    return choice
+
+
+def _activity(
+    uow: UnitOfWork, *, item: Item, actor: Actor, kind: str, data: dict[str, Any]
+) -> None:
+    uow.session.add(
+        Activity(
+            tenant_id=item.tenant_id,
+            id=uuid.uuid4(),
+            item_id=item.id,
+            actor_account_id=actor.account_id,
+            kind=kind,
+            data=data,
+            created_at=uow.clock.now(),
+        )
+    )
+
+
+def _ids(accounts: Sequence[uuid.UUID]) -> list[str]:
+    return [str(account) for account in accounts]
+
+
+def assign_on_entry(
+    uow: UnitOfWork, *, actor: Actor, item: Item, step: Step, config: StepConfig
+) -> ItemAssigned | None:
+    """Applies the step's assignment rules to an item entering it.
+
+    Returns the ``ItemAssigned`` event for the caller to record, or None when
+    the step has no rules or the assignees did not change. A rule that finds
+    nobody eligible is logged; when the item ends up with nobody, an
+    ``AssignmentUnresolved`` event per such rule is recorded here, so the
+    pipeline's owner and admins are told.
+    """
+    if not config.assignments:
+        return None
+    now = uow.clock.now()
+    chosen: list[uuid.UUID] = []
+    unresolved: list[tuple[Assignment, str]] = []
+    for rule in config.assignments:
+        choice = _choose(uow, item=item, step=step, rule=rule, now=now)
+        if choice.unresolved_reason is not None:
+            unresolved.append((rule, choice.unresolved_reason))
+        chosen.extend(choice.chosen)
+    before = assignees(item)
+    after = tuple(dict.fromkeys(chosen))
+    _store_assignees(item, after)
+    for rule, reason in unresolved:
+        _activity(
+            uow,
+            item=item,
+            actor=actor,
+            kind="assignment.unresolved",
+            data={
+                "step_id": str(step.id),
+                "rule_type": rule.type,
+                "rule_target": rule.id,
+                "reason": reason,
+                "left_unassigned": not after,
+            },
+        )
+    if not after and unresolved:
+        side_effects.record(
+            uow,
+            actor=actor,
+            item=item,
+            events=[
+                AssignmentUnresolved(
+                    item_id=item.id,
+                    at=now,
+                    actor_id=actor.account_id,
+                    step_id=step.id,
+                    rule_type=rule.type,
+                    reason=reason,
+                )
+                for rule, reason in unresolved
+            ],
+        )
+    added, removed = difference(before, after)
+    if not added and not removed:
+        return None
+    _activity(
+        uow,
+        item=item,
+        actor=actor,
+        kind="item.assigned",
+        data={
+            "source": "step_entry",
+            "step_id": str(step.id),
+            "rules": [rule.type for rule in config.assignments],
+            "added": _ids(added),
+            "removed": _ids(removed),
+            "assignees": _ids(after),
+        },
+    )
+    return ItemAssigned(
+        item_id=item.id,
+        at=now,
+        actor_id=actor.account_id,
+        step_id=step.id,
+        added=added,
+        removed=removed,
+    )
+
+
+# --------------------------------------------------------------------------- by hand
+
+
+class AssignItem(BaseModel):
+    """Change an item's assignees: ``add`` to, ``remove`` from or ``replace`` them."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: uuid.UUID
+    mode: AssignMode
+    account_ids: list[uuid.UUID] = Field(max_length=MAX_ASSIGNEES)
+    expected_version: int | None = Field(
+        default=None, ge=1, description="The item's version you saw; a stale one answers 409"
+    )
+
+
+class AssignmentOut(BaseModel):
+    id: uuid.UUID
+    version: int
+    assigned_account_ids: list[uuid.UUID]
+    added: list[uuid.UUID]
+    removed: list[uuid.UUID]
+
+
+class BulkAssignTarget(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: uuid.UUID
+    expected_version: int | None = Field(default=None, ge=1)
+
+
+class BulkAssign(BaseModel):
+    """One assignment change applied to many items, each in its own transaction."""
+
+    model_config = ConfigDict(extra="forbid")
+    items: list[BulkAssignTarget] = Field(min_length=1, max_length=MAX_BULK_ITEMS)
+    mode: AssignMode
+    account_ids: list[uuid.UUID] = Field(max_length=MAX_ASSIGNEES)
+
+
+BulkResult = Literal["assigned", "not_found", "conflict", "invalid"]
+
+
+class BulkAssignItemOut(BaseModel):
+    id: uuid.UUID
+    result: BulkResult
+    version: int | None = None
+    assigned_account_ids: list[uuid.UUID] | None = None
+    message: str | None = None
+    errors: list[dict[str, str]] = Field(default_factory=list)
+
+
+class BulkAssignOut(BaseModel):
+    results: list[BulkAssignItemOut]
+    counts: dict[str, int]
+
+
+def _may_assign(actor: Actor, item: Item) -> bool:
+    if actor.roles & {ADMIN, MANAGER}:
+        return True
+    if actor.account_id is None:
+        return False
+    return actor.account_id == item.owner_account_id or actor.account_id in assignees(item)
+
+
+def _check_accounts(uow: UnitOfWork, actor: Actor, account_ids: Sequence[uuid.UUID]) -> None:
+    if not account_ids:
+        return
+    rows = {
+        row.id: row
+        for row in uow.session.scalars(
+            select(Account).where(
+                Account.tenant_id == actor.tenant_id, Account.id.in_(set(account_ids))
+            )
+        )
+    }
+    problems = []
+    for index, account_id in enumerate(account_ids):
+        row = rows.get(account_id)
+        if row is None:
+            problems.append(FieldProblem(field=f"account_ids[{index}]", message="no such account"))
+        elif not row.is_active:
+            problems.append(
+                FieldProblem(
+                    field=f"account_ids[{index}]",
+                    message=f"account {row.username!r} is inactive and cannot be assigned",
+                )
+            )
+    if problems:
+        raise InvalidInput(problems, "Only active accounts of the tenant can be assigned.")
+
+
+def assign_item(uow: UnitOfWork, actor: Actor, command: AssignItem) -> AssignmentOut:
+    """Changes an item's assignees by hand; one transaction, logged, version bumped.
+
+    Admins and managers may reassign any item; other accounts only items they
+    own or are assigned to.
+    """
+    item = repository.get_for_update(uow.session, Item, tenant_id=actor.tenant_id, id=command.id)
+    if item is None:
+        raise NotFound("Item not found.")
+    if not _may_assign(actor, item):
+        raise PermissionDenied(
+            "Only admins, managers and the item's owner or assignees can change its assignees."
+        )
+    if command.expected_version is not None and command.expected_version != item.version:
+        raise Conflict(
+            f"The item changed (version {item.version}, you sent {command.expected_version}); "
+            "reload it and try again."
+        )
+    if item.status != "active":
+        raise InvalidInput.one("id", f"the item is {item.status}; only active items are assigned")
+    if command.mode != "remove":
+        _check_accounts(uow, actor, command.account_ids)
+    before = assignees(item)
+    after = apply_mode(before, command.mode, command.account_ids)
+    added, removed = difference(before, after)
+    if list(before) != list(after):
+        now = uow.clock.now()
+        _store_assignees(item, after)
+        item.version += 1
+        item.updated_at = now
+        _activity(
+            uow,
+            item=item,
+            actor=actor,
+            kind="item.assigned",
+            data={
+                "source": "manual",
+                "mode": command.mode,
+                "step_id": str(item.current_step_id) if item.current_step_id else None,
+                "added": _ids(added),
+                "removed": _ids(removed),
+                "assignees": _ids(after),
+            },
+        )
+        side_effects.record(
+            uow,
+            actor=actor,
+            item=item,
+            events=[
+                ItemAssigned(
+                    item_id=item.id,
+                    at=now,
+                    actor_id=actor.account_id,
+                    step_id=item.current_step_id,
+                    added=added,
+                    removed=removed,
+                )
+            ],
+        )
+    out = AssignmentOut(
+        id=item.id,
+        version=item.version,
+        assigned_account_ids=list(after),
+        added=list(added),
+        removed=list(removed),
+    )
+    uow.commit()
+    return out
+
+
+def bulk_assign(
+    uow_factory: Callable[[], UnitOfWork], actor: Actor, command: BulkAssign
+) -> BulkAssignOut:
+    """Applies one change to up to 1,000 items; each item commits or fails alone."""
+    actor.require_manager("change assignees in bulk")
+    if command.mode != "remove":
+        with uow_factory() as uow:
+            _check_accounts(uow, actor, command.account_ids)
+    results: list[BulkAssignItemOut] = []
+    for target in command.items:
+        single = AssignItem(
+            id=target.id,
+            mode=command.mode,
+            account_ids=command.account_ids,
+            expected_version=target.expected_version,
+        )
+        try:
+            with uow_factory() as uow:
+                done = assign_item(uow, actor, single)
+        except NotFound as exc:
+            results.append(BulkAssignItemOut(id=target.id, result="not_found", message=exc.message))
+        except Conflict as exc:
+            results.append(BulkAssignItemOut(id=target.id, result="conflict", message=exc.message))
+        except InvalidInput as exc:
+            results.append(
+                BulkAssignItemOut(
+                    id=target.id,
+                    result="invalid",
+                    message=exc.message,
+                    errors=[{"field": p.field, "message": p.message} for p in exc.problems],
+                )
+            )
+        except ServiceError as exc:
+            results.append(BulkAssignItemOut(id=target.id, result="invalid", message=exc.message))
+        else:
+            results.append(
+                BulkAssignItemOut(
+                    id=target.id,
+                    result="assigned",
+                    version=done.version,
+                    assigned_account_ids=done.assigned_account_ids,
+                )
+            )
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result.result] = counts.get(result.result, 0) + 1
+    return BulkAssignOut(results=results, counts=counts)
