@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from pacetrack.bootstrap import Container
 from pacetrack.web import problems
-from pacetrack.web.routes import accounts, auth, fields
+from pacetrack.web.routes import accounts, auth, fields, pipelines, templates
 
 
 def create_app(container: Container) -> FastAPI:
@@ -18,7 +18,7 @@ def create_app(container: Container) -> FastAPI:
     )
     app.state.container = container
     problems.install(app)
-    for module in (auth, fields, accounts):
+    for module in (auth, fields, accounts, templates, pipelines):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["operations"])

@@ -1,0 +1,254 @@
+"""Pipeline instances: running copies of a template's steps, and their config overrides.
+
+Creating an instance copies the template's live steps into ``step`` rows in the
+same transaction; later edits of the template's step list do not change an
+existing instance's steps, while the template's step configs keep applying to
+them (the effective config is the template's merged with ``config_overrides``).
+
+``config_overrides`` maps a family name (or ``target_duration_days``) to a
+replacement for the template's family; ``metadata`` keys are merged over the
+template's (see ``engine.config.apply_overrides``). Overrides pass the same
+save-time checks as template configs, on the merged config.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pacetrack.db import repository
+from pacetrack.db.tables import Account, PipelineInstance, Step, StepTemplate
+from pacetrack.engine.config import CONFIG_FAMILIES, StepConfig, apply_overrides
+from pacetrack.services.config_schema import dump_family, step_config
+from pacetrack.services.context import Actor
+from pacetrack.services.errors import FieldProblem, InvalidInput, NotFound
+from pacetrack.services.fields import load_field_specs
+from pacetrack.services.templates import (
+    ACTIVE,
+    check_config,
+    field_ids_to_names,
+    get_template_row,
+    live_steps,
+    parse_families,
+    stored_families,
+)
+from pacetrack.services.unit_of_work import UnitOfWork
+
+OVERRIDE_KEYS = (*CONFIG_FAMILIES, "target_duration_days")
+
+
+class PipelineInstanceCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    pipeline_template_id: uuid.UUID
+    name: str = Field(min_length=1, max_length=200)
+    owner_account_id: uuid.UUID | None = Field(default=None, description="Default: the caller")
+
+
+class StepOverridesUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    step_id: uuid.UUID
+    config_overrides: dict[str, Any] = Field(
+        description="The step's complete overrides: family name (or target_duration_days) to "
+        "its replacement; {} removes every override"
+    )
+
+
+class StepOut(BaseModel):
+    id: uuid.UUID
+    pipeline_instance_id: uuid.UUID
+    step_template_id: uuid.UUID
+    name: str
+    order: int
+    status: str
+    entered_at: datetime | None
+    completed_at: datetime | None
+    config_overrides: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+class PipelineInstanceOut(BaseModel):
+    id: uuid.UUID
+    pipeline_template_id: uuid.UUID
+    name: str
+    owner_account_id: uuid.UUID | None
+    status: str
+    created_by: uuid.UUID | None
+    created_at: datetime
+    updated_at: datetime
+    steps: list[StepOut] | None = Field(default=None, description="On get and create")
+
+
+def step_out(row: Step) -> StepOut:
+    return StepOut(
+        id=row.id,
+        pipeline_instance_id=row.pipeline_instance_id,
+        step_template_id=row.step_template_id,
+        name=row.name,
+        order=row.position,
+        status=row.status,
+        entered_at=row.entered_at,
+        completed_at=row.completed_at,
+        config_overrides=dict(row.config_overrides or {}),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def instance_out(row: PipelineInstance, steps: list[Step] | None = None) -> PipelineInstanceOut:
+    return PipelineInstanceOut(
+        id=row.id,
+        pipeline_template_id=row.pipeline_template_id,
+        name=row.name,
+        owner_account_id=row.owner_account_id,
+        status=row.status,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        steps=None if steps is None else [step_out(step) for step in steps],
+    )
+
+
+def _instance_steps(uow: UnitOfWork, actor: Actor, instance_id: uuid.UUID) -> list[Step]:
+    statement = (
+        repository.scoped(Step, tenant_id=actor.tenant_id)
+        .where(Step.pipeline_instance_id == instance_id)
+        .order_by(Step.position, Step.id)
+    )
+    return list(repository.all_rows(uow.session, statement))
+
+
+def create_instance(
+    uow: UnitOfWork, actor: Actor, data: PipelineInstanceCreate
+) -> PipelineInstanceOut:
+    actor.require_manager("start pipelines")
+    template = get_template_row(uow, actor, data.pipeline_template_id)
+    templates = live_steps(uow.session, tenant_id=actor.tenant_id, template_id=template.id)
+    if not templates:
+        raise InvalidInput.one("pipeline_template_id", "the template has no steps yet")
+    owner = data.owner_account_id or actor.account_id
+    if (
+        owner is not None
+        and repository.get(uow.session, Account, tenant_id=actor.tenant_id, id=owner) is None
+    ):
+        raise InvalidInput.one("owner_account_id", "no such account")
+    now = uow.clock.now()
+    instance = PipelineInstance(
+        tenant_id=actor.tenant_id,
+        id=uuid.uuid4(),
+        pipeline_template_id=template.id,
+        name=data.name,
+        owner_account_id=owner,
+        status=ACTIVE,
+        created_by=actor.account_id,
+        created_at=now,
+        updated_at=now,
+    )
+    uow.session.add(instance)
+    uow.flush()
+    steps = [
+        Step(
+            tenant_id=actor.tenant_id,
+            id=uuid.uuid4(),
+            pipeline_instance_id=instance.id,
+            step_template_id=source.id,
+            name=source.name,
+            position=source.position,
+            status="not_started",
+            entered_at=None,
+            completed_at=None,
+            config_overrides={},
+            created_at=now,
+            updated_at=now,
+        )
+        for source in templates
+    ]
+    uow.session.add_all(steps)
+    uow.commit()
+    return instance_out(instance, steps)
+
+
+def list_instances(
+    uow: UnitOfWork, actor: Actor, *, template_id: uuid.UUID | None = None
+) -> list[PipelineInstanceOut]:
+    statement = repository.scoped(PipelineInstance, tenant_id=actor.tenant_id)
+    if template_id is not None:
+        statement = statement.where(PipelineInstance.pipeline_template_id == template_id)
+    statement = statement.order_by(PipelineInstance.created_at, PipelineInstance.id)
+    return [instance_out(row) for row in repository.all_rows(uow.session, statement)]
+
+
+def get_instance(uow: UnitOfWork, actor: Actor, instance_id: uuid.UUID) -> PipelineInstanceOut:
+    row = repository.get(uow.session, PipelineInstance, tenant_id=actor.tenant_id, id=instance_id)
+    if row is None:
+        raise NotFound("Pipeline instance not found.")
+    return instance_out(row, _instance_steps(uow, actor, row.id))
+
+
+def _checked_overrides(
+    uow: UnitOfWork, actor: Actor, template: StepTemplate, overrides: dict[str, Any]
+) -> dict[str, Any]:
+    unknown = [key for key in overrides if key not in OVERRIDE_KEYS]
+    if unknown:
+        raise InvalidInput(
+            [
+                FieldProblem(
+                    field=f"config_overrides.{key}", message="unknown configuration family"
+                )
+                for key in unknown
+            ]
+        )
+    target = overrides.get("target_duration_days", template.target_duration_days)
+    if "target_duration_days" in overrides and not (
+        target is None or (isinstance(target, int) and not isinstance(target, bool) and target >= 0)
+    ):
+        raise InvalidInput.one(
+            "config_overrides.target_duration_days", "must be a whole number of days or null"
+        )
+    families = {key: value for key, value in overrides.items() if key in CONFIG_FAMILIES}
+    parsed = parse_families(
+        families,
+        names_by_id=field_ids_to_names(uow.session, tenant_id=actor.tenant_id),
+        prefix="config_overrides.",
+    )
+    base = step_config(
+        stored_families(template), target_duration_days=template.target_duration_days
+    )
+    effective = apply_overrides(
+        base,
+        StepConfig(**parsed, target_duration_days=target),
+        frozenset(overrides),
+    )
+    problems = check_config(
+        effective,
+        fields=load_field_specs(uow.session, tenant_id=actor.tenant_id),
+        prefix="config_overrides.",
+    )
+    if problems:
+        raise InvalidInput(problems, "The step configuration cannot be saved.")
+    stored: dict[str, Any] = {
+        family: dump_family(family, value) for family, value in parsed.items()
+    }
+    if "target_duration_days" in overrides:
+        stored["target_duration_days"] = target
+    return stored
+
+
+def update_step_overrides(uow: UnitOfWork, actor: Actor, data: StepOverridesUpdate) -> StepOut:
+    """Replaces a running step's ``config_overrides`` after the template's save-time checks."""
+    actor.require_admin("configure steps")
+    step = repository.get_for_update(uow.session, Step, tenant_id=actor.tenant_id, id=data.step_id)
+    if step is None:
+        raise NotFound("Step not found.")
+    template = repository.get(
+        uow.session, StepTemplate, tenant_id=actor.tenant_id, id=step.step_template_id
+    )
+    if template is None:
+        raise NotFound("The step's template was deleted.")
+    step.config_overrides = _checked_overrides(uow, actor, template, data.config_overrides)
+    step.updated_at = uow.clock.now()
+    uow.commit()
+    return step_out(step)
