@@ -80,6 +80,23 @@ def pending_migrations(url: str) -> tuple[set[str], set[str]]:
     return current, expected
 
 
+def prepare_schema(settings: Settings) -> None:
+    """Migrates the embedded SQLite database; refuses a PostgreSQL schema that is behind."""
+    from pacetrack.db.migrate import upgrade
+
+    if settings.is_sqlite:
+        # The embedded default must work on first run with nothing else to do.
+        upgrade(settings.database_url)
+        return
+    current, expected = pending_migrations(settings.database_url)
+    if current != expected:
+        raise fail(
+            "The database schema is not current "
+            f"(at {sorted(current) or 'nothing'}, expected {sorted(expected)}).\n"
+            "Run `pacetrack db upgrade` first."
+        )
+
+
 # ---------------------------------------------------------------- serve and db
 
 
@@ -98,23 +115,12 @@ def serve(
     """Serve the web application and JSON API."""
     import uvicorn
 
-    from pacetrack.db.migrate import upgrade
     from pacetrack.web.app import create_app
 
     settings = Settings()
     if no_worker:
         settings = settings.model_copy(update={"embedded_worker": False})
-    if settings.is_sqlite:
-        # The embedded default must work on first run with nothing else to do.
-        upgrade(settings.database_url)
-    else:
-        current, expected = pending_migrations(settings.database_url)
-        if current != expected:
-            raise fail(
-                "The database schema is not current "
-                f"(at {sorted(current) or 'nothing'}, expected {sorted(expected)}).\n"
-                "Run `pacetrack db upgrade` first."
-            )
+    prepare_schema(settings)
     container = build(settings)
     typer.echo(f"PaceTrack on http://{host}:{port} (API docs at /docs)")
     try:
@@ -224,3 +230,38 @@ def token_create(
     finally:
         container.close()
     typer.echo(token.token)
+
+
+@app.command()
+def demo(
+    password: Annotated[
+        str | None, typer.Option(help="Password for every demo login (default: generated)")
+    ] = None,
+) -> None:
+    """Create or refresh the demo tenant with the use cases' people, groups and templates."""
+    from pacetrack.cli.demo import seed_demo
+
+    if password is not None and len(password) < 8:
+        raise fail("The password needs at least 8 characters.", 2)
+    settings = Settings()
+    prepare_schema(settings)
+    container = build(settings)
+    try:
+        result = seed_demo(container, password=password)
+    except ServiceError as error:
+        raise fail(describe(error)) from error
+    finally:
+        container.close()
+    for note in result.notes:
+        typer.echo(note)
+    for line in result.templates:
+        typer.echo(f"template {line}")
+    typer.echo(
+        f"Demo ready: {result.accounts_created} accounts and "
+        f"{result.groups_created} groups created.\n"
+        f"  URL:      {settings.base_url}\n"
+        f"  tenant:   {result.tenant}\n"
+        f"  login:    {result.login}\n"
+        f"  password: {result.password}\n"
+        "Every demo user (sdr_1, ae_1, physician_1, ...) logs in with the same password."
+    )
