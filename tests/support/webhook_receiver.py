@@ -179,13 +179,17 @@ class _Server(http.server.ThreadingHTTPServer):
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         tls = self.receiver._tls
-        if tls is not None:
-            try:
-                request = tls.wrap_socket(request, server_side=True)
-            except (ssl.SSLError, OSError) as exc:
-                self.receiver._tls_failed(exc)
-                return
-        super().finish_request(request, client_address)
+        if tls is None:
+            super().finish_request(request, client_address)
+            return
+        try:
+            wrapped = tls.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError) as exc:
+            self.receiver._tls_failed(exc)
+            return
+        # shutdown_request closes the plain socket; the TLS one is ours to close.
+        with wrapped:
+            super().finish_request(wrapped, client_address)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that gives up (timeout tests) breaks the pipe; that is expected.
