@@ -9,8 +9,8 @@ field is empty; without one it passes only when the expression is true, and an
 evaluation error (division by zero, an empty value in arithmetic) is a failure
 whose message carries the reason.
 
-Checks are built once per rule and kept, keyed by the identity of the (frozen)
-rule and of the field definitions it reads, so a hot step pays only for the
+Checks are built once per validations tuple and kept, keyed by the identity of
+the (frozen) rules and of the field definitions they read, so a hot step pays only for the
 comparisons themselves.
 """
 
@@ -260,15 +260,15 @@ def _custom(rule: CustomExpressionRule, fields: Mapping[str, FieldSpec]) -> Chec
             return broken
 
         return refuse
-    evaluate = expression.evaluate
+    evaluate = expression.value_or_error
 
     def check(values: Mapping[str, Any], now: datetime, calendar: BusinessCalendar) -> str | None:
         if name is not None and is_empty(values.get(name)):
             return None
-        outcome = evaluate(values, now=now, calendar=calendar)
-        if outcome.error is not None:
-            return f"{base} ({outcome.error})"
-        return None if outcome.value is True else base
+        value, error = evaluate(values, now, calendar)
+        if error is not None:
+            return f"{base} ({error})"
+        return None if value is True else base
 
     return check
 
@@ -296,27 +296,47 @@ def _reads(rule: ValidationRule) -> tuple[str, ...]:
     return tuple(names)
 
 
-_MAX_CACHED: Final = 4096
-_built: dict[int, tuple[ValidationRule, tuple[str, ...], tuple[FieldSpec | None, ...], Check]] = {}
+_MAX_CACHED: Final = 1024
 
 
-def build_check(rule: ValidationRule, fields: Mapping[str, FieldSpec]) -> Check:
-    """The check for ``rule``, reused while the rule and the definitions it reads are the same.
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """The built checks of one validations tuple, and the definitions they were built on."""
 
-    The entry holds the rule and specs themselves, so an identity match can never
-    be a recycled id; both are frozen, so identity means the same content.
+    rules: tuple[ValidationRule, ...]
+    names: tuple[str, ...]
+    specs: tuple[FieldSpec | None, ...]
+    checks: tuple[Check, ...]
+
+
+_plans: dict[int, _Plan] = {}
+
+
+def _plan(rules: tuple[ValidationRule, ...], fields: Mapping[str, FieldSpec]) -> _Plan:
+    """The checks for ``rules``, rebuilt only when the rules or a definition they read change.
+
+    The plan holds the rules tuple itself, so an identity match is never a
+    recycled id; rules and field specs are frozen, so identity means same content.
+    Comparing the spec tuples compares identities first, which keeps a hit cheap.
     """
-    entry = _built.get(id(rule))
-    if entry is not None and entry[0] is rule:
-        _, names, specs, check = entry
-        if all(fields.get(n) is s for n, s in zip(names, specs, strict=True)):
-            return check
-    names = _reads(rule)
-    check = _build(rule, fields)
-    if len(_built) >= _MAX_CACHED:
-        _built.clear()
-    _built[id(rule)] = (rule, names, tuple(fields.get(n) for n in names), check)
-    return check
+    plan = _plans.get(id(rules))
+    if (
+        plan is not None
+        and plan.rules is rules
+        and tuple(map(fields.get, plan.names)) == plan.specs
+    ):
+        return plan
+    names = tuple(dict.fromkeys(name for rule in rules for name in _reads(rule)))
+    plan = _Plan(
+        rules=rules,
+        names=names,
+        specs=tuple(map(fields.get, names)),
+        checks=tuple(_build(rule, fields) for rule in rules),
+    )
+    if len(_plans) >= _MAX_CACHED:
+        _plans.clear()
+    _plans[id(rules)] = plan
+    return plan
 
 
 def validate_step(
@@ -340,8 +360,9 @@ def validate_step(
                         message=f"{_label(fields.get(name), name)} is required",
                     )
                 )
-    for rule in config.validations:
-        message = build_check(rule, fields)(values, now, calendar)
+    plan = _plan(tuple(config.validations), fields)
+    for rule, check in zip(plan.rules, plan.checks, strict=True):
+        message = check(values, now, calendar)
         if message is not None:
             violations.append(Violation(rule_id=rule.id, field_id=rule.field_id, message=message))
     return ValidationResult(violations=tuple(violations))

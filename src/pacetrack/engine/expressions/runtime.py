@@ -309,8 +309,15 @@ def _number(name: str) -> Callable[[object], object]:
     def convert(raw: object) -> object:
         if raw is None or raw == "":
             return None
-        number = parse_decimal(raw)
-        if number is None:
+        if type(raw) is str:
+            # Canonical values are plain decimal strings: parse them directly.
+            try:
+                number: Decimal | None = Decimal(raw)
+            except InvalidOperation:
+                number = parse_decimal(raw)
+        else:
+            number = parse_decimal(raw)
+        if number is None or not number.is_finite():
             raise EvalError(f"field `{name}` does not hold a number")
         return number
 
