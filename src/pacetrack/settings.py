@@ -33,8 +33,20 @@ class Settings(BaseSettings):
         description="Run the background worker inside `pacetrack serve` (off: `serve --no-worker`)",
     )
     worker_poll_seconds: float = Field(default=0.5, gt=0)
-    worker_lease_seconds: int = Field(default=60, ge=5, le=600)
+    worker_lease_seconds: float = Field(
+        default=60,
+        gt=0,
+        le=60,
+        description="How long a claimed job stays claimed without a heartbeat",
+    )
     worker_batch_size: int = Field(default=50, ge=1, le=1000)
+    worker_max_attempts: int = Field(
+        default=8, ge=1, le=100, description="Attempts of a failing job before it is dead"
+    )
+    worker_retry_base_seconds: float = Field(
+        default=5, gt=0, description="Backoff after the first failure; doubles per attempt"
+    )
+    worker_retry_cap_seconds: float = Field(default=3600, gt=0, description="Longest backoff")
 
     @property
     def is_sqlite(self) -> bool:

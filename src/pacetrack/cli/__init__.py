@@ -265,3 +265,8 @@ def demo(
         f"  password: {result.password}\n"
         "Every demo user (sdr_1, ae_1, physician_1, ...) logs in with the same password."
     )
+
+
+from pacetrack.cli.worker import worker as _worker  # noqa: E402
+
+app.command("worker")(_worker)

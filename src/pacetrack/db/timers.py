@@ -1,0 +1,62 @@
+"""Arming, cancelling and claiming timers.
+
+Due timers are found through the partial index on ``due_at`` of armed rows, so
+the cost of finding them depends on how many are due, not on how many exist.
+A claim is the row lock of the firing transaction (``FOR UPDATE SKIP LOCKED``
+on PostgreSQL, the ``BEGIN IMMEDIATE`` write lock on SQLite): the timer is
+marked fired and its outbox rows written in that same transaction, so a worker
+that dies mid-batch leaves its timers armed for the next one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from pacetrack.db.tables_delivery import ARMED, CANCELLED, FIRED, Timer
+
+
+def arm(session: Session, timers: Sequence[Timer]) -> None:
+    session.add_all(timers)
+
+
+def cancel_for_stay(
+    session: Session, *, tenant_id: uuid.UUID, history_id: uuid.UUID, now: datetime
+) -> int:
+    """Cancels the armed timers of one stay in a step (the item left it)."""
+    result = session.execute(
+        update(Timer)
+        .where(Timer.tenant_id == tenant_id, Timer.history_id == history_id, Timer.status == ARMED)
+        .values(status=CANCELLED, fired_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def due_query(now: datetime, limit: int):  # type: ignore[no-untyped-def]
+    """The armed timers due at ``now``, earliest first (the statement, for EXPLAIN)."""
+    return (
+        select(Timer)
+        .where(Timer.status == ARMED, Timer.due_at <= now)
+        .order_by(Timer.due_at)
+        .limit(limit)
+    )
+
+
+def claim_due(session: Session, *, now: datetime, limit: int) -> list[Timer]:
+    """Locks up to ``limit`` due timers for the rest of the transaction."""
+    statement = due_query(now, limit).with_for_update(skip_locked=True)
+    return list(session.scalars(statement.execution_options(populate_existing=True)))
+
+
+def mark_fired(timer: Timer, *, now: datetime) -> None:
+    timer.status = FIRED
+    timer.fired_at = now
+
+
+def next_due_at(session: Session) -> datetime | None:
+    return session.scalar(select(func.min(Timer.due_at)).where(Timer.status == ARMED))

@@ -1,0 +1,109 @@
+"""Which notification and automation rules fire for what happened to an item.
+
+Pure matching: the step's configuration and the event's facts come in, the
+rules that fire come out. Conditions are evaluated with the expression
+language; a condition that cannot be evaluated does not fire and says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from pacetrack.engine.calendar import BusinessCalendar
+from pacetrack.engine.config import AutomationRule, NotificationRule, StepConfig, TriggerSettings
+from pacetrack.engine.events import FieldChange
+from pacetrack.engine.expressions import ExpressionError, compile_expression
+from pacetrack.engine.fields import FieldSpec, parse_decimal
+from pacetrack.engine.timers import TIMED_TRIGGERS
+
+RuleKind = Literal["notification", "automation"]
+InstantTrigger = Literal["on_enter", "on_exit", "on_field_change"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Firing:
+    """A rule of a step that fires (or, for timed rules, is to be armed)."""
+
+    kind: RuleKind
+    rule: NotificationRule | AutomationRule
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConditionResult:
+    holds: bool
+    error: str | None = None
+
+
+def step_rules(config: StepConfig) -> tuple[Firing, ...]:
+    """Every notification rule and every enabled automation rule of the step."""
+    notifications = tuple(Firing(kind="notification", rule=rule) for rule in config.notifications)
+    automations = tuple(
+        Firing(kind="automation", rule=rule) for rule in config.automations if rule.is_enabled
+    )
+    return notifications + automations
+
+
+def timed_rules(config: StepConfig) -> tuple[Firing, ...]:
+    """The rules entering the step arms timers for (``on_duration``, ``at_risk``)."""
+    return tuple(f for f in step_rules(config) if f.rule.trigger in TIMED_TRIGGERS)
+
+
+def same_value(configured: Any, actual: Any) -> bool:
+    """Whether a configured ``from_value``/``to_value`` names the canonical value ``actual``.
+
+    Numbers compare by value (``100`` matches ``"100.00"``), lists as sets of
+    their members, everything else by equality.
+    """
+    left, right = parse_decimal(configured), parse_decimal(actual)
+    if left is not None and right is not None:
+        return left == right
+    if isinstance(configured, list | tuple) and isinstance(actual, list | tuple):
+        return sorted(map(str, configured)) == sorted(map(str, actual))
+    return bool(configured == actual)
+
+
+def field_change_matches(rule: TriggerSettings, changes: Iterable[FieldChange]) -> bool:
+    """``on_field_change``: the rule's field changed, from and to the values it names (if any)."""
+    for change in changes:
+        if change.field != rule.field_id:
+            continue
+        if rule.from_value is not None and not same_value(rule.from_value, change.old):
+            continue
+        if rule.to_value is not None and not same_value(rule.to_value, change.new):
+            continue
+        return True
+    return False
+
+
+def instant_firings(
+    config: StepConfig, *, trigger: InstantTrigger, changes: Sequence[FieldChange] = ()
+) -> tuple[Firing, ...]:
+    """Rules with ``trigger`` (and, for field changes, a matching change), before conditions."""
+    fired = [f for f in step_rules(config) if f.rule.trigger == trigger]
+    if trigger == "on_field_change":
+        fired = [f for f in fired if field_change_matches(f.rule, changes)]
+    return tuple(fired)
+
+
+def condition_holds(
+    rule: TriggerSettings,
+    *,
+    fields: Mapping[str, FieldSpec],
+    values: Mapping[str, Any],
+    now: datetime,
+    calendar: BusinessCalendar,
+) -> ConditionResult:
+    """True without a condition; otherwise the condition's value must be exactly true."""
+    if not rule.condition:
+        return ConditionResult(holds=True)
+    try:
+        expression = compile_expression(rule.condition, fields=fields)
+    except ExpressionError as exc:
+        return ConditionResult(holds=False, error=f"condition of rule {rule.id!r}: {exc}")
+    outcome = expression.evaluate(values, now=now, calendar=calendar)
+    if outcome.error is not None:
+        return ConditionResult(holds=False, error=f"condition of rule {rule.id!r}: {outcome.error}")
+    return ConditionResult(holds=outcome.value is True)
