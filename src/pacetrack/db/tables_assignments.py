@@ -8,6 +8,7 @@ entries see each other's choices.
 
 ``approval_request`` belongs to one entry of an item into a step (an
 ``item_step_history`` row): once the item leaves, its approvals are history.
+``attempt`` numbers the requests of one entry, so the latest is unambiguous.
 ``approval_decision`` records each approver's answer, at most one per approver.
 """
 
@@ -44,7 +45,7 @@ class ApprovalRequest(Base):
         tenant_fk(["step_id"], "step"),
         tenant_fk(["history_id"], "item_step_history", ondelete="CASCADE"),
         tenant_fk(["requested_by"], "account"),
-        Index("ix_approval_request_entry", "tenant_id", "history_id", "created_at"),
+        UniqueConstraint("tenant_id", "history_id", "attempt"),
         Index("ix_approval_request_status", "tenant_id", "status"),
     )
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
@@ -52,6 +53,7 @@ class ApprovalRequest(Base):
     item_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     step_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     history_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    attempt: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20), default="pending")
     requested_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     comment: Mapped[str] = mapped_column(Text, default="")

@@ -46,6 +46,7 @@ def upgrade() -> None:
         sa.Column("item_id", sa.Uuid(), nullable=False),
         sa.Column("step_id", sa.Uuid(), nullable=False),
         sa.Column("history_id", sa.Uuid(), nullable=False),
+        sa.Column("attempt", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("requested_by", sa.Uuid(), nullable=True),
         sa.Column("comment", sa.Text(), nullable=False),
@@ -77,12 +78,12 @@ def upgrade() -> None:
             name=op.f("fk_approval_request_tenant_id_step_id_step"),
         ),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_approval_request")),
-    )
-    op.create_index(
-        "ix_approval_request_entry",
-        "approval_request",
-        ["tenant_id", "history_id", "created_at"],
-        unique=False,
+        sa.UniqueConstraint(
+            "tenant_id",
+            "history_id",
+            "attempt",
+            name=op.f("uq_approval_request_tenant_id_history_id_attempt"),
+        ),
     )
     op.create_index(
         "ix_approval_request_status", "approval_request", ["tenant_id", "status"], unique=False
@@ -120,6 +121,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("approval_decision")
     op.drop_index("ix_approval_request_status", table_name="approval_request")
-    op.drop_index("ix_approval_request_entry", table_name="approval_request")
     op.drop_table("approval_request")
     op.drop_table("assignment_cursor")

@@ -1,0 +1,595 @@
+"""Approvals: leaving a step that ``requires_approval`` needs the approvers' yes.
+
+Step ``metadata`` drives it:
+
+- ``requires_approval`` (bool): leaving the step needs an approved request.
+- ``approver``: ``{"type": "user" | "account_group" | "role", "id": <id or name>}``;
+  without it (or when it is malformed) admins and managers approve.
+- ``approvals_required`` (int, default 1): N distinct approvers must approve.
+- ``allow_self_approval`` (bool, default false): may the requester approve?
+- ``void_approval_on_change``: true (any field) or a list of field names whose
+  change voids granted approvals of the current entry.
+
+A request belongs to one entry of the item into the step (its open
+``item_step_history`` row); leaving the step and coming back needs a new one.
+The latest request that was not voided decides: approved lets the item leave,
+rejected blocks it with the rejection's reason, pending blocks it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from pacetrack.db import repository
+from pacetrack.db.tables import Activity, Item, ItemStepHistory, Step
+from pacetrack.db.tables_assignments import ApprovalDecision, ApprovalRequest
+from pacetrack.engine.assignment import Candidate, eligible
+from pacetrack.engine.config import StepConfig
+from pacetrack.engine.validations import Violation
+from pacetrack.services.assignments import PeopleKind, people
+from pacetrack.services.context import ADMIN, MANAGER, Actor
+from pacetrack.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from pacetrack.services.step_configs import effective_config
+from pacetrack.services.unit_of_work import UnitOfWork
+
+APPROVAL_REQUIRED = "approval_required"
+APPROVAL_REJECTED = "approval_rejected"
+MAX_PENDING_LISTED = 500
+Status = Literal["pending", "approved", "rejected", "voided"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApprovalSettings:
+    required: bool
+    approvals_required: int
+    approver_kind: PeopleKind | None
+    approver_ref: str | None
+    allow_self_approval: bool
+    void_on_change: bool | frozenset[str]
+
+
+def approval_settings(metadata: Mapping[str, Any]) -> ApprovalSettings:
+    """The approval settings in a step's metadata, read leniently (metadata is free-form)."""
+    count = metadata.get("approvals_required", 1)
+    approver = metadata.get("approver")
+    kind: PeopleKind | None = None
+    reference: str | None = None
+    if (
+        isinstance(approver, Mapping)
+        and approver.get("type") in ("user", "account_group", "role")
+        and isinstance(approver.get("id"), str)
+    ):
+        kind = approver["type"]
+        reference = approver["id"]
+    void = metadata.get("void_approval_on_change", False)
+    void_on_change: bool | frozenset[str] = (
+        frozenset(str(name) for name in void) if isinstance(void, list) else void is True
+    )
+    return ApprovalSettings(
+        required=metadata.get("requires_approval") is True,
+        approvals_required=count if isinstance(count, int) and count >= 1 else 1,
+        approver_kind=kind,
+        approver_ref=reference,
+        allow_self_approval=metadata.get("allow_self_approval") is True,
+        void_on_change=void_on_change,
+    )
+
+
+def _approvers(
+    session: Session, *, tenant_id: uuid.UUID, settings: ApprovalSettings
+) -> list[Candidate]:
+    """The active accounts that may decide requests of a step."""
+    if settings.approver_kind is not None and settings.approver_ref is not None:
+        _label, candidates = people(
+            session,
+            tenant_id=tenant_id,
+            kind=settings.approver_kind,
+            reference=settings.approver_ref,
+        )
+        return eligible(candidates or [])
+    found: list[Candidate] = []
+    for name in (ADMIN, MANAGER):
+        _label, candidates = people(session, tenant_id=tenant_id, kind="role", reference=name)
+        found.extend(candidates or [])
+    return eligible(found)
+
+
+def _approver_label(settings: ApprovalSettings) -> str:
+    if settings.approver_kind is None:
+        return "admins and managers"
+    kind = {"user": "user", "account_group": "group", "role": "role"}[settings.approver_kind]
+    return f"{kind} {settings.approver_ref!r}"
+
+
+def _open_entry(session: Session, *, item: Item) -> ItemStepHistory | None:
+    if item.current_step_id is None:
+        return None
+    return session.scalars(
+        select(ItemStepHistory)
+        .where(ItemStepHistory.tenant_id == item.tenant_id)
+        .where(
+            ItemStepHistory.item_id == item.id,
+            ItemStepHistory.step_id == item.current_step_id,
+            ItemStepHistory.exited_at.is_(None),
+        )
+        .order_by(ItemStepHistory.entered_at.desc())
+    ).first()
+
+
+def _latest_request(
+    session: Session, *, tenant_id: uuid.UUID, history_id: uuid.UUID
+) -> ApprovalRequest | None:
+    return session.scalars(
+        select(ApprovalRequest)
+        .where(ApprovalRequest.tenant_id == tenant_id)
+        .where(ApprovalRequest.history_id == history_id, ApprovalRequest.status != "voided")
+        .order_by(ApprovalRequest.attempt.desc())
+    ).first()
+
+
+def _next_attempt(session: Session, *, tenant_id: uuid.UUID, history_id: uuid.UUID) -> int:
+    latest = session.scalar(
+        select(func.max(ApprovalRequest.attempt)).where(
+            ApprovalRequest.tenant_id == tenant_id, ApprovalRequest.history_id == history_id
+        )
+    )
+    return int(latest or 0) + 1
+
+
+def _approval_count(session: Session, request: ApprovalRequest) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                ApprovalDecision.tenant_id == request.tenant_id,
+                ApprovalDecision.request_id == request.id,
+                ApprovalDecision.decision == "approve",
+            )
+        )
+        or 0
+    )
+
+
+def _activity(
+    uow: UnitOfWork, *, item: Item, actor_id: uuid.UUID | None, kind: str, data: dict[str, Any]
+) -> None:
+    uow.session.add(
+        Activity(
+            tenant_id=item.tenant_id,
+            id=uuid.uuid4(),
+            item_id=item.id,
+            actor_account_id=actor_id,
+            kind=kind,
+            data=data,
+            created_at=uow.clock.now(),
+        )
+    )
+
+
+# --------------------------------------------------------------------------- the move path
+
+
+def leave_violations(
+    uow: UnitOfWork, *, item: Item, step: Step, config: StepConfig
+) -> list[Violation]:
+    """Why the item may not leave ``step`` yet for want of approval (empty: it may)."""
+    settings = approval_settings(config.metadata)
+    if not settings.required:
+        return []
+    session = uow.session
+    needed = settings.approvals_required
+    wanted = "an approval" if needed == 1 else f"{needed} approvals"
+    entry = _open_entry(session, item=item)
+    latest = (
+        _latest_request(session, tenant_id=item.tenant_id, history_id=entry.id)
+        if entry is not None
+        else None
+    )
+    if latest is None:
+        return [
+            Violation(
+                rule_id=APPROVAL_REQUIRED,
+                field_id=None,
+                message=f"Leaving {step.name} needs {wanted} from "
+                f"{_approver_label(settings)}; request approval first.",
+            )
+        ]
+    if latest.status == "rejected":
+        return [
+            Violation(
+                rule_id=APPROVAL_REJECTED,
+                field_id=None,
+                message=f"Approval to leave {step.name} was rejected: {latest.decision_comment}",
+            )
+        ]
+    given = _approval_count(session, latest)
+    if given >= needed:
+        return []
+    return [
+        Violation(
+            rule_id=APPROVAL_REQUIRED,
+            field_id=None,
+            message=f"Leaving {step.name} needs {wanted} from {_approver_label(settings)}; "
+            f"{given} of {needed} given so far.",
+        )
+    ]
+
+
+def fields_changed(
+    uow: UnitOfWork, *, item: Item, step: Step, config: StepConfig, changed: Sequence[str]
+) -> None:
+    """Voids the current entry's granted approvals when the step says a change voids them.
+
+    Approved requests and pending ones with at least one approval are voided
+    (their approvals were given for values that no longer hold); the requester
+    asks again.
+    """
+    settings = approval_settings(config.metadata)
+    if not settings.required or not changed or settings.void_on_change is False:
+        return
+    if isinstance(settings.void_on_change, frozenset):
+        relevant = sorted(settings.void_on_change & set(changed))
+        if not relevant:
+            return
+    else:
+        relevant = sorted(set(changed))
+    session = uow.session
+    entry = _open_entry(session, item=item)
+    if entry is None or entry.step_id != step.id:
+        return
+    candidates = session.scalars(
+        select(ApprovalRequest)
+        .where(ApprovalRequest.tenant_id == item.tenant_id)
+        .where(
+            ApprovalRequest.history_id == entry.id,
+            ApprovalRequest.status.in_(("approved", "pending")),
+        )
+        .with_for_update()
+    ).all()
+    now = uow.clock.now()
+    for request in candidates:
+        if request.status == "pending" and _approval_count(session, request) == 0:
+            continue
+        request.status = "voided"
+        request.voided_at = now
+        _activity(
+            uow,
+            item=item,
+            actor_id=None,
+            kind="approval.voided",
+            data={"request_id": str(request.id), "step_id": str(step.id), "fields": relevant},
+        )
+
+
+# --------------------------------------------------------------------------- API use cases
+
+
+class RequestApproval(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    item_id: uuid.UUID
+    comment: str = Field(default="", max_length=5000)
+
+
+class ApproveRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    request_id: uuid.UUID
+    comment: str = Field(default="", max_length=5000)
+
+
+class RejectRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    request_id: uuid.UUID
+    comment: str = Field(min_length=1, max_length=5000, description="Why; shown to the requester")
+
+    @field_validator("comment")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a rejection needs a reason")
+        return value.strip()
+
+
+class DecisionOut(BaseModel):
+    account_id: uuid.UUID
+    decision: str
+    comment: str
+    created_at: datetime
+
+
+class ApprovalOut(BaseModel):
+    id: uuid.UUID
+    item_id: uuid.UUID
+    item_name: str
+    step_id: uuid.UUID
+    step_name: str
+    status: Status
+    requested_by: uuid.UUID | None
+    comment: str
+    approvals_required: int
+    approvals: int
+    decisions: list[DecisionOut]
+    decision_comment: str | None
+    created_at: datetime
+    decided_at: datetime | None
+
+
+def _out(session: Session, request: ApprovalRequest, item: Item, step: Step) -> ApprovalOut:
+    decisions = session.scalars(
+        select(ApprovalDecision)
+        .where(ApprovalDecision.tenant_id == request.tenant_id)
+        .where(ApprovalDecision.request_id == request.id)
+        .order_by(ApprovalDecision.created_at, ApprovalDecision.id)
+    ).all()
+    return ApprovalOut(
+        id=request.id,
+        item_id=request.item_id,
+        item_name=item.name,
+        step_id=request.step_id,
+        step_name=step.name,
+        status=request.status,
+        requested_by=request.requested_by,
+        comment=request.comment,
+        approvals_required=request.approvals_required,
+        approvals=sum(1 for d in decisions if d.decision == "approve"),
+        decisions=[
+            DecisionOut(
+                account_id=d.account_id,
+                decision=d.decision,
+                comment=d.comment,
+                created_at=d.created_at,
+            )
+            for d in decisions
+        ],
+        decision_comment=request.decision_comment,
+        created_at=request.created_at,
+        decided_at=request.decided_at,
+    )
+
+
+def _step(session: Session, *, tenant_id: uuid.UUID, step_id: uuid.UUID) -> Step:
+    step = repository.get(session, Step, tenant_id=tenant_id, id=step_id)
+    if step is None:
+        raise NotFound("The item's step does not exist.")
+    return step
+
+
+def request_approval(uow: UnitOfWork, actor: Actor, command: RequestApproval) -> ApprovalOut:
+    """Asks for approval to leave the item's current step (this entry into it)."""
+    if actor.account_id is None:
+        raise PermissionDenied("Approval is requested by a person, not by the system.")
+    session = uow.session
+    item = repository.get_for_update(session, Item, tenant_id=actor.tenant_id, id=command.item_id)
+    if item is None:
+        raise NotFound("Item not found.")
+    if item.current_step_id is None:
+        raise InvalidInput.one("item_id", "the item is not in a step")
+    step = _step(session, tenant_id=actor.tenant_id, step_id=item.current_step_id)
+    settings = approval_settings(
+        effective_config(session, tenant_id=actor.tenant_id, step=step).metadata
+    )
+    if not settings.required:
+        raise InvalidInput.one("item_id", f"step {step.name!r} does not require approval")
+    entry = _open_entry(session, item=item)
+    if entry is None:
+        raise Conflict("The item has no open entry into its step.")
+    latest = _latest_request(session, tenant_id=actor.tenant_id, history_id=entry.id)
+    if latest is not None and latest.status in ("pending", "approved"):
+        raise Conflict(f"An approval request for this step is {latest.status} already.")
+    approvers = [
+        c
+        for c in _approvers(session, tenant_id=actor.tenant_id, settings=settings)
+        if settings.allow_self_approval or c.account_id != actor.account_id
+    ]
+    if len(approvers) < settings.approvals_required:
+        raise InvalidInput.one(
+            "item_id",
+            f"step {step.name!r} needs {settings.approvals_required} approval(s) from "
+            f"{_approver_label(settings)} but only {len(approvers)} active account(s) "
+            "other than you can approve; ask an admin to fix the step's approver",
+        )
+    now = uow.clock.now()
+    request = ApprovalRequest(
+        tenant_id=actor.tenant_id,
+        id=uuid.uuid4(),
+        item_id=item.id,
+        step_id=step.id,
+        history_id=entry.id,
+        attempt=_next_attempt(session, tenant_id=actor.tenant_id, history_id=entry.id),
+        status="pending",
+        requested_by=actor.account_id,
+        comment=command.comment,
+        approvals_required=settings.approvals_required,
+        decision_comment=None,
+        created_at=now,
+        decided_at=None,
+        voided_at=None,
+    )
+    session.add(request)
+    _activity(
+        uow,
+        item=item,
+        actor_id=actor.account_id,
+        kind="approval.requested",
+        data={"request_id": str(request.id), "step_id": str(step.id), "comment": command.comment},
+    )
+    uow.flush()
+    out = _out(session, request, item, step)
+    uow.commit()
+    return out
+
+
+def _may_decide(
+    session: Session, actor: Actor, request: ApprovalRequest, settings: ApprovalSettings
+) -> None:
+    if actor.account_id is None:
+        raise PermissionDenied("Approvals are decided by a person, not by the system.")
+    approvers = {
+        c.account_id for c in _approvers(session, tenant_id=actor.tenant_id, settings=settings)
+    }
+    if actor.account_id not in approvers:
+        raise PermissionDenied(f"Only {_approver_label(settings)} can decide this request.")
+    if actor.account_id == request.requested_by and not settings.allow_self_approval:
+        raise PermissionDenied("You cannot decide your own approval request.")
+
+
+def _decide(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    request_id: uuid.UUID,
+    decision: Literal["approve", "reject"],
+    comment: str,
+) -> ApprovalOut:
+    session = uow.session
+    found = repository.get(session, ApprovalRequest, tenant_id=actor.tenant_id, id=request_id)
+    if found is None:
+        raise NotFound("Approval request not found.")
+    # The item first, as every item write does, then the request: one lock order.
+    item = repository.get_for_update(session, Item, tenant_id=actor.tenant_id, id=found.item_id)
+    request = repository.get_for_update(
+        session, ApprovalRequest, tenant_id=actor.tenant_id, id=request_id
+    )
+    if item is None or request is None:
+        raise NotFound("Approval request not found.")
+    if request.status != "pending":
+        raise Conflict(f"The request is {request.status} already.")
+    entry = repository.get(
+        session, ItemStepHistory, tenant_id=actor.tenant_id, id=request.history_id
+    )
+    if entry is None or entry.exited_at is not None:
+        raise Conflict("The item has left the step; this request no longer applies.")
+    step = _step(session, tenant_id=actor.tenant_id, step_id=request.step_id)
+    settings = approval_settings(
+        effective_config(session, tenant_id=actor.tenant_id, step=step).metadata
+    )
+    _may_decide(session, actor, request, settings)
+    assert actor.account_id is not None
+    already = session.scalars(
+        select(ApprovalDecision)
+        .where(ApprovalDecision.tenant_id == actor.tenant_id)
+        .where(
+            ApprovalDecision.request_id == request.id,
+            ApprovalDecision.account_id == actor.account_id,
+        )
+    ).first()
+    if already is not None:
+        raise Conflict("You have decided on this request already.")
+    now = uow.clock.now()
+    session.add(
+        ApprovalDecision(
+            tenant_id=actor.tenant_id,
+            id=uuid.uuid4(),
+            request_id=request.id,
+            account_id=actor.account_id,
+            decision=decision,
+            comment=comment,
+            created_at=now,
+        )
+    )
+    uow.flush()
+    if decision == "reject":
+        request.status = "rejected"
+        request.decision_comment = comment
+        request.decided_at = now
+    elif _approval_count(session, request) >= settings.approvals_required:
+        request.status = "approved"
+        request.decision_comment = comment or None
+        request.decided_at = now
+    _activity(
+        uow,
+        item=item,
+        actor_id=actor.account_id,
+        kind="approval.approved" if decision == "approve" else "approval.rejected",
+        data={
+            "request_id": str(request.id),
+            "step_id": str(step.id),
+            "comment": comment,
+            "status": request.status,
+        },
+    )
+    uow.flush()
+    out = _out(session, request, item, step)
+    uow.commit()
+    return out
+
+
+def approve(uow: UnitOfWork, actor: Actor, command: ApproveRequest) -> ApprovalOut:
+    """One approver's yes; the request is approved once ``approvals_required`` said yes."""
+    return _decide(
+        uow, actor, request_id=command.request_id, decision="approve", comment=command.comment
+    )
+
+
+def reject(uow: UnitOfWork, actor: Actor, command: RejectRequest) -> ApprovalOut:
+    """One approver's no, with the reason; it blocks leaving the step until a new request."""
+    return _decide(
+        uow, actor, request_id=command.request_id, decision="reject", comment=command.comment
+    )
+
+
+def list_pending(uow: UnitOfWork, actor: Actor) -> list[ApprovalOut]:
+    """Pending requests of open step entries that the caller may decide, oldest first."""
+    if actor.account_id is None:
+        return []
+    session = uow.session
+    rows = session.execute(
+        select(ApprovalRequest, Item, Step)
+        .join(
+            ItemStepHistory,
+            (ItemStepHistory.tenant_id == ApprovalRequest.tenant_id)
+            & (ItemStepHistory.id == ApprovalRequest.history_id),
+        )
+        .join(
+            Item,
+            (Item.tenant_id == ApprovalRequest.tenant_id) & (Item.id == ApprovalRequest.item_id),
+        )
+        .join(
+            Step,
+            (Step.tenant_id == ApprovalRequest.tenant_id) & (Step.id == ApprovalRequest.step_id),
+        )
+        .where(
+            ApprovalRequest.tenant_id == actor.tenant_id,
+            ApprovalRequest.status == "pending",
+            ItemStepHistory.exited_at.is_(None),
+        )
+        .order_by(ApprovalRequest.created_at, ApprovalRequest.id)
+    ).all()
+    decided = set(
+        session.scalars(
+            select(ApprovalDecision.request_id).where(
+                ApprovalDecision.tenant_id == actor.tenant_id,
+                ApprovalDecision.account_id == actor.account_id,
+            )
+        )
+    )
+    settings_by_step: dict[uuid.UUID, ApprovalSettings] = {}
+    approvers_by_step: dict[uuid.UUID, set[uuid.UUID]] = {}
+    result: list[ApprovalOut] = []
+    for request, item, step in rows:
+        if request.id in decided:
+            continue
+        if step.id not in settings_by_step:
+            settings = approval_settings(
+                effective_config(session, tenant_id=actor.tenant_id, step=step).metadata
+            )
+            settings_by_step[step.id] = settings
+            approvers_by_step[step.id] = {
+                c.account_id
+                for c in _approvers(session, tenant_id=actor.tenant_id, settings=settings)
+            }
+        settings = settings_by_step[step.id]
+        if actor.account_id not in approvers_by_step[step.id]:
+            continue
+        if actor.account_id == request.requested_by and not settings.allow_self_approval:
+            continue
+        result.append(_out(session, request, item, step))
+        if len(result) >= MAX_PENDING_LISTED:
+            break
+    return result
