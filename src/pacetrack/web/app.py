@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from pacetrack.bootstrap import Container
 from pacetrack.web import problems
 from pacetrack.web.routes import accounts, auth, fields, pipelines, templates
+from pacetrack.web.ui import install as install_ui
 
 
 def create_app(container: Container) -> FastAPI:
@@ -20,6 +21,7 @@ def create_app(container: Container) -> FastAPI:
     problems.install(app)
     for module in (auth, fields, accounts, templates, pipelines):
         app.include_router(module.router)
+    install_ui(app)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:

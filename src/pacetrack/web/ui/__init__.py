@@ -1,0 +1,18 @@
+"""The server-rendered web UI: HTML pages over the same services as the JSON API."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from pacetrack.web.ui import admin_pages, auth_pages, pipeline_pages, template_pages
+from pacetrack.web.ui.rendering import STATIC_DIR
+
+PAGE_MODULES = (auth_pages, admin_pages, pipeline_pages, template_pages)
+
+
+def install(app: FastAPI) -> None:
+    """Adds the pages and serves ``/static``."""
+    for module in PAGE_MODULES:
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -1,0 +1,182 @@
+"""Jinja2 rendering of the HTML pages, and the error pages every UI route shares."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Coroutine, Mapping
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.responses import RedirectResponse, Response
+
+from pacetrack.services.errors import ServiceError
+from pacetrack.web.ui.security import CSRF_FIELD, SESSION_COOKIE, CsrfRejected, LoginRequired
+
+logger = logging.getLogger("pacetrack.web.ui")
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+NOTICES = {
+    "saved": "Saved.",
+    "created": "Created.",
+    "moved": "Moved.",
+    "approved": "Approved.",
+    "rejected": "Rejected.",
+    "read": "Marked as read.",
+    "logged-out": "You are logged out.",
+}
+
+
+def _money(value: object) -> str:
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    return f"{number:,.2f}"
+
+
+def _when(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M UTC")
+    if isinstance(value, date):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
+def _pretty_json(value: object) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+def _environment() -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters.update(money=_money, when=_when, pretty_json=_pretty_json)
+    environment.globals.update(CSRF_FIELD=CSRF_FIELD)
+    return environment
+
+
+templates = Jinja2Templates(env=_environment())
+
+
+def render(
+    request: Request,
+    name: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+) -> Response:
+    state = request.state
+    notice = NOTICES.get(request.query_params.get("notice", ""))
+    full: dict[str, Any] = {
+        "actor": getattr(state, "actor", None),
+        "csrf_token": getattr(state, "csrf_token", ""),
+        "path": request.url.path,
+        "notice": notice,
+        "title": "",
+    }
+    full.update(context or {})
+    return templates.TemplateResponse(request, name, full, status_code=status_code)
+
+
+def error_page(request: Request, status: int, heading: str, message: str) -> Response:
+    return render(
+        request,
+        "error.html",
+        {"title": heading, "heading": heading, "message": message, "status": status},
+        status_code=status,
+    )
+
+
+def not_found(request: Request, what: str = "page") -> Response:
+    return error_page(request, 404, "Not found", f"This {what} does not exist.")
+
+
+def redirect(path: str, notice: str | None = None) -> RedirectResponse:
+    """A 303 to ``path`` (which may end in a ``#fragment``), with a notice to show there."""
+    target, hash_mark, fragment = path.partition("#")
+    if notice:
+        target += f"{'&' if '?' in target else '?'}notice={notice}"
+    return RedirectResponse(target + hash_mark + fragment, status_code=303)
+
+
+def _local_path(request: Request) -> str:
+    """Where to return after logging in: this page, or for a post the page it came from."""
+    if request.method == "GET":
+        query = request.url.query
+        return request.url.path + (f"?{query}" if query else "")
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc == request.url.netloc and referer.path.startswith("/"):
+        return referer.path
+    return "/"
+
+
+def safe_next(raw: str | None) -> str:
+    """A same-site path to go to after login; anything else (``//evil``, URLs) becomes ``/``."""
+    if not raw or not raw.startswith("/") or raw.startswith("//") or "\\" in raw:
+        return "/"
+    return raw
+
+
+def login_redirect(request: Request) -> Response:
+    response = RedirectResponse(
+        f"/login?next={quote(_local_path(request), safe='/')}", status_code=303
+    )
+    if request.cookies.get(SESSION_COOKIE):
+        response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+Endpoint = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+class PageRoute(APIRoute):
+    """A UI route: service errors become HTML pages, never problem+json or a trace."""
+
+    def get_route_handler(self) -> Endpoint:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except LoginRequired:
+                return login_redirect(request)
+            except CsrfRejected:
+                return error_page(
+                    request,
+                    403,
+                    "Form expired",
+                    "This form could not be accepted: it is out of date or came from another "
+                    "site. Reload the page and try again.",
+                )
+            except ServiceError as exc:
+                heading = {403: "Not allowed", 404: "Not found", 409: "Conflict"}.get(
+                    exc.status, "Request refused"
+                )
+                return error_page(request, exc.status, heading, exc.message)
+            except RequestValidationError:
+                return error_page(request, 400, "Bad request", "The request is not valid.")
+            except Exception:
+                logger.exception("unhandled error in %s %s", request.method, request.url.path)
+                return error_page(
+                    request,
+                    500,
+                    "Something went wrong",
+                    "An unexpected error occurred; it has been logged. Please try again.",
+                )
+
+        return handle

@@ -1,0 +1,196 @@
+"""/admin/templates: pipeline templates, their steps and each step's seven config families.
+
+Each family is edited as JSON in its own form; saving goes through the template
+service's ``update_family``, so every save-time check applies, and its problems
+come back next to the family with their JSON paths.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+from starlette.responses import Response
+
+from pacetrack.engine.config import CONFIG_FAMILIES
+from pacetrack.services import templates
+from pacetrack.services.context import Actor
+from pacetrack.services.errors import InvalidInput
+from pacetrack.services.templates import PipelineTemplateCreate, StepTemplateCreate
+from pacetrack.web.ui.errors import FieldErrors, from_invalid_input, from_validation_error
+from pacetrack.web.ui.ids import parse_id
+from pacetrack.web.ui.rendering import PageRoute, not_found, redirect, render
+from pacetrack.web.ui.security import CheckedForm, PageActor, container
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+FAMILY_LABELS = {
+    "field_configs": "Field configuration",
+    "validations": "Validations",
+    "assignments": "Assignments",
+    "notifications": "Notifications",
+    "automations": "Automations",
+    "calculations": "Calculations",
+    "metadata": "Metadata",
+}
+
+
+def _list_page(
+    request: Request,
+    actor: Actor,
+    *,
+    values: dict[str, str],
+    errors: FieldErrors,
+    status_code: int = 200,
+) -> Response:
+    with container(request).uow() as work:
+        listed = templates.list_templates(work, actor)
+    return render(
+        request,
+        "admin_templates.html",
+        {"title": "Templates", "templates": listed, "values": values, "errors": errors},
+        status_code=status_code,
+    )
+
+
+@router.get("/admin/templates")
+def templates_page(request: Request, actor: PageActor) -> Response:
+    actor.require_admin("change pipeline templates")
+    return _list_page(request, actor, values={}, errors={})
+
+
+@router.post("/admin/templates")
+def create_template(request: Request, form: CheckedForm, actor: PageActor) -> Response:
+    values = {key: str(form.get(key, "")) for key in ("name", "description")}
+    try:
+        command = PipelineTemplateCreate.model_validate(values)
+        with container(request).uow() as work:
+            created = templates.create_template(work, actor, command)
+    except ValidationError as exc:
+        errors = from_validation_error(exc)
+    except InvalidInput as exc:
+        errors = from_invalid_input(exc)
+    else:
+        return redirect(f"/admin/templates/{created.id}", "created")
+    return _list_page(request, actor, values=values, errors=errors, status_code=422)
+
+
+def _editor_text(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def _template_page(
+    request: Request,
+    actor: Actor,
+    template_id: uuid.UUID,
+    *,
+    edited: tuple[uuid.UUID, str, str] | None = None,
+    problems: list[tuple[str, str]] | None = None,
+    step_values: dict[str, str] | None = None,
+    step_errors: FieldErrors | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The template page; ``edited`` is (step id, family, submitted text) of a refused save."""
+    with container(request).uow() as work:
+        template = templates.get_template(work, actor, template_id)
+    steps = []
+    for step in template.steps or []:
+        families = []
+        for family in CONFIG_FAMILIES:
+            mine = edited is not None and edited[0] == step.id and edited[1] == family
+            text = edited[2] if mine and edited else _editor_text(getattr(step, family))
+            families.append(
+                {
+                    "name": family,
+                    "label": FAMILY_LABELS[family],
+                    "text": text,
+                    "rows": min(20, max(4, text.count("\n") + 2)),
+                    "problems": problems if mine and problems else [],
+                }
+            )
+        steps.append({"step": step, "families": families})
+    return render(
+        request,
+        "admin_template.html",
+        {
+            "title": template.name,
+            "template": template,
+            "steps": steps,
+            "values": step_values or {},
+            "errors": step_errors or {},
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/admin/templates/{template_id}")
+def template_page(request: Request, template_id: str, actor: PageActor) -> Response:
+    actor.require_admin("change pipeline templates")
+    return _template_page(request, actor, parse_id(template_id, "template"))
+
+
+@router.post("/admin/templates/{template_id}/steps")
+def add_step(request: Request, template_id: str, form: CheckedForm, actor: PageActor) -> Response:
+    identifier = parse_id(template_id, "template")
+    values = {key: str(form.get(key, "")) for key in ("name", "target_duration_days")}
+    data: dict[str, Any] = {"pipeline_template_id": identifier, "name": values["name"]}
+    if values["target_duration_days"].strip():
+        data["target_duration_days"] = values["target_duration_days"].strip()
+    try:
+        command = StepTemplateCreate.model_validate(data)
+        with container(request).uow() as work:
+            templates.create_step(work, actor, command)
+    except ValidationError as exc:
+        errors = from_validation_error(exc)
+    except InvalidInput as exc:
+        errors = from_invalid_input(exc)
+    else:
+        return redirect(f"/admin/templates/{identifier}", "created")
+    return _template_page(
+        request, actor, identifier, step_values=values, step_errors=errors, status_code=422
+    )
+
+
+@router.post("/admin/templates/{template_id}/steps/{step_id}/{family}")
+def save_family(
+    request: Request,
+    template_id: str,
+    step_id: str,
+    family: str,
+    form: CheckedForm,
+    actor: PageActor,
+) -> Response:
+    template_key = parse_id(template_id, "template")
+    step_key = parse_id(step_id, "step")
+    if family not in CONFIG_FAMILIES:
+        return not_found(request, "configuration family")
+    with container(request).uow() as work:
+        if templates.get_step(work, actor, step_key).pipeline_template_id != template_key:
+            return not_found(request, "step")
+    text = str(form.get("config", ""))
+    problems: list[tuple[str, str]]
+    try:
+        raw = json.loads(text or "null")
+    except json.JSONDecodeError as exc:
+        problems = [(family, f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")]
+    else:
+        try:
+            with container(request).uow() as work:
+                templates.update_family(work, actor, step_key, family=family, raw=raw)
+        except InvalidInput as exc:
+            problems = [(problem.field, problem.message) for problem in exc.problems] or [
+                (family, exc.message)
+            ]
+        else:
+            return redirect(f"/admin/templates/{template_key}#step-{step_key}", "saved")
+    return _template_page(
+        request,
+        actor,
+        template_key,
+        edited=(step_key, family, text),
+        problems=problems,
+        status_code=422,
+    )
