@@ -410,7 +410,9 @@ class StepConfig:
     target_duration_days: int | None = None
 
 
-def apply_overrides(template: StepConfig, overrides: StepConfig, present: frozenset[str]) -> StepConfig:
+def apply_overrides(
+    template: StepConfig, overrides: StepConfig, present: frozenset[str]
+) -> StepConfig:
     """The instance step's effective config.
 
     A family named in ``present`` (the keys of ``step.config_overrides``)

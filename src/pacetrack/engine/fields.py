@@ -265,7 +265,11 @@ def normalize_value(spec: FieldSpec, raw: object) -> NormalizedValue:
         if len(encoded) > MAX_OBJECT_JSON_LENGTH or _json_depth(raw) > MAX_OBJECT_DEPTH:
             return _refuse(f"{spec.display_name} is too large or too deeply nested")
         result = NormalizedValue(value=json.loads(encoded))
-    if result.ok and spec.pattern and isinstance(result.value, str):
-        if not matches(spec.pattern, result.value):
-            return _refuse(f"{spec.display_name} does not match the required pattern")
+    if (
+        result.ok
+        and spec.pattern
+        and isinstance(result.value, str)
+        and not matches(spec.pattern, result.value)
+    ):
+        return _refuse(f"{spec.display_name} does not match the required pattern")
     return result
