@@ -270,3 +270,7 @@ def demo(
 from pacetrack.cli.worker import worker as _worker  # noqa: E402
 
 app.command("worker")(_worker)
+
+from pacetrack.cli.templates import template_app  # noqa: E402
+
+app.add_typer(template_app, name="template")

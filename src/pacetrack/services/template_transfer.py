@@ -31,13 +31,14 @@ from pacetrack.engine.expressions import ExpressionError, referenced_names
 from pacetrack.engine.fields import NAME_PATTERN, FieldSpec, FieldType
 from pacetrack.services import templates
 from pacetrack.services.config_schema import dump_family, problems_from
-from pacetrack.services.context import Actor
+from pacetrack.services.context import Actor, system_actor
 from pacetrack.services.errors import Conflict, FieldProblem, InvalidInput
 from pacetrack.services.fields import (
     _check_definition,  # the field service's definition rules, reused for imported fields
     load_field_rows,
     to_spec,
 )
+from pacetrack.services.tenants import tenant_by_slug
 from pacetrack.services.unit_of_work import UnitOfWork
 
 FORMAT = "pacetrack.pipeline-template/v1"
@@ -84,8 +85,9 @@ class TemplateDocument(BaseModel):
     format: Literal["pacetrack.pipeline-template/v1"]
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=5000)
-    fields: list[FieldDocument] = Field(default_factory=list, max_length=1000)
-    steps: list[StepDocument] = Field(default_factory=list, max_length=200)
+    # Checked one by one, so that every bad field and step is reported at once.
+    fields: list[dict[str, Any]] = Field(default_factory=list, max_length=1000)
+    steps: list[dict[str, Any]] = Field(default_factory=list, max_length=200)
 
 
 # --- export ----------------------------------------------------------------------------------
@@ -209,6 +211,20 @@ def _parse_document(document: Mapping[str, Any]) -> TemplateDocument:
         raise InvalidInput(problems_from(exc, ""), "The template document is not valid.") from exc
 
 
+def _spec(field: FieldDocument) -> FieldSpec:
+    return FieldSpec(
+        name=field.name,
+        field_type=field.field_type,
+        label=field.label,
+        options=tuple(field.options),
+        is_required=field.is_required,
+        min_value=field.min_value,
+        max_value=field.max_value,
+        pattern=field.pattern,
+        precision=field.precision,
+    )
+
+
 def _field_specs(
     parsed: TemplateDocument, existing: Mapping[str, FieldDefinition]
 ) -> tuple[dict[str, FieldSpec], list[FieldDocument], list[FieldProblem]]:
@@ -217,8 +233,13 @@ def _field_specs(
     to_create: list[FieldDocument] = []
     problems: list[FieldProblem] = []
     seen: set[str] = set()
-    for index, field in enumerate(parsed.fields):
+    for index, raw_field in enumerate(parsed.fields):
         path = f"fields[{index}]"
+        try:
+            field = FieldDocument.model_validate(raw_field)
+        except ValidationError as exc:
+            problems.extend(problems_from(exc, path))
+            continue
         if field.name in seen:
             problems.append(FieldProblem(field=f"{path}.name", message="listed twice"))
             continue
@@ -241,6 +262,8 @@ def _field_specs(
                         f"not a {field.field_type.value}",
                     )
                 )
+                # Check the steps against the document's own field, so only the clash is reported.
+                specs[field.name] = _spec(field)
             continue
         try:
             _check_definition(
@@ -255,17 +278,7 @@ def _field_specs(
             problems.extend(_prefixed(exc.problems, path))
             continue
         to_create.append(field)
-        specs[field.name] = FieldSpec(
-            name=field.name,
-            field_type=field.field_type,
-            label=field.label,
-            options=tuple(field.options),
-            is_required=field.is_required,
-            min_value=field.min_value,
-            max_value=field.max_value,
-            pattern=field.pattern,
-            precision=field.precision,
-        )
+        specs[field.name] = _spec(field)
     return specs, to_create, problems
 
 
@@ -279,8 +292,13 @@ def _checked_steps(
     problems: list[FieldProblem] = []
     names: set[str] = set()
     orders: set[int] = set()
-    for index, step in enumerate(parsed.steps):
+    for index, raw_step in enumerate(parsed.steps):
         path = f"steps[{index}]"
+        try:
+            step = StepDocument.model_validate(raw_step)
+        except ValidationError as exc:
+            problems.extend(problems_from(exc, path))
+            continue
         if step.name in names:
             problems.append(FieldProblem(field=f"{path}.name", message="a step name is repeated"))
         names.add(step.name)
@@ -383,3 +401,20 @@ def library_documents() -> dict[str, dict[str, Any]]:
                 entry.read_text(encoding="utf-8")
             )
     return documents
+
+
+# --- command line ----------------------------------------------------------------------------
+
+
+def export_for_tenant(uow: UnitOfWork, *, tenant_slug: str, template: str) -> dict[str, Any]:
+    """The document of the tenant's template named ``template`` (or with that id)."""
+    actor = system_actor(tenant_by_slug(uow, tenant_slug).id)
+    return export_template(uow, actor, templates.resolve_template(uow, actor, template))
+
+
+def import_for_tenant(
+    uow: UnitOfWork, *, tenant_slug: str, document: Mapping[str, Any], name: str | None = None
+) -> templates.PipelineTemplateOut:
+    """Imports ``document`` as the tenant itself (the command line's actor)."""
+    actor = system_actor(tenant_by_slug(uow, tenant_slug).id)
+    return import_template(uow, actor, document, name=name)
