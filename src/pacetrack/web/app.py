@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from pacetrack.bootstrap import Container
 from pacetrack.web import problems
-from pacetrack.web.routes import accounts, auth, fields, pipelines, templates
+from pacetrack.web.routes import accounts, auth, fields, items, pipelines, templates
 from pacetrack.web.ui import install as install_ui
 
 
@@ -19,7 +19,7 @@ def create_app(container: Container) -> FastAPI:
     )
     app.state.container = container
     problems.install(app)
-    for module in (auth, fields, accounts, templates, pipelines):
+    for module in (auth, fields, accounts, templates, pipelines, items):
         app.include_router(module.router)
     install_ui(app)
 

@@ -1,0 +1,549 @@
+"""Items: create, read, change field values, list; their history and activity log.
+
+Field values are stored in canonical form (``engine.fields.normalize_value``):
+a request with any bad value is refused as a whole with a 422 naming each
+``field_values.<name>``, and nothing is stored. After every change the current
+step's calculations run; a calculation that fails is recorded in
+``item.calculation_errors`` and never fails the request. Moves live in
+``services.moves``; creating an item and changing its fields may set off the
+current step's ``move_to_step`` automations, which go through that same path.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import ColumnElement, and_, exists, func, select, type_coerce
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session
+
+from pacetrack.db import repository
+from pacetrack.db.tables import Account, Activity, Item, ItemStepHistory, PipelineInstance, Step
+from pacetrack.db.tables_moves import ValidationFailure
+from pacetrack.engine.events import DomainEvent, FieldChange, FieldsChanged, ItemCreated
+from pacetrack.engine.field_view import field_view
+from pacetrack.engine.fields import FieldSpec, FieldType, normalize_value
+from pacetrack.engine.moves import apply_calculations
+from pacetrack.services import approvals, side_effects
+from pacetrack.services.context import Actor
+from pacetrack.services.errors import FieldProblem, InvalidInput, NotFound
+from pacetrack.services.moves import (
+    MoveBlocked,
+    creation_entry_violations,
+    enter_step,
+    entered_event,
+    errors_document,
+    load_context,
+    load_item_for_update,
+    open_history,
+    record_activity,
+    route_automatically,
+)
+from pacetrack.services.step_configs import effective_config, field_specs, tenant_calendar
+from pacetrack.services.unit_of_work import UnitOfWork
+
+MAX_FIELD_VALUES = 500
+ItemStatus = Literal["active", "completed", "archived"]
+
+
+# --- commands and answers --------------------------------------------------------------------
+
+
+class ItemCreate(BaseModel):
+    """A new item in ``pipeline_instance_id``, at its first step unless ``step_id`` says."""
+
+    model_config = ConfigDict(extra="forbid")
+    pipeline_instance_id: uuid.UUID
+    name: str = Field(min_length=1, max_length=300)
+    step_id: uuid.UUID | None = None
+    field_values: dict[str, Any] = Field(default_factory=dict, max_length=MAX_FIELD_VALUES)
+    owner_account_id: uuid.UUID | None = Field(default=None, description="Defaults to the caller")
+
+
+class ItemFieldsUpdate(BaseModel):
+    """Set (or, with null, clear) field values; other fields keep theirs."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: uuid.UUID
+    field_values: dict[str, Any] = Field(max_length=MAX_FIELD_VALUES)
+    expected_version: int | None = Field(default=None, ge=1)
+
+
+class ItemOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    pipeline_instance_id: uuid.UUID
+    current_step_id: uuid.UUID | None
+    name: str
+    field_values: dict[str, Any]
+    calculation_errors: dict[str, Any]
+    owner_account_id: uuid.UUID | None
+    assigned_account_ids: list[str]
+    status: str
+    version: int
+    source_item_id: uuid.UUID | None
+    created_by: uuid.UUID | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class StepBrief(BaseModel):
+    id: uuid.UUID
+    name: str
+    order: int
+
+
+class FieldViewOut(BaseModel):
+    visible: list[str]
+    required: list[str]
+    problems: list[str]
+
+
+class ItemDetail(BaseModel):
+    item: ItemOut
+    step: StepBrief | None
+    field_view: FieldViewOut
+
+
+class ItemPage(BaseModel):
+    items: list[ItemOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class HistoryEntryOut(BaseModel):
+    id: uuid.UUID
+    step_id: uuid.UUID
+    step_name: str
+    entered_at: datetime
+    exited_at: datetime | None
+    duration_seconds: float
+    entered_by: uuid.UUID | None
+    exited_by: uuid.UUID | None
+
+
+class ValidationFailureOut(BaseModel):
+    rule_id: str
+    field_id: str | None
+    step_id: uuid.UUID
+    target_step_id: uuid.UUID | None
+    message: str
+    automatic: bool
+    actor_account_id: uuid.UUID | None
+    created_at: datetime
+
+
+class ItemHistoryOut(BaseModel):
+    item_id: uuid.UUID
+    entries: list[HistoryEntryOut]
+    validation_failures: list[ValidationFailureOut]
+
+
+class ActivityOut(BaseModel):
+    id: uuid.UUID
+    kind: str
+    actor_account_id: uuid.UUID | None
+    data: dict[str, Any]
+    created_at: datetime
+
+
+def item_out(item: Item) -> ItemOut:
+    return ItemOut(
+        id=item.id,
+        pipeline_instance_id=item.pipeline_instance_id,
+        current_step_id=item.current_step_id,
+        name=item.name,
+        field_values=dict(item.field_values or {}),
+        calculation_errors=dict(item.calculation_errors or {}),
+        owner_account_id=item.owner_account_id,
+        assigned_account_ids=[str(a) for a in item.assigned_account_ids or []],
+        status=item.status,
+        version=item.version,
+        source_item_id=item.source_item_id,
+        created_by=item.created_by,
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+    )
+
+
+# --- field values ----------------------------------------------------------------------------
+
+
+def _active_account_ids(
+    session: Session, *, tenant_id: uuid.UUID, ids: set[uuid.UUID]
+) -> set[uuid.UUID]:
+    if not ids:
+        return set()
+    return set(
+        session.scalars(
+            select(Account.id).where(
+                Account.tenant_id == tenant_id, Account.id.in_(ids), Account.is_active.is_(True)
+            )
+        )
+    )
+
+
+def normalize_values(
+    session: Session,
+    *,
+    tenant_id: uuid.UUID,
+    fields: Mapping[str, FieldSpec],
+    raw: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Canonical values for ``raw`` (None clears a field); every bad value is reported."""
+    problems: list[FieldProblem] = []
+    normalized: dict[str, Any] = {}
+    accounts: dict[str, uuid.UUID] = {}
+    for name, value in raw.items():
+        path = f"field_values.{name}"
+        spec = fields.get(name)
+        if spec is None:
+            problems.append(FieldProblem(field=path, message="unknown field"))
+            continue
+        result = normalize_value(spec, value)
+        if result.error is not None:
+            problems.append(FieldProblem(field=path, message=result.error))
+            continue
+        if spec.field_type is FieldType.USER and result.value is not None:
+            accounts[name] = uuid.UUID(result.value)
+        normalized[name] = result.value
+    active = _active_account_ids(session, tenant_id=tenant_id, ids=set(accounts.values()))
+    for name, account_id in accounts.items():
+        if account_id not in active:
+            problems.append(
+                FieldProblem(
+                    field=f"field_values.{name}",
+                    message=f"{fields[name].display_name} must name an active account",
+                )
+            )
+    if problems:
+        raise InvalidInput(problems)
+    return normalized
+
+
+def _merged(current: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(current)
+    for name, value in changes.items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = value
+    return merged
+
+
+def _changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[FieldChange, ...]:
+    return tuple(
+        FieldChange(field=name, old=before.get(name), new=after.get(name))
+        for name in sorted(set(before) | set(after))
+        if before.get(name) != after.get(name)
+    )
+
+
+# --- use cases -------------------------------------------------------------------------------
+
+
+def create_item(uow: UnitOfWork, actor: Actor, data: ItemCreate) -> ItemOut:
+    session = uow.session
+    tenant_id = actor.tenant_id
+    instance = repository.get(
+        session, PipelineInstance, tenant_id=tenant_id, id=data.pipeline_instance_id
+    )
+    if instance is None:
+        raise NotFound("Pipeline instance not found.")
+    steps = list(
+        session.scalars(
+            select(Step)
+            .where(Step.tenant_id == tenant_id, Step.pipeline_instance_id == instance.id)
+            .order_by(Step.position, Step.name)
+        )
+    )
+    if not steps:
+        raise InvalidInput.one("pipeline_instance_id", "the pipeline instance has no steps")
+    if data.step_id is None:
+        step = steps[0]
+    else:
+        chosen = next((s for s in steps if s.id == data.step_id), None)
+        if chosen is None:
+            raise InvalidInput.one("step_id", "not a step of this pipeline instance")
+        step = chosen
+    owner = data.owner_account_id or actor.account_id
+    if data.owner_account_id is not None and not _active_account_ids(
+        session, tenant_id=tenant_id, ids={data.owner_account_id}
+    ):
+        raise InvalidInput.one("owner_account_id", "must name an active account")
+    fields = field_specs(session, tenant_id=tenant_id)
+    values = _merged(
+        {}, normalize_values(session, tenant_id=tenant_id, fields=fields, raw=data.field_values)
+    )
+    config = effective_config(session, tenant_id=tenant_id, step=step)
+    calendar = tenant_calendar(session, tenant_id=tenant_id)
+    now = uow.clock.now()
+    values, errors = apply_calculations(
+        config=config, fields=fields, values=values, now=now, calendar=calendar
+    )
+    blocked = creation_entry_violations(
+        uow, step=step, config=config, fields=fields, values=values, calendar=calendar
+    )
+    if blocked:
+        raise MoveBlocked(blocked, f"The item cannot be created at {step.name}.")
+    item = Item(
+        tenant_id=tenant_id,
+        id=uuid.uuid4(),
+        pipeline_instance_id=instance.id,
+        current_step_id=step.id,
+        name=data.name,
+        field_values=values,
+        calculation_errors=errors_document(errors),
+        owner_account_id=owner,
+        assigned_account_ids=[],
+        status="active",
+        version=1,
+        source_item_id=None,
+        created_by=actor.account_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(item)
+    history = open_history(uow, item=item, step=step, actor=actor, at=now)
+    record_activity(
+        uow,
+        item=item,
+        actor=actor,
+        kind="item.created",
+        data={"step_id": str(step.id), "step": step.name, "name": item.name},
+        at=now,
+    )
+    events: list[DomainEvent] = [
+        ItemCreated(item_id=item.id, at=now, actor_id=actor.account_id, step_id=step.id),
+        entered_event(item=item, actor=actor, step=step, history=history, at=now),
+    ]
+    events.extend(enter_step(uow, actor=actor, item=item, step=step, config=config))
+    side_effects.record(uow, actor=actor, item=item, events=events)
+    uow.flush()
+    context = load_context(uow, item=item)
+    route_automatically(uow, actor=actor, item=item, context=context, entered=True)
+    uow.commit()
+    return item_out(item)
+
+
+def _step_brief(step: Step | None) -> StepBrief | None:
+    return StepBrief(id=step.id, name=step.name, order=step.position) if step else None
+
+
+def get_item(uow: UnitOfWork, actor: Actor, item_id: uuid.UUID) -> ItemDetail:
+    """The item, its current step and which fields that step shows and requires."""
+    session = uow.session
+    item = repository.get(session, Item, tenant_id=actor.tenant_id, id=item_id)
+    if item is None:
+        raise NotFound("Item not found.")
+    step = (
+        repository.get(session, Step, tenant_id=actor.tenant_id, id=item.current_step_id)
+        if item.current_step_id is not None
+        else None
+    )
+    view = FieldViewOut(visible=[], required=[], problems=[])
+    if step is not None:
+        computed = field_view(
+            config=effective_config(session, tenant_id=actor.tenant_id, step=step),
+            fields=field_specs(session, tenant_id=actor.tenant_id),
+            values=item.field_values or {},
+            now=uow.clock.now(),
+            calendar=tenant_calendar(session, tenant_id=actor.tenant_id),
+        )
+        view = FieldViewOut(
+            visible=list(computed.visible),
+            required=list(computed.required),
+            problems=list(computed.problems),
+        )
+    return ItemDetail(item=item_out(item), step=_step_brief(step), field_view=view)
+
+
+def update_fields(uow: UnitOfWork, actor: Actor, data: ItemFieldsUpdate) -> ItemOut:
+    """Change field values; recalculates, bumps the version and may route the item on."""
+    item = load_item_for_update(uow, actor, data.id, data.expected_version)
+    session = uow.session
+    context = load_context(uow, item=item)
+    normalized = normalize_values(
+        session, tenant_id=actor.tenant_id, fields=context.fields, raw=data.field_values
+    )
+    before = dict(item.field_values or {})
+    step = context.step(item.current_step_id)
+    now = uow.clock.now()
+    values = _merged(before, normalized)
+    errors = None
+    if step is not None:
+        values, errors = apply_calculations(
+            config=context.config(uow, step),
+            fields=context.fields,
+            values=values,
+            now=now,
+            calendar=context.calendar,
+        )
+    changes = _changes(before, values)
+    if not changes:
+        return item_out(item)
+    item.field_values = values
+    if errors is not None:
+        item.calculation_errors = errors_document(errors)
+    item.version += 1
+    item.updated_at = now
+    record_activity(
+        uow,
+        item=item,
+        actor=actor,
+        kind="item.fields_changed",
+        data={
+            "step_id": str(item.current_step_id) if item.current_step_id else None,
+            "version": item.version,
+            "changes": [{"field": c.field, "old": c.old, "new": c.new} for c in changes],
+        },
+        at=now,
+    )
+    event = FieldsChanged(
+        item_id=item.id,
+        at=now,
+        actor_id=actor.account_id,
+        step_id=item.current_step_id,
+        changes=changes,
+    )
+    side_effects.record(uow, actor=actor, item=item, events=[event])
+    if step is not None:
+        uow.flush()
+        approvals.fields_changed(
+            uow,
+            item=item,
+            step=step,
+            config=context.config(uow, step),
+            changed=[change.field for change in changes],
+        )
+        route_automatically(
+            uow, actor=actor, item=item, context=context, entered=False, changes=changes
+        )
+    uow.commit()
+    return item_out(item)
+
+
+def _assigned_to(session: Session, account_id: uuid.UUID) -> ColumnElement[bool]:
+    wanted = str(account_id)
+    if session.get_bind().dialect.name == "postgresql":
+        return type_coerce(Item.assigned_account_ids, postgresql.JSONB).contains([wanted])
+    members = func.json_each(Item.assigned_account_ids).table_valued("value")
+    return exists(select(1).select_from(members).where(members.c.value == wanted))
+
+
+def list_items(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    pipeline_instance_id: uuid.UUID | None = None,
+    step_id: uuid.UUID | None = None,
+    assignee: uuid.UUID | None = None,
+    status: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> ItemPage:
+    """The tenant's items matching every given filter, newest first, with the total."""
+    session = uow.session
+    conditions: list[ColumnElement[bool]] = [Item.tenant_id == actor.tenant_id]
+    if pipeline_instance_id is not None:
+        conditions.append(Item.pipeline_instance_id == pipeline_instance_id)
+    if step_id is not None:
+        conditions.append(Item.current_step_id == step_id)
+    if assignee is not None:
+        conditions.append(_assigned_to(session, assignee))
+    if status is not None:
+        conditions.append(Item.status == status)
+    where = and_(*conditions)
+    total = session.scalar(select(func.count()).select_from(Item).where(where)) or 0
+    rows = session.scalars(
+        select(Item)
+        .where(where)
+        .order_by(Item.created_at.desc(), Item.id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return ItemPage(items=[item_out(row) for row in rows], total=total, limit=limit, offset=offset)
+
+
+def item_history(uow: UnitOfWork, actor: Actor, item_id: uuid.UUID) -> ItemHistoryOut:
+    """Every entry into a step with its time spent there, and the refused moves."""
+    session = uow.session
+    item = repository.get(session, Item, tenant_id=actor.tenant_id, id=item_id)
+    if item is None:
+        raise NotFound("Item not found.")
+    now = uow.clock.now()
+    rows = session.execute(
+        select(ItemStepHistory, Step.name)
+        .join(
+            Step,
+            and_(Step.tenant_id == ItemStepHistory.tenant_id, Step.id == ItemStepHistory.step_id),
+        )
+        .where(ItemStepHistory.tenant_id == actor.tenant_id, ItemStepHistory.item_id == item.id)
+        .order_by(ItemStepHistory.entered_at, ItemStepHistory.exited_at.is_(None))
+    ).all()
+    entries = [
+        HistoryEntryOut(
+            id=entry.id,
+            step_id=entry.step_id,
+            step_name=name,
+            entered_at=entry.entered_at,
+            exited_at=entry.exited_at,
+            duration_seconds=((entry.exited_at or now) - entry.entered_at).total_seconds(),
+            entered_by=entry.entered_by,
+            exited_by=entry.exited_by,
+        )
+        for entry, name in rows
+    ]
+    failures = session.scalars(
+        select(ValidationFailure)
+        .where(ValidationFailure.tenant_id == actor.tenant_id, ValidationFailure.item_id == item.id)
+        .order_by(ValidationFailure.created_at, ValidationFailure.rule_id)
+    ).all()
+    return ItemHistoryOut(
+        item_id=item.id,
+        entries=entries,
+        validation_failures=[
+            ValidationFailureOut(
+                rule_id=f.rule_id,
+                field_id=f.field_id,
+                step_id=f.step_id,
+                target_step_id=f.target_step_id,
+                message=f.message,
+                automatic=f.automatic,
+                actor_account_id=f.actor_account_id,
+                created_at=f.created_at,
+            )
+            for f in failures
+        ],
+    )
+
+
+def item_activity(
+    uow: UnitOfWork, actor: Actor, item_id: uuid.UUID, *, limit: int = 200
+) -> list[ActivityOut]:
+    """The item's activity log, oldest first."""
+    session = uow.session
+    item = repository.get(session, Item, tenant_id=actor.tenant_id, id=item_id)
+    if item is None:
+        raise NotFound("Item not found.")
+    rows = session.scalars(
+        select(Activity)
+        .where(Activity.tenant_id == actor.tenant_id, Activity.item_id == item.id)
+        .order_by(Activity.created_at)
+        .limit(limit)
+    ).all()
+    return [
+        ActivityOut(
+            id=row.id,
+            kind=row.kind,
+            actor_account_id=row.actor_account_id,
+            data=dict(row.data or {}),
+            created_at=row.created_at,
+        )
+        for row in rows
+    ]

@@ -1,0 +1,822 @@
+"""Moving items between steps: the one path every move takes (DESIGN.md §3).
+
+``move_item`` locks the item row by itself, checks the expected version, reads
+the effective configs of the step being left and the target step, the field
+definitions and the tenant's calendar, and asks the pure ``engine.moves`` for a
+decision. A refused move writes only its ``validation_failure`` rows and an
+activity entry, then answers with every violation; an accepted one closes the
+open history row, opens a new one, updates the item, writes the activity log
+and the side effects, and commits once.
+
+After an item enters a step or its fields change, the step's ``move_to_step``
+automations may send it on (conditional routing). Those moves go through the
+same decision, in the same unit of work, marked automatic; a chain stops after
+``metadata.max_automatic_moves`` (default 10) automatic moves with an error
+entry in the activity log.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select, update
+
+from pacetrack.db import repository
+from pacetrack.db.tables import Activity, Item, ItemStepHistory, Step
+from pacetrack.db.tables_moves import ValidationFailure
+from pacetrack.engine.calculations import CalculationError
+from pacetrack.engine.calendar import BusinessCalendar
+from pacetrack.engine.config import (
+    FieldComparisonRule,
+    FieldMaxValueRule,
+    FieldMinValueRule,
+    FieldPatternRule,
+    FieldRequiredRule,
+    StepConfig,
+    ValidationRule,
+)
+from pacetrack.engine.events import DomainEvent, FieldChange, StepEntered
+from pacetrack.engine.field_view import field_view
+from pacetrack.engine.fields import FieldSpec, decimal_to_json
+from pacetrack.engine.moves import (
+    Decision,
+    StepRef,
+    automatic_route,
+    decide_move,
+    entry_violations,
+    find_step,
+    max_automatic_moves,
+)
+from pacetrack.engine.validations import Violation, validate_step
+from pacetrack.services import approvals, assignments, side_effects
+from pacetrack.services.config_schema import stored_family
+from pacetrack.services.context import Actor
+from pacetrack.services.errors import Conflict, InvalidInput, NotFound, ServiceError
+from pacetrack.services.step_configs import (
+    effective_configs,
+    field_specs,
+    tenant_calendar,
+)
+from pacetrack.services.unit_of_work import UnitOfWork
+
+MAX_BULK_ITEMS = 1000
+
+
+# --- commands and answers --------------------------------------------------------------------
+
+
+class MoveItem(BaseModel):
+    """Move item ``id`` to step ``step_id``; ``expected_version`` guards against stale writes."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: uuid.UUID
+    step_id: uuid.UUID
+    expected_version: int | None = Field(default=None, ge=1)
+
+
+class ViolationOut(BaseModel):
+    rule_id: str
+    field_id: str | None
+    message: str
+
+
+class AutomaticMoveOut(BaseModel):
+    automation_id: str
+    from_step_id: uuid.UUID
+    to_step_id: uuid.UUID | None
+    moved: bool
+    violations: list[ViolationOut] = Field(default_factory=list)
+
+
+class MoveOut(BaseModel):
+    """The item after the move (and after any automatic moves it set off)."""
+
+    id: uuid.UUID
+    current_step_id: uuid.UUID | None
+    version: int
+    field_values: dict[str, Any]
+    calculation_errors: dict[str, Any]
+    assigned_account_ids: list[str]
+    automatic_moves: list[AutomaticMoveOut] = Field(default_factory=list)
+
+
+class MoveBlocked(ServiceError):
+    """The step's rules do not allow this move."""
+
+    status = 422
+
+    def __init__(self, violations: Sequence[Violation], message: str | None = None) -> None:
+        super().__init__(message)
+        self.violations = tuple(violations)
+
+    @property
+    def problem_extra(self) -> dict[str, Any]:
+        return {
+            "errors": [
+                {"field": problem_field(v), "message": v.message, "rule_id": v.rule_id}
+                for v in self.violations
+            ],
+            "violations": [violation_out(v).model_dump() for v in self.violations],
+        }
+
+
+def problem_field(violation: Violation) -> str:
+    """The request part a violation is about: the field it names, else the target step."""
+    return violation.field_id or "step_id"
+
+
+def violation_out(violation: Violation) -> ViolationOut:
+    return ViolationOut(
+        rule_id=violation.rule_id, field_id=violation.field_id, message=violation.message
+    )
+
+
+# --- small shared writers --------------------------------------------------------------------
+
+
+def record_activity(
+    uow: UnitOfWork,
+    *,
+    item: Item,
+    actor: Actor,
+    kind: str,
+    data: dict[str, Any],
+    at: datetime | None = None,
+) -> None:
+    uow.session.add(
+        Activity(
+            tenant_id=item.tenant_id,
+            id=uuid.uuid4(),
+            item_id=item.id,
+            actor_account_id=actor.account_id,
+            kind=kind,
+            data=data,
+            created_at=at or uow.clock.now(),
+        )
+    )
+
+
+def open_history(
+    uow: UnitOfWork, *, item: Item, step: Step, actor: Actor, at: datetime
+) -> ItemStepHistory:
+    row = ItemStepHistory(
+        tenant_id=item.tenant_id,
+        id=uuid.uuid4(),
+        item_id=item.id,
+        step_id=step.id,
+        entered_at=at,
+        exited_at=None,
+        entered_by=actor.account_id,
+        exited_by=None,
+    )
+    uow.session.add(row)
+    return row
+
+
+def errors_document(errors: Sequence[CalculationError]) -> dict[str, Any]:
+    """``item.calculation_errors``: each failed calculation by id, with its output and reason."""
+    return {
+        error.calculation_id: {"output_field_id": error.output_field_id, "message": error.message}
+        for error in errors
+    }
+
+
+def step_ref(step: Step) -> StepRef:
+    return StepRef(id=step.id, name=step.name, position=step.position)
+
+
+def instance_steps(uow: UnitOfWork, *, tenant_id: uuid.UUID, instance_id: uuid.UUID) -> list[Step]:
+    """The steps of a pipeline instance in the pipeline's order."""
+    return list(
+        uow.session.scalars(
+            select(Step)
+            .where(Step.tenant_id == tenant_id, Step.pipeline_instance_id == instance_id)
+            .order_by(Step.position, Step.name)
+        )
+    )
+
+
+def load_item_for_update(
+    uow: UnitOfWork, actor: Actor, item_id: uuid.UUID, expected_version: int | None
+) -> Item:
+    item = repository.get_for_update(uow.session, Item, tenant_id=actor.tenant_id, id=item_id)
+    if item is None:
+        raise NotFound("Item not found.")
+    if expected_version is not None and item.version != expected_version:
+        raise Conflict(
+            f"The item changed since you read it (version {item.version}, "
+            f"you sent {expected_version}); reload it and try again."
+        )
+    return item
+
+
+# --- entry requirements from metadata --------------------------------------------------------
+
+
+def entry_requirements(
+    step: Step, config: StepConfig
+) -> tuple[tuple[str, ...], tuple[ValidationRule, ...], tuple[Violation, ...]]:
+    """``metadata.entry_required_fields`` and ``metadata.entry_validations`` of a target step.
+
+    Metadata is free JSON, so a malformed entry requirement is reported as a
+    violation that blocks entering the step (an admin must fix it) rather than
+    being ignored.
+    """
+    metadata = config.metadata
+    problems: list[Violation] = []
+    required_raw = metadata.get("entry_required_fields") or []
+    required: tuple[str, ...] = ()
+    if isinstance(required_raw, list) and all(isinstance(n, str) for n in required_raw):
+        required = tuple(required_raw)
+    else:
+        problems.append(
+            Violation(
+                rule_id="entry_config",
+                field_id=None,
+                message=f"{step.name}: metadata.entry_required_fields must be a list of field "
+                "names.",
+            )
+        )
+    rules: tuple[ValidationRule, ...] = ()
+    rules_raw = metadata.get("entry_validations") or []
+    try:
+        rules = stored_family("validations", rules_raw)
+    except ValueError as exc:
+        problems.append(
+            Violation(
+                rule_id="entry_config",
+                field_id=None,
+                message=f"{step.name}: metadata.entry_validations is not a valid list of "
+                f"validations ({str(exc).splitlines()[0]}).",
+            )
+        )
+    return required, rules, tuple(problems)
+
+
+# --- the move --------------------------------------------------------------------------------
+
+
+@dataclass(kw_only=True)
+class _Context:
+    """What one unit of work has loaded for one item's moves."""
+
+    steps: list[Step]
+    configs: dict[uuid.UUID, StepConfig]
+    fields: Mapping[str, FieldSpec]
+    calendar: BusinessCalendar
+    automatic_moves: list[AutomaticMoveOut] = field(default_factory=list)
+
+    def step(self, step_id: uuid.UUID | None) -> Step | None:
+        return next((s for s in self.steps if s.id == step_id), None)
+
+    def config(self, uow: UnitOfWork, step: Step) -> StepConfig:
+        config = self.configs.get(step.id)
+        if config is None:
+            config = effective_configs(uow.session, tenant_id=step.tenant_id, steps=[step])[step.id]
+            self.configs[step.id] = config
+        return config
+
+
+def load_context(
+    uow: UnitOfWork, *, item: Item, wanted: Sequence[uuid.UUID | None] = ()
+) -> _Context:
+    steps = instance_steps(uow, tenant_id=item.tenant_id, instance_id=item.pipeline_instance_id)
+    ids = {item.current_step_id, *wanted}
+    needed = [step for step in steps if step.id in ids]
+    return _Context(
+        steps=steps,
+        configs=effective_configs(uow.session, tenant_id=item.tenant_id, steps=needed),
+        fields=field_specs(uow.session, tenant_id=item.tenant_id),
+        calendar=tenant_calendar(uow.session, tenant_id=item.tenant_id),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Outcome:
+    moved: bool
+    violations: tuple[Violation, ...] = ()
+
+
+def _decide(
+    uow: UnitOfWork, *, item: Item, current: Step, target: Step, context: _Context
+) -> Decision:
+    current_config = context.config(uow, current)
+    target_config = context.config(uow, target)
+    required, rules, config_problems = entry_requirements(target, target_config)
+    extra = [
+        *approvals.leave_violations(uow, item=item, step=current, config=current_config),
+        *config_problems,
+    ]
+    return decide_move(
+        current=step_ref(current),
+        target=step_ref(target),
+        steps=[step_ref(step) for step in context.steps],
+        current_config=current_config,
+        target_config=target_config,
+        fields=context.fields,
+        values=item.field_values or {},
+        now=uow.clock.now(),
+        calendar=context.calendar,
+        extra_violations=extra,
+        entry_required_fields=required,
+        entry_rules=rules,
+    )
+
+
+def _record_failures(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    item: Item,
+    current: Step,
+    target: Step,
+    violations: Sequence[Violation],
+    automatic: str | None,
+) -> None:
+    now = uow.clock.now()
+    for violation in violations:
+        uow.session.add(
+            ValidationFailure(
+                tenant_id=item.tenant_id,
+                id=uuid.uuid4(),
+                item_id=item.id,
+                step_id=current.id,
+                target_step_id=target.id,
+                rule_id=violation.rule_id[:200],
+                field_id=violation.field_id,
+                message=violation.message,
+                actor_account_id=actor.account_id,
+                automatic=automatic is not None,
+                created_at=now,
+            )
+        )
+    record_activity(
+        uow,
+        item=item,
+        actor=actor,
+        kind="item.move_blocked",
+        data={
+            "from_step_id": str(current.id),
+            "to_step_id": str(target.id),
+            "to_step": target.name,
+            "automation_id": automatic,
+            "violations": [violation_out(v).model_dump() for v in violations],
+        },
+    )
+
+
+def enter_step(
+    uow: UnitOfWork, *, actor: Actor, item: Item, step: Step, config: StepConfig
+) -> list[DomainEvent]:
+    """What entering a step does besides the history row: assignment (its event, if any)."""
+    assigned = assignments.assign_on_entry(uow, actor=actor, item=item, step=step, config=config)
+    return [assigned] if assigned is not None else []
+
+
+def _apply(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    item: Item,
+    current: Step,
+    target: Step,
+    decision: Decision,
+    context: _Context,
+    automatic: str | None,
+) -> None:
+    now = uow.clock.now()
+    session = uow.session
+    exited = session.execute(
+        update(ItemStepHistory)
+        .where(
+            ItemStepHistory.tenant_id == item.tenant_id,
+            ItemStepHistory.item_id == item.id,
+            ItemStepHistory.exited_at.is_(None),
+        )
+        .values(exited_at=now, exited_by=actor.account_id)
+        .returning(ItemStepHistory.id)
+        .execution_options(synchronize_session=False)
+    ).scalars()
+    exited_id = next(iter(exited), None)
+    if exited_id is None:
+        raise Conflict("The item has no open step entry to leave.")
+    entered = open_history(uow, item=item, step=target, actor=actor, at=now)
+    item.field_values = dict(decision.values)
+    item.calculation_errors = errors_document(decision.calculation_errors)
+    item.current_step_id = target.id
+    item.version += 1
+    item.updated_at = now
+    record_activity(
+        uow,
+        item=item,
+        actor=actor,
+        kind="item.moved",
+        data={
+            "from_step_id": str(current.id),
+            "from_step": current.name,
+            "to_step_id": str(target.id),
+            "to_step": target.name,
+            "automatic": automatic is not None,
+            "automation_id": automatic,
+            "version": item.version,
+            "calculated": [change.field for change in decision.changes],
+        },
+        at=now,
+    )
+    events = list(
+        decision.events(
+            item_id=item.id,
+            actor_id=actor.account_id,
+            at=now,
+            from_step=current.id,
+            to_step=target.id,
+            exited_history_id=exited_id,
+            entered_history_id=entered.id,
+        )
+    )
+    events.extend(
+        enter_step(uow, actor=actor, item=item, step=target, config=context.config(uow, target))
+    )
+    side_effects.record(uow, actor=actor, item=item, events=events)
+
+
+def _move_once(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    item: Item,
+    target: Step,
+    context: _Context,
+    automatic: str | None,
+) -> _Outcome:
+    current = context.step(item.current_step_id)
+    if current is None:
+        raise Conflict("The item is not at a step of its pipeline.")
+    decision = _decide(uow, item=item, current=current, target=target, context=context)
+    if not decision.ok:
+        _record_failures(
+            uow,
+            actor=actor,
+            item=item,
+            current=current,
+            target=target,
+            violations=decision.violations,
+            automatic=automatic,
+        )
+        return _Outcome(moved=False, violations=decision.violations)
+    _apply(
+        uow,
+        actor=actor,
+        item=item,
+        current=current,
+        target=target,
+        decision=decision,
+        context=context,
+        automatic=automatic,
+    )
+    return _Outcome(moved=True)
+
+
+def route_automatically(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    item: Item,
+    context: _Context,
+    entered: bool,
+    changes: Sequence[FieldChange] = (),
+) -> None:
+    """Follow the current step's ``move_to_step`` automations until none fires.
+
+    Each automatic move is an ordinary move (every rule applies), made in this
+    unit of work. The chain stops at the current step's
+    ``metadata.max_automatic_moves`` with an ``item.automation_loop_stopped``
+    entry in the activity log.
+    """
+    made = 0
+    while True:
+        step = context.step(item.current_step_id)
+        if step is None:
+            return
+        config = context.config(uow, step)
+        outcome = automatic_route(
+            config=config,
+            entered=entered,
+            changes=changes,
+            fields=context.fields,
+            values=item.field_values or {},
+            now=uow.clock.now(),
+            calendar=context.calendar,
+        )
+        for problem in outcome.problems:
+            record_activity(
+                uow,
+                item=item,
+                actor=actor,
+                kind="item.automation_error",
+                data={"step_id": str(step.id), "message": problem},
+            )
+        route = outcome.route
+        if route is None:
+            return
+        target = find_step(route.step, [step_ref(s) for s in context.steps])
+        if target is None:
+            record_activity(
+                uow,
+                item=item,
+                actor=actor,
+                kind="item.automation_error",
+                data={
+                    "step_id": str(step.id),
+                    "automation_id": route.automation_id,
+                    "message": f"no step {route.step!r} in this pipeline",
+                },
+            )
+            return
+        limit = max_automatic_moves(config.metadata)
+        if made >= limit:
+            record_activity(
+                uow,
+                item=item,
+                actor=actor,
+                kind="item.automation_loop_stopped",
+                data={
+                    "step_id": str(step.id),
+                    "automation_id": route.automation_id,
+                    "automatic_moves": made,
+                    "limit": limit,
+                    "message": f"stopped after {made} automatic moves in one chain "
+                    f"(limit {limit}); {route.automation_id} would have moved the item to "
+                    f"{target.name}",
+                },
+            )
+            return
+        target_step = context.step(target.id)
+        assert target_step is not None
+        uow.flush()
+        result = _move_once(
+            uow,
+            actor=actor,
+            item=item,
+            target=target_step,
+            context=context,
+            automatic=route.automation_id,
+        )
+        context.automatic_moves.append(
+            AutomaticMoveOut(
+                automation_id=route.automation_id,
+                from_step_id=step.id,
+                to_step_id=target_step.id,
+                moved=result.moved,
+                violations=[violation_out(v) for v in result.violations],
+            )
+        )
+        if not result.moved:
+            return
+        made += 1
+        entered, changes = True, ()
+
+
+def move_out(item: Item, context: _Context | None = None) -> MoveOut:
+    return MoveOut(
+        id=item.id,
+        current_step_id=item.current_step_id,
+        version=item.version,
+        field_values=dict(item.field_values or {}),
+        calculation_errors=dict(item.calculation_errors or {}),
+        assigned_account_ids=[str(a) for a in item.assigned_account_ids or []],
+        automatic_moves=list(context.automatic_moves) if context else [],
+    )
+
+
+def move_item(uow: UnitOfWork, actor: Actor, command: MoveItem) -> MoveOut:
+    """Move the item, or record why not and raise ``MoveBlocked`` with every violation."""
+    item = load_item_for_update(uow, actor, command.id, command.expected_version)
+    context = load_context(uow, item=item, wanted=[command.step_id])
+    target = context.step(command.step_id)
+    if target is None:
+        raise InvalidInput.one("step_id", "not a step of the item's pipeline")
+    result = _move_once(uow, actor=actor, item=item, target=target, context=context, automatic=None)
+    if not result.moved:
+        uow.commit()
+        raise MoveBlocked(
+            result.violations,
+            f"The item cannot move to {target.name}: "
+            f"{len(result.violations)} requirement(s) not met.",
+        )
+    route_automatically(uow, actor=actor, item=item, context=context, entered=True)
+    uow.commit()
+    return move_out(item, context)
+
+
+# --- validation status -----------------------------------------------------------------------
+
+
+class RequirementOut(BaseModel):
+    rule_id: str
+    field_id: str | None
+    met: bool
+    message: str
+
+
+class ValidationStatusOut(BaseModel):
+    item_id: uuid.UUID
+    step_id: uuid.UUID
+    step_name: str
+    version: int
+    ready: bool
+    requirements: list[RequirementOut]
+
+
+def describe_rule(rule: ValidationRule, fields: Mapping[str, FieldSpec]) -> str:
+    """What a rule asks for, in words (its ``error_message`` when the admin wrote one)."""
+    if rule.error_message:
+        return rule.error_message
+    spec = fields.get(rule.field_id) if rule.field_id else None
+    label = spec.display_name if spec is not None else (rule.field_id or "the item")
+    if isinstance(rule, FieldRequiredRule):
+        return f"{label} is required"
+    if isinstance(rule, FieldMinValueRule):
+        return f"{label} must be at least {decimal_to_json(rule.min_value)}"
+    if isinstance(rule, FieldMaxValueRule):
+        return f"{label} must be at most {decimal_to_json(rule.max_value)}"
+    if isinstance(rule, FieldPatternRule):
+        return f"{label} must match {rule.pattern}"
+    if isinstance(rule, FieldComparisonRule):
+        other = rule.compare_field_id or str(rule.compare_value)
+        return f"{label} {rule.operator} {other}"
+    return f"condition `{rule.expression}` holds"
+
+
+def validation_status(uow: UnitOfWork, actor: Actor, item_id: uuid.UUID) -> ValidationStatusOut:
+    """The checklist of what leaving the current step needs, met or not, without moving."""
+    item = repository.get(uow.session, Item, tenant_id=actor.tenant_id, id=item_id)
+    if item is None:
+        raise NotFound("Item not found.")
+    context = load_context(uow, item=item)
+    step = context.step(item.current_step_id)
+    if step is None:
+        raise Conflict("The item is not at a step of its pipeline.")
+    config = context.config(uow, step)
+    now = uow.clock.now()
+    values = item.field_values or {}
+    fields = context.fields
+    view = field_view(
+        config=config, fields=fields, values=values, now=now, calendar=context.calendar
+    )
+    result = validate_step(
+        config=config, fields=fields, values=values, now=now, calendar=context.calendar
+    )
+    failing = {v.rule_id: v for v in result.violations}
+    requirements: list[RequirementOut] = []
+
+    def add(rule_id: str, field_id: str | None, message: str) -> None:
+        failed = failing.get(rule_id)
+        requirements.append(
+            RequirementOut(
+                rule_id=rule_id,
+                field_id=field_id,
+                met=failed is None,
+                message=failed.message if failed is not None else message,
+            )
+        )
+
+    for name in view.required:
+        spec = fields.get(name)
+        add(f"required:{name}", name, f"{spec.display_name if spec else name} is required")
+    for rule in config.validations:
+        add(rule.id, rule.field_id, describe_rule(rule, fields))
+    approval = approvals.leave_violations(uow, item=item, step=step, config=config)
+    for violation in approval:
+        requirements.append(
+            RequirementOut(
+                rule_id=violation.rule_id,
+                field_id=violation.field_id,
+                met=False,
+                message=violation.message,
+            )
+        )
+    if not approval and approvals.approval_settings(config.metadata).required:
+        requirements.append(
+            RequirementOut(
+                rule_id=approvals.APPROVAL_REQUIRED,
+                field_id=None,
+                met=True,
+                message=f"Leaving {step.name} is approved",
+            )
+        )
+    return ValidationStatusOut(
+        item_id=item.id,
+        step_id=step.id,
+        step_name=step.name,
+        version=item.version,
+        ready=all(requirement.met for requirement in requirements),
+        requirements=requirements,
+    )
+
+
+# --- bulk ------------------------------------------------------------------------------------
+
+
+class BulkMove(BaseModel):
+    """Move up to 1,000 items to ``step_id``; each item is its own transaction."""
+
+    model_config = ConfigDict(extra="forbid")
+    item_ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_BULK_ITEMS)
+    step_id: uuid.UUID
+
+
+class BulkMoveItemOut(BaseModel):
+    id: uuid.UUID
+    status: Literal["moved", "blocked", "not_found", "conflict", "invalid"]
+    version: int | None = None
+    message: str | None = None
+    violations: list[ViolationOut] = Field(default_factory=list)
+
+
+class BulkMoveOut(BaseModel):
+    moved: int
+    blocked: int
+    failed: int
+    results: list[BulkMoveItemOut]
+
+
+def bulk_move(
+    uow_factory: Callable[[], UnitOfWork], actor: Actor, command: BulkMove
+) -> BulkMoveOut:
+    """Each item moves (or not) in its own unit of work, so one refusal undoes nothing else."""
+    results: list[BulkMoveItemOut] = []
+    for item_id in dict.fromkeys(command.item_ids):
+        try:
+            with uow_factory() as uow:
+                moved = move_item(uow, actor, MoveItem(id=item_id, step_id=command.step_id))
+            results.append(BulkMoveItemOut(id=item_id, status="moved", version=moved.version))
+        except MoveBlocked as exc:
+            results.append(
+                BulkMoveItemOut(
+                    id=item_id,
+                    status="blocked",
+                    message=exc.message,
+                    violations=[violation_out(v) for v in exc.violations],
+                )
+            )
+        except NotFound as exc:
+            results.append(BulkMoveItemOut(id=item_id, status="not_found", message=exc.message))
+        except Conflict as exc:
+            results.append(BulkMoveItemOut(id=item_id, status="conflict", message=exc.message))
+        except InvalidInput as exc:
+            results.append(
+                BulkMoveItemOut(
+                    id=item_id,
+                    status="invalid",
+                    message="; ".join(f"{p.field}: {p.message}" for p in exc.problems),
+                )
+            )
+    moved_count = sum(1 for r in results if r.status == "moved")
+    blocked_count = sum(1 for r in results if r.status == "blocked")
+    return BulkMoveOut(
+        moved=moved_count,
+        blocked=blocked_count,
+        failed=len(results) - moved_count - blocked_count,
+        results=results,
+    )
+
+
+def entered_event(
+    *, item: Item, actor: Actor, step: Step, history: ItemStepHistory, at: datetime
+) -> StepEntered:
+    return StepEntered(
+        item_id=item.id,
+        at=at,
+        actor_id=actor.account_id,
+        step_id=step.id,
+        history_id=history.id,
+        from_step_id=None,
+    )
+
+
+def creation_entry_violations(
+    uow: UnitOfWork,
+    *,
+    step: Step,
+    config: StepConfig,
+    fields: Mapping[str, FieldSpec],
+    values: Mapping[str, Any],
+    calendar: BusinessCalendar,
+) -> tuple[Violation, ...]:
+    """The entry requirements of the step an item is created at."""
+    required, rules, problems = entry_requirements(step, config)
+    return problems + entry_violations(
+        target=step_ref(step),
+        required_fields=required,
+        rules=rules,
+        fields=fields,
+        values=values,
+        now=uow.clock.now(),
+        calendar=calendar,
+    )

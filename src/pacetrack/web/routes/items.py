@@ -1,0 +1,112 @@
+"""/api/item/{create,get,update-fields,list,move-to-step,validation-status,bulk-move,history,activity}"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from pacetrack.services import items, moves
+from pacetrack.services.items import (
+    ActivityOut,
+    ItemCreate,
+    ItemDetail,
+    ItemFieldsUpdate,
+    ItemHistoryOut,
+    ItemOut,
+    ItemPage,
+    ItemStatus,
+)
+from pacetrack.services.moves import (
+    BulkMove,
+    BulkMoveOut,
+    MoveItem,
+    MoveOut,
+    ValidationStatusOut,
+)
+from pacetrack.web.deps import CurrentActor, Work, container
+
+router = APIRouter(prefix="/api/item", tags=["items"])
+
+
+@router.post("/create", status_code=201)
+def create(body: ItemCreate, actor: CurrentActor, work: Work) -> ItemOut:
+    with work:
+        return items.create_item(work, actor, body)
+
+
+@router.get("/get")
+def get(id: uuid.UUID, actor: CurrentActor, work: Work) -> ItemDetail:
+    with work:
+        return items.get_item(work, actor, id)
+
+
+@router.post("/update-fields")
+def update_fields(body: ItemFieldsUpdate, actor: CurrentActor, work: Work) -> ItemOut:
+    with work:
+        return items.update_fields(work, actor, body)
+
+
+@router.get("/list")
+def list_(
+    actor: CurrentActor,
+    work: Work,
+    pipeline_instance_id: uuid.UUID | None = None,
+    step_id: uuid.UUID | None = None,
+    assignee: uuid.UUID | None = None,
+    status: ItemStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> ItemPage:
+    with work:
+        return items.list_items(
+            work,
+            actor,
+            pipeline_instance_id=pipeline_instance_id,
+            step_id=step_id,
+            assignee=assignee,
+            status=status,
+            limit=limit,
+            offset=offset,
+        )
+
+
+@router.post(
+    "/move-to-step",
+    responses={
+        409: {"description": "The item's version is not `expected_version`"},
+        422: {"description": "Every violated rule, as `errors` and `violations`"},
+    },
+)
+def move_to_step(body: MoveItem, actor: CurrentActor, work: Work) -> MoveOut:
+    with work:
+        return moves.move_item(work, actor, body)
+
+
+@router.get("/validation-status")
+def validation_status(id: uuid.UUID, actor: CurrentActor, work: Work) -> ValidationStatusOut:
+    with work:
+        return moves.validation_status(work, actor, id)
+
+
+@router.post("/bulk-move")
+def bulk_move(body: BulkMove, actor: CurrentActor, request: Request) -> BulkMoveOut:
+    return moves.bulk_move(container(request).uow, actor, body)
+
+
+@router.get("/history")
+def history(id: uuid.UUID, actor: CurrentActor, work: Work) -> ItemHistoryOut:
+    with work:
+        return items.item_history(work, actor, id)
+
+
+@router.get("/activity")
+def activity(
+    id: uuid.UUID,
+    actor: CurrentActor,
+    work: Work,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[ActivityOut]:
+    with work:
+        return items.item_activity(work, actor, id, limit=limit)
