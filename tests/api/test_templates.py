@@ -648,3 +648,44 @@ def test_deleting_a_template_cascades_to_its_steps_unless_an_instance_runs_it(
     assert [t["name"] for t in listed] == ["Running"]
     recreated = post(client, admin, "/api/pipeline-template/create", {"name": "Idle"})
     assert recreated["name"] == "Idle"
+
+
+def test_export_and_import_endpoints_round_trip_a_template_between_tenants(
+    client: TestClient, admin: Login, other_admin: Login, member: Login
+) -> None:
+    define_fields(client, admin)
+    template = post(client, admin, "/api/pipeline-template/create", {"name": "Sales"})
+    post(
+        client,
+        admin,
+        "/api/step-template/create",
+        {
+            "pipeline_template_id": template["id"],
+            "name": "Qualified",
+            "target_duration_days": 10,
+            "metadata": {"requires_approval": True},
+            **VALID,
+        },
+    )
+
+    first = post(client, admin, "/api/pipeline-template/export", {"id": template["id"]})
+    by_member = client.post(
+        "/api/pipeline-template/import",
+        json={"document": first, "name": "Copy"},
+        headers=member.headers,
+    )
+    imported = post(client, other_admin, "/api/pipeline-template/import", {"document": first})
+    second = post(client, other_admin, "/api/pipeline-template/export", {"id": imported["id"]})
+    duplicate = client.post(
+        "/api/pipeline-template/import", json={"document": first}, headers=other_admin.headers
+    )
+
+    assert by_member.status_code == 403
+    assert all(first["steps"][0][family] for family in [*VALID, "metadata"])
+    assert {f["name"] for f in first["fields"]} == {
+        "deal_value",
+        "discount_pct",
+        "commission",
+    }
+    assert second == first
+    assert duplicate.status_code == 409
