@@ -39,7 +39,8 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def container(database_url: str, clock: FrozenClock) -> Iterator[Container]:
-    settings = Settings(database_url=database_url, _env_file=None)  # type: ignore[call-arg]
+    # Tests drive the worker themselves (``Worker.run_once``/``drain``).
+    settings = Settings(database_url=database_url, embedded_worker=False, _env_file=None)  # type: ignore[call-arg]
     built = build(settings, clock=clock)
     wipe(built.engine)
     yield built

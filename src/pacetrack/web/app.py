@@ -2,16 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from pacetrack.bootstrap import Container
 from pacetrack.web import problems
-from pacetrack.web.routes import accounts, auth, fields, items, pipelines, templates
+from pacetrack.web.routes import (
+    accounts,
+    approvals,
+    assignments,
+    auth,
+    fields,
+    items,
+    notifications,
+    pipelines,
+    templates,
+)
 from pacetrack.web.ui import install as install_ui
 
 
 def create_app(container: Container) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # The worker thread lives exactly as long as the app (``serve --no-worker`` turns it off).
+        embedded = None
+        if container.settings.embedded_worker:
+            from pacetrack.worker.embedded import EmbeddedWorker
+
+            embedded = EmbeddedWorker(container).start()
+        try:
+            yield
+        finally:
+            if embedded is not None:
+                embedded.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="PaceTrack",
         version="0.1.0",
         description="Track items through configurable pipelines of steps.",
@@ -19,7 +47,17 @@ def create_app(container: Container) -> FastAPI:
     )
     app.state.container = container
     problems.install(app)
-    for module in (auth, fields, accounts, templates, pipelines, items):
+    for module in (
+        auth,
+        fields,
+        accounts,
+        templates,
+        pipelines,
+        assignments,
+        approvals,
+        items,
+        notifications,
+    ):
         app.include_router(module.router)
     install_ui(app)
 
