@@ -9,15 +9,24 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from pacetrack.bootstrap import Container
+from pacetrack.engine.fields import FieldType
+from pacetrack.services import auth, fields, items, pipelines, templates
+from pacetrack.services.context import Actor
+from pacetrack.services.fields import FieldDefinitionCreate
+from pacetrack.services.items import ItemCreate
+from pacetrack.services.pipelines import PipelineInstanceCreate
+from pacetrack.services.templates import PipelineTemplateCreate, StepTemplateCreate
 from pacetrack.web.app import create_app
 from tests.conftest import Login
 
@@ -114,3 +123,99 @@ def sign_in_with_token(page: Page, login: Login, base_url: str) -> None:
 def admin_page(page: Page, admin: Login, live_server: str) -> Browsing:
     sign_in_with_token(page, admin, live_server)
     return Browsing(page=page, login=admin, base_url=live_server)
+
+
+MIN_DEAL_MESSAGE = "Deals under $5k should go to SMB pipeline"
+
+
+@dataclass(frozen=True)
+class SalesPipeline:
+    """The plan's Sales example: a deal waiting at Qualified with too small a value."""
+
+    template_id: uuid.UUID
+    instance_id: uuid.UUID
+    item_id: uuid.UUID
+    steps: dict[str, uuid.UUID]
+    step_templates: dict[str, uuid.UUID]
+
+
+def actor_of(container: Container, login: Login) -> Actor:
+    with container.uow() as work:
+        return auth.authenticate(work, login.token)
+
+
+@pytest.fixture
+def sales(container: Container, admin: Login) -> SalesPipeline:
+    actor = actor_of(container, admin)
+    with container.uow() as work:
+        for name, label, kind in (
+            ("deal_value", "Deal value", FieldType.CURRENCY),
+            ("decision_maker", "Decision maker", FieldType.TEXT),
+            ("discount_pct", "Discount %", FieldType.NUMBER),
+        ):
+            fields.create_field(
+                work, actor, FieldDefinitionCreate(name=name, label=label, field_type=kind)
+            )
+    with container.uow() as work:
+        template = templates.create_template(
+            work, actor, PipelineTemplateCreate(name="Sales", description="B2B deals")
+        )
+    step_specs: list[dict[str, Any]] = [
+        {"name": "Lead", "target_duration_days": 7},
+        {
+            "name": "Qualified",
+            "target_duration_days": 10,
+            "field_configs": [
+                {"field_definition_id": "deal_value", "is_visible": True, "is_required": True},
+                {"field_definition_id": "decision_maker", "is_visible": True, "is_required": True},
+            ],
+            "validations": [
+                {
+                    "id": "min_deal_value",
+                    "type": "field_min_value",
+                    "field_id": "deal_value",
+                    "min_value": 5000,
+                    "error_message": MIN_DEAL_MESSAGE,
+                }
+            ],
+        },
+        {
+            "name": "Demo",
+            "target_duration_days": 14,
+            "field_configs": [{"field_definition_id": "discount_pct", "is_visible": True}],
+        },
+    ]
+    step_templates: dict[str, uuid.UUID] = {}
+    for spec in step_specs:
+        with container.uow() as work:
+            created = templates.create_step(
+                work,
+                actor,
+                StepTemplateCreate.model_validate({"pipeline_template_id": template.id, **spec}),
+            )
+            step_templates[created.name] = created.id
+    with container.uow() as work:
+        instance = pipelines.create_instance(
+            work,
+            actor,
+            PipelineInstanceCreate(pipeline_template_id=template.id, name="Q3 deals"),
+        )
+    steps = {step.name: step.id for step in instance.steps or []}
+    with container.uow() as work:
+        item = items.create_item(
+            work,
+            actor,
+            ItemCreate(
+                pipeline_instance_id=instance.id,
+                name="Acme renewal",
+                step_id=steps["Qualified"],
+                field_values={"deal_value": "4000", "decision_maker": "Dana Diaz"},
+            ),
+        )
+    return SalesPipeline(
+        template_id=template.id,
+        instance_id=instance.id,
+        item_id=item.id,
+        steps=steps,
+        step_templates=step_templates,
+    )

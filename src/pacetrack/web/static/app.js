@@ -28,23 +28,22 @@ function guardNumberInputs(form) {
   });
 }
 
-// JSON editors: report a syntax error as soon as the author leaves the box.
+// JSON editors: say while typing whether the text is valid JSON yet. The message
+// is updated on input (not on blur), so the layout never shifts under a click.
 function checkJsonEditor(textarea) {
-  textarea.addEventListener("blur", function () {
-    const id = textarea.id + "-syntax";
-    const old = document.getElementById(id);
-    if (old) { old.remove(); }
+  const message = document.createElement("p");
+  message.id = textarea.id + "-syntax";
+  message.className = "hint json-state";
+  message.setAttribute("aria-live", "polite");
+  textarea.insertAdjacentElement("afterend", message);
+  textarea.addEventListener("input", function () {
     try {
       JSON.parse(textarea.value || "null");
-      textarea.removeAttribute("aria-invalid");
+      message.textContent = "";
+      message.classList.remove("field-error");
     } catch (error) {
-      const message = document.createElement("p");
-      message.id = id;
-      message.className = "field-error";
-      message.setAttribute("role", "status");
       message.textContent = "Not valid JSON yet: " + error.message;
-      textarea.setAttribute("aria-invalid", "true");
-      textarea.insertAdjacentElement("afterend", message);
+      message.classList.add("field-error");
     }
   });
 }

@@ -5,10 +5,16 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from pacetrack.web.ui import admin_pages, auth_pages, pipeline_pages, template_pages
+from pacetrack.web.ui import (
+    admin_pages,
+    auth_pages,
+    item_pages,
+    pipeline_pages,
+    template_pages,
+)
 from pacetrack.web.ui.rendering import STATIC_DIR
 
-PAGE_MODULES = (auth_pages, admin_pages, pipeline_pages, template_pages)
+PAGE_MODULES = (auth_pages, admin_pages, pipeline_pages, template_pages, item_pages)
 
 
 def install(app: FastAPI) -> None:

@@ -1,0 +1,368 @@
+"""The board of a pipeline instance (/pipelines/{id}) and the item page (/items/{id}).
+
+Every change goes through the item, move and approval services, so the same
+rules apply as through the JSON API; refused input comes back next to the
+fields it concerns.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from pacetrack.services import accounts, approvals, fields, items, moves, pipelines, templates
+from pacetrack.services.approvals import ApproveRequest, RejectRequest, RequestApproval
+from pacetrack.services.context import Actor
+from pacetrack.services.errors import Conflict, InvalidInput
+from pacetrack.services.items import ItemCreate, ItemFieldsUpdate
+from pacetrack.services.moves import MoveBlocked, MoveItem
+from pacetrack.services.unit_of_work import UnitOfWork
+from pacetrack.web.ui.errors import FieldErrors, from_invalid_input, from_validation_error
+from pacetrack.web.ui.field_inputs import build_inputs, changed_values
+from pacetrack.web.ui.ids import parse_id
+from pacetrack.web.ui.rendering import PageRoute, redirect, render
+from pacetrack.web.ui.security import CheckedForm, PageActor, container
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+BOARD_LIMIT = 500
+SECONDS_PER_DAY = 86_400
+FIELD_VALUES_PREFIX = "field_values."
+
+
+def _names(work: UnitOfWork, actor: Actor) -> dict[str, str]:
+    return {
+        str(account.id): account.display_name or account.username
+        for account in accounts.list_accounts(work, actor)
+    }
+
+
+# --- board -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Card:
+    id: uuid.UUID
+    name: str
+    owner: str
+    assignees: tuple[str, ...]
+    days_in_step: int
+    at_risk: bool
+
+
+def _board(
+    request: Request,
+    actor: Actor,
+    instance_id: uuid.UUID,
+    *,
+    values: dict[str, str],
+    errors: FieldErrors,
+    status_code: int = 200,
+) -> Response:
+    with container(request).uow() as work:
+        instance = pipelines.get_instance(work, actor, instance_id)
+        page = items.list_items(
+            work, actor, pipeline_instance_id=instance.id, status="active", limit=BOARD_LIMIT
+        )
+        names = _names(work, actor)
+        targets: dict[uuid.UUID, int | None] = {}
+        for step in instance.steps or []:
+            overrides = step.config_overrides
+            if "target_duration_days" in overrides:
+                targets[step.id] = overrides["target_duration_days"]
+            else:
+                targets[step.id] = templates.get_step(
+                    work, actor, step.step_template_id
+                ).target_duration_days
+        by_step: defaultdict[uuid.UUID | None, list[Card]] = defaultdict(list)
+        for item in page.items:
+            history = items.item_history(work, actor, item.id)
+            open_entry = next(
+                (entry for entry in reversed(history.entries) if entry.exited_at is None), None
+            )
+            days = int(open_entry.duration_seconds // SECONDS_PER_DAY) if open_entry else 0
+            target = targets.get(item.current_step_id) if item.current_step_id else None
+            by_step[item.current_step_id].append(
+                Card(
+                    id=item.id,
+                    name=item.name,
+                    owner=names.get(str(item.owner_account_id), ""),
+                    assignees=tuple(names.get(a, a) for a in item.assigned_account_ids),
+                    days_in_step=days,
+                    at_risk=target is not None and days > target,
+                )
+            )
+    columns = [
+        {"step": step, "target": targets.get(step.id), "cards": by_step.get(step.id, [])}
+        for step in instance.steps or []
+    ]
+    return render(
+        request,
+        "board.html",
+        {
+            "title": instance.name,
+            "instance": instance,
+            "columns": columns,
+            "total": page.total,
+            "shown": len(page.items),
+            "values": values,
+            "errors": errors,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/pipelines/{instance_id}")
+def board(request: Request, instance_id: str, actor: PageActor) -> Response:
+    return _board(request, actor, parse_id(instance_id, "pipeline"), values={}, errors={})
+
+
+@router.post("/pipelines/{instance_id}/items")
+def create_item(
+    request: Request, instance_id: str, form: CheckedForm, actor: PageActor
+) -> Response:
+    identifier = parse_id(instance_id, "pipeline")
+    values = {"name": str(form.get("name", ""))}
+    try:
+        command = ItemCreate(pipeline_instance_id=identifier, name=values["name"].strip())
+        with container(request).uow() as work:
+            created = items.create_item(work, actor, command)
+    except ValidationError as exc:
+        errors = from_validation_error(exc)
+    except InvalidInput as exc:
+        errors = from_invalid_input(exc)
+    except MoveBlocked as exc:
+        errors = {"_form": [exc.message, *(v.message for v in exc.violations)]}
+    else:
+        return redirect(f"/items/{created.id}", "created")
+    return _board(request, actor, identifier, values=values, errors=errors, status_code=422)
+
+
+# --- item page -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Refusal:
+    """What to show after a refused save or move."""
+
+    field_errors: FieldErrors
+    form: FormData | None = None
+    alert: list[str] | None = None
+    move_summary: str | None = None
+    move_messages: tuple[str, ...] = ()
+    move_target: str = ""
+
+
+NO_REFUSAL = Refusal(field_errors={})
+
+
+def _item_page(
+    request: Request,
+    actor: Actor,
+    item_id: uuid.UUID,
+    refusal: Refusal = NO_REFUSAL,
+    *,
+    status_code: int = 200,
+) -> Response:
+    with container(request).uow() as work:
+        detail = items.get_item(work, actor, item_id)
+        item = detail.item
+        instance = pipelines.get_instance(work, actor, item.pipeline_instance_id)
+        definitions = {field.name: field for field in fields.list_fields(work, actor)}
+        names = _names(work, actor)
+        status = moves.validation_status(work, actor, item.id) if detail.step is not None else None
+        history = items.item_history(work, actor, item.id)
+        activity = items.item_activity(work, actor, item.id)
+        pending = [a for a in approvals.list_pending(work, actor) if a.item_id == item.id]
+    inputs = build_inputs(
+        definitions,
+        visible=detail.field_view.visible,
+        required=detail.field_view.required,
+        values=item.field_values,
+        errors=refusal.field_errors,
+        form=refusal.form,
+    )
+    hidden_problems = [
+        message
+        for name, messages in refusal.field_errors.items()
+        if name not in detail.field_view.visible
+        for message in messages
+    ]
+    steps = instance.steps or []
+    targets = [step for step in steps if detail.step is None or step.id != detail.step.id]
+    later = [step for step in targets if detail.step is None or step.order > detail.step.order]
+    chosen = refusal.move_target or (str(later[0].id) if later else "")
+    step_names = {str(step.id): step.name for step in steps}
+    approval_needed = status is not None and any(
+        not requirement.met and requirement.rule_id == approvals.APPROVAL_REQUIRED
+        for requirement in status.requirements
+    )
+    return render(
+        request,
+        "item.html",
+        {
+            "title": item.name,
+            "item": item,
+            "step": detail.step,
+            "instance": instance,
+            "inputs": inputs,
+            "targets": targets,
+            "chosen_target": chosen,
+            "status": status,
+            "history": history,
+            "activity": activity,
+            "pending": pending,
+            "approval_needed": approval_needed,
+            "names": names,
+            "step_names": step_names,
+            "calculation_errors": item.calculation_errors,
+            "refusal": refusal,
+            "other_problems": hidden_problems,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/items/{item_id}")
+def item_page(request: Request, item_id: str, actor: PageActor) -> Response:
+    return _item_page(request, actor, parse_id(item_id, "item"))
+
+
+def _version(form: FormData) -> int | None:
+    raw = str(form.get("expected_version", ""))
+    return int(raw) if raw.isdigit() and int(raw) >= 1 else None
+
+
+def _by_field(errors: FieldErrors) -> FieldErrors:
+    """Service problems name ``field_values.<name>``; the form knows fields by name."""
+    return {key.removeprefix(FIELD_VALUES_PREFIX): messages for key, messages in errors.items()}
+
+
+@router.post("/items/{item_id}/fields")
+def save_fields(request: Request, item_id: str, form: CheckedForm, actor: PageActor) -> Response:
+    identifier = parse_id(item_id, "item")
+    with container(request).uow() as work:
+        detail = items.get_item(work, actor, identifier)
+        definitions = {field.name: field for field in fields.list_fields(work, actor)}
+    changes, unreadable = changed_values(
+        definitions,
+        visible=detail.field_view.visible,
+        values=detail.item.field_values,
+        form=form,
+    )
+    if unreadable:
+        return _item_page(
+            request, actor, identifier, Refusal(field_errors=unreadable, form=form), status_code=422
+        )
+    if not changes:
+        return redirect(f"/items/{identifier}", "saved")
+    try:
+        command = ItemFieldsUpdate(
+            id=identifier, field_values=changes, expected_version=_version(form)
+        )
+        with container(request).uow() as work:
+            items.update_fields(work, actor, command)
+    except InvalidInput as exc:
+        refusal = Refusal(field_errors=_by_field(from_invalid_input(exc)), form=form)
+    except ValidationError as exc:
+        refusal = Refusal(field_errors=_by_field(from_validation_error(exc)), form=form)
+    except Conflict as exc:
+        refusal = Refusal(field_errors={}, form=form, alert=[exc.message])
+    else:
+        return redirect(f"/items/{identifier}", "saved")
+    status = 409 if refusal.alert else 422
+    return _item_page(request, actor, identifier, refusal, status_code=status)
+
+
+@router.post("/items/{item_id}/move")
+def move(request: Request, item_id: str, form: CheckedForm, actor: PageActor) -> Response:
+    identifier = parse_id(item_id, "item")
+    target = str(form.get("step_id", ""))
+    try:
+        command = MoveItem.model_validate(
+            {"id": identifier, "step_id": target, "expected_version": _version(form)}
+        )
+        with container(request).uow() as work:
+            moves.move_item(work, actor, command)
+    except MoveBlocked as exc:
+        field_errors: defaultdict[str, list[str]] = defaultdict(list)
+        for violation in exc.violations:
+            if violation.field_id:
+                field_errors[violation.field_id].append(violation.message)
+        refusal = Refusal(
+            field_errors=dict(field_errors),
+            move_summary=exc.message,
+            move_messages=tuple(violation.message for violation in exc.violations),
+            move_target=target,
+        )
+        return _item_page(request, actor, identifier, refusal, status_code=422)
+    except (InvalidInput, ValidationError) as exc:
+        problems = (
+            from_invalid_input(exc) if isinstance(exc, InvalidInput) else from_validation_error(exc)
+        )
+        messages = tuple(m for key, ms in problems.items() for m in (f"{key}: {x}" for x in ms))
+        refusal = Refusal(
+            field_errors={}, move_summary="The move could not be made.", move_messages=messages
+        )
+        return _item_page(request, actor, identifier, refusal, status_code=422)
+    except Conflict as exc:
+        refusal = Refusal(field_errors={}, alert=[exc.message], move_target=target)
+        return _item_page(request, actor, identifier, refusal, status_code=409)
+    return redirect(f"/items/{identifier}", "moved")
+
+
+@router.post("/items/{item_id}/request-approval")
+def request_approval(
+    request: Request, item_id: str, form: CheckedForm, actor: PageActor
+) -> Response:
+    identifier = parse_id(item_id, "item")
+    comment = str(form.get("comment", ""))
+    try:
+        command = RequestApproval(item_id=identifier, comment=comment)
+        with container(request).uow() as work:
+            approvals.request_approval(work, actor, command)
+    except (InvalidInput, ValidationError) as exc:
+        return _approval_refused(request, actor, identifier, exc)
+    return redirect(f"/items/{identifier}", "saved")
+
+
+def _approval_refused(
+    request: Request, actor: Actor, item_id: uuid.UUID, exc: InvalidInput | ValidationError
+) -> Response:
+    problems = (
+        from_invalid_input(exc) if isinstance(exc, InvalidInput) else from_validation_error(exc)
+    )
+    messages = [message for values in problems.values() for message in values]
+    return _item_page(
+        request, actor, item_id, Refusal(field_errors={}, alert=messages), status_code=422
+    )
+
+
+@router.post("/approvals/{request_id}/{decision}")
+def decide(
+    request: Request, request_id: str, decision: str, form: CheckedForm, actor: PageActor
+) -> Response:
+    identifier = parse_id(request_id, "approval request")
+    item_id = parse_id(str(form.get("item_id", "")), "item")
+    comment = str(form.get("comment", ""))
+    try:
+        with container(request).uow() as work:
+            if decision == "approve":
+                approvals.approve(
+                    work, actor, ApproveRequest(request_id=identifier, comment=comment)
+                )
+            elif decision == "reject":
+                approvals.reject(work, actor, RejectRequest(request_id=identifier, comment=comment))
+            else:
+                return _approval_refused(
+                    request, actor, item_id, InvalidInput.one("decision", "unknown decision")
+                )
+    except (InvalidInput, ValidationError) as exc:
+        return _approval_refused(request, actor, item_id, exc)
+    return redirect(f"/items/{item_id}", "approved" if decision == "approve" else "rejected")

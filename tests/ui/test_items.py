@@ -1,0 +1,176 @@
+"""The board and the item page: dynamic fields, inline errors, blocked and successful moves.
+
+These run on SQLite only; ``test_smoke.py`` runs the core path on PostgreSQL too.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from pacetrack.adapters.clock import FrozenClock
+from pacetrack.bootstrap import Container
+from pacetrack.services import items
+from tests.conftest import Login
+from tests.ui.conftest import (
+    ARTIFACTS,
+    MIN_DEAL_MESSAGE,
+    Browsing,
+    SalesPipeline,
+    actor_of,
+    sign_in_with_token,
+)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True, scope="session"),
+]
+
+
+def column(page: Page, step: str) -> Locator:
+    return page.locator(f'section.board-column[data-step="{step}"]')
+
+
+def stored_values(container: Container, login: Login, item_id: uuid.UUID) -> dict:
+    with container.uow() as work:
+        return items.get_item(work, actor_of(container, login), item_id).item.field_values
+
+
+def test_the_board_shows_one_column_per_step_with_the_item_card(
+    admin_page: Browsing, sales: SalesPipeline
+) -> None:
+    page = admin_page.page
+    page.goto("/")
+    page.get_by_role("link", name="Q3 deals").click()
+
+    expect(page.get_by_role("heading", name="Q3 deals", level=1)).to_be_visible()
+    expect(page.locator("section.board-column h2 > span:first-child")).to_have_text(
+        [re.compile("^Lead"), re.compile("^Qualified"), re.compile("^Demo")]
+    )
+    card = column(page, "Qualified").locator(".item-card")
+    expect(card).to_have_count(1)
+    expect(card).to_contain_text("Acme renewal")
+    expect(card).to_contain_text("Owner: ada")
+    expect(card).to_contain_text("0 days in step")
+    expect(card).not_to_have_class(re.compile("at-risk"))
+
+
+def test_a_card_over_its_step_target_is_marked_at_risk(
+    admin_page: Browsing, sales: SalesPipeline, clock: FrozenClock
+) -> None:
+    clock.advance(timedelta(days=11))
+    page = admin_page.page
+    page.goto(f"/pipelines/{sales.instance_id}")
+
+    card = column(page, "Qualified").locator(".item-card")
+    expect(card).to_have_class(re.compile("at-risk"))
+    expect(card).to_contain_text("11 days in step")
+    expect(card.locator(".risk-label")).to_have_text("at risk")
+
+
+def test_a_new_item_is_added_from_the_board(admin_page: Browsing, sales: SalesPipeline) -> None:
+    page = admin_page.page
+    page.goto(f"/pipelines/{sales.instance_id}")
+    page.get_by_label("New item").fill("Globex expansion")
+    page.get_by_role("button", name="Add item").click()
+
+    expect(page.get_by_role("heading", name="Globex expansion", level=1)).to_be_visible()
+    expect(page.get_by_label("Current step")).to_have_text("Lead")
+    page.get_by_role("link", name="Q3 deals").click()
+    expect(column(page, "Lead").locator(".item-card")).to_contain_text("Globex expansion")
+
+
+def test_the_item_page_shows_only_the_steps_visible_fields_with_required_markers(
+    admin_page: Browsing, sales: SalesPipeline
+) -> None:
+    page = admin_page.page
+    page.goto(f"/items/{sales.item_id}")
+
+    details = page.locator("section[aria-labelledby=fields-heading]")
+    expect(details.locator("[data-field]")).to_have_count(2)
+    deal = page.get_by_label("Deal value")
+    expect(deal).to_have_attribute("type", "number")
+    expect(deal).to_have_value("4000.00")
+    expect(deal).to_have_attribute("aria-required", "true")
+    expect(page.get_by_label("Decision maker")).to_have_value("Dana Diaz")
+    expect(details.locator("label[for=f-deal_value] .required-mark")).to_have_text("*")
+    expect(details.locator("label[for=f-decision_maker] .required-mark")).to_have_text("*")
+    expect(page.get_by_label("Discount %")).to_have_count(0)
+    checklist = page.get_by_role("list", name="Requirements")
+    expect(checklist.locator("li.unmet")).to_have_text(re.compile(re.escape(MIN_DEAL_MESSAGE)))
+    expect(page.get_by_label("Move to")).to_contain_text("Demo")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "item-page.png"), full_page=True)
+
+
+def test_a_bad_value_shows_an_inline_error_and_nothing_is_saved(
+    admin_page: Browsing, sales: SalesPipeline, container: Container
+) -> None:
+    page = admin_page.page
+    page.goto(f"/items/{sales.item_id}")
+    page.get_by_label("Deal value").fill("4500.125")
+    page.get_by_label("Decision maker").fill("Sam Stone")
+    page.get_by_role("button", name="Save").click()
+
+    error = page.locator("#f-deal_value-error")
+    expect(error).to_have_text(re.compile("Deal value has more than 2 decimal places"))
+    expect(page.get_by_label("Deal value")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Deal value")).to_have_value("4500.125")
+    assert stored_values(container, admin_page.login, sales.item_id) == {
+        "deal_value": "4000.00",
+        "decision_maker": "Dana Diaz",
+    }
+
+
+def test_a_blocked_move_shows_the_violation_then_the_fixed_item_moves(
+    admin_page: Browsing, sales: SalesPipeline
+) -> None:
+    page = admin_page.page
+    page.goto(f"/items/{sales.item_id}")
+    page.get_by_label("Move to").select_option(label="Demo")
+    page.get_by_role("button", name="Move").click()
+
+    expect(page.locator("#move-summary")).to_contain_text("cannot move to Demo")
+    expect(page.locator("#move-summary")).to_contain_text(MIN_DEAL_MESSAGE)
+    expect(page.locator("#f-deal_value-error")).to_have_text(
+        re.compile(re.escape(MIN_DEAL_MESSAGE))
+    )
+    expect(page.locator("[data-field=deal_value]")).to_have_class(re.compile("invalid"))
+    expect(page.get_by_label("Current step")).to_have_text("Qualified")
+
+    page.get_by_label("Deal value").fill("6000")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+    expect(page.get_by_role("list", name="Requirements").locator("li.unmet")).to_have_count(0)
+    page.get_by_label("Move to").select_option(label="Demo")
+    page.get_by_role("button", name="Move").click()
+
+    expect(page.get_by_role("status")).to_have_text("Moved.")
+    expect(page.get_by_label("Current step")).to_have_text("Demo")
+    page.get_by_role("link", name="Q3 deals").click()
+    expect(column(page, "Demo").locator(".item-card")).to_contain_text("Acme renewal")
+    expect(column(page, "Qualified").locator(".item-card")).to_have_count(0)
+
+
+def test_unknown_or_foreign_ids_answer_a_404_page(
+    admin_page: Browsing, sales: SalesPipeline, container: Container, other_admin: Login
+) -> None:
+    page = admin_page.page
+    for path in (f"/items/{uuid.uuid4()}", "/items/not-an-id", f"/pipelines/{uuid.uuid4()}"):
+        response = page.goto(path)
+        assert response is not None and response.status == 404, path
+        expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+
+    foreign = page.context.browser.new_context(base_url=admin_page.base_url)  # type: ignore[union-attr]
+    try:
+        stranger = foreign.new_page()
+        sign_in_with_token(stranger, other_admin, admin_page.base_url)
+        response = stranger.goto(f"/items/{sales.item_id}")
+        assert response is not None and response.status == 404
+        expect(stranger.get_by_text("Acme renewal")).to_have_count(0)
+    finally:
+        foreign.close()
