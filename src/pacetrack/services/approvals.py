@@ -12,8 +12,8 @@ Step ``metadata`` drives it:
 
 A request belongs to one entry of the item into the step (its open
 ``item_step_history`` row); leaving the step and coming back needs a new one.
-The latest request that was not voided decides: approved lets the item leave,
-rejected blocks it with the rejection's reason, pending blocks it.
+The entry's latest request decides: approved lets the item leave, rejected
+blocks it with the rejection's reason, pending or voided blocks it.
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ def _latest_request(
     return session.scalars(
         select(ApprovalRequest)
         .where(ApprovalRequest.tenant_id == tenant_id)
-        .where(ApprovalRequest.history_id == history_id, ApprovalRequest.status != "voided")
+        .where(ApprovalRequest.history_id == history_id)
         .order_by(ApprovalRequest.attempt.desc())
     ).first()
 
@@ -199,6 +199,15 @@ def leave_violations(
                 field_id=None,
                 message=f"Leaving {step.name} needs {wanted} from "
                 f"{_approver_label(settings)}; request approval first.",
+            )
+        ]
+    if latest.status == "voided":
+        return [
+            Violation(
+                rule_id=APPROVAL_REQUIRED,
+                field_id=None,
+                message=f"Leaving {step.name} needs {wanted} from {_approver_label(settings)}; "
+                "the approval was voided by a later change, request approval again.",
             )
         ]
     if latest.status == "rejected":
