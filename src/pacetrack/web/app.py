@@ -14,6 +14,7 @@ from pacetrack.web.routes import (
     approvals,
     assignments,
     auth,
+    automations,
     fields,
     items,
     notifications,
@@ -57,6 +58,7 @@ def create_app(container: Container) -> FastAPI:
         approvals,
         items,
         notifications,
+        automations,
     ):
         app.include_router(module.router)
     install_ui(app)

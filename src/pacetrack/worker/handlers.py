@@ -25,6 +25,7 @@ from pacetrack.bootstrap import Container
 from pacetrack.db.outbox import Job
 from pacetrack.services import notifications
 from pacetrack.services.side_effects import NOTIFICATION_JOB
+from pacetrack.worker import automation_handlers
 
 
 @dataclass(kw_only=True)
@@ -86,6 +87,7 @@ def default_handlers() -> dict[str, Handler]:
         NOTIFICATION_JOB: fire_notification,
         notifications.EMAIL_JOB: deliver_email,
         notifications.DIGEST_JOB: send_digest,
+        **automation_handlers.handlers(),
     }
 
 

@@ -1,0 +1,947 @@
+"""Webhook endpoints, the tenant's outbound allow-list, delivery and replay.
+
+A delivery is an outbox job of kind ``webhook.deliver``; its id is the
+``webhook-id`` header, the same on every retry and on a replay. One attempt
+(``perform_delivery``) runs in three steps so no database lock is held while
+the receiver takes its time:
+
+1. a short transaction reads the endpoint, takes a token from its rate
+   limiter (a delivery over the limit is put back for later, without counting
+   an attempt) and numbers the attempt;
+2. the request goes out through the hardened client, which checks the URL and
+   the resolved address again against the tenant's allow-list;
+3. a second transaction records the attempt, applies the delivery policy
+   (retry when, give up, disable the endpoint and tell its owner) and settles
+   the job.
+
+A worker killed between 2 and 3 records nothing: its lease runs out, another
+worker claims the job and sends it again with the same ``webhook-id``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from pacetrack.adapters.outbound_http import (
+    DeliveryError,
+    DeliveryTimeoutError,
+    DnsResolutionError,
+    OutboundPolicy,
+    OutboundResponse,
+    Resolver,
+    UnsafeUrlError,
+    check_url,
+    post_sync,
+    resolve_and_check,
+    system_resolver,
+)
+from pacetrack.adapters.webhook_signing import (
+    HEADER_ID,
+    HEADER_PACETRACK_SIGNATURE,
+    HEADER_SIGNATURE,
+    HEADER_TIMESTAMP,
+    generate_secret,
+    secret_hint,
+    signature_headers,
+)
+from pacetrack.db import outbox, repository
+from pacetrack.db.tables import Account, Tenant
+from pacetrack.db.tables_automations import (
+    ATTEMPT_FAILED,
+    ATTEMPT_RETRYING,
+    ATTEMPT_SUCCEEDED,
+    RUN_FAILED,
+    RUN_PENDING,
+    RUN_SUCCEEDED,
+    AutomationRun,
+    DeliveryAttempt,
+    WebhookEndpoint,
+)
+from pacetrack.db.tables_delivery import DEAD, DONE, PENDING, Outbox
+from pacetrack.engine.delivery_policy import (
+    DeliveryDecision,
+    DeliveryOutcome,
+    FailureKind,
+    RandomSource,
+    RateLimiter,
+    decide_delivery,
+)
+from pacetrack.services.context import ADMIN, Actor
+from pacetrack.services.errors import InvalidInput, NotFound
+from pacetrack.services.side_effects import NOTIFICATION_JOB, rule_payload
+from pacetrack.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+WEBHOOK_JOB = "webhook.deliver"
+DEFAULT_TIMEOUT_SECONDS = 15.0
+DEFAULT_RATE_LIMIT = 10.0
+MAX_STORED_BODY = 16_000
+MAX_ALLOW_LIST = 100
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+_HOST_NAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
+# Headers an automation may not set: the signature set and what the client controls.
+RESERVED_HEADERS = frozenset(
+    name.lower()
+    for name in (
+        HEADER_ID,
+        HEADER_TIMESTAMP,
+        HEADER_SIGNATURE,
+        HEADER_PACETRACK_SIGNATURE,
+        "host",
+        "content-length",
+        "content-type",
+        "transfer-encoding",
+        "connection",
+        "accept-encoding",
+    )
+)
+
+Settle = Callable[[Session], bool]
+
+
+# --- the allow-list and URL checks -------------------------------------------------------------
+
+
+def split_allow_list(entries: Sequence[Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(networks, hosts) of a stored allow-list."""
+    networks: list[str] = []
+    hosts: list[str] = []
+    for entry in entries:
+        text = str(entry)
+        try:
+            networks.append(str(ipaddress.ip_network(text, strict=True)))
+        except ValueError:
+            hosts.append(text)
+    return tuple(networks), tuple(hosts)
+
+
+def tenant_policy(
+    session: Session, *, tenant_id: uuid.UUID, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+) -> OutboundPolicy:
+    tenant = session.get(Tenant, tenant_id)
+    networks, hosts = split_allow_list(tenant.webhook_allow_list if tenant else [])
+    return OutboundPolicy(
+        allow_networks=networks, allow_hosts=hosts, timeout_seconds=timeout_seconds
+    )
+
+
+def url_problem(
+    session: Session,
+    *,
+    tenant_id: uuid.UUID,
+    url: str,
+    resolve: bool,
+    resolver: Resolver = system_resolver,
+) -> str | None:
+    """Why ``url`` may not receive webhooks of the tenant, or None.
+
+    With ``resolve`` the host name is looked up too and refused when it
+    resolves to a forbidden address; a name that does not resolve yet passes
+    (the receiver may not exist yet) and is checked again when connecting.
+    """
+    policy = tenant_policy(session, tenant_id=tenant_id)
+    try:
+        checked = check_url(url, policy)
+        if resolve and checked.literal is None:
+            try:
+                resolve_and_check(checked.host, checked.port, policy, resolver=resolver)
+            except DnsResolutionError:
+                return None
+    except UnsafeUrlError as exc:
+        return str(exc)
+    return None
+
+
+def check_webhook_url(
+    session: Session, *, tenant_id: uuid.UUID, url: str, field: str, resolve: bool = True
+) -> None:
+    problem = url_problem(session, tenant_id=tenant_id, url=url, resolve=resolve)
+    if problem is not None:
+        raise InvalidInput.one(field, problem)
+
+
+def automation_url_problems(
+    session: Session, *, tenant_id: uuid.UUID, automations: Sequence[Any], prefix: str = ""
+) -> list[tuple[str, str]]:
+    """(path, message) for every webhook ``target`` of ``automations`` that may not be used.
+
+    Save-time check for step configurations: the URL alone (scheme, user info,
+    IP literals in any spelling, local names); the resolved address is checked
+    when connecting.
+    """
+    problems: list[tuple[str, str]] = []
+    for index, rule in enumerate(automations):
+        action = getattr(rule, "action", None)
+        target = getattr(action, "target", None)
+        if getattr(action, "type", None) != "webhook" or not target:
+            continue
+        problem = url_problem(session, tenant_id=tenant_id, url=target, resolve=False)
+        if problem is not None:
+            problems.append((f"{prefix}automations[{index}].action.target", problem))
+    return problems
+
+
+class AllowListIn(BaseModel):
+    """Hosts (exact names) or networks in CIDR form that webhooks may reach."""
+
+    model_config = ConfigDict(extra="forbid")
+    entries: list[str] = Field(max_length=MAX_ALLOW_LIST)
+
+
+class AllowListOut(BaseModel):
+    entries: list[str]
+
+
+def _normal_entry(raw: str, index: int) -> str:
+    text = raw.strip().lower().removesuffix(".")
+    if "/" in text or text.replace(".", "").isdigit() or ":" in text:
+        try:
+            return str(ipaddress.ip_network(text, strict=False))
+        except ValueError as exc:
+            raise InvalidInput.one(f"entries[{index}]", f"not a network: {exc}") from exc
+    if not _HOST_NAME.match(text):
+        raise InvalidInput.one(f"entries[{index}]", "not a host name or a network in CIDR form")
+    return text
+
+
+def get_allow_list(uow: UnitOfWork, actor: Actor) -> AllowListOut:
+    actor.require_admin("read the webhook allow-list")
+    tenant = uow.session.get(Tenant, actor.tenant_id)
+    return AllowListOut(entries=[str(e) for e in (tenant.webhook_allow_list if tenant else [])])
+
+
+def set_allow_list(uow: UnitOfWork, actor: Actor, command: AllowListIn) -> AllowListOut:
+    actor.require_admin("change the webhook allow-list")
+    entries = list(dict.fromkeys(_normal_entry(e, i) for i, e in enumerate(command.entries)))
+    tenant = uow.session.get(Tenant, actor.tenant_id)
+    if tenant is None:
+        raise NotFound("Tenant not found.")
+    tenant.webhook_allow_list = entries
+    uow.commit()
+    return AllowListOut(entries=entries)
+
+
+# --- endpoints ----------------------------------------------------------------------------------
+
+
+class EndpointCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: str = Field(min_length=1, max_length=2000)
+    description: str = Field(default="", max_length=500)
+    rate_limit_per_second: float = Field(default=DEFAULT_RATE_LIMIT, gt=0, le=1000)
+    owner_account_id: uuid.UUID | None = Field(
+        default=None, description="Told when the endpoint is disabled; defaults to the caller"
+    )
+
+
+class EndpointUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: uuid.UUID
+    url: str | None = Field(default=None, min_length=1, max_length=2000)
+    description: str | None = Field(default=None, max_length=500)
+    rate_limit_per_second: float | None = Field(default=None, gt=0, le=1000)
+    owner_account_id: uuid.UUID | None = None
+    is_enabled: bool | None = Field(
+        default=None, description="true re-enables a disabled endpoint and clears its failures"
+    )
+
+
+class RotateSecret(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: uuid.UUID
+    keep_previous_hours: int = Field(
+        default=24, ge=0, le=168, description="How long the old secret still signs deliveries"
+    )
+
+
+class EndpointOut(BaseModel):
+    id: uuid.UUID
+    url: str
+    description: str
+    secret_hint: str
+    previous_secret_hint: str | None
+    previous_secret_expires_at: datetime | None
+    is_enabled: bool
+    disabled_reason: str | None
+    disabled_at: datetime | None
+    rate_limit_per_second: float
+    first_failure_at: datetime | None
+    owner_account_id: uuid.UUID | None
+    auto_registered: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class EndpointWithSecret(EndpointOut):
+    """Answer of create and rotate-secret: the only time the secret is shown."""
+
+    secret: str
+
+
+def _live_previous(endpoint: WebhookEndpoint, now: datetime) -> str | None:
+    expires = endpoint.previous_secret_expires_at
+    if endpoint.previous_secret and expires is not None and expires > now:
+        return endpoint.previous_secret
+    return None
+
+
+def endpoint_out(endpoint: WebhookEndpoint) -> EndpointOut:
+    return EndpointOut(
+        id=endpoint.id,
+        url=endpoint.url,
+        description=endpoint.description,
+        secret_hint=secret_hint(endpoint.secret),
+        previous_secret_hint=secret_hint(endpoint.previous_secret)
+        if endpoint.previous_secret
+        else None,
+        previous_secret_expires_at=endpoint.previous_secret_expires_at,
+        is_enabled=endpoint.is_enabled,
+        disabled_reason=endpoint.disabled_reason,
+        disabled_at=endpoint.disabled_at,
+        rate_limit_per_second=endpoint.rate_limit_per_second,
+        first_failure_at=endpoint.first_failure_at,
+        owner_account_id=endpoint.owner_account_id,
+        auto_registered=endpoint.auto_registered,
+        created_at=endpoint.created_at,
+        updated_at=endpoint.updated_at,
+    )
+
+
+def _with_secret(endpoint: WebhookEndpoint) -> EndpointWithSecret:
+    return EndpointWithSecret(**endpoint_out(endpoint).model_dump(), secret=endpoint.secret)
+
+
+def _check_owner(session: Session, tenant_id: uuid.UUID, account_id: uuid.UUID) -> None:
+    account = session.get(Account, (tenant_id, account_id))
+    if account is None or not account.is_active:
+        raise InvalidInput.one("owner_account_id", "must name an active account")
+
+
+def _url_taken(session: Session, tenant_id: uuid.UUID, url: str, *, besides: uuid.UUID) -> bool:
+    return (
+        session.scalar(
+            select(WebhookEndpoint.id).where(
+                WebhookEndpoint.tenant_id == tenant_id,
+                WebhookEndpoint.url == url,
+                WebhookEndpoint.id != besides,
+            )
+        )
+        is not None
+    )
+
+
+def new_endpoint(
+    session: Session,
+    *,
+    tenant_id: uuid.UUID,
+    url: str,
+    now: datetime,
+    owner_account_id: uuid.UUID | None,
+    description: str = "",
+    rate_limit_per_second: float = DEFAULT_RATE_LIMIT,
+    auto_registered: bool = False,
+) -> WebhookEndpoint:
+    endpoint = WebhookEndpoint(
+        tenant_id=tenant_id,
+        id=uuid.uuid4(),
+        url=url,
+        description=description,
+        secret=generate_secret(),
+        previous_secret=None,
+        previous_secret_expires_at=None,
+        is_enabled=True,
+        rate_limit_per_second=rate_limit_per_second,
+        owner_account_id=owner_account_id,
+        auto_registered=auto_registered,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(endpoint)
+    return endpoint
+
+
+def create_endpoint(uow: UnitOfWork, actor: Actor, command: EndpointCreate) -> EndpointWithSecret:
+    actor.require_admin("register webhook endpoints")
+    session = uow.session
+    check_webhook_url(session, tenant_id=actor.tenant_id, url=command.url, field="url")
+    if _url_taken(session, actor.tenant_id, command.url, besides=uuid.uuid4()):
+        raise InvalidInput.one("url", "an endpoint with this URL is already registered")
+    owner = command.owner_account_id or actor.account_id
+    if command.owner_account_id is not None:
+        _check_owner(session, actor.tenant_id, command.owner_account_id)
+    endpoint = new_endpoint(
+        session,
+        tenant_id=actor.tenant_id,
+        url=command.url,
+        now=uow.clock.now(),
+        owner_account_id=owner,
+        description=command.description,
+        rate_limit_per_second=command.rate_limit_per_second,
+    )
+    uow.commit()
+    return _with_secret(endpoint)
+
+
+def _endpoint(uow: UnitOfWork, actor: Actor, endpoint_id: uuid.UUID) -> WebhookEndpoint:
+    endpoint = repository.get(
+        uow.session, WebhookEndpoint, tenant_id=actor.tenant_id, id=endpoint_id
+    )
+    if endpoint is None:
+        raise NotFound("Webhook endpoint not found.")
+    return endpoint
+
+
+def list_endpoints(uow: UnitOfWork, actor: Actor) -> list[EndpointOut]:
+    actor.require_admin("see webhook endpoints")
+    rows = uow.session.scalars(
+        select(WebhookEndpoint)
+        .where(WebhookEndpoint.tenant_id == actor.tenant_id)
+        .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
+    )
+    return [endpoint_out(row) for row in rows]
+
+
+def get_endpoint(uow: UnitOfWork, actor: Actor, endpoint_id: uuid.UUID) -> EndpointOut:
+    actor.require_admin("see webhook endpoints")
+    return endpoint_out(_endpoint(uow, actor, endpoint_id))
+
+
+def update_endpoint(uow: UnitOfWork, actor: Actor, command: EndpointUpdate) -> EndpointOut:
+    actor.require_admin("change webhook endpoints")
+    session = uow.session
+    endpoint = _endpoint(uow, actor, command.id)
+    now = uow.clock.now()
+    if command.url is not None and command.url != endpoint.url:
+        check_webhook_url(session, tenant_id=actor.tenant_id, url=command.url, field="url")
+        if _url_taken(session, actor.tenant_id, command.url, besides=endpoint.id):
+            raise InvalidInput.one("url", "an endpoint with this URL is already registered")
+        endpoint.url = command.url
+    if command.description is not None:
+        endpoint.description = command.description
+    if command.rate_limit_per_second is not None:
+        endpoint.rate_limit_per_second = command.rate_limit_per_second
+        endpoint.rate_tokens = None
+        endpoint.rate_updated_at = None
+    if command.owner_account_id is not None:
+        _check_owner(session, actor.tenant_id, command.owner_account_id)
+        endpoint.owner_account_id = command.owner_account_id
+    if command.is_enabled is True and not endpoint.is_enabled:
+        endpoint.is_enabled = True
+        endpoint.disabled_reason = None
+        endpoint.disabled_at = None
+        endpoint.first_failure_at = None
+    elif command.is_enabled is False and endpoint.is_enabled:
+        endpoint.is_enabled = False
+        endpoint.disabled_reason = "disabled by an admin"
+        endpoint.disabled_at = now
+    endpoint.updated_at = now
+    uow.commit()
+    return endpoint_out(endpoint)
+
+
+def delete_endpoint(uow: UnitOfWork, actor: Actor, endpoint_id: uuid.UUID) -> None:
+    actor.require_admin("delete webhook endpoints")
+    uow.session.delete(_endpoint(uow, actor, endpoint_id))
+    uow.commit()
+
+
+def rotate_secret(uow: UnitOfWork, actor: Actor, command: RotateSecret) -> EndpointWithSecret:
+    """A new secret; the old one keeps signing (a second signature) for ``keep_previous_hours``."""
+    actor.require_admin("rotate webhook secrets")
+    endpoint = _endpoint(uow, actor, command.id)
+    now = uow.clock.now()
+    if command.keep_previous_hours > 0:
+        endpoint.previous_secret = endpoint.secret
+        endpoint.previous_secret_expires_at = now + timedelta(hours=command.keep_previous_hours)
+    else:
+        endpoint.previous_secret = None
+        endpoint.previous_secret_expires_at = None
+    endpoint.secret = generate_secret()
+    endpoint.updated_at = now
+    uow.commit()
+    return _with_secret(endpoint)
+
+
+def endpoint_for_target(
+    session: Session, *, tenant_id: uuid.UUID, url: str, now: datetime
+) -> WebhookEndpoint:
+    """The endpoint registered for ``url``, registered now (with a new secret) if there is none.
+
+    Every delivery thus goes to an endpoint and is signed, also for
+    automations that name a bare ``target`` URL.
+    """
+    existing = session.scalars(
+        select(WebhookEndpoint).where(
+            WebhookEndpoint.tenant_id == tenant_id, WebhookEndpoint.url == url
+        )
+    ).first()
+    if existing is not None:
+        return existing
+    endpoint = new_endpoint(
+        session,
+        tenant_id=tenant_id,
+        url=url,
+        now=now,
+        owner_account_id=None,
+        description="registered by an automation",
+        auto_registered=True,
+    )
+    session.flush()
+    return endpoint
+
+
+# --- sending -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class SendResult:
+    """What one request produced: a response or a failure kind with its message."""
+
+    response: OutboundResponse | None = None
+    failure: FailureKind | None = None
+    error: str | None = None
+    duration_ms: int = 0
+
+
+def signed_headers(
+    *,
+    endpoint: WebhookEndpoint,
+    delivery_id: uuid.UUID,
+    body: bytes,
+    extra: Mapping[str, str],
+    now: datetime,
+) -> dict[str, str]:
+    secrets = [endpoint.secret]
+    previous = _live_previous(endpoint, now)
+    if previous:
+        secrets.append(previous)
+    headers = {k: v for k, v in extra.items() if k.lower() not in RESERVED_HEADERS}
+    headers.update(
+        signature_headers(
+            secrets=secrets, msg_id=str(delivery_id), timestamp=int(now.timestamp()), body=body
+        )
+    )
+    return headers
+
+
+def send(
+    url: str, *, body: bytes, headers: Mapping[str, str], policy: OutboundPolicy
+) -> SendResult:
+    """One POST through the hardened client; every failure becomes a value."""
+    try:
+        response = post_sync(url, body=body, headers=headers, policy=policy)
+    except UnsafeUrlError as exc:
+        return SendResult(failure=FailureKind.REFUSED, error=str(exc))
+    except DeliveryTimeoutError as exc:
+        return SendResult(failure=FailureKind.TIMEOUT, error=str(exc), duration_ms=exc.duration_ms)
+    except DeliveryError as exc:
+        return SendResult(failure=FailureKind.NETWORK, error=str(exc), duration_ms=exc.duration_ms)
+    return SendResult(response=response, duration_ms=response.duration_ms)
+
+
+def _text(data: bytes) -> str:
+    return data[:MAX_STORED_BODY].decode("utf-8", errors="replace")
+
+
+# --- delivering (the worker side) ---------------------------------------------------------------
+
+
+def delivery_payload(
+    *, endpoint_id: uuid.UUID, run_id: uuid.UUID | None, body: str, headers: Mapping[str, str]
+) -> dict[str, Any]:
+    """The payload of a ``webhook.deliver`` job."""
+    return {
+        "endpoint_id": str(endpoint_id),
+        "automation_run_id": str(run_id) if run_id else None,
+        "body": body,
+        "headers": dict(headers),
+    }
+
+
+def _set_job(session: Session, tenant_id: uuid.UUID, job_id: uuid.UUID, **values: Any) -> None:
+    # Only called right after ``settle`` succeeded in the same transaction, which
+    # proved this worker still held the job: the row is ours to reschedule.
+    session.execute(
+        update(Outbox)
+        .where(Outbox.tenant_id == tenant_id, Outbox.id == job_id, Outbox.status == DONE)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _reschedule(
+    session: Session, tenant_id: uuid.UUID, job_id: uuid.UUID, at: datetime, error: str
+) -> None:
+    _set_job(
+        session, tenant_id, job_id, status=PENDING, available_at=at, done_at=None, last_error=error
+    )
+
+
+def _bury(session: Session, tenant_id: uuid.UUID, job_id: uuid.UUID, error: str) -> None:
+    _set_job(session, tenant_id, job_id, status=DEAD, last_error=error)
+
+
+def _finish_run(
+    session: Session,
+    tenant_id: uuid.UUID,
+    run_id: uuid.UUID | None,
+    *,
+    status: str,
+    error: str | None,
+    now: datetime,
+) -> AutomationRun | None:
+    if run_id is None:
+        return None
+    run = session.get(AutomationRun, (tenant_id, run_id))
+    if run is None:
+        return None
+    run.status = status
+    run.error = error
+    run.finished_at = now if status != RUN_PENDING else None
+    return run
+
+
+def _tell_owner_disabled(
+    session: Session,
+    *,
+    endpoint: WebhookEndpoint,
+    run: AutomationRun | None,
+    reason: str,
+    now: datetime,
+) -> None:
+    """Tells the endpoint's owner (or the admins) by email and in-app: the notification path."""
+    if run is None or run.item_id is None:
+        return
+    recipients: list[dict[str, Any]] = [{"type": "role", "id": ADMIN}]
+    if endpoint.owner_account_id is not None:
+        recipients = [{"type": "user", "id": str(endpoint.owner_account_id)}]
+    outbox.enqueue(
+        session,
+        tenant_id=endpoint.tenant_id,
+        kind=NOTIFICATION_JOB,
+        payload=rule_payload(
+            kind="notification",
+            rule={
+                "id": "webhook_endpoint_disabled",
+                "trigger": "on_enter",
+                "recipients": recipients,
+                "subject": "Webhook endpoint disabled: {{context.endpoint_url}}",
+                "body": "PaceTrack stopped sending webhooks to {{context.endpoint_url}}: "
+                "{{context.reason}}\nFix the receiver, then re-enable the endpoint and replay "
+                "its failed deliveries.\n\nLast delivery was for {{item.name}}: {{item.url}}",
+                "channels": ["in_app", "email"],
+            },
+            trigger="webhook_disabled",
+            item_id=run.item_id,
+            step_id=run.step_id,
+            history_id=None,
+            actor_id=None,
+            triggered_at=now,
+            context={"endpoint_url": endpoint.url, "reason": reason},
+        ),
+        now=now,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Prepared:
+    url: str
+    body: bytes
+    headers: dict[str, str]
+    attempt: int
+    policy: OutboundPolicy
+
+
+def _prepare(
+    uow: UnitOfWork,
+    *,
+    tenant_id: uuid.UUID,
+    delivery_id: uuid.UUID,
+    payload: Mapping[str, Any],
+    settle: Settle,
+    timeout_seconds: float,
+) -> _Prepared | None:
+    """Step 1: None when the job was settled here (endpoint gone/disabled, rate limited)."""
+    session = uow.session
+    now = uow.clock.now()
+    run_id = _uuid(payload.get("automation_run_id"))
+    endpoint = repository.get_for_update(
+        session, WebhookEndpoint, tenant_id=tenant_id, id=uuid.UUID(str(payload["endpoint_id"]))
+    )
+    if endpoint is None or not endpoint.is_enabled:
+        reason = (
+            "the webhook endpoint was deleted"
+            if endpoint is None
+            else f"the endpoint is disabled: {endpoint.disabled_reason or 'no reason given'}"
+        )
+        _finish_run(session, tenant_id, run_id, status=RUN_FAILED, error=reason, now=now)
+        if settle(session):
+            _bury(session, tenant_id, delivery_id, reason)
+            uow.commit()
+        return None
+    limiter = RateLimiter(
+        rate_per_second=endpoint.rate_limit_per_second,
+        burst=max(1.0, endpoint.rate_limit_per_second),
+        tokens=None
+        if endpoint.rate_tokens is None
+        else min(endpoint.rate_tokens, max(1.0, endpoint.rate_limit_per_second)),
+        updated_at=endpoint.rate_updated_at,
+    )
+    decision = limiter.acquire(now=now)
+    endpoint.rate_tokens = decision.limiter.tokens
+    endpoint.rate_updated_at = decision.limiter.updated_at
+    if not decision.allowed:
+        assert decision.retry_at is not None
+        if settle(session):
+            _reschedule(session, tenant_id, delivery_id, decision.retry_at, "rate limited")
+            uow.commit()
+        return None
+    attempts = session.scalars(
+        select(DeliveryAttempt.attempt).where(
+            DeliveryAttempt.tenant_id == tenant_id, DeliveryAttempt.delivery_id == delivery_id
+        )
+    ).all()
+    body = str(payload.get("body", "")).encode("utf-8")
+    headers = signed_headers(
+        endpoint=endpoint,
+        delivery_id=delivery_id,
+        body=body,
+        extra=payload.get("headers") or {},
+        now=now,
+    )
+    prepared = _Prepared(
+        url=endpoint.url,
+        body=body,
+        headers=headers,
+        attempt=len(attempts) + 1,
+        policy=tenant_policy(session, tenant_id=tenant_id, timeout_seconds=timeout_seconds),
+    )
+    uow.commit()
+    return prepared
+
+
+def _uuid(raw: object) -> uuid.UUID | None:
+    if raw is None:
+        return None
+    try:
+        return uuid.UUID(str(raw))
+    except ValueError:
+        return None
+
+
+def _record(
+    uow: UnitOfWork,
+    *,
+    tenant_id: uuid.UUID,
+    delivery_id: uuid.UUID,
+    payload: Mapping[str, Any],
+    prepared: _Prepared,
+    result: SendResult,
+    settle: Settle,
+    rng: RandomSource,
+) -> DeliveryDecision | None:
+    """Step 3: the attempt row, the policy's verdict and the job's next state, in one commit."""
+    session = uow.session
+    now = uow.clock.now()
+    run_id = _uuid(payload.get("automation_run_id"))
+    endpoint = repository.get_for_update(
+        session, WebhookEndpoint, tenant_id=tenant_id, id=uuid.UUID(str(payload["endpoint_id"]))
+    )
+    response = result.response
+    outcome = DeliveryOutcome(
+        status_code=response.status_code if response else None,
+        error=result.failure if response is None else None,
+        retry_after=response.header("Retry-After") if response else None,
+        attempt=prepared.attempt,
+        first_failure_at=endpoint.first_failure_at if endpoint else None,
+        now=now,
+    )
+    decision = decide_delivery(outcome, rng=rng)
+    error = None if decision.succeeded else decision.reason
+    if result.error:
+        error = f"{decision.reason}: {result.error}"
+    if endpoint is not None:
+        session.add(
+            DeliveryAttempt(
+                tenant_id=tenant_id,
+                id=uuid.uuid4(),
+                delivery_id=delivery_id,
+                endpoint_id=endpoint.id,
+                automation_run_id=run_id,
+                attempt=prepared.attempt,
+                url=prepared.url,
+                request_headers=prepared.headers,
+                request_body=_text(prepared.body),
+                response_status=response.status_code if response else None,
+                response_body=_text(response.body) if response else None,
+                duration_ms=result.duration_ms,
+                error=error,
+                outcome=ATTEMPT_SUCCEEDED
+                if decision.succeeded
+                else ATTEMPT_RETRYING
+                if decision.retry_at
+                else ATTEMPT_FAILED,
+                next_attempt_at=decision.retry_at,
+                created_at=now,
+            )
+        )
+        if decision.succeeded:
+            endpoint.first_failure_at = None
+        elif endpoint.first_failure_at is None:
+            endpoint.first_failure_at = now
+    if decision.succeeded:
+        run_status = RUN_SUCCEEDED
+    elif decision.retry_at is not None:
+        run_status = RUN_PENDING
+    else:
+        run_status = RUN_FAILED
+    run = _finish_run(session, tenant_id, run_id, status=run_status, error=error, now=now)
+    if decision.disable_endpoint and endpoint is not None and endpoint.is_enabled:
+        endpoint.is_enabled = False
+        endpoint.disabled_reason = decision.reason
+        endpoint.disabled_at = now
+        endpoint.updated_at = now
+        _tell_owner_disabled(session, endpoint=endpoint, run=run, reason=decision.reason, now=now)
+    if not settle(session):
+        return None
+    if decision.retry_at is not None:
+        _reschedule(session, tenant_id, delivery_id, decision.retry_at, error or decision.reason)
+    elif not decision.succeeded:
+        _bury(session, tenant_id, delivery_id, error or decision.reason)
+    uow.commit()
+    return decision
+
+
+def perform_delivery(
+    uow_factory: UnitOfWorkFactory,
+    *,
+    tenant_id: uuid.UUID,
+    delivery_id: uuid.UUID,
+    payload: Mapping[str, Any],
+    settle: Settle,
+    rng: RandomSource,
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+) -> DeliveryDecision | None:
+    """Performs one attempt of a ``webhook.deliver`` job; None when nothing was sent."""
+    with uow_factory() as uow:
+        prepared = _prepare(
+            uow,
+            tenant_id=tenant_id,
+            delivery_id=delivery_id,
+            payload=payload,
+            settle=settle,
+            timeout_seconds=timeout_seconds,
+        )
+    if prepared is None:
+        return None
+    result = send(
+        prepared.url, body=prepared.body, headers=prepared.headers, policy=prepared.policy
+    )
+    with uow_factory() as uow:
+        return _record(
+            uow,
+            tenant_id=tenant_id,
+            delivery_id=delivery_id,
+            payload=payload,
+            prepared=prepared,
+            result=result,
+            settle=settle,
+            rng=rng,
+        )
+
+
+# --- replay --------------------------------------------------------------------------------------
+
+
+class ReplayDelivery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    delivery_id: uuid.UUID
+
+
+class ReplayFailed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    endpoint_id: uuid.UUID
+    since: datetime
+
+
+class ReplayOut(BaseModel):
+    delivery_ids: list[uuid.UUID]
+
+
+def _replay(uow: UnitOfWork, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+    session = uow.session
+    now = uow.clock.now()
+    dead = list(
+        session.scalars(
+            select(Outbox.id).where(
+                Outbox.tenant_id == tenant_id,
+                Outbox.id.in_(list(ids)),
+                Outbox.kind == WEBHOOK_JOB,
+                Outbox.status == DEAD,
+            )
+        )
+    )
+    if not dead:
+        return []
+    outbox.rerun_dead(session, now=now, tenant_id=tenant_id, ids=dead)
+    for run in session.scalars(
+        select(AutomationRun).where(
+            AutomationRun.tenant_id == tenant_id, AutomationRun.delivery_id.in_(dead)
+        )
+    ):
+        run.status = RUN_PENDING
+        run.finished_at = None
+    return sorted(dead)
+
+
+def replay_delivery(uow: UnitOfWork, actor: Actor, command: ReplayDelivery) -> ReplayOut:
+    """Sends a failed delivery again, with the same ``webhook-id``."""
+    actor.require_admin("replay webhook deliveries")
+    session = uow.session
+    job = session.get(Outbox, (actor.tenant_id, command.delivery_id))
+    if job is None or job.kind != WEBHOOK_JOB:
+        raise NotFound("Webhook delivery not found.")
+    if job.status != DEAD:
+        raise InvalidInput.one(
+            "delivery_id", f"only failed deliveries can be replayed; this one is {job.status}"
+        )
+    replayed = _replay(uow, actor.tenant_id, [command.delivery_id])
+    uow.commit()
+    return ReplayOut(delivery_ids=replayed)
+
+
+def replay_failed(uow: UnitOfWork, actor: Actor, command: ReplayFailed) -> ReplayOut:
+    """Sends every failed delivery of the endpoint tried since ``since`` again."""
+    actor.require_admin("replay webhook deliveries")
+    if command.since.tzinfo is None:
+        raise InvalidInput.one("since", "give a time zone (e.g. 2026-03-02T09:00:00Z)")
+    _endpoint(uow, actor, command.endpoint_id)
+    ids = list(
+        uow.session.scalars(
+            select(DeliveryAttempt.delivery_id)
+            .where(
+                DeliveryAttempt.tenant_id == actor.tenant_id,
+                DeliveryAttempt.endpoint_id == command.endpoint_id,
+                DeliveryAttempt.created_at >= command.since,
+            )
+            .distinct()
+        )
+    )
+    replayed = _replay(uow, actor.tenant_id, ids) if ids else []
+    uow.commit()
+    return ReplayOut(delivery_ids=replayed)
+
+
+def body_text(document: Any) -> str:
+    """The JSON text of a webhook body (compact, keys in the order given)."""
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False, default=str)
