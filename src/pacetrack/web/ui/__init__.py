@@ -9,12 +9,20 @@ from pacetrack.web.ui import (
     admin_pages,
     auth_pages,
     item_pages,
+    notification_pages,
     pipeline_pages,
     template_pages,
 )
 from pacetrack.web.ui.rendering import STATIC_DIR
 
-PAGE_MODULES = (auth_pages, admin_pages, pipeline_pages, template_pages, item_pages)
+PAGE_MODULES = (
+    auth_pages,
+    admin_pages,
+    pipeline_pages,
+    template_pages,
+    item_pages,
+    notification_pages,
+)
 
 
 def install(app: FastAPI) -> None:

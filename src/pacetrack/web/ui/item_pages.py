@@ -338,7 +338,11 @@ def _approval_refused(
     problems = (
         from_invalid_input(exc) if isinstance(exc, InvalidInput) else from_validation_error(exc)
     )
-    messages = [message for values in problems.values() for message in values]
+    messages = [
+        message if key == "_form" else f"{key.replace('_', ' ').capitalize()}: {message}"
+        for key, values in problems.items()
+        for message in values
+    ]
     return _item_page(
         request, actor, item_id, Refusal(field_errors={}, alert=messages), status_code=422
     )

@@ -18,6 +18,8 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.responses import RedirectResponse, Response
 
+from pacetrack.services import notifications
+from pacetrack.services.context import Actor
 from pacetrack.services.errors import ServiceError
 from pacetrack.web.ui.security import CSRF_FIELD, SESSION_COOKIE, CsrfRejected, LoginRequired
 
@@ -82,22 +84,41 @@ def render(
 ) -> Response:
     state = request.state
     notice = NOTICES.get(request.query_params.get("notice", ""))
+    actor = getattr(state, "actor", None)
     full: dict[str, Any] = {
-        "actor": getattr(state, "actor", None),
+        "actor": actor,
+        "unread_notifications": 0,
         "csrf_token": getattr(state, "csrf_token", ""),
         "path": request.url.path,
         "notice": notice,
         "title": "",
     }
     full.update(context or {})
+    if context is None or "unread_notifications" not in context:
+        full["unread_notifications"] = _unread(request, actor)
     return templates.TemplateResponse(request, name, full, status_code=status_code)
+
+
+def _unread(request: Request, actor: Actor | None) -> int:
+    """The unread count for the navigation badge (0 before login)."""
+    if actor is None or actor.account_id is None:
+        return 0
+    with request.app.state.container.uow() as work:
+        return notifications.list_notifications(work, actor, unread=True, limit=1).unread
 
 
 def error_page(request: Request, status: int, heading: str, message: str) -> Response:
     return render(
         request,
         "error.html",
-        {"title": heading, "heading": heading, "message": message, "status": status},
+        {
+            "title": heading,
+            "heading": heading,
+            "message": message,
+            "status": status,
+            # An error page must not depend on the database being healthy.
+            "unread_notifications": 0,
+        },
         status_code=status,
     )
 
