@@ -159,13 +159,21 @@ class Journey:
         self.clock.advance(delta)
         self.run_worker()
 
-    def inbox(self, username: str, item_id: str | None = None) -> list[dict[str, Any]]:
+    def inbox(
+        self, username: str, item_id: str | None = None, *, trigger: str | None = None
+    ) -> list[dict[str, Any]]:
         response = self.client.get(
             "/api/notification/list", params={"limit": 200}, headers=self.headers(username)
         )
         assert response.status_code == 200, response.text
-        found = response.json()["notifications"]
-        return [n for n in found if item_id is None or n["item_id"] == item_id]
+        # The API lists newest first; journeys read them in the order they arrived.
+        found = sorted(response.json()["notifications"], key=lambda n: str(n["created_at"]))
+        return [
+            n
+            for n in found
+            if (item_id is None or n["item_id"] == item_id)
+            and (trigger is None or n["trigger"] == trigger)
+        ]
 
 
 def seed_people(container: Container, client: TestClient, clock: FrozenClock) -> Journey:
