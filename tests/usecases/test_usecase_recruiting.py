@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
+from pacetrack.adapters.webhook_signing import sign
+from pacetrack.services.template_transfer import library_documents
+from tests.support.webhook_receiver import WebhookReceiver
 from tests.usecases.conftest import Journey
 
 TECH_MESSAGE = "Tech stack is required before interviews"
@@ -112,3 +116,51 @@ def test_candidate_from_application_to_hire(journey: Journey) -> None:
         "Offer Extended",
         "Hired",
     ]
+
+
+def test_offer_extended_sends_a_signed_onboarding_ticket_request(journey: Journey) -> None:
+    journey.start("recruiting")
+    admin = journey.headers()
+    with WebhookReceiver() as receiver:
+        url = receiver.url + "/onboarding/create"
+        allowed = journey.client.post(
+            "/api/webhook-allow-list/set", json={"entries": ["127.0.0.0/8"]}, headers=admin
+        )
+        assert allowed.status_code == 200, allowed.text
+        endpoint = journey.client.post(
+            "/api/webhook-endpoint/create", json={"url": url}, headers=admin
+        )
+        assert endpoint.status_code == 201, endpoint.text
+        rule = next(
+            a
+            for a in library_documents()["recruiting"]["steps"][4]["automations"]
+            if a["id"] == "create_onboarding_ticket"
+        )
+        overridden = journey.client.post(
+            "/api/pipeline-instance/update-step-overrides",
+            json={
+                "step_id": str(journey.steps["Offer Extended"]),
+                "config_overrides": {
+                    "automations": [{**rule, "action": {**rule["action"], "target": url}}]
+                },
+            },
+            headers=admin,
+        )
+        assert overridden.status_code == 200, overridden.text
+        candidate = journey.created(
+            "Ada Lovelace", step="Onsite", values={"tech_stack": ["python"]}
+        )
+        journey.moved(candidate["id"], "Offer Extended")
+        journey.run_worker()
+        (request,) = receiver.wait_for(1)
+
+    body = json.loads(request.body)
+    assert request.path == "/onboarding/create"
+    assert body["type"] == "create_onboarding_ticket"
+    assert body["data"] == {"candidate_id": candidate["id"]}
+    msg_id, timestamp = request.header("webhook-id"), request.header("webhook-timestamp")
+    assert msg_id and timestamp
+    expected = sign(
+        secret=endpoint.json()["secret"], msg_id=msg_id, timestamp=int(timestamp), body=request.body
+    )
+    assert expected in (request.header("webhook-signature") or "").split()
