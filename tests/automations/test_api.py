@@ -222,3 +222,31 @@ def test_stats_give_success_rate_and_last_error(scene: Scene) -> None:
         "GET", "/api/automation-log/list", params={"automation_id": "ping", "limit": 1}
     )
     assert (page["total"], len(page["runs"])) == (2, 1)
+
+
+def test_a_webhook_target_is_checked_when_the_automation_is_saved(scene: Scene) -> None:
+    pipeline = scene.pipeline([StepDef(name="A")])
+    step_template = str(pipeline.step_templates["A"])
+
+    def save(target: str) -> object:
+        return scene.client.post(
+            "/api/step-template/update-automations",
+            json={
+                "id": step_template,
+                "automations": [
+                    {
+                        "id": "hook",
+                        "trigger": "on_enter",
+                        "action": {"type": "webhook", "target": target},
+                    }
+                ],
+            },
+            headers=scene.admin.headers,
+        )
+
+    refused = save("http://169.254.169.254/latest/meta-data")
+    assert refused.status_code == 422  # type: ignore[attr-defined]
+    [problem] = refused.json()["errors"]  # type: ignore[attr-defined]
+    assert problem["field"] == "automations[0].action.target"
+    assert "cloud metadata" in problem["message"]
+    assert save(scene.url("/hook")).status_code == 200  # type: ignore[attr-defined]

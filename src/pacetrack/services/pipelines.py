@@ -36,6 +36,7 @@ from pacetrack.services.templates import (
     stored_families,
 )
 from pacetrack.services.unit_of_work import UnitOfWork
+from pacetrack.services.webhooks import automation_url_problems
 
 OVERRIDE_KEYS = (*CONFIG_FAMILIES, "target_duration_days")
 
@@ -225,6 +226,12 @@ def _checked_overrides(
     problems = check_config(
         effective,
         fields=load_field_specs(uow.session, tenant_id=actor.tenant_id),
+        prefix="config_overrides.",
+    )
+    problems += automation_url_problems(
+        uow.session,
+        tenant_id=actor.tenant_id,
+        automations=parsed.get("automations", ()),
         prefix="config_overrides.",
     )
     if problems:

@@ -46,6 +46,7 @@ from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from pacetrack.services.fields import load_field_specs
 from pacetrack.services.unit_of_work import UnitOfWork
+from pacetrack.services.webhooks import automation_url_problems
 
 LIST_FAMILIES = tuple(family for family in CONFIG_FAMILIES if family != "metadata")
 ACTIVE = "active"
@@ -241,6 +242,9 @@ def checked_families(
     config = replace(step_config(current, target_duration_days=target_duration_days), **parsed)
     specs = fields if fields is not None else load_field_specs(session, tenant_id=tenant_id)
     problems = check_config(config, fields=specs)
+    problems += automation_url_problems(
+        session, tenant_id=tenant_id, automations=parsed.get("automations", ())
+    )
     if problems:
         raise InvalidInput(problems, "The step configuration cannot be saved.")
     return {family: dump_family(family, value) for family, value in parsed.items()}

@@ -78,7 +78,7 @@ from pacetrack.engine.delivery_policy import (
     decide_delivery,
 )
 from pacetrack.services.context import ADMIN, Actor
-from pacetrack.services.errors import InvalidInput, NotFound
+from pacetrack.services.errors import FieldProblem, InvalidInput, NotFound
 from pacetrack.services.side_effects import NOTIFICATION_JOB, rule_payload
 from pacetrack.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -172,14 +172,14 @@ def check_webhook_url(
 
 def automation_url_problems(
     session: Session, *, tenant_id: uuid.UUID, automations: Sequence[Any], prefix: str = ""
-) -> list[tuple[str, str]]:
-    """(path, message) for every webhook ``target`` of ``automations`` that may not be used.
+) -> list[FieldProblem]:
+    """A problem for every webhook ``target`` of ``automations`` that may not be used.
 
     Save-time check for step configurations: the URL alone (scheme, user info,
-    IP literals in any spelling, local names); the resolved address is checked
-    when connecting.
+    IP literals in any spelling, local names); the address a name resolves to
+    is checked when connecting.
     """
-    problems: list[tuple[str, str]] = []
+    problems: list[FieldProblem] = []
     for index, rule in enumerate(automations):
         action = getattr(rule, "action", None)
         target = getattr(action, "target", None)
@@ -187,7 +187,9 @@ def automation_url_problems(
             continue
         problem = url_problem(session, tenant_id=tenant_id, url=target, resolve=False)
         if problem is not None:
-            problems.append((f"{prefix}automations[{index}].action.target", problem))
+            problems.append(
+                FieldProblem(field=f"{prefix}automations[{index}].action.target", message=problem)
+            )
     return problems
 
 
