@@ -21,10 +21,10 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select, update
+from sqlalchemy import Table, insert, select, update
 
 from pacetrack.db import repository
 from pacetrack.db.tables import Activity, Item, ItemStepHistory, Step
@@ -57,11 +57,7 @@ from pacetrack.services import approvals, assignments, side_effects
 from pacetrack.services.config_schema import stored_family
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict, InvalidInput, NotFound, ServiceError
-from pacetrack.services.step_configs import (
-    effective_configs,
-    field_specs,
-    tenant_calendar,
-)
+from pacetrack.services.step_configs import effective_configs, field_specs, load_pipeline
 from pacetrack.services.unit_of_work import UnitOfWork
 
 MAX_BULK_ITEMS = 1000
@@ -190,17 +186,6 @@ def step_ref(step: Step) -> StepRef:
     return StepRef(id=step.id, name=step.name, position=step.position)
 
 
-def instance_steps(uow: UnitOfWork, *, tenant_id: uuid.UUID, instance_id: uuid.UUID) -> list[Step]:
-    """The steps of a pipeline instance in the pipeline's order."""
-    return list(
-        uow.session.scalars(
-            select(Step)
-            .where(Step.tenant_id == tenant_id, Step.pipeline_instance_id == instance_id)
-            .order_by(Step.position, Step.name)
-        )
-    )
-
-
 def load_item_for_update(
     uow: UnitOfWork, actor: Actor, item_id: uuid.UUID, expected_version: int | None
 ) -> Item:
@@ -285,14 +270,18 @@ class _Context:
 def load_context(
     uow: UnitOfWork, *, item: Item, wanted: Sequence[uuid.UUID | None] = ()
 ) -> _Context:
-    steps = instance_steps(uow, tenant_id=item.tenant_id, instance_id=item.pipeline_instance_id)
-    ids = {item.current_step_id, *wanted}
-    needed = [step for step in steps if step.id in ids]
+    """The item's pipeline, the configs of its current and ``wanted`` steps, fields, calendar."""
+    loaded = load_pipeline(
+        uow.session,
+        tenant_id=item.tenant_id,
+        instance_id=item.pipeline_instance_id,
+        wanted={item.current_step_id, *wanted},
+    )
     return _Context(
-        steps=steps,
-        configs=effective_configs(uow.session, tenant_id=item.tenant_id, steps=needed),
+        steps=loaded.steps,
+        configs=loaded.configs,
         fields=field_specs(uow.session, tenant_id=item.tenant_id),
-        calendar=tenant_calendar(uow.session, tenant_id=item.tenant_id),
+        calendar=loaded.calendar,
     )
 
 
@@ -378,6 +367,71 @@ def enter_step(
     return [assigned] if assigned is not None else []
 
 
+def _write_step_change(
+    uow: UnitOfWork,
+    *,
+    item: Item,
+    target: Step,
+    actor: Actor,
+    entered_id: uuid.UUID,
+    activity: dict[str, Any],
+) -> uuid.UUID:
+    """Closes the open history row, opens the target's, logs ``item.moved``; the closed row's id.
+
+    On PostgreSQL the three statements travel as one (data-modifying CTEs): a
+    move is bound by round trips, not by the work each statement does. SQLite
+    runs in-process, where separate statements cost nothing extra.
+    """
+    now = uow.clock.now()
+    history = cast(Table, ItemStepHistory.__table__)
+    log = cast(Table, Activity.__table__)
+    close = (
+        update(history)
+        .where(
+            history.c.tenant_id == item.tenant_id,
+            history.c.item_id == item.id,
+            history.c.exited_at.is_(None),
+        )
+        .values(exited_at=now, exited_by=actor.account_id)
+        .returning(history.c.id)
+    )
+    open_ = insert(history).values(
+        tenant_id=item.tenant_id,
+        id=entered_id,
+        item_id=item.id,
+        step_id=target.id,
+        entered_at=now,
+        exited_at=None,
+        entered_by=actor.account_id,
+        exited_by=None,
+    )
+    logged = insert(log).values(
+        tenant_id=item.tenant_id,
+        id=uuid.uuid4(),
+        item_id=item.id,
+        actor_account_id=actor.account_id,
+        kind="item.moved",
+        data=activity,
+        created_at=now,
+    )
+    session = uow.session
+    if session.get_bind().dialect.name == "postgresql":
+        closed = close.cte("closed")
+        statement = select(closed.c.id).add_cte(
+            open_.returning(history.c.id).cte("opened"),
+            logged.returning(log.c.id).cte("logged"),
+        )
+        exited = session.execute(statement).scalars().all()
+    else:
+        exited = session.execute(close).scalars().all()
+        session.execute(open_)
+        session.execute(logged)
+    if len(exited) != 1:
+        raise Conflict("The item has no single open step entry to leave.")
+    exited_id: uuid.UUID = exited[0]
+    return exited_id
+
+
 def _apply(
     uow: UnitOfWork,
     *,
@@ -390,33 +444,19 @@ def _apply(
     automatic: str | None,
 ) -> None:
     now = uow.clock.now()
-    session = uow.session
-    exited = session.execute(
-        update(ItemStepHistory)
-        .where(
-            ItemStepHistory.tenant_id == item.tenant_id,
-            ItemStepHistory.item_id == item.id,
-            ItemStepHistory.exited_at.is_(None),
-        )
-        .values(exited_at=now, exited_by=actor.account_id)
-        .returning(ItemStepHistory.id)
-        .execution_options(synchronize_session=False)
-    ).scalars()
-    exited_id = next(iter(exited), None)
-    if exited_id is None:
-        raise Conflict("The item has no open step entry to leave.")
-    entered = open_history(uow, item=item, step=target, actor=actor, at=now)
     item.field_values = dict(decision.values)
     item.calculation_errors = errors_document(decision.calculation_errors)
     item.current_step_id = target.id
     item.version += 1
     item.updated_at = now
-    record_activity(
+    entered_id = uuid.uuid4()
+    exited_id = _write_step_change(
         uow,
         item=item,
+        target=target,
         actor=actor,
-        kind="item.moved",
-        data={
+        entered_id=entered_id,
+        activity={
             "from_step_id": str(current.id),
             "from_step": current.name,
             "to_step_id": str(target.id),
@@ -426,7 +466,6 @@ def _apply(
             "version": item.version,
             "calculated": [change.field for change in decision.changes],
         },
-        at=now,
     )
     events = list(
         decision.events(
@@ -436,7 +475,7 @@ def _apply(
             from_step=current.id,
             to_step=target.id,
             exited_history_id=exited_id,
-            entered_history_id=entered.id,
+            entered_history_id=entered_id,
         )
     )
     events.extend(

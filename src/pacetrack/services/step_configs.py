@@ -2,13 +2,17 @@
 
 A move reads the configuration of two steps and every field definition of the
 tenant. Parsing the stored JSON into the engine's frozen values is the costly
-part, and it gives the same result as long as the stored documents are the
-same, so the parsed values are cached by what identifies their content: a step
-template's id and ``updated_at`` plus the step's overrides, and the tenant's
-field ids with their ``updated_at``. Only a cheap version query reaches the
-database on a hit. The cached values are frozen, so sharing them between
-threads and requests is safe; reusing the very same objects also lets the
-engine reuse the rule checks it built for them.
+part, and it gives the same result for the same stored text, so the parsed
+values are cached by that text (never by a timestamp: two edits within one
+clock tick, or under a frozen test clock, must not share a cache entry). The
+cached values are frozen, so sharing them between threads and requests is
+safe; reusing the very same objects also lets the engine reuse the rule checks
+it built for them.
+
+Within one transaction a step's config is also remembered on the session, so
+the move path and the side effects it triggers read each step once.
+``load_pipeline`` reads a pipeline's steps, the configs of the steps a move
+needs and the tenant's calendar in one query (round trips dominate a move).
 """
 
 from __future__ import annotations
@@ -17,20 +21,20 @@ import json
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Text, and_, cast, select
 from sqlalchemy.orm import Session
 
 from pacetrack.db.tables import FieldDefinition, Step, StepTemplate, Tenant
 from pacetrack.engine.calendar import BusinessCalendar
 from pacetrack.engine.config import CONFIG_FAMILIES, StepConfig, apply_overrides
-from pacetrack.engine.fields import FieldSpec
+from pacetrack.engine.fields import FieldSpec, FieldType
 from pacetrack.services.config_schema import step_config
 from pacetrack.services.errors import NotFound
-from pacetrack.services.fields import load_field_specs
 
 Value = TypeVar("Value")
 
@@ -65,35 +69,59 @@ class _BoundedCache(Generic[Value]):
 
 
 _configs: _BoundedCache[StepConfig] = _BoundedCache(4096)
-_templates: _BoundedCache[StepConfig] = _BoundedCache(4096)
 _fields: _BoundedCache[dict[str, FieldSpec]] = _BoundedCache(256)
 _calendars: _BoundedCache[BusinessCalendar] = _BoundedCache(1024)
+_MEMO = "pacetrack.step_configs"
 
 
 def clear_caches() -> None:
-    """Forget every parsed value (tests that rewrite stored rows behind the services' back)."""
-    for cache in (_configs, _templates, _fields, _calendars):
+    """Forget every parsed value (the caches are keyed by content, so this is never needed
+    for correctness; it only frees memory)."""
+    for cache in (_configs, _fields, _calendars):
         cache.clear()
 
 
-def _template_config(template: StepTemplate) -> StepConfig:
-    key = (template.tenant_id, template.id, template.updated_at)
-    cached = _templates.get(key)
-    if cached is None:
-        cached = step_config(
-            {family: getattr(template, _column(family)) for family in CONFIG_FAMILIES},
-            target_duration_days=template.target_duration_days,
-        )
-        _templates.put(key, cached)
-    return cached
+def _memo(session: Session) -> dict[Hashable, Any]:
+    """Values remembered for the session's current transaction only."""
+    transaction = session.get_transaction()
+    entry = session.info.get(_MEMO)
+    if entry is None or entry[0] is not transaction:
+        entry = (transaction, {})
+        session.info[_MEMO] = entry
+    return entry[1]
 
 
 def _column(family: str) -> str:
     return "metadata_" if family == "metadata" else family
 
 
+_TEMPLATE_TEXT = tuple(
+    cast(getattr(StepTemplate, _column(family)), Text).label(f"t_{family}")
+    for family in CONFIG_FAMILIES
+)
+"""The stored families as text: the cache key, and parsed only on a miss."""
+
+
 def _overrides_key(overrides: Mapping[str, Any] | None) -> str:
     return json.dumps(overrides or {}, sort_keys=True, default=str)
+
+
+def _config_from_text(
+    texts: Sequence[str | None],
+    duration: int | None,
+    overrides: Mapping[str, Any] | None,
+) -> StepConfig:
+    key = (tuple(texts), duration, _overrides_key(overrides))
+    cached = _configs.get(key)
+    if cached is None:
+        families = {
+            family: json.loads(text)
+            for family, text in zip(CONFIG_FAMILIES, texts, strict=True)
+            if text is not None
+        }
+        cached = _merge(step_config(families, target_duration_days=duration), overrides)
+        _configs.put(key, cached)
+    return cached
 
 
 def _merge(template: StepConfig, overrides: Mapping[str, Any] | None) -> StepConfig:
@@ -112,53 +140,34 @@ def _merge(template: StepConfig, overrides: Mapping[str, Any] | None) -> StepCon
 def effective_configs(
     session: Session, *, tenant_id: uuid.UUID, steps: Sequence[Step]
 ) -> dict[uuid.UUID, StepConfig]:
-    """The effective config of each of ``steps`` (keyed by step id), with one query."""
-    wanted = {step.step_template_id for step in steps}
-    versions = {
-        row.id: row.updated_at
-        for row in session.execute(
-            select(StepTemplate.id, StepTemplate.updated_at).where(
-                StepTemplate.tenant_id == tenant_id, StepTemplate.id.in_(wanted)
-            )
-        )
-    }
+    """The effective config of each of ``steps`` (keyed by step id), with at most one query."""
+    memo = _memo(session)
     result: dict[uuid.UUID, StepConfig] = {}
     missing: list[Step] = []
     for step in steps:
-        if step.step_template_id not in versions:
-            raise NotFound("The step's template does not exist.")
-        key = (
-            tenant_id,
-            step.step_template_id,
-            versions[step.step_template_id],
-            _overrides_key(step.config_overrides),
-        )
-        cached = _configs.get(key)
-        if cached is None:
+        known = memo.get(("config", step.id))
+        if known is None:
             missing.append(step)
         else:
-            result[step.id] = cached
-    if missing:
-        templates = {
-            row.id: row
-            for row in session.scalars(
-                select(StepTemplate).where(
-                    StepTemplate.tenant_id == tenant_id,
-                    StepTemplate.id.in_({step.step_template_id for step in missing}),
-                )
+            result[step.id] = known
+    if not missing:
+        return result
+    rows = {
+        row.id: row
+        for row in session.execute(
+            select(StepTemplate.id, StepTemplate.target_duration_days, *_TEMPLATE_TEXT).where(
+                StepTemplate.tenant_id == tenant_id,
+                StepTemplate.id.in_({step.step_template_id for step in missing}),
             )
-        }
-        for step in missing:
-            template = templates[step.step_template_id]
-            config = _merge(_template_config(template), step.config_overrides)
-            key = (
-                tenant_id,
-                template.id,
-                template.updated_at,
-                _overrides_key(step.config_overrides),
-            )
-            _configs.put(key, config)
-            result[step.id] = config
+        )
+    }
+    for step in missing:
+        row = rows.get(step.step_template_id)
+        if row is None:
+            raise NotFound("The step's template does not exist.")
+        config = _config_from_text(row[2:], row.target_duration_days, step.config_overrides)
+        memo[("config", step.id)] = config
+        result[step.id] = config
     return result
 
 
@@ -171,23 +180,54 @@ def effective_config(session: Session, *, tenant_id: uuid.UUID, step: Step) -> S
     return effective_configs(session, tenant_id=tenant_id, steps=[step])[step.id]
 
 
+_FIELD_COLUMNS = (
+    FieldDefinition.name,
+    FieldDefinition.field_type,
+    FieldDefinition.label,
+    cast(FieldDefinition.options, Text),
+    FieldDefinition.is_required,
+    FieldDefinition.min_value,
+    FieldDefinition.max_value,
+    FieldDefinition.pattern,
+    FieldDefinition.precision,
+)
+
+
+def _spec(row: Sequence[Any]) -> FieldSpec:
+    name, field_type, label, options, is_required, low, high, pattern, precision = row
+    return FieldSpec(
+        name=name,
+        field_type=FieldType(field_type),
+        label=label,
+        options=tuple(json.loads(options) if options else ()),
+        is_required=bool(is_required),
+        min_value=low,
+        max_value=high,
+        pattern=pattern,
+        precision=precision,
+    )
+
+
 def field_specs(session: Session, *, tenant_id: uuid.UUID) -> dict[str, FieldSpec]:
-    """Every live field of the tenant, keyed by name; parsed once per change of definitions."""
-    versions = tuple(
-        sorted(
-            (row.id, row.updated_at)
-            for row in session.execute(
-                select(FieldDefinition.id, FieldDefinition.updated_at).where(
-                    FieldDefinition.tenant_id == tenant_id, FieldDefinition.deleted_at.is_(None)
-                )
-            )
+    """Every live field of the tenant, keyed by name; parsed once per content of definitions."""
+    memo = _memo(session)
+    known = memo.get(("fields", tenant_id))
+    if known is not None:
+        return known  # type: ignore[no-any-return]
+    rows = tuple(
+        tuple(row)
+        for row in session.execute(
+            select(*_FIELD_COLUMNS)
+            .where(FieldDefinition.tenant_id == tenant_id, FieldDefinition.deleted_at.is_(None))
+            .order_by(FieldDefinition.name)
         )
     )
-    key = (tenant_id, versions)
+    key = (tenant_id, rows)
     cached = _fields.get(key)
     if cached is None:
-        cached = load_field_specs(session, tenant_id=tenant_id)
+        cached = {str(row[0]): _spec(row) for row in rows}
         _fields.put(key, cached)
+    memo[("fields", tenant_id)] = cached
     return cached
 
 
@@ -202,28 +242,95 @@ def _holiday(raw: object) -> date | None:
     return None
 
 
-def business_calendar(tenant: Tenant) -> BusinessCalendar:
-    """The tenant's time zone, working weekdays (Monday = 0) and holidays."""
-    weekdays = frozenset(
-        int(day)
-        for day in (tenant.working_weekdays or ())
-        if isinstance(day, int) and 0 <= day <= 6
-    )
+def _calendar(time_zone: str | None, weekdays_raw: Any, holidays_raw: Any) -> BusinessCalendar:
+    stored = weekdays_raw or ()
+    weekdays = frozenset(day for day in stored if isinstance(day, int) and 0 <= day <= 6)
     holidays = frozenset(
-        day for day in (_holiday(raw) for raw in (tenant.holidays or ())) if day is not None
+        day for day in (_holiday(raw) for raw in (holidays_raw or ())) if day is not None
     )
-    key = (tenant.time_zone, weekdays, holidays)
+    key = (time_zone, weekdays, holidays)
     cached = _calendars.get(key)
     if cached is None:
         cached = BusinessCalendar(
-            time_zone=tenant.time_zone or "UTC", working_weekdays=weekdays, holidays=holidays
+            time_zone=time_zone or "UTC", working_weekdays=weekdays, holidays=holidays
         )
         _calendars.put(key, cached)
     return cached
 
 
+def business_calendar(tenant: Tenant) -> BusinessCalendar:
+    """The tenant's time zone, working weekdays (Monday = 0) and holidays."""
+    return _calendar(tenant.time_zone, tenant.working_weekdays, tenant.holidays)
+
+
 def tenant_calendar(session: Session, *, tenant_id: uuid.UUID) -> BusinessCalendar:
+    memo = _memo(session)
+    known = memo.get(("calendar", tenant_id))
+    if known is not None:
+        return known  # type: ignore[no-any-return]
     tenant = session.get(Tenant, tenant_id)
     if tenant is None:
         raise NotFound("Tenant not found.")
-    return business_calendar(tenant)
+    calendar = business_calendar(tenant)
+    memo[("calendar", tenant_id)] = calendar
+    return calendar
+
+
+@dataclass(frozen=True, kw_only=True)
+class PipelineConfigs:
+    """A pipeline instance's steps in order, the configs asked for, the tenant's calendar."""
+
+    steps: list[Step]
+    configs: dict[uuid.UUID, StepConfig]
+    calendar: BusinessCalendar
+
+
+def load_pipeline(
+    session: Session,
+    *,
+    tenant_id: uuid.UUID,
+    instance_id: uuid.UUID,
+    wanted: Collection[uuid.UUID | None],
+) -> PipelineConfigs:
+    """One query: every step of the instance, the stored config of the ``wanted`` steps
+    (other rows carry none) and the tenant's calendar columns."""
+    memo = _memo(session)
+    template = and_(
+        StepTemplate.tenant_id == Step.tenant_id,
+        StepTemplate.id == Step.step_template_id,
+        Step.id.in_([step_id for step_id in wanted if step_id is not None]),
+    )
+    rows = session.execute(
+        select(
+            Step,
+            StepTemplate.target_duration_days,
+            *_TEMPLATE_TEXT,
+            Tenant.time_zone,
+            Tenant.working_weekdays,
+            Tenant.holidays,
+        )
+        .join(Tenant, Tenant.id == Step.tenant_id)
+        .outerjoin(StepTemplate, template)
+        .where(Step.tenant_id == tenant_id, Step.pipeline_instance_id == instance_id)
+        .order_by(Step.position, Step.name)
+    ).all()
+    steps: list[Step] = []
+    configs: dict[uuid.UUID, StepConfig] = {}
+    calendar = BusinessCalendar()
+    family_count = len(CONFIG_FAMILIES)
+    for row in rows:
+        step: Step = row[0]
+        values: tuple[Any, ...] = tuple(row)
+        steps.append(step)
+        texts = values[2 : 2 + family_count]
+        if step.id in wanted and any(text is not None for text in texts):
+            config = _config_from_text(texts, values[1], step.config_overrides)
+            memo[("config", step.id)] = config
+            configs[step.id] = config
+        time_zone, weekdays, holidays = values[2 + family_count :]
+        calendar = _calendar(time_zone, weekdays, holidays)
+    if rows:
+        memo[("calendar", tenant_id)] = calendar
+    else:
+        calendar = tenant_calendar(session, tenant_id=tenant_id)
+    return PipelineConfigs(steps=steps, configs=configs, calendar=calendar)
