@@ -1,26 +1,50 @@
-"""Timer and outbox figures on a scratch PostgreSQL database.
+"""Timer and outbox figures: due-timer query, outbox throughput, firing lateness.
 
-    .venv/bin/python bench/bench_worker.py [--sizes 10000,100000,1000000]
+    PYTHONPATH=. .venv/bin/python bench/bench_worker.py [--full] [--sizes 10000,100000,200000]
+        [--jobs 1000] [--timers 1000] [--window 10] [--skip-query]
 
-Armed timers are inserted server-side with generate_series (items are minimal
-rows); for each size the due-timer query is timed (median of 20, with 100 due
-timers) and its plan printed. Baseline: the same query without the partial index.
+1. Due-timer query (PostgreSQL): armed timers are inserted server-side with
+   generate_series (items are minimal rows); for each size the due-timer query
+   is timed (median of 20, with 100 due timers) and its plan printed. Baseline:
+   the same query without the partial index. ``--full`` adds 1,000,000.
+2. Outbox throughput, SQLite and PostgreSQL, 1 and 2 worker processes: ``--jobs``
+   ``notification.fire`` jobs (in-app channel, one recipient) are seeded, then
+   ``pacetrack worker --drain`` processes run until the queue is empty; the
+   figure is in-app notifications stored per second of wall time, process start
+   included. Beside each, a same-run baseline: as many processes running a bare
+   claim-and-complete loop over the same number of jobs with the same driver.
+3. Firing lateness (real clock): ``--timers`` armed timers due evenly across a
+   ``--window``-second window starting a few seconds ahead; one ``pacetrack
+   worker`` with the default poll interval fires them; lateness = fired_at - due_at.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from sqlalchemy import text
-from tests.support.databases import fresh_postgres_database
+from sqlalchemy import func, select, text
+from tests.support.databases import fresh_postgres_database, migrated_database, wipe
+from tests.worker.conftest import build_world
 
+from pacetrack.adapters.clock import SystemClock
+from pacetrack.bootstrap import Container, build
+from pacetrack.db import outbox
 from pacetrack.db.migrate import upgrade
 from pacetrack.db.session import make_engine
+from pacetrack.db.tables_delivery import ARMED, DONE, Notification, Outbox, Timer
 from pacetrack.db.timers import due_query
+from pacetrack.settings import Settings
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -84,10 +108,7 @@ def time_query(engine, sql: str, params: dict) -> float:  # type: ignore[no-unty
     return statistics.median(samples)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="10000,100000,1000000")
-    sizes = [int(s) for s in parser.parse_args().sizes.split(",")]
+def due_query_figures(sizes: Sequence[int]) -> None:
     with fresh_postgres_database("pacetrack_bench") as url:
         upgrade(url)
         engine = make_engine(url)
@@ -111,6 +132,222 @@ def main() -> None:
             )
             print("           plan: " + " / ".join(line.strip() for line in plan[:3]))
         engine.dispose()
+
+
+# --- outbox throughput ------------------------------------------------------------------------
+
+PACETRACK = str(Path(sys.executable).with_name("pacetrack"))
+IN_APP_RULE = {
+    "id": "entered",
+    "trigger": "on_enter",
+    "recipients": [{"type": "owner"}],
+    "channels": ["in_app"],
+}
+ONE_DAY_RULE = {
+    "id": "after_a_day",
+    "trigger": "on_duration",
+    "duration_days": 1,
+    "recipients": [{"type": "owner"}],
+    "channels": ["in_app"],
+}
+
+
+def container_for(url: str) -> Container:
+    settings = Settings(database_url=url, embedded_worker=False, _env_file=None)  # type: ignore[call-arg]
+    return build(settings, clock=SystemClock())
+
+
+def worker_env(url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PACETRACK_")}
+    env["PACETRACK_DATABASE_URL"] = url
+    return env
+
+
+def seed_jobs(container: Container, jobs: int) -> None:
+    """``jobs`` copies of the notification.fire job a real move into the step produces."""
+    wipe(container.engine)
+    world = build_world(container, slug="bench")
+    world.add_step("Start", notifications=[IN_APP_RULE])
+    world.move(world.add_item("Thing"), "Start")
+    with container.uow() as uow:
+        (payload,) = uow.session.scalars(select(Outbox.payload))
+        uow.session.execute(Outbox.__table__.delete())
+        now = uow.clock.now()
+        for _ in range(jobs):
+            outbox.enqueue(
+                uow.session,
+                tenant_id=world.tenant_id,
+                kind="notification.fire",
+                payload=payload,
+                now=now,
+            )
+        uow.commit()
+
+
+def count(container: Container, statement: object) -> int:
+    with container.uow() as uow:
+        return int(uow.session.scalar(statement) or 0)  # type: ignore[call-overload]
+
+
+def run_processes(commands: list[list[str]], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    processes = [
+        subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for command in commands
+    ]
+    for process in processes:
+        _out, err = process.communicate(timeout=900)
+        if process.returncode != 0:
+            raise SystemExit(f"{' '.join(process.args)} failed: {err.decode()[-2000:]}")
+    return time.perf_counter() - started
+
+
+def baseline_child(url: str) -> None:
+    """A bare claim-and-complete loop: what the queue costs without doing any work."""
+    container = container_for(url)
+    worker_id = f"baseline:{os.getpid()}"
+    batch = container.settings.worker_batch_size
+    try:
+        while True:
+            now = container.clock.now()
+            with container.uow() as uow:
+                jobs = outbox.claim(
+                    uow.session,
+                    worker_id=worker_id,
+                    now=now,
+                    lease_until=now + timedelta(seconds=60),
+                    limit=batch,
+                )
+                uow.commit()
+            if not jobs:
+                return
+            for job in jobs:
+                with container.uow() as uow:
+                    outbox.complete(
+                        uow.session, job=job, worker_id=worker_id, now=container.clock.now()
+                    )
+                    uow.commit()
+    finally:
+        container.close()
+
+
+def throughput(url: str, label: str, jobs: int) -> None:
+    container = container_for(url)
+    env = worker_env(url)
+    try:
+        for processes in (1, 2):
+            seed_jobs(container, jobs)
+            seconds = run_processes([[PACETRACK, "worker", "--drain"]] * processes, env)
+            stored = count(container, select(func.count()).select_from(Notification))
+            done = count(
+                container, select(func.count()).select_from(Outbox).where(Outbox.status == DONE)
+            )
+            if stored != jobs or done != jobs:
+                raise SystemExit(f"{label}: {stored} notifications, {done} jobs done of {jobs}")
+            seed_jobs(container, jobs)
+            base = run_processes(
+                [[sys.executable, __file__, "--baseline-child", url]] * processes, env
+            )
+            done = count(
+                container, select(func.count()).select_from(Outbox).where(Outbox.status == DONE)
+            )
+            if done != jobs:
+                raise SystemExit(f"{label} baseline: {done} jobs done of {jobs}")
+            print(
+                f"{label:>10}, {processes} worker process(es): {jobs / seconds:7.0f} in-app"
+                f" notifications/s ({jobs} in {seconds:.1f} s)"
+                f" | baseline claim-and-complete {jobs / base:7.0f} jobs/s ({base:.1f} s)"
+            )
+    finally:
+        container.close()
+
+
+# --- firing lateness --------------------------------------------------------------------------
+
+
+def lateness(url: str, label: str, timers: int, window: float) -> None:
+    container = container_for(url)
+    try:
+        wipe(container.engine)
+        world = build_world(container, slug="late")
+        world.add_step("Start", notifications=[ONE_DAY_RULE])
+        world.move(world.add_item("Thing"), "Start")
+        start = datetime.now(UTC) + timedelta(seconds=3)
+        with container.uow() as uow:
+            template = uow.session.scalars(select(Timer)).one()
+            columns = {c.key: getattr(template, c.key) for c in Timer.__table__.columns}
+            uow.session.execute(Timer.__table__.delete())
+            rows = [
+                {
+                    **columns,
+                    "id": uuid.uuid4(),
+                    "occurrence": k + 1,
+                    "due_at": start + timedelta(seconds=window * k / timers),
+                }
+                for k in range(timers)
+            ]
+            uow.session.execute(Timer.__table__.insert(), rows)
+            uow.commit()
+        process = subprocess.Popen(
+            [PACETRACK, "worker"],
+            env=worker_env(url),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + window + 120
+        armed = select(func.count()).select_from(Timer).where(Timer.status == ARMED)
+        try:
+            while count(container, armed) and time.monotonic() < deadline:
+                time.sleep(0.5)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=60)
+        with container.uow() as uow:
+            fired = uow.session.execute(select(Timer.due_at, Timer.fired_at)).all()
+        late = sorted(
+            (f.replace(tzinfo=UTC) if f.tzinfo is None else f)
+            .__sub__(d.replace(tzinfo=UTC) if d.tzinfo is None else d)
+            .total_seconds()
+            for d, f in fired
+            if f is not None
+        )
+        if len(late) != timers:
+            raise SystemExit(f"{label}: {len(late)} of {timers} timers fired")
+        p99 = late[min(len(late) - 1, int(len(late) * 0.99))]
+        print(
+            f"{label:>10}: {timers} timers due over {window:.0f} s, one worker (poll 0.5 s):"
+            f" lateness p50 {statistics.median(late):.2f} s, p99 {p99:.2f} s,"
+            f" max {late[-1]:.2f} s"
+        )
+    finally:
+        container.close()
+
+
+def on_both(action: Callable[[str, str], None]) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        for backend in ("sqlite", "postgresql"):
+            with migrated_database(backend, Path(directory)) as url:
+                action(url, backend)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="10000,100000,200000")
+    parser.add_argument("--full", action="store_true", help="add 1,000,000 armed timers")
+    parser.add_argument("--jobs", type=int, default=1000)
+    parser.add_argument("--timers", type=int, default=1000)
+    parser.add_argument("--window", type=float, default=10.0)
+    parser.add_argument("--skip-query", action="store_true")
+    parser.add_argument("--baseline-child", metavar="URL", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.baseline_child:
+        baseline_child(args.baseline_child)
+        return
+    if not args.skip_query:
+        sizes = [int(s) for s in args.sizes.split(",")]
+        due_query_figures(sizes + ([1_000_000] if args.full and 1_000_000 not in sizes else []))
+    on_both(lambda url, label: throughput(url, label, args.jobs))
+    on_both(lambda url, label: lateness(url, label, args.timers, args.window))
 
 
 if __name__ == "__main__":
