@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Text, and_, cast, select
+from sqlalchemy import Text, and_, bindparam, cast, select
 from sqlalchemy.orm import Session
 
 from pacetrack.db.tables import FieldDefinition, Step, StepTemplate, Tenant
@@ -193,6 +193,15 @@ _FIELD_COLUMNS = (
 )
 
 
+_FIELDS_QUERY = (
+    select(*_FIELD_COLUMNS)
+    .where(
+        FieldDefinition.tenant_id == bindparam("tenant_id"), FieldDefinition.deleted_at.is_(None)
+    )
+    .order_by(FieldDefinition.name)
+)
+
+
 def _spec(row: Sequence[Any]) -> FieldSpec:
     name, field_type, label, options, is_required, low, high, pattern, precision = row
     return FieldSpec(
@@ -214,14 +223,7 @@ def field_specs(session: Session, *, tenant_id: uuid.UUID) -> dict[str, FieldSpe
     known = memo.get(("fields", tenant_id))
     if known is not None:
         return known  # type: ignore[no-any-return]
-    rows = tuple(
-        tuple(row)
-        for row in session.execute(
-            select(*_FIELD_COLUMNS)
-            .where(FieldDefinition.tenant_id == tenant_id, FieldDefinition.deleted_at.is_(None))
-            .order_by(FieldDefinition.name)
-        )
-    )
+    rows = tuple(tuple(row) for row in session.execute(_FIELDS_QUERY, {"tenant_id": tenant_id}))
     key = (tenant_id, rows)
     cached = _fields.get(key)
     if cached is None:
@@ -276,6 +278,33 @@ def tenant_calendar(session: Session, *, tenant_id: uuid.UUID) -> BusinessCalend
     return calendar
 
 
+# Built once: constructing a statement and its cache key costs more than running it.
+_PIPELINE_QUERY = (
+    select(
+        Step,
+        StepTemplate.target_duration_days,
+        *_TEMPLATE_TEXT,
+        Tenant.time_zone,
+        Tenant.working_weekdays,
+        Tenant.holidays,
+    )
+    .join(Tenant, Tenant.id == Step.tenant_id)
+    .outerjoin(
+        StepTemplate,
+        and_(
+            StepTemplate.tenant_id == Step.tenant_id,
+            StepTemplate.id == Step.step_template_id,
+            Step.id.in_(bindparam("wanted", expanding=True)),
+        ),
+    )
+    .where(
+        Step.tenant_id == bindparam("tenant_id"),
+        Step.pipeline_instance_id == bindparam("instance_id"),
+    )
+    .order_by(Step.position, Step.name)
+)
+
+
 @dataclass(frozen=True, kw_only=True)
 class PipelineConfigs:
     """A pipeline instance's steps in order, the configs asked for, the tenant's calendar."""
@@ -295,24 +324,13 @@ def load_pipeline(
     """One query: every step of the instance, the stored config of the ``wanted`` steps
     (other rows carry none) and the tenant's calendar columns."""
     memo = _memo(session)
-    template = and_(
-        StepTemplate.tenant_id == Step.tenant_id,
-        StepTemplate.id == Step.step_template_id,
-        Step.id.in_([step_id for step_id in wanted if step_id is not None]),
-    )
     rows = session.execute(
-        select(
-            Step,
-            StepTemplate.target_duration_days,
-            *_TEMPLATE_TEXT,
-            Tenant.time_zone,
-            Tenant.working_weekdays,
-            Tenant.holidays,
-        )
-        .join(Tenant, Tenant.id == Step.tenant_id)
-        .outerjoin(StepTemplate, template)
-        .where(Step.tenant_id == tenant_id, Step.pipeline_instance_id == instance_id)
-        .order_by(Step.position, Step.name)
+        _PIPELINE_QUERY,
+        {
+            "tenant_id": tenant_id,
+            "instance_id": instance_id,
+            "wanted": [step_id for step_id in wanted if step_id is not None],
+        },
     ).all()
     steps: list[Step] = []
     configs: dict[uuid.UUID, StepConfig] = {}
