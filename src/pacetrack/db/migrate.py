@@ -35,7 +35,7 @@ def include_object_for(dialect_name: str) -> Callable[..., bool]:
         obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
     ) -> bool:
         if type_ == "index" and dialect_name != "postgresql":
-            return obj.dialect_kwargs.get("postgresql_using") != "gin"
+            return bool(obj.dialect_kwargs.get("postgresql_using") != "gin")
         return True
 
     return include_object

@@ -42,7 +42,7 @@ def get_for_update(
     return row
 
 
-def scoped(model: type[Row], *, tenant_id: uuid.UUID) -> Select[tuple[Row]]:
+def scoped(model: type[Row], *, tenant_id: uuid.UUID) -> Select[Row]:
     """``SELECT`` of the tenant's live rows of ``model``, to refine with filters."""
     statement = select(model).where(model.tenant_id == tenant_id)  # type: ignore[attr-defined]
     if hasattr(model, "deleted_at"):
@@ -50,7 +50,7 @@ def scoped(model: type[Row], *, tenant_id: uuid.UUID) -> Select[tuple[Row]]:
     return statement
 
 
-def all_rows(session: Session, statement: Select[tuple[Row]]) -> Sequence[Row]:
+def all_rows(session: Session, statement: Select[Row]) -> Sequence[Row]:
     return session.scalars(statement).all()
 
 
