@@ -20,9 +20,11 @@ worker claims the job and sends it again with the same ``webhook-id``.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import re
+import ssl
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -536,12 +538,20 @@ def signed_headers(
     return headers
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    # Loading the system trust store costs tens of milliseconds; do it once per process.
+    return ssl.create_default_context()
+
+
 def send(
     url: str, *, body: bytes, headers: Mapping[str, str], policy: OutboundPolicy
 ) -> SendResult:
     """One POST through the hardened client; every failure becomes a value."""
     try:
-        response = post_sync(url, body=body, headers=headers, policy=policy)
+        response = post_sync(
+            url, body=body, headers=headers, policy=policy, tls_context=_tls_context()
+        )
     except UnsafeUrlError as exc:
         return SendResult(failure=FailureKind.REFUSED, error=str(exc))
     except DeliveryTimeoutError as exc:
