@@ -177,3 +177,32 @@ def test_a_stopping_worker_hands_back_the_jobs_it_did_not_start(container: Conta
     assert sorted(rows[i].status for i in ids) == [DONE, PENDING, PENDING]
     assert sorted(rows[i].attempts for i in ids) == [0, 0, 1]
     assert all(rows[i].locked_by is None for i in ids)
+
+
+def test_a_handler_retries_its_job_at_a_chosen_time_or_buries_it_in_its_own_transaction(
+    container: Container, clock: FrozenClock
+) -> None:
+    tenant_id = _tenant(container)
+    later_id, dead_id = _enqueue(container, tenant_id, "test.decide", 2)
+    when = clock.now() + timedelta(minutes=7)
+
+    def decide(job: Job, context: JobContext) -> None:
+        with container.uow() as uow:
+            if job.payload["n"] == 0:
+                assert context.retry_at(uow.session, when, "receiver said 503")
+            else:
+                assert context.bury(uow.session, "receiver said 400")
+            uow.commit()
+
+    worker = Worker(container, handlers={"test.decide": decide}, mailer=None)
+    assert worker.drain() == 2
+    later, dead = _rows(container)[later_id], _rows(container)[dead_id]
+    assert (later.status, later.available_at, later.last_error) == (
+        PENDING,
+        when,
+        "receiver said 503",
+    )
+    assert later.locked_by is None
+    assert (dead.status, dead.last_error) == (DEAD, "receiver said 400")
+    clock.set(when)
+    assert [job.id for job in _claim(container, "next")] == [later_id]

@@ -12,7 +12,8 @@ the receiver takes its time:
    the resolved address again against the tenant's allow-list;
 3. a second transaction records the attempt, applies the delivery policy
    (retry when, give up, disable the endpoint and tell its owner) and settles
-   the job.
+   the job through the worker's ``JobSettlement`` (done, retry at a time, or
+   dead), so the outbox row is only ever changed by the worker's outbox calls.
 
 A worker killed between 2 and 3 records nothing: its lease runs out, another
 worker claims the job and sends it again with the same ``webhook-id``.
@@ -29,10 +30,10 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pacetrack.adapters.outbound_http import (
@@ -70,7 +71,7 @@ from pacetrack.db.tables_automations import (
     DeliveryAttempt,
     WebhookEndpoint,
 )
-from pacetrack.db.tables_delivery import DEAD, DONE, PENDING, Outbox
+from pacetrack.db.tables_delivery import DEAD, Outbox
 from pacetrack.engine.delivery_policy import (
     DeliveryDecision,
     DeliveryOutcome,
@@ -109,6 +110,26 @@ RESERVED_HEADERS = frozenset(
 )
 
 Settle = Callable[[Session], bool]
+
+
+class JobSettlement(Protocol):
+    """How a job's handler ends it, inside the transaction that records its outcome.
+
+    Each call changes the job's outbox row in ``session`` and returns False when
+    the worker lost the job's lease (the caller must then not commit).
+    """
+
+    def settle(self, session: Session) -> bool:
+        """The job is done."""
+        ...
+
+    def retry_at(self, session: Session, when: datetime, reason: str) -> bool:
+        """The job runs again at ``when``."""
+        ...
+
+    def bury(self, session: Session, reason: str) -> bool:
+        """The job is given up (dead) until replayed."""
+        ...
 
 
 # --- the allow-list and URL checks -------------------------------------------------------------
@@ -580,29 +601,6 @@ def delivery_payload(
     }
 
 
-def _set_job(session: Session, tenant_id: uuid.UUID, job_id: uuid.UUID, **values: Any) -> None:
-    # Only called right after ``settle`` succeeded in the same transaction, which
-    # proved this worker still held the job: the row is ours to reschedule.
-    session.execute(
-        update(Outbox)
-        .where(Outbox.tenant_id == tenant_id, Outbox.id == job_id, Outbox.status == DONE)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-
-
-def _reschedule(
-    session: Session, tenant_id: uuid.UUID, job_id: uuid.UUID, at: datetime, error: str
-) -> None:
-    _set_job(
-        session, tenant_id, job_id, status=PENDING, available_at=at, done_at=None, last_error=error
-    )
-
-
-def _bury(session: Session, tenant_id: uuid.UUID, job_id: uuid.UUID, error: str) -> None:
-    _set_job(session, tenant_id, job_id, status=DEAD, last_error=error)
-
-
 def _finish_run(
     session: Session,
     tenant_id: uuid.UUID,
@@ -680,7 +678,7 @@ def _prepare(
     tenant_id: uuid.UUID,
     delivery_id: uuid.UUID,
     payload: Mapping[str, Any],
-    settle: Settle,
+    job: JobSettlement,
     timeout_seconds: float,
 ) -> _Prepared | None:
     """Step 1: None when the job was settled here (endpoint gone/disabled, rate limited)."""
@@ -697,8 +695,7 @@ def _prepare(
             else f"the endpoint is disabled: {endpoint.disabled_reason or 'no reason given'}"
         )
         _finish_run(session, tenant_id, run_id, status=RUN_FAILED, error=reason, now=now)
-        if settle(session):
-            _bury(session, tenant_id, delivery_id, reason)
+        if job.bury(session, reason):
             uow.commit()
         return None
     limiter = RateLimiter(
@@ -714,8 +711,7 @@ def _prepare(
     endpoint.rate_updated_at = decision.limiter.updated_at
     if not decision.allowed:
         assert decision.retry_at is not None
-        if settle(session):
-            _reschedule(session, tenant_id, delivery_id, decision.retry_at, "rate limited")
+        if job.retry_at(session, decision.retry_at, "rate limited"):
             uow.commit()
         return None
     attempts = session.scalars(
@@ -759,7 +755,7 @@ def _record(
     payload: Mapping[str, Any],
     prepared: _Prepared,
     result: SendResult,
-    settle: Settle,
+    job: JobSettlement,
     rng: RandomSource,
 ) -> DeliveryDecision | None:
     """Step 3: the attempt row, the policy's verdict and the job's next state, in one commit."""
@@ -824,12 +820,14 @@ def _record(
         endpoint.disabled_at = now
         endpoint.updated_at = now
         _tell_owner_disabled(session, endpoint=endpoint, run=run, reason=decision.reason, now=now)
-    if not settle(session):
+    if decision.succeeded:
+        still_ours = job.settle(session)
+    elif decision.retry_at is not None:
+        still_ours = job.retry_at(session, decision.retry_at, error or decision.reason)
+    else:
+        still_ours = job.bury(session, error or decision.reason)
+    if not still_ours:
         return None
-    if decision.retry_at is not None:
-        _reschedule(session, tenant_id, delivery_id, decision.retry_at, error or decision.reason)
-    elif not decision.succeeded:
-        _bury(session, tenant_id, delivery_id, error or decision.reason)
     uow.commit()
     return decision
 
@@ -840,18 +838,21 @@ def perform_delivery(
     tenant_id: uuid.UUID,
     delivery_id: uuid.UUID,
     payload: Mapping[str, Any],
-    settle: Settle,
+    job: JobSettlement,
     rng: RandomSource,
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
 ) -> DeliveryDecision | None:
-    """Performs one attempt of a ``webhook.deliver`` job; None when nothing was sent."""
+    """Performs one attempt of a ``webhook.deliver`` job; None when nothing was recorded.
+
+    ``job`` settles the outbox row in the transaction that decides its fate.
+    """
     with uow_factory() as uow:
         prepared = _prepare(
             uow,
             tenant_id=tenant_id,
             delivery_id=delivery_id,
             payload=payload,
-            settle=settle,
+            job=job,
             timeout_seconds=timeout_seconds,
         )
     if prepared is None:
@@ -867,7 +868,7 @@ def perform_delivery(
             payload=payload,
             prepared=prepared,
             result=result,
-            settle=settle,
+            job=job,
             rng=rng,
         )
 

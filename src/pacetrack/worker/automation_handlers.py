@@ -38,7 +38,7 @@ def delivery_handler(
             tenant_id=job.tenant_id,
             delivery_id=job.id,
             payload=job.payload,
-            settle=context.settle,
+            job=context,
             rng=rng,
             timeout_seconds=timeout_seconds,
         )

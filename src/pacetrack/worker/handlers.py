@@ -1,12 +1,14 @@
 """The handler registry: which function performs each kind of outbox job.
 
-A handler is ``handler(job, context) -> None``. It performs the job and, to
-mark it done in the same transaction as its own writes, calls
-``context.settle(session)`` before committing (which returns False when the
-worker lost the job's lease; the handler must then not commit). A handler
+A handler is ``handler(job, context) -> None``. It performs the job and ends
+it in the same transaction as its own writes, before committing, with one of
+``context.settle(session)`` (done), ``context.retry_at(session, when, reason)``
+(run again at a chosen time, e.g. a webhook's backoff or ``Retry-After``) or
+``context.bury(session, reason)`` (dead until re-run). Each returns False when
+the worker lost the job's lease; the handler must then not commit. A handler
 that returns without settling has its job marked done by the worker. Raising
-an exception fails the attempt: the job is retried with backoff, and after
-``worker_max_attempts`` it is dead.
+an exception fails the attempt: the job is retried with the worker's backoff,
+and after ``worker_max_attempts`` it is dead.
 
 Handlers must tolerate running more than once for the same job (the outbox
 delivers at least once); the job id is the idempotency key.
@@ -17,6 +19,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -30,16 +33,42 @@ from pacetrack.worker import automation_handlers
 
 @dataclass(kw_only=True)
 class JobContext:
+    """What a handler gets besides its job: the wiring, and the job's settlement calls.
+
+    ``settlement`` is the worker's outbox access for this job (the only code
+    that changes the job's row); the three methods below apply it in the
+    handler's transaction.
+    """
+
     container: Container
     mailer: SmtpMailer | None
-    settle_in: Callable[[Session], bool]
+    settlement: JobOutbox
     settled: bool = False
     cancelled: threading.Event = field(default_factory=threading.Event)
 
     def settle(self, session: Session) -> bool:
         """Marks the job done in ``session``'s transaction; False when the lease is lost."""
-        self.settled = self.settle_in(session)
+        self.settled = self.settlement.complete(session)
         return self.settled
+
+    def retry_at(self, session: Session, when: datetime, reason: str) -> bool:
+        """Puts the job back to run at ``when``; False when the lease is lost."""
+        self.settled = self.settlement.retry_at(session, when, reason)
+        return self.settled
+
+    def bury(self, session: Session, reason: str) -> bool:
+        """Gives the job up (dead, visible until re-run); False when the lease is lost."""
+        self.settled = self.settlement.bury(session, reason)
+        return self.settled
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobOutbox:
+    """The outbox calls that settle one claimed job, bound to the worker holding it."""
+
+    complete: Callable[[Session], bool]
+    retry_at: Callable[[Session, datetime, str], bool]
+    bury: Callable[[Session, str], bool]
 
 
 Handler = Callable[[Job, JobContext], None]

@@ -25,7 +25,7 @@ from pacetrack.db import outbox
 from pacetrack.db.outbox import Job
 from pacetrack.services.side_effects import fire_due_timers
 from pacetrack.settings import Settings
-from pacetrack.worker.handlers import HANDLERS, Handler, JobContext
+from pacetrack.worker.handlers import HANDLERS, Handler, JobContext, JobOutbox
 from pacetrack.worker.retry import backoff
 
 logger = logging.getLogger("pacetrack.worker")
@@ -149,9 +149,7 @@ class Worker:
         context = JobContext(
             container=self.container,
             mailer=self.mailer,
-            settle_in=lambda session: outbox.complete(
-                session, job=job, worker_id=self.worker_id, now=self.container.clock.now()
-            ),
+            settlement=self._settlement(job),
         )
         try:
             handler(job, context)
@@ -165,6 +163,20 @@ class Worker:
                     uow.session, job=job, worker_id=self.worker_id, now=self.container.clock.now()
                 )
                 uow.commit()
+
+    def _settlement(self, job: Job) -> JobOutbox:
+        clock = self.container.clock
+        return JobOutbox(
+            complete=lambda session: outbox.complete(
+                session, job=job, worker_id=self.worker_id, now=clock.now()
+            ),
+            retry_at=lambda session, when, reason: outbox.retry_later(
+                session, job=job, worker_id=self.worker_id, at=when, error=reason[:2000]
+            ),
+            bury=lambda session, reason: outbox.bury(
+                session, job=job, worker_id=self.worker_id, now=clock.now(), error=reason[:2000]
+            ),
+        )
 
     def _fail(self, job: Job, error: str, *, final: bool) -> None:
         now = self.container.clock.now()
