@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -61,7 +62,7 @@ from pacetrack.engine.config import (
     UserAssignment,
 )
 from pacetrack.engine.events import AssignmentUnresolved, ItemAssigned
-from pacetrack.services import side_effects
+from pacetrack.services import access, side_effects
 from pacetrack.services.context import ADMIN, MANAGER, Actor
 from pacetrack.services.errors import (
     Conflict,
@@ -543,6 +544,7 @@ def assign_item(uow: UnitOfWork, actor: Actor, command: AssignItem) -> Assignmen
     item = repository.get_for_update(uow.session, Item, tenant_id=actor.tenant_id, id=command.id)
     if item is None:
         raise NotFound("Item not found.")
+    access.ensure_can_see_item(uow.session, actor, item)
     if not _may_assign(actor, item):
         raise PermissionDenied(
             "Only admins, managers and the item's owner or assignees can change its assignees."
@@ -602,6 +604,41 @@ def assign_item(uow: UnitOfWork, actor: Actor, command: AssignItem) -> Assignmen
     )
     uow.commit()
     return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class RuleAssigned:
+    """What applying one assignment rule did."""
+
+    choice: RuleChoice
+    """Whom the rule chose, exactly as on step entry (round robin turns advance)."""
+    assignment: AssignmentOut | None
+    """The item's new assignees; None when the rule chose nobody (see ``choice``)."""
+
+
+def assign_by_rule(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    item: Item,
+    step: Step,
+    rule: Assignment,
+    mode: AssignMode,
+) -> RuleAssigned:
+    """Applies one assignment rule to ``item``: the rule's choice, then ``assign_item``.
+
+    The choice is made as when an item enters ``step`` (the same round-robin
+    cursor and least-assigned counts); ``mode`` adds the chosen accounts to the
+    assignees, replaces them or removes the chosen ones. Commits through
+    ``uow`` like ``assign_item``.
+    """
+    choice = _choose(uow, item=item, step=step, rule=rule, now=uow.clock.now())
+    if not choice.chosen:
+        return RuleAssigned(choice=choice, assignment=None)
+    out = assign_item(
+        uow, actor, AssignItem(id=item.id, mode=mode, account_ids=list(choice.chosen))
+    )
+    return RuleAssigned(choice=choice, assignment=out)
 
 
 def bulk_assign(

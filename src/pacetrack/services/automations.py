@@ -10,7 +10,8 @@ settlement, so a run is recorded exactly when its effect is:
 - ``notify``: a ``notification.fire`` job (the notification path);
 - ``create_item``: ``items.create_item`` in the named pipeline instance, then
   the new item's ``source_item_id`` points back at the source;
-- ``assign``: the assignment rule's choice, applied by ``assignments.assign_item``;
+- ``assign``: ``assignments.assign_by_rule`` (the rule's choice as on step entry, then
+  ``assignments.assign_item``);
 - ``move_to_step``: ``moves.move_item``. Rules triggered ``on_enter`` and
   ``on_field_change`` were already followed by the move itself (conditional
   routing, ``moves.route_automatically``); their run records that outcome and
@@ -414,20 +415,21 @@ def _perform(
         step = session.get(Step, (item.tenant_id, item.current_step_id))
         if step is None:
             raise InvalidInput.one("item", "the item is at no step")
-        choice = assignments._choose(uow, item=item, step=step, rule=action.assignment, now=now)
+        applied = assignments.assign_by_rule(
+            shared, actor, item=item, step=step, rule=action.assignment, mode=action.mode
+        )
         run.rendered_request = {
             "type": "assign",
             "mode": action.mode,
-            "account_ids": [str(a) for a in choice.chosen],
+            "account_ids": [str(a) for a in applied.choice.chosen],
         }
-        if not choice.chosen:
-            raise InvalidInput.one("action.assignment", choice.unresolved_reason or "nobody")
-        out_assign = assignments.assign_item(
-            shared,
-            actor,
-            assignments.AssignItem(id=item.id, mode=action.mode, account_ids=list(choice.chosen)),
-        )
-        run.result = {"assigned_account_ids": [str(a) for a in out_assign.assigned_account_ids]}
+        if applied.assignment is None:
+            raise InvalidInput.one(
+                "action.assignment", applied.choice.unresolved_reason or "nobody"
+            )
+        run.result = {
+            "assigned_account_ids": [str(a) for a in applied.assignment.assigned_account_ids]
+        }
     elif isinstance(action, MoveToStepAction):
         run.rendered_request = {"type": "move_to_step", "step": action.step}
         if rule.trigger in INLINE_TRIGGERS:
