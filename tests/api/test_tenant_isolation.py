@@ -150,6 +150,7 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("GET", "/api/pipeline-instance/list"): Probe(request=get(), **ok(EMPTY_LIST)),
     ("GET", "/api/pipeline-instance/get"): Probe(request=get(id=lambda w: w.instance)),
     ("POST", "/api/pipeline-instance/update-step-overrides"): Probe(request=post(lambda w: {"step_id": w.instance_steps[0], "config_overrides": {}})),
+    ("POST", "/api/pipeline-instance/update-access"): Probe(request=post(lambda w: {"id": w.instance, "access": {"restricted": True, "accounts": []}})),
     ("POST", "/api/item/create"): Probe(request=post(lambda w: {"pipeline_instance_id": w.instance, "name": "Injected"})),
     ("GET", "/api/item/get"): Probe(request=get(id=lambda w: w.item)),
     ("POST", "/api/item/update-fields"): Probe(request=post(lambda w: {"id": w.item, "field_values": {"deal_value": 1}})),

@@ -77,6 +77,16 @@ GROUPS = {
     "post_production": "editor_",
 }
 
+# Library pipelines started restricted: medical fields are sensitive, so only the care team
+# (and admins) see the patients.
+RESTRICTED_PIPELINES: dict[str, dict[str, Any]] = {
+    "medical": {
+        "restricted": True,
+        "account_groups": ["physicians"],
+        "accounts": ["nurse_1", "billing_1"],
+    },
+}
+
 
 def roles_of(username: str) -> list[str]:
     roles = [MEMBER]
@@ -208,9 +218,15 @@ def _import_library(container: Container, admin: Actor, result: DemoResult) -> N
                     create_instance(
                         uow,
                         admin,
-                        instance_command(pipeline_template_id=template.id, name=template.name),
+                        instance_command(
+                            pipeline_template_id=template.id,
+                            name=template.name,
+                            access=RESTRICTED_PIPELINES.get(key),
+                        ),
                     )
                     line += " with a running pipeline"
+                    if key in RESTRICTED_PIPELINES:
+                        line += " (restricted access)"
                 except ServiceError as error:
                     result.notes.append(f"No pipeline for {key!r}: {error}")
         result.templates.append(line)

@@ -267,6 +267,8 @@ class PipelineInstance(Base):
     name: Mapped[str] = mapped_column(String(200))
     owner_account_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     status: Mapped[str] = mapped_column(String(20), default="active")
+    # Who may see the instance and its items (``engine.access``); NULL: everyone in the tenant.
+    access: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

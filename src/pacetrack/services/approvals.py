@@ -34,6 +34,7 @@ from pacetrack.db.tables_assignments import ApprovalDecision, ApprovalRequest
 from pacetrack.engine.assignment import Candidate, eligible
 from pacetrack.engine.config import StepConfig
 from pacetrack.engine.validations import Violation
+from pacetrack.services import access
 from pacetrack.services.assignments import PeopleKind, people
 from pacetrack.services.context import ADMIN, MANAGER, Actor
 from pacetrack.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -377,6 +378,7 @@ def request_approval(uow: UnitOfWork, actor: Actor, command: RequestApproval) ->
     item = repository.get_for_update(session, Item, tenant_id=actor.tenant_id, id=command.item_id)
     if item is None:
         raise NotFound("Item not found.")
+    access.ensure_can_see_item(session, actor, item)
     if item.current_step_id is None:
         raise InvalidInput.one("item_id", "the item is not in a step")
     step = _step(session, tenant_id=actor.tenant_id, step_id=item.current_step_id)
@@ -465,7 +467,11 @@ def _decide(
     request = repository.get_for_update(
         session, ApprovalRequest, tenant_id=actor.tenant_id, id=request_id
     )
-    if item is None or request is None:
+    if (
+        item is None
+        or request is None
+        or not access.can_see_instance(session, actor, item.pipeline_instance_id)
+    ):
         raise NotFound("Approval request not found.")
     if request.status != "pending":
         raise Conflict(f"The request is {request.status} already.")
@@ -578,11 +584,14 @@ def list_pending(uow: UnitOfWork, actor: Actor) -> list[ApprovalOut]:
             )
         )
     )
+    visible = access.visible_instance_ids(session, actor)
     settings_by_step: dict[uuid.UUID, ApprovalSettings] = {}
     approvers_by_step: dict[uuid.UUID, set[uuid.UUID]] = {}
     result: list[ApprovalOut] = []
     for request, item, step in rows:
         if request.id in decided:
+            continue
+        if visible is not None and item.pipeline_instance_id not in visible:
             continue
         if step.id not in settings_by_step:
             settings = approval_settings(

@@ -22,13 +22,13 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from pacetrack.db import repository
-from pacetrack.db.tables import Account, Activity, Item, ItemStepHistory, PipelineInstance, Step
+from pacetrack.db.tables import Account, Activity, Item, ItemStepHistory, Step
 from pacetrack.db.tables_moves import ValidationFailure
 from pacetrack.engine.events import DomainEvent, FieldChange, FieldsChanged, ItemCreated
 from pacetrack.engine.field_view import field_view
 from pacetrack.engine.fields import FieldSpec, FieldType, normalize_value
-from pacetrack.engine.moves import apply_calculations
-from pacetrack.services import approvals, side_effects
+from pacetrack.engine.moves import apply_calculations, transition_violations
+from pacetrack.services import access, approvals, side_effects
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import FieldProblem, InvalidInput, NotFound
 from pacetrack.services.moves import (
@@ -42,6 +42,7 @@ from pacetrack.services.moves import (
     open_history,
     record_activity,
     route_automatically,
+    step_ref,
 )
 from pacetrack.services.step_configs import effective_config, field_specs, tenant_calendar
 from pacetrack.services.unit_of_work import UnitOfWork
@@ -89,6 +90,11 @@ class ItemOut(BaseModel):
     created_by: uuid.UUID | None
     created_at: datetime
     updated_at: datetime
+    current_step_entered_at: datetime | None = Field(
+        default=None,
+        description="When the item entered its current step (its open history row); given by "
+        "get, list and create",
+    )
 
 
 class StepBrief(BaseModel):
@@ -107,6 +113,11 @@ class ItemDetail(BaseModel):
     item: ItemOut
     step: StepBrief | None
     field_view: FieldViewOut
+    allowed_next_steps: list[StepBrief] = Field(
+        description="The steps the current step's transition rules let the item move to, in "
+        "pipeline order (the move still checks validations, approvals and entry requirements)"
+    )
+    time_zone: str = Field(description="The tenant's time zone, for showing datetimes")
 
 
 class ItemPage(BaseModel):
@@ -114,6 +125,7 @@ class ItemPage(BaseModel):
     total: int
     limit: int
     offset: int
+    time_zone: str = Field(description="The tenant's time zone, for showing datetimes")
 
 
 class HistoryEntryOut(BaseModel):
@@ -152,7 +164,7 @@ class ActivityOut(BaseModel):
     created_at: datetime
 
 
-def item_out(item: Item) -> ItemOut:
+def item_out(item: Item, *, entered_at: datetime | None = None) -> ItemOut:
     return ItemOut(
         id=item.id,
         pipeline_instance_id=item.pipeline_instance_id,
@@ -168,7 +180,24 @@ def item_out(item: Item) -> ItemOut:
         created_by=item.created_by,
         created_at=item.created_at,
         updated_at=item.updated_at,
+        current_step_entered_at=entered_at,
     )
+
+
+def _entered_at(
+    session: Session, *, tenant_id: uuid.UUID, item_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, datetime]:
+    """When each item entered its current step: its open history row, in one query."""
+    if not item_ids:
+        return {}
+    rows = session.execute(
+        select(ItemStepHistory.item_id, ItemStepHistory.entered_at).where(
+            ItemStepHistory.tenant_id == tenant_id,
+            ItemStepHistory.item_id.in_(item_ids),
+            ItemStepHistory.exited_at.is_(None),
+        )
+    ).all()
+    return {item_id: entered_at for item_id, entered_at in rows}
 
 
 # --- field values ----------------------------------------------------------------------------
@@ -250,11 +279,7 @@ def _changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[Field
 def create_item(uow: UnitOfWork, actor: Actor, data: ItemCreate) -> ItemOut:
     session = uow.session
     tenant_id = actor.tenant_id
-    instance = repository.get(
-        session, PipelineInstance, tenant_id=tenant_id, id=data.pipeline_instance_id
-    )
-    if instance is None:
-        raise NotFound("Pipeline instance not found.")
+    instance = access.ensure_can_see_instance(session, actor, data.pipeline_instance_id)
     steps = list(
         session.scalars(
             select(Step)
@@ -327,8 +352,13 @@ def create_item(uow: UnitOfWork, actor: Actor, data: ItemCreate) -> ItemOut:
     uow.flush()
     context = load_context(uow, item=item)
     route_automatically(uow, actor=actor, item=item, context=context, entered=True)
+    entered_at = (
+        history.entered_at
+        if not any(move.moved for move in context.automatic_moves)
+        else _entered_at(session, tenant_id=tenant_id, item_ids=[item.id]).get(item.id)
+    )
     uow.commit()
-    return item_out(item)
+    return item_out(item, entered_at=entered_at)
 
 
 def _step_brief(step: Step | None) -> StepBrief | None:
@@ -336,31 +366,48 @@ def _step_brief(step: Step | None) -> StepBrief | None:
 
 
 def get_item(uow: UnitOfWork, actor: Actor, item_id: uuid.UUID) -> ItemDetail:
-    """The item, its current step and which fields that step shows and requires."""
+    """The item, its current step, which fields that step shows and requires, and the steps
+    its transition rules allow next (decided by the move path's own ``transition_violations``)."""
     session = uow.session
     item = repository.get(session, Item, tenant_id=actor.tenant_id, id=item_id)
     if item is None:
         raise NotFound("Item not found.")
-    step = (
-        repository.get(session, Step, tenant_id=actor.tenant_id, id=item.current_step_id)
-        if item.current_step_id is not None
-        else None
-    )
+    access.ensure_can_see_item(session, actor, item)
+    context = load_context(uow, item=item)
+    step = context.step(item.current_step_id)
     view = FieldViewOut(visible=[], required=[], problems=[])
+    allowed: list[StepBrief] = []
     if step is not None:
+        config = context.config(uow, step)
         computed = field_view(
-            config=effective_config(session, tenant_id=actor.tenant_id, step=step),
-            fields=field_specs(session, tenant_id=actor.tenant_id),
+            config=config,
+            fields=context.fields,
             values=item.field_values or {},
             now=uow.clock.now(),
-            calendar=tenant_calendar(session, tenant_id=actor.tenant_id),
+            calendar=context.calendar,
         )
         view = FieldViewOut(
             visible=list(computed.visible),
             required=list(computed.required),
             problems=list(computed.problems),
         )
-    return ItemDetail(item=item_out(item), step=_step_brief(step), field_view=view)
+        refs = [step_ref(candidate) for candidate in context.steps]
+        here = step_ref(step)
+        allowed = [
+            StepBrief(id=ref.id, name=ref.name, order=ref.position)
+            for ref in refs
+            if not transition_violations(
+                current=here, target=ref, steps=refs, metadata=config.metadata
+            )
+        ]
+    entered = _entered_at(session, tenant_id=actor.tenant_id, item_ids=[item.id])
+    return ItemDetail(
+        item=item_out(item, entered_at=entered.get(item.id)),
+        step=_step_brief(step),
+        field_view=view,
+        allowed_next_steps=allowed,
+        time_zone=context.calendar.time_zone,
+    )
 
 
 def update_fields(uow: UnitOfWork, actor: Actor, data: ItemFieldsUpdate) -> ItemOut:
@@ -450,6 +497,9 @@ def list_items(
     """The tenant's items matching every given filter, newest first, with the total."""
     session = uow.session
     conditions: list[ColumnElement[bool]] = [Item.tenant_id == actor.tenant_id]
+    visible = access.visible_instance_ids(session, actor)
+    if visible is not None:
+        conditions.append(Item.pipeline_instance_id.in_(visible))
     if pipeline_instance_id is not None:
         conditions.append(Item.pipeline_instance_id == pipeline_instance_id)
     if step_id is not None:
@@ -467,7 +517,14 @@ def list_items(
         .limit(limit)
         .offset(offset)
     ).all()
-    return ItemPage(items=[item_out(row) for row in rows], total=total, limit=limit, offset=offset)
+    entered = _entered_at(session, tenant_id=actor.tenant_id, item_ids=[row.id for row in rows])
+    return ItemPage(
+        items=[item_out(row, entered_at=entered.get(row.id)) for row in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+        time_zone=tenant_calendar(session, tenant_id=actor.tenant_id).time_zone,
+    )
 
 
 def item_history(uow: UnitOfWork, actor: Actor, item_id: uuid.UUID) -> ItemHistoryOut:
@@ -476,6 +533,7 @@ def item_history(uow: UnitOfWork, actor: Actor, item_id: uuid.UUID) -> ItemHisto
     item = repository.get(session, Item, tenant_id=actor.tenant_id, id=item_id)
     if item is None:
         raise NotFound("Item not found.")
+    access.ensure_can_see_item(session, actor, item)
     now = uow.clock.now()
     rows = session.execute(
         select(ItemStepHistory, Step.name)
@@ -531,6 +589,7 @@ def item_activity(
     item = repository.get(session, Item, tenant_id=actor.tenant_id, id=item_id)
     if item is None:
         raise NotFound("Item not found.")
+    access.ensure_can_see_item(session, actor, item)
     rows = session.scalars(
         select(Activity)
         .where(Activity.tenant_id == actor.tenant_id, Activity.item_id == item.id)

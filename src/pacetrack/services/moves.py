@@ -53,7 +53,7 @@ from pacetrack.engine.moves import (
     max_automatic_moves,
 )
 from pacetrack.engine.validations import Violation, validate_step
-from pacetrack.services import approvals, assignments, side_effects
+from pacetrack.services import access, approvals, assignments, side_effects
 from pacetrack.services.config_schema import stored_family
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict, InvalidInput, NotFound, ServiceError
@@ -192,6 +192,7 @@ def load_item_for_update(
     item = repository.get_for_update(uow.session, Item, tenant_id=actor.tenant_id, id=item_id)
     if item is None:
         raise NotFound("Item not found.")
+    access.ensure_can_see_item(uow.session, actor, item)
     if expected_version is not None and item.version != expected_version:
         raise Conflict(
             f"The item changed since you read it (version {item.version}, "
@@ -706,6 +707,7 @@ def validation_status(uow: UnitOfWork, actor: Actor, item_id: uuid.UUID) -> Vali
     item = repository.get(uow.session, Item, tenant_id=actor.tenant_id, id=item_id)
     if item is None:
         raise NotFound("Item not found.")
+    access.ensure_can_see_item(uow.session, actor, item)
     context = load_context(uow, item=item)
     step = context.step(item.current_step_id)
     if step is None:

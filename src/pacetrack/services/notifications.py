@@ -42,6 +42,7 @@ from pacetrack.db.tables_delivery import (
     NotificationLog,
     NotificationPreference,
 )
+from pacetrack.services import access
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import InvalidInput, NotFound
 from pacetrack.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -73,6 +74,7 @@ FAILED = "failed"
 NOT_SENT = "not_sent"
 DIGEST = "digest"
 OFF = "off"
+NO_ACCESS = "no_access"
 
 # --- templates --------------------------------------------------------------------------------
 
@@ -375,14 +377,22 @@ def _create_notification(
     if item is None:
         log.template_error = "the item no longer exists; nobody was notified"
         return
-    accounts = resolve_recipients(
+    named = resolve_recipients(
         session, tenant_id=tenant_id, item=item, recipients=rule.get("recipients") or []
     )
+    # Nobody hears about an item of a pipeline they may not see (its fields may be sensitive).
+    allowed = access.accounts_who_can_see(
+        session,
+        tenant_id=tenant_id,
+        instance_id=item.pipeline_instance_id,
+        account_ids=[account.id for account in named],
+    )
+    accounts = [account for account in named if account.id in allowed]
     context = template_context(session, item=item, payload=payload, base_url=base_url, now=now)
     log.subject, log.body, log.template_error = render_notification(rule, trigger, context)
     log.recipients = [str(account.id) for account in accounts]
     session.flush()
-    if not accounts:
+    if not named:
         return
     preferences = {
         row.account_id: row
@@ -412,6 +422,11 @@ def _create_notification(
             )
         )
 
+    for account in named:
+        if account.id not in allowed:
+            for channel in CHANNELS:
+                if channel in rule_channels:
+                    outcome(account, channel, NO_ACCESS, "may not see the item's pipeline")
     for account in accounts:
         preference = preferences.get(account.id)
         choices = channel_choices(preference).get(trigger, {"in_app": True, "email": True})

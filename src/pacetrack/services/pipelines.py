@@ -22,9 +22,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from pacetrack.db import repository
 from pacetrack.db.tables import Account, PipelineInstance, Step, StepTemplate
 from pacetrack.engine.config import CONFIG_FAMILIES, StepConfig, apply_overrides
+from pacetrack.services import access
+from pacetrack.services.access import AccessOut, AccessSpec
 from pacetrack.services.config_schema import dump_family, step_config
 from pacetrack.services.context import Actor
-from pacetrack.services.errors import FieldProblem, InvalidInput, NotFound
+from pacetrack.services.errors import FieldProblem, InvalidInput, NotFound, PermissionDenied
 from pacetrack.services.fields import load_field_specs
 from pacetrack.services.templates import (
     ACTIVE,
@@ -46,6 +48,17 @@ class PipelineInstanceCreate(BaseModel):
     pipeline_template_id: uuid.UUID
     name: str = Field(min_length=1, max_length=200)
     owner_account_id: uuid.UUID | None = Field(default=None, description="Default: the caller")
+    access: AccessSpec | None = Field(
+        default=None, description="Who may see the instance; default: everyone in the tenant"
+    )
+
+
+class AccessUpdate(BaseModel):
+    """Replace who may see instance ``id`` and its items."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: uuid.UUID
+    access: AccessSpec
 
 
 class StepOverridesUpdate(BaseModel):
@@ -77,6 +90,7 @@ class PipelineInstanceOut(BaseModel):
     name: str
     owner_account_id: uuid.UUID | None
     status: str
+    access: AccessOut
     created_by: uuid.UUID | None
     created_at: datetime
     updated_at: datetime
@@ -106,6 +120,7 @@ def instance_out(row: PipelineInstance, steps: list[Step] | None = None) -> Pipe
         name=row.name,
         owner_account_id=row.owner_account_id,
         status=row.status,
+        access=access.access_out(row.access),
         created_by=row.created_by,
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -136,6 +151,11 @@ def create_instance(
         and repository.get(uow.session, Account, tenant_id=actor.tenant_id, id=owner) is None
     ):
         raise InvalidInput.one("owner_account_id", "no such account")
+    document = (
+        access.resolve_access(uow.session, tenant_id=actor.tenant_id, spec=data.access)
+        if data.access is not None
+        else None
+    )
     now = uow.clock.now()
     instance = PipelineInstance(
         tenant_id=actor.tenant_id,
@@ -144,6 +164,7 @@ def create_instance(
         name=data.name,
         owner_account_id=owner,
         status=ACTIVE,
+        access=document,
         created_by=actor.account_id,
         created_at=now,
         updated_at=now,
@@ -175,17 +196,32 @@ def create_instance(
 def list_instances(
     uow: UnitOfWork, actor: Actor, *, template_id: uuid.UUID | None = None
 ) -> list[PipelineInstanceOut]:
+    """The instances of the tenant the caller may see, oldest first."""
     statement = repository.scoped(PipelineInstance, tenant_id=actor.tenant_id)
     if template_id is not None:
         statement = statement.where(PipelineInstance.pipeline_template_id == template_id)
+    visible = access.visible_instance_ids(uow.session, actor)
+    if visible is not None:
+        statement = statement.where(PipelineInstance.id.in_(visible))
     statement = statement.order_by(PipelineInstance.created_at, PipelineInstance.id)
     return [instance_out(row) for row in repository.all_rows(uow.session, statement)]
 
 
 def get_instance(uow: UnitOfWork, actor: Actor, instance_id: uuid.UUID) -> PipelineInstanceOut:
-    row = repository.get(uow.session, PipelineInstance, tenant_id=actor.tenant_id, id=instance_id)
-    if row is None:
-        raise NotFound("Pipeline instance not found.")
+    row = access.ensure_can_see_instance(uow.session, actor, instance_id)
+    return instance_out(row, _instance_steps(uow, actor, row.id))
+
+
+def update_access(uow: UnitOfWork, actor: Actor, data: AccessUpdate) -> PipelineInstanceOut:
+    """Replaces who may see the instance; admins and the instance's owner may."""
+    row = access.ensure_can_see_instance(uow.session, actor, data.id)
+    if not actor.is_admin and (
+        actor.account_id is None or actor.account_id != row.owner_account_id
+    ):
+        raise PermissionDenied("Only admins and the pipeline's owner can change who sees it.")
+    row.access = access.resolve_access(uow.session, tenant_id=actor.tenant_id, spec=data.access)
+    row.updated_at = uow.clock.now()
+    uow.commit()
     return instance_out(row, _instance_steps(uow, actor, row.id))
 
 

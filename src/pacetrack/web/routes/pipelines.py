@@ -1,4 +1,4 @@
-"""/api/pipeline-instance/{create,list,get,update-step-overrides}"""
+"""/api/pipeline-instance/{create,list,get,update-step-overrides,update-access}"""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from pacetrack.services import pipelines
 from pacetrack.services.pipelines import (
+    AccessUpdate,
     PipelineInstanceCreate,
     PipelineInstanceOut,
     StepOut,
@@ -42,3 +43,9 @@ def get(id: uuid.UUID, actor: CurrentActor, work: Work) -> PipelineInstanceOut:
 def update_step_overrides(body: StepOverridesUpdate, actor: CurrentActor, work: Work) -> StepOut:
     with work:
         return pipelines.update_step_overrides(work, actor, body)
+
+
+@router.post("/update-access")
+def update_access(body: AccessUpdate, actor: CurrentActor, work: Work) -> PipelineInstanceOut:
+    with work:
+        return pipelines.update_access(work, actor, body)

@@ -65,7 +65,9 @@ def _board(
     errors: FieldErrors,
     status_code: int = 200,
 ) -> Response:
-    with container(request).uow() as work:
+    built = container(request)
+    with built.uow() as work:
+        now = built.clock.now()
         instance = pipelines.get_instance(work, actor, instance_id)
         page = items.list_items(
             work, actor, pipeline_instance_id=instance.id, status="active", limit=BOARD_LIMIT
@@ -82,11 +84,8 @@ def _board(
                 ).target_duration_days
         by_step: defaultdict[uuid.UUID | None, list[Card]] = defaultdict(list)
         for item in page.items:
-            history = items.item_history(work, actor, item.id)
-            open_entry = next(
-                (entry for entry in reversed(history.entries) if entry.exited_at is None), None
-            )
-            days = int(open_entry.duration_seconds // SECONDS_PER_DAY) if open_entry else 0
+            entered = item.current_step_entered_at
+            days = int((now - entered).total_seconds() // SECONDS_PER_DAY) if entered else 0
             target = targets.get(item.current_step_id) if item.current_step_id else None
             by_step[item.current_step_id].append(
                 Card(
@@ -113,6 +112,7 @@ def _board(
             "shown": len(page.items),
             "values": values,
             "errors": errors,
+            "time_zone": page.time_zone,
         },
         status_code=status_code,
     )
@@ -195,7 +195,8 @@ def _item_page(
         for message in messages
     ]
     steps = instance.steps or []
-    targets = [step for step in steps if detail.step is None or step.id != detail.step.id]
+    # The current step's transition rules decide (the same check the move makes).
+    targets = detail.allowed_next_steps
     later = [step for step in targets if detail.step is None or step.order > detail.step.order]
     chosen = refusal.move_target or (str(later[0].id) if later else "")
     step_names = {str(step.id): step.name for step in steps}
@@ -224,6 +225,7 @@ def _item_page(
             "calculation_errors": item.calculation_errors,
             "refusal": refusal,
             "other_problems": hidden_problems,
+            "time_zone": detail.time_zone,
         },
         status_code=status_code,
     )

@@ -10,15 +10,17 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 from starlette.responses import RedirectResponse, Response
 
-from pacetrack.services import notifications
+from pacetrack.services import notifications, step_configs
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import ServiceError
 from pacetrack.web.ui.security import CSRF_FIELD, SESSION_COOKIE, CsrfRejected, LoginRequired
@@ -47,9 +49,19 @@ def _money(value: object) -> str:
     return f"{number:,.2f}"
 
 
-def _when(value: object) -> str:
+def _zone(name: object) -> ZoneInfo:
+    try:
+        return ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+@pass_context
+def _when(context: Context, value: object) -> str:
+    """A stored (UTC) moment in the tenant's time zone (the page's ``time_zone``)."""
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M UTC")
+        local = value.astimezone(_zone(context.get("time_zone", "UTC")))
+        return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
     if isinstance(value, date):
         return value.isoformat()
     return "" if value is None else str(value)
@@ -92,19 +104,24 @@ def render(
         "path": request.url.path,
         "notice": notice,
         "title": "",
+        "time_zone": "UTC",
     }
     full.update(context or {})
     if context is None or "unread_notifications" not in context:
-        full["unread_notifications"] = _unread(request, actor)
+        full["unread_notifications"], time_zone = _chrome(request, actor)
+        if context is None or "time_zone" not in context:
+            full["time_zone"] = time_zone
     return templates.TemplateResponse(request, name, full, status_code=status_code)
 
 
-def _unread(request: Request, actor: Actor | None) -> int:
-    """The unread count for the navigation badge (0 before login)."""
+def _chrome(request: Request, actor: Actor | None) -> tuple[int, str]:
+    """The unread count for the navigation badge (0 before login) and the tenant's time zone."""
     if actor is None or actor.account_id is None:
-        return 0
+        return 0, "UTC"
     with request.app.state.container.uow() as work:
-        return notifications.list_notifications(work, actor, unread=True, limit=1).unread
+        unread = notifications.list_notifications(work, actor, unread=True, limit=1).unread
+        calendar = step_configs.tenant_calendar(work.session, tenant_id=actor.tenant_id)
+        return unread, calendar.time_zone
 
 
 def error_page(request: Request, status: int, heading: str, message: str) -> Response:
