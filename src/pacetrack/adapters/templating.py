@@ -8,6 +8,7 @@ caller records it instead of crashing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,7 +19,18 @@ from jinja2.sandbox import SandboxedEnvironment
 
 MAX_OUTPUT = 100_000
 
-_environment = SandboxedEnvironment(autoescape=False, keep_trailing_newline=False)
+
+def _finalize(value: Any) -> Any:
+    """Objects and lists (object and multiselect fields) print as JSON, not Python reprs,
+    so that a webhook receiver or an email reader gets ``["python", "go"]``."""
+    if isinstance(value, Mapping | list | tuple):
+        return json.dumps(value, default=str, ensure_ascii=False)
+    return value
+
+
+_environment = SandboxedEnvironment(
+    autoescape=False, keep_trailing_newline=False, finalize=_finalize
+)
 
 
 @dataclass(frozen=True, kw_only=True)
