@@ -252,7 +252,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(url: str) -> Iterator[str]:
+def server(url: str, workers: int) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "PACETRACK_DATABASE_URL": url, "PACETRACK_EMBEDDED_WORKER": "false"}
     process = subprocess.Popen(
@@ -269,6 +269,8 @@ def server(url: str) -> Iterator[str]:
             "--log-level",
             "warning",
             "--no-access-log",
+            "--workers",
+            str(workers),
         ],
         env=env,
         cwd=Path(__file__).resolve().parent.parent,
@@ -347,7 +349,16 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=200)
     parser.add_argument("--http-requests", type=int, default=4000)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--http-workers", type=int, default=1, help="uvicorn processes")
     options = parser.parse_args()
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    print(
+        f"Configuration: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; psycopg 3; "
+        f"pool_pre_ping={settings.db_pool_pre_ping}; auth_cache_seconds="
+        f"{settings.auth_cache_seconds}; HTTP: uvicorn (httptools, uvloop) with "
+        f"{options.http_workers} process(es), sync routes in its thread pool, "
+        f"{options.clients} httpx clients in threads of this process on the same machine"
+    )
 
     with tempfile.TemporaryDirectory() as scratch:
         url = sqlite_url(Path(scratch))
@@ -368,7 +379,7 @@ def main() -> None:
             f"PostgreSQL  service {service:8.0f} moves/s   ceiling {ceiling:8.0f} tx/s   "
             f"{service / ceiling:6.1%} of ceiling (target >= 40%)"
         )
-        with server(url) as base:
+        with server(url, options.http_workers) as base:
             latencies = http_latencies(world, base, options.http_requests, options.clients)
         world.container.close()
         print(

@@ -31,7 +31,12 @@ class Container:
 
 def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Container:
     settings = settings or Settings()
-    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    engine = make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        pool_recycle=settings.db_pool_recycle_seconds,
+        pool_pre_ping=settings.db_pool_pre_ping,
+    )
     return Container(
         settings=settings,
         engine=engine,

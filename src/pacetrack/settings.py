@@ -20,6 +20,20 @@ class Settings(BaseSettings):
     )
     token_ttl_days: int = Field(default=30, ge=1, description="Lifetime of login tokens")
     db_pool_size: int = Field(default=10, ge=1)
+    db_pool_recycle_seconds: int = Field(
+        default=1800, ge=1, description="Replace pooled PostgreSQL connections older than this"
+    )
+    db_pool_pre_ping: bool = Field(
+        default=False,
+        description="Test each pooled PostgreSQL connection with a round trip before use",
+    )
+    auth_cache_seconds: float = Field(
+        default=5,
+        ge=0,
+        le=60,
+        description="How long a process may reuse a bearer token's checked account and roles "
+        "(0: check every request); revocations in the same process apply at once",
+    )
 
     smtp_host: str | None = None
     smtp_port: int = 587

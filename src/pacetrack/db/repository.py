@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from pacetrack.db.tables import Base
@@ -30,16 +30,32 @@ def get_for_update(
     SQLite has no row locks; its transactions begin IMMEDIATE (see
     ``db.session``), which serialises writers for the same effect.
     """
-    statement = (
-        select(model)
-        .where(model.tenant_id == tenant_id, model.id == id)  # type: ignore[attr-defined]
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    row = session.scalars(statement).one_or_none()
+    statement = _for_update.get(model)
+    if statement is None:
+        statement = _for_update.setdefault(model, _lock_statement(model))
+    row: Row | None = session.scalars(
+        statement, {"p_tenant_id": tenant_id, "p_id": id}
+    ).one_or_none()
     if row is not None and getattr(row, "deleted_at", None) is not None:
         return None
     return row
+
+
+# One locking statement per model, built once with bind parameters: building a
+# statement (and its cache key) costs more CPU than the round trip of running it.
+_for_update: dict[type[Any], Select[Any]] = {}
+
+
+def _lock_statement(model: type[Row]) -> Select[Any]:
+    return (
+        select(model)
+        .where(
+            model.tenant_id == bindparam("p_tenant_id"),  # type: ignore[attr-defined]
+            model.id == bindparam("p_id"),  # type: ignore[attr-defined]
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 def scoped(model: type[Row], *, tenant_id: uuid.UUID) -> Select[Row]:

@@ -6,7 +6,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,7 +21,9 @@ def json_dumps(value: Any) -> str:
     return json.dumps(value, default=_json_default, separators=(",", ":"))
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+def make_engine(
+    url: str, *, pool_size: int = 10, pool_recycle: int = 1800, pool_pre_ping: bool = False
+) -> Engine:
     """An engine with the settings PaceTrack relies on.
 
     SQLite: foreign keys on, WAL so readers never block the writer, a busy
@@ -29,6 +31,15 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     that start with ``BEGIN IMMEDIATE`` so that a read-then-write transaction
     holds the write lock from its first statement (SQLite has no row locks;
     without this two movers could both read version 3 and one would fail late).
+
+    PostgreSQL: no ``SELECT 1`` before each checkout by default (``pool_pre_ping``
+    costs a round trip per transaction, a fifth of a move). Instead a checkout
+    drops connections the driver already knows are closed or broken (no round
+    trip), connections older than ``pool_recycle`` seconds are replaced before
+    an idle timeout can cut them, and a connection the server drops while idle
+    fails the one transaction that uses it: SQLAlchemy then recognises the
+    disconnect, invalidates every connection of the pool, and the next
+    transactions reconnect.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -53,13 +64,22 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(
+    engine = create_engine(
         url,
         json_serializer=json_dumps,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        pool_recycle=pool_recycle,
+        pool_pre_ping=pool_pre_ping,
     )
+
+    @event.listens_for(engine, "checkout")
+    def _drop_known_dead(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        # psycopg notices a closed socket on its own; asking it costs no round trip.
+        if getattr(dbapi_connection, "closed", False) or getattr(dbapi_connection, "broken", False):
+            raise exc.DisconnectionError("the connection was closed")
+
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import bindparam, event, select
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from pacetrack.adapters.passwords import hash_token, new_token, verify_password
-from pacetrack.db import repository
 from pacetrack.db.tables import Account, AccountRole, ApiToken, Role, Tenant
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import NotFound, Unauthenticated
@@ -92,21 +97,164 @@ def login(uow: UnitOfWork, request: LoginRequest, *, ttl: timedelta) -> TokenOut
     return result
 
 
-def authenticate(uow: UnitOfWork, token: str) -> Actor:
-    """The actor behind a bearer token; Unauthenticated when unknown, expired or revoked."""
-    row = uow.session.scalars(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(token))
-    ).first()
+_WHO = (
+    select(
+        ApiToken.tenant_id,
+        ApiToken.account_id,
+        ApiToken.revoked_at,
+        ApiToken.expires_at,
+        Account.is_active,
+        Account.email,
+        Role.name,
+    )
+    .join(Account, (Account.tenant_id == ApiToken.tenant_id) & (Account.id == ApiToken.account_id))
+    .outerjoin(
+        AccountRole,
+        (AccountRole.tenant_id == Account.tenant_id) & (AccountRole.account_id == Account.id),
+    )
+    .outerjoin(Role, (Role.tenant_id == AccountRole.tenant_id) & (Role.id == AccountRole.role_id))
+    .where(ApiToken.token_hash == bindparam("token_hash"))
+)
+"""The token, its account and the account's role names (one row per role) in one query."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Checked:
+    actor: Actor
+    token_expires_at: datetime | None
+    checked_at: float
+    """``time.monotonic()`` when the database said the token and account were good."""
+
+
+class _CheckedTokens:
+    """Recently checked tokens of this process, keyed by the engine and the token's hash.
+
+    ``generation`` changes whenever a token, an account or a role changes in this
+    process, so a check that read the database before the change is never stored
+    after it.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[tuple[str, str], _Checked] = OrderedDict()
+        self._lock = threading.Lock()
+        self.generation = 0
+
+    def get(self, key: tuple[str, str], *, max_age: float) -> _Checked | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if time.monotonic() - entry.checked_at >= max_age:
+                del self._entries[key]
+                return None
+            return entry
+
+    def put(self, key: tuple[str, str], entry: _Checked, *, generation: int) -> None:
+        with self._lock:
+            if generation != self.generation:
+                return
+            self._entries[key] = entry
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+    def forget_all(self) -> None:
+        with self._lock:
+            self.generation += 1
+            self._entries.clear()
+
+
+_checked = _CheckedTokens(10_000)
+_TOUCHED = "pacetrack.auth.touched"
+_WATCHED = (ApiToken, Account, AccountRole, Role)
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, _context: Any) -> None:
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(row, _WATCHED) for row in changed):
+        session.info[_TOUCHED] = True
+        _checked.forget_all()
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _bulk_change(state: ORMExecuteState) -> None:
+    if (state.is_update or state.is_delete) and any(
+        issubclass(mapper.class_, _WATCHED) for mapper in state.all_mappers
+    ):
+        state.session.info[_TOUCHED] = True
+        _checked.forget_all()
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    # Again after the commit: a check that read the database between the flush and the
+    # commit saw the old rows.
+    if session.info.pop(_TOUCHED, False):
+        _checked.forget_all()
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_TOUCHED, None)
+
+
+def forget_checked_tokens() -> None:
+    """Check every token against the database again (after changes made outside the ORM)."""
+    _checked.forget_all()
+
+
+def recently_checked(
+    *, database: str, token: str, now: datetime, cache_seconds: float
+) -> Actor | None:
+    """The actor of a token this process checked less than ``cache_seconds`` ago and that
+    has not expired since, without reading the database; None when it must be read."""
+    if cache_seconds <= 0:
+        return None
+    known = _checked.get((database, hash_token(token)), max_age=cache_seconds)
+    if known is None or (known.token_expires_at is not None and known.token_expires_at <= now):
+        return None
+    return known.actor
+
+
+def authenticate(uow: UnitOfWork, token: str, *, cache_seconds: float = 0) -> Actor:
+    """The actor behind a bearer token; Unauthenticated when unknown, expired or revoked.
+
+    With ``cache_seconds`` > 0 a token checked by this process less than that long
+    ago is not read again (its expiry is still checked). Revoking a token,
+    deactivating an account or changing roles through this process forgets every
+    checked token at once; a change made by another process (another server
+    worker, the command line) takes effect here within ``cache_seconds``.
+    """
+    database = str(uow.session.get_bind().engine.url)
     now = uow.clock.now()
-    if row is None or row.revoked_at is not None:
+    known = recently_checked(database=database, token=token, now=now, cache_seconds=cache_seconds)
+    if known is not None:
+        return known
+    generation = _checked.generation
+    token_hash = hash_token(token)
+    rows = uow.session.execute(_WHO, {"token_hash": token_hash}).all()
+    if not rows or rows[0].revoked_at is not None:
         raise Unauthenticated("Unknown or revoked token.")
-    if row.expires_at is not None and row.expires_at <= now:
+    first = rows[0]
+    if first.expires_at is not None and first.expires_at <= now:
         raise Unauthenticated("The token has expired; log in again.")
-    account = repository.get(uow.session, Account, tenant_id=row.tenant_id, id=row.account_id)
-    if account is None or not account.is_active:
+    if not first.is_active:
         raise Unauthenticated("The account is deactivated.")
-    roles = role_names(uow, tenant_id=row.tenant_id, account_id=account.id)
-    return Actor(tenant_id=row.tenant_id, account_id=account.id, roles=roles, email=account.email)
+    actor = Actor(
+        tenant_id=first.tenant_id,
+        account_id=first.account_id,
+        roles=frozenset(row.name for row in rows if row.name is not None),
+        email=first.email,
+    )
+    if cache_seconds > 0:
+        _checked.put(
+            (database, token_hash),
+            _Checked(actor=actor, token_expires_at=first.expires_at, checked_at=time.monotonic()),
+            generation=generation,
+        )
+    return actor
 
 
 def revoke_token(uow: UnitOfWork, actor: Actor, token: str) -> None:

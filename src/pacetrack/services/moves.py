@@ -24,10 +24,12 @@ from datetime import datetime
 from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import ColumnElement, Table, Update, bindparam, insert, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from pacetrack.db import repository
 from pacetrack.db.tables import Activity, Item, ItemStepHistory, Step
+from pacetrack.db.tables_delivery import ARMED, CANCELLED, Timer
 from pacetrack.db.tables_moves import ValidationFailure
 from pacetrack.engine.calculations import CalculationError
 from pacetrack.engine.calendar import BusinessCalendar
@@ -281,7 +283,7 @@ def load_context(
     return _Context(
         steps=loaded.steps,
         configs=loaded.configs,
-        fields=field_specs(uow.session, tenant_id=item.tenant_id),
+        fields=field_specs(uow.session, tenant_id=item.tenant_id, digest=loaded.fields_digest),
         calendar=loaded.calendar,
     )
 
@@ -370,6 +372,8 @@ def enter_step(
 
 _HISTORY = cast(Table, ItemStepHistory.__table__)
 _ACTIVITY = cast(Table, Activity.__table__)
+_ITEM = cast(Table, Item.__table__)
+_TIMER = cast(Table, Timer.__table__)
 # Built once with bind parameters: building statements costs more CPU than running them.
 _CLOSE = (
     update(_HISTORY)
@@ -400,12 +404,42 @@ _LOG = insert(_ACTIVITY).values(
     data=bindparam("p_data"),
     created_at=bindparam("p_now"),
 )
-# PostgreSQL runs the three as one statement (data-modifying CTEs): a move is bound by
+_ITEM_MOVED = (
+    update(_ITEM)
+    .where(_ITEM.c.tenant_id == bindparam("p_tenant_id"), _ITEM.c.id == bindparam("p_item_id"))
+    .values(
+        current_step_id=bindparam("p_step_id"),
+        version=bindparam("p_version"),
+        updated_at=bindparam("p_now"),
+        field_values=bindparam("p_values"),
+        calculation_errors=bindparam("p_errors"),
+    )
+)
+_ITEM_WRITTEN = ("current_step_id", "version", "updated_at", "field_values", "calculation_errors")
+"""The item's attributes ``_ITEM_MOVED`` writes (and the ORM then need not)."""
+
+
+def _cancel_timers(stay: ColumnElement[bool]) -> Update:
+    """Cancels the armed timers of the stay being left (``stay``: which history row)."""
+    return (
+        update(_TIMER)
+        .where(_TIMER.c.tenant_id == bindparam("p_tenant_id"), stay, _TIMER.c.status == ARMED)
+        .values(status=CANCELLED, fired_at=bindparam("p_now"))
+    )
+
+
+_CANCEL = _cancel_timers(_TIMER.c.history_id == bindparam("p_exited_id"))
+# PostgreSQL runs all five as one statement (data-modifying CTEs): a move is bound by
 # round trips, not by the work each statement does. SQLite runs in-process, where
 # separate statements cost nothing extra.
-_STEP_CHANGE_PG = select(_CLOSE.cte("closed").c.id).add_cte(
+_CLOSED = _CLOSE.cte("closed")
+_STEP_CHANGE_PG = select(_CLOSED.c.id).add_cte(
     _OPEN.returning(_HISTORY.c.id).cte("opened"),
     _LOG.returning(_ACTIVITY.c.id).cte("logged"),
+    _cancel_timers(_TIMER.c.history_id.in_(select(_CLOSED.c.id)))
+    .returning(_TIMER.c.id)
+    .cte("cancelled"),
+    _ITEM_MOVED.returning(_ITEM.c.id).cte("moved"),
 )
 
 
@@ -417,27 +451,42 @@ def _write_step_change(
     actor: Actor,
     entered_id: uuid.UUID,
     activity: dict[str, Any],
+    written: dict[str, Any],
 ) -> uuid.UUID:
-    """Closes the open history row, opens the target's, logs ``item.moved``; the closed row's id."""
+    """Closes the open history row and cancels its armed timers, opens the target's, logs
+    ``item.moved`` and writes the item's ``written`` attributes (``_ITEM_WRITTEN``); the
+    closed row's id.
+
+    The item object then gets the written values as stored ones, so the commit's
+    flush has nothing to write for them (other changes to the item flush as usual).
+    """
     params = {
         "p_tenant_id": item.tenant_id,
         "p_item_id": item.id,
-        "p_now": uow.clock.now(),
+        "p_now": written["updated_at"],
         "p_actor_id": actor.account_id,
         "p_entered_id": entered_id,
         "p_step_id": target.id,
         "p_activity_id": uuid.uuid4(),
         "p_data": activity,
+        "p_version": written["version"],
+        "p_values": written["field_values"],
+        "p_errors": written["calculation_errors"],
     }
     session = uow.session
     if session.get_bind().dialect.name == "postgresql":
         exited = session.execute(_STEP_CHANGE_PG, params).scalars().all()
     else:
         exited = session.execute(_CLOSE, params).scalars().all()
+        if len(exited) == 1:
+            session.execute(_CANCEL, {**params, "p_exited_id": exited[0]})
         session.execute(_OPEN, params)
         session.execute(_LOG, params)
+        session.execute(_ITEM_MOVED, params)
     if len(exited) != 1:
         raise Conflict("The item has no single open step entry to leave.")
+    for name in _ITEM_WRITTEN:
+        set_committed_value(item, name, written[name])
     exited_id: uuid.UUID = exited[0]
     return exited_id
 
@@ -454,11 +503,7 @@ def _apply(
     automatic: str | None,
 ) -> None:
     now = uow.clock.now()
-    item.field_values = dict(decision.values)
-    item.calculation_errors = errors_document(decision.calculation_errors)
-    item.current_step_id = target.id
-    item.version += 1
-    item.updated_at = now
+    version = item.version + 1
     entered_id = uuid.uuid4()
     exited_id = _write_step_change(
         uow,
@@ -466,6 +511,13 @@ def _apply(
         target=target,
         actor=actor,
         entered_id=entered_id,
+        written={
+            "current_step_id": target.id,
+            "version": version,
+            "updated_at": now,
+            "field_values": dict(decision.values),
+            "calculation_errors": errors_document(decision.calculation_errors),
+        },
         activity={
             "from_step_id": str(current.id),
             "from_step": current.name,
@@ -473,7 +525,7 @@ def _apply(
             "to_step": target.name,
             "automatic": automatic is not None,
             "automation_id": automatic,
-            "version": item.version,
+            "version": version,
             "calculated": [change.field for change in decision.changes],
         },
     )
@@ -491,7 +543,9 @@ def _apply(
     events.extend(
         enter_step(uow, actor=actor, item=item, step=target, config=context.config(uow, target))
     )
-    side_effects.record(uow, actor=actor, item=item, events=events)
+    side_effects.record(
+        uow, actor=actor, item=item, events=events, timers_cancelled_for=(exited_id,)
+    )
 
 
 def _move_once(

@@ -22,7 +22,7 @@ for the handlers of each kind.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -273,8 +273,20 @@ def _notify_system(
     )
 
 
-def record(uow: UnitOfWork, *, actor: Actor, item: Item, events: Sequence[DomainEvent]) -> None:
-    """Writes the outbox rows and arms or cancels the timers that ``events`` call for."""
+def record(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    item: Item,
+    events: Sequence[DomainEvent],
+    timers_cancelled_for: Collection[uuid.UUID] = (),
+) -> None:
+    """Writes the outbox rows and arms or cancels the timers that ``events`` call for.
+
+    ``timers_cancelled_for``: the stays (history ids) whose timers the caller has
+    cancelled already in the statement that closed them (the move does, to save a
+    round trip).
+    """
     del actor  # each event names its actor
     if not events:
         return
@@ -296,9 +308,10 @@ def record(uow: UnitOfWork, *, actor: Actor, item: Item, events: Sequence[Domain
             if config is not None:
                 _arm_timers(scope, config=config, item=item, event=event)
         elif isinstance(event, StepExited):
-            timer_rows.cancel_for_stay(
-                session, tenant_id=item.tenant_id, history_id=event.history_id, now=now
-            )
+            if event.history_id not in timers_cancelled_for:
+                timer_rows.cancel_for_stay(
+                    session, tenant_id=item.tenant_id, history_id=event.history_id, now=now
+                )
             _fire_instant(
                 scope,
                 trigger="on_exit",

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Text, and_, bindparam, cast, select
+from sqlalchemy import Text, and_, bindparam, cast, func, literal_column, select, tuple_
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from pacetrack.db.tables import FieldDefinition, Step, StepTemplate, Tenant
@@ -77,7 +78,7 @@ _MEMO = "pacetrack.step_configs"
 def clear_caches() -> None:
     """Forget every parsed value (the caches are keyed by content, so this is never needed
     for correctness; it only frees memory)."""
-    for cache in (_configs, _fields, _calendars):
+    for cache in (_configs, _fields, _fields_by_digest, _calendars):
         cache.clear()
 
 
@@ -217,18 +218,64 @@ def _spec(row: Sequence[Any]) -> FieldSpec:
     )
 
 
-def field_specs(session: Session, *, tenant_id: uuid.UUID) -> dict[str, FieldSpec]:
-    """Every live field of the tenant, keyed by name; parsed once per content of definitions."""
+# PostgreSQL: a digest of the tenant's live field definitions, computed by the
+# database in the statement that reads the pipeline, so a move whose fields are
+# cached needs no query of its own for them.
+_FIELDS_DIGEST = (
+    select(
+        func.encode(
+            func.sha256(
+                func.convert_to(
+                    func.string_agg(
+                        cast(tuple_(*_FIELD_COLUMNS), Text),
+                        aggregate_order_by(literal_column("'|'"), FieldDefinition.name),
+                    ),
+                    literal_column("'UTF8'"),
+                )
+            ),
+            literal_column("'hex'"),
+        )
+    )
+    .where(
+        FieldDefinition.tenant_id == bindparam("tenant_id"), FieldDefinition.deleted_at.is_(None)
+    )
+    .scalar_subquery()
+)
+_FIELDS_QUERY_PG = _FIELDS_QUERY.add_columns(_FIELDS_DIGEST)
+_fields_by_digest: _BoundedCache[dict[str, FieldSpec]] = _BoundedCache(256)
+
+
+def field_specs(
+    session: Session, *, tenant_id: uuid.UUID, digest: str | None = None
+) -> dict[str, FieldSpec]:
+    """Every live field of the tenant, keyed by name; parsed once per content of definitions.
+
+    ``digest``: the tenant's fields digest read in this transaction (PostgreSQL,
+    ``load_pipeline``); when the fields with that digest are cached, no query runs.
+    """
     memo = _memo(session)
     known = memo.get(("fields", tenant_id))
     if known is not None:
         return known  # type: ignore[no-any-return]
-    rows = tuple(tuple(row) for row in session.execute(_FIELDS_QUERY, {"tenant_id": tenant_id}))
+    if digest is not None:
+        cached = _fields_by_digest.get((tenant_id, digest))
+        if cached is not None:
+            memo[("fields", tenant_id)] = cached
+            return cached
+    postgres = session.get_bind().dialect.name == "postgresql"
+    result = session.execute(
+        _FIELDS_QUERY_PG if postgres else _FIELDS_QUERY, {"tenant_id": tenant_id}
+    )
+    raw = [tuple(row) for row in result]
+    rows = tuple(row[: len(_FIELD_COLUMNS)] for row in raw)
     key = (tenant_id, rows)
     cached = _fields.get(key)
     if cached is None:
         cached = {str(row[0]): _spec(row) for row in rows}
         _fields.put(key, cached)
+    if postgres and raw:
+        # The digest read in the same statement as the rows, so it describes them.
+        _fields_by_digest.put((tenant_id, raw[0][-1]), cached)
     memo[("fields", tenant_id)] = cached
     return cached
 
@@ -305,6 +352,9 @@ _PIPELINE_QUERY = (
 )
 
 
+_PIPELINE_QUERY_PG = _PIPELINE_QUERY.add_columns(_FIELDS_DIGEST)
+
+
 @dataclass(frozen=True, kw_only=True)
 class PipelineConfigs:
     """A pipeline instance's steps in order, the configs asked for, the tenant's calendar."""
@@ -312,6 +362,8 @@ class PipelineConfigs:
     steps: list[Step]
     configs: dict[uuid.UUID, StepConfig]
     calendar: BusinessCalendar
+    fields_digest: str | None = None
+    """PostgreSQL: the digest of the tenant's fields, for ``field_specs``."""
 
 
 def load_pipeline(
@@ -324,8 +376,9 @@ def load_pipeline(
     """One query: every step of the instance, the stored config of the ``wanted`` steps
     (other rows carry none) and the tenant's calendar columns."""
     memo = _memo(session)
+    postgres = session.get_bind().dialect.name == "postgresql"
     rows = session.execute(
-        _PIPELINE_QUERY,
+        _PIPELINE_QUERY_PG if postgres else _PIPELINE_QUERY,
         {
             "tenant_id": tenant_id,
             "instance_id": instance_id,
@@ -345,10 +398,11 @@ def load_pipeline(
             config = _config_from_text(texts, values[1], step.config_overrides)
             memo[("config", step.id)] = config
             configs[step.id] = config
-        time_zone, weekdays, holidays = values[2 + family_count :]
+        time_zone, weekdays, holidays = values[2 + family_count : 5 + family_count]
         calendar = _calendar(time_zone, weekdays, holidays)
     if rows:
         memo[("calendar", tenant_id)] = calendar
     else:
         calendar = tenant_calendar(session, tenant_id=tenant_id)
-    return PipelineConfigs(steps=steps, configs=configs, calendar=calendar)
+    digest = rows[0][-1] if postgres and rows else None
+    return PipelineConfigs(steps=steps, configs=configs, calendar=calendar, fields_digest=digest)
