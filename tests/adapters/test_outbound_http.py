@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
 import ssl
@@ -227,4 +228,17 @@ def test_post_sync_delivers_without_an_event_loop(
     response = post_sync(f"{receiver.url}/hook", body=BODY, headers={}, policy=loopback_policy)
 
     assert response.status_code == 502
+    assert receiver.requests[0].body == BODY
+
+
+def test_post_sync_delivers_from_a_thread_that_already_runs_an_event_loop(
+    receiver: WebhookReceiver, loopback_policy: OutboundPolicy
+) -> None:
+    receiver.reply_with(Reply.ok())
+
+    async def inside_a_loop() -> int:
+        response = post_sync(f"{receiver.url}/hook", body=BODY, headers={}, policy=loopback_policy)
+        return response.status_code
+
+    assert asyncio.run(inside_a_loop()) == 200
     assert receiver.requests[0].body == BODY

@@ -19,6 +19,8 @@ request therefore:
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import functools
 import ipaddress
 import socket
@@ -626,15 +628,23 @@ def post_sync(
     resolver: Resolver = system_resolver,
     tls_context: ssl.SSLContext | None = None,
 ) -> OutboundResponse:
-    """``post`` for callers without an event loop (CLI, synchronous routes)."""
-    return anyio.run(
-        functools.partial(
-            post,
-            url,
-            body=body,
-            headers=headers,
-            policy=policy,
-            resolver=resolver,
-            tls_context=tls_context,
-        )
+    """``post`` for synchronous callers (the worker, the CLI, synchronous routes).
+
+    A thread that already runs an event loop (an embedding host, a browser driver)
+    cannot start another, so there the request runs on a short-lived thread of its own.
+    """
+    call = functools.partial(
+        post,
+        url,
+        body=body,
+        headers=headers,
+        policy=policy,
+        resolver=resolver,
+        tls_context=tls_context,
     )
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return anyio.run(call)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(anyio.run, call).result()
