@@ -95,7 +95,7 @@ def load_field_specs(session: Session, *, tenant_id: uuid.UUID) -> dict[str, Fie
     return {row.name: to_spec(row) for row in load_field_rows(session, tenant_id=tenant_id)}
 
 
-def _check_definition(
+def check_definition(
     *,
     field_type: FieldType,
     options: list[str],
@@ -104,6 +104,10 @@ def _check_definition(
     pattern: str | None,
     precision: int | None,
 ) -> None:
+    """The definition rules of a field (options, limits, pattern, precision); raises InvalidInput.
+
+    Shared by the field API and template import, so imported fields meet the same rules.
+    """
     problems: list[FieldProblem] = []
     if field_type in OPTION_TYPES:
         if not options:
@@ -156,7 +160,7 @@ def create_field(uow: UnitOfWork, actor: Actor, data: FieldDefinitionCreate) -> 
             "name",
             "must start with a lower-case letter and contain only a-z, 0-9 and _ (max 63)",
         )
-    _check_definition(
+    check_definition(
         field_type=data.field_type,
         options=data.options or [],
         min_value=data.min_value,
@@ -219,7 +223,7 @@ def update_field(uow: UnitOfWork, actor: Actor, data: FieldDefinitionUpdate) -> 
         key: changes.get(key, getattr(row, key))
         for key in ("options", "min_value", "max_value", "pattern", "precision")
     }
-    _check_definition(field_type=FieldType(row.field_type), **merged)
+    check_definition(field_type=FieldType(row.field_type), **merged)
     for key, value in changes.items():
         if key in {"label", "is_required"} and value is None:
             raise InvalidInput.one(key, "must not be null")

@@ -34,7 +34,7 @@ from pacetrack.services.config_schema import dump_family, problems_from
 from pacetrack.services.context import Actor, system_actor
 from pacetrack.services.errors import Conflict, FieldProblem, InvalidInput
 from pacetrack.services.fields import (
-    _check_definition,  # the field service's definition rules, reused for imported fields
+    check_definition,
     load_field_rows,
     to_spec,
 )
@@ -266,7 +266,7 @@ def _field_specs(
                 specs[field.name] = _spec(field)
             continue
         try:
-            _check_definition(
+            check_definition(
                 field_type=field.field_type,
                 options=field.options,
                 min_value=field.min_value,
