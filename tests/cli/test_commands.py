@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner, Result
@@ -134,3 +140,36 @@ def test_serve_on_postgresql_refuses_a_schema_that_is_behind(
 
         assert result.exit_code == 1
         assert "pacetrack db upgrade" in result.output
+
+
+def test_serve_with_workers_runs_processes_that_answer_the_api(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PACETRACK_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}"}
+    command = [str(Path(sys.executable).parent / "pacetrack"), "serve", "--port", str(port)]
+    server = subprocess.Popen(
+        [*command, "--workers", "2", "--no-worker", "--no-access-log"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, server.stdout.read().decode()  # type: ignore[union-attr]
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.2)
+        answer = httpx.get(f"{base}/api/item/list")
+        assert answer.status_code == 401
+        assert answer.headers["content-type"].startswith("application/problem+json")
+    finally:
+        server.terminate()
+        assert server.wait(timeout=30) == 0
+    output = server.stdout.read().decode()  # type: ignore[union-attr]
+    assert output.count("Started server process") == 2, output

@@ -5,6 +5,7 @@ Other areas add their commands with ``app.add_typer(...)`` or ``@app.command``.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from datetime import timedelta
@@ -111,6 +112,17 @@ def serve(
             help="Do not run the background worker in this process (run `pacetrack worker`)",
         ),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Server processes (one per CPU core is a good start); each has its own "
+            "database pool and, unless --no-worker, its own background worker",
+        ),
+    ] = 1,
+    access_log: Annotated[
+        bool, typer.Option(help="Log a line per request (a proxy in front may log them instead)")
+    ] = True,
 ) -> None:
     """Serve the web application and JSON API."""
     import uvicorn
@@ -121,10 +133,25 @@ def serve(
     if no_worker:
         settings = settings.model_copy(update={"embedded_worker": False})
     prepare_schema(settings)
-    container = build(settings)
     typer.echo(f"PaceTrack on http://{host}:{port} (API docs at /docs)")
+    if workers > 1:
+        # Each process builds its own app from the environment: pass the choice on.
+        os.environ["PACETRACK_EMBEDDED_WORKER"] = "true" if settings.embedded_worker else "false"
+        uvicorn.run(
+            "pacetrack.web.app:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            access_log=access_log,
+        )
+        return
+    container = build(settings)
     try:
-        uvicorn.run(create_app(container), host=host, port=port, log_level="info")
+        uvicorn.run(
+            create_app(container), host=host, port=port, log_level="info", access_log=access_log
+        )
     finally:
         container.close()
 

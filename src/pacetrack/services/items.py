@@ -38,7 +38,7 @@ from pacetrack.services.moves import (
     entered_event,
     errors_document,
     load_context,
-    load_item_for_update,
+    lock_item_in_context,
     open_history,
     record_activity,
     route_automatically,
@@ -412,9 +412,10 @@ def get_item(uow: UnitOfWork, actor: Actor, item_id: uuid.UUID) -> ItemDetail:
 
 def update_fields(uow: UnitOfWork, actor: Actor, data: ItemFieldsUpdate) -> ItemOut:
     """Change field values; recalculates, bumps the version and may route the item on."""
-    item = load_item_for_update(uow, actor, data.id, data.expected_version)
+    item, context = lock_item_in_context(
+        uow, actor, data.id, expected_version=data.expected_version
+    )
     session = uow.session
-    context = load_context(uow, item=item)
     normalized = normalize_values(
         session, tenant_id=actor.tenant_id, fields=context.fields, raw=data.field_values
     )

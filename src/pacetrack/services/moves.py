@@ -28,6 +28,7 @@ from sqlalchemy import ColumnElement, Table, Update, bindparam, insert, select, 
 from sqlalchemy.orm.attributes import set_committed_value
 
 from pacetrack.db import repository
+from pacetrack.db.driver import DriverStatement, fetch_all
 from pacetrack.db.tables import Activity, Item, ItemStepHistory, Step
 from pacetrack.db.tables_delivery import ARMED, CANCELLED, Timer
 from pacetrack.db.tables_moves import ValidationFailure
@@ -59,7 +60,13 @@ from pacetrack.services import access, approvals, assignments, side_effects
 from pacetrack.services.config_schema import stored_family
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict, InvalidInput, NotFound, ServiceError
-from pacetrack.services.step_configs import effective_configs, field_specs, load_pipeline
+from pacetrack.services.step_configs import (
+    PipelineConfigs,
+    effective_configs,
+    field_specs,
+    load_pipeline,
+    lock_item_with_pipeline,
+)
 from pacetrack.services.unit_of_work import UnitOfWork
 
 MAX_BULK_ITEMS = 1000
@@ -188,19 +195,15 @@ def step_ref(step: Step) -> StepRef:
     return StepRef(id=step.id, name=step.name, position=step.position)
 
 
-def load_item_for_update(
-    uow: UnitOfWork, actor: Actor, item_id: uuid.UUID, expected_version: int | None
-) -> Item:
-    item = repository.get_for_update(uow.session, Item, tenant_id=actor.tenant_id, id=item_id)
-    if item is None:
-        raise NotFound("Item not found.")
+def _check_lockable(
+    uow: UnitOfWork, actor: Actor, item: Item, expected_version: int | None
+) -> None:
     access.ensure_can_see_item(uow.session, actor, item)
     if expected_version is not None and item.version != expected_version:
         raise Conflict(
             f"The item changed since you read it (version {item.version}, "
             f"you sent {expected_version}); reload it and try again."
         )
-    return item
 
 
 # --- entry requirements from metadata --------------------------------------------------------
@@ -280,6 +283,30 @@ def load_context(
         instance_id=item.pipeline_instance_id,
         wanted={item.current_step_id, *wanted},
     )
+    return _context(uow, item, loaded)
+
+
+def lock_item_in_context(
+    uow: UnitOfWork,
+    actor: Actor,
+    item_id: uuid.UUID,
+    *,
+    expected_version: int | None,
+    wanted: Sequence[uuid.UUID] = (),
+) -> tuple[Item, _Context]:
+    """The item locked for the rest of the transaction (its ``expected_version`` checked)
+    and ``load_context`` for it, read in one round trip."""
+    found = lock_item_with_pipeline(
+        uow.session, tenant_id=actor.tenant_id, item_id=item_id, wanted=wanted
+    )
+    if found is None:
+        raise NotFound("Item not found.")
+    item, loaded = found
+    _check_lockable(uow, actor, item, expected_version)
+    return item, _context(uow, item, loaded)
+
+
+def _context(uow: UnitOfWork, item: Item, loaded: PipelineConfigs) -> _Context:
     return _Context(
         steps=loaded.steps,
         configs=loaded.configs,
@@ -429,17 +456,21 @@ def _cancel_timers(stay: ColumnElement[bool]) -> Update:
 
 
 _CANCEL = _cancel_timers(_TIMER.c.history_id == bindparam("p_exited_id"))
-# PostgreSQL runs all five as one statement (data-modifying CTEs): a move is bound by
-# round trips, not by the work each statement does. SQLite runs in-process, where
-# separate statements cost nothing extra.
+# PostgreSQL runs all five as one statement (data-modifying CTEs), on the driver's cursor
+# (``db.driver``): a move is bound by round trips and per-statement overhead, not by the
+# work each statement does. SQLite runs in-process, where separate statements cost
+# nothing extra.
 _CLOSED = _CLOSE.cte("closed")
-_STEP_CHANGE_PG = select(_CLOSED.c.id).add_cte(
-    _OPEN.returning(_HISTORY.c.id).cte("opened"),
-    _LOG.returning(_ACTIVITY.c.id).cte("logged"),
-    _cancel_timers(_TIMER.c.history_id.in_(select(_CLOSED.c.id)))
-    .returning(_TIMER.c.id)
-    .cte("cancelled"),
-    _ITEM_MOVED.returning(_ITEM.c.id).cte("moved"),
+_STEP_CHANGE_PG = DriverStatement(
+    select(_CLOSED.c.id).add_cte(
+        _OPEN.returning(_HISTORY.c.id).cte("opened"),
+        _LOG.returning(_ACTIVITY.c.id).cte("logged"),
+        _cancel_timers(_TIMER.c.history_id.in_(select(_CLOSED.c.id)))
+        .returning(_TIMER.c.id)
+        .cte("cancelled"),
+        _ITEM_MOVED.returning(_ITEM.c.id).cte("moved"),
+    ),
+    json_params=("p_data", "p_values", "p_errors"),
 )
 
 
@@ -474,8 +505,9 @@ def _write_step_change(
         "p_errors": written["calculation_errors"],
     }
     session = uow.session
+    exited: Sequence[uuid.UUID]
     if session.get_bind().dialect.name == "postgresql":
-        exited = session.execute(_STEP_CHANGE_PG, params).scalars().all()
+        exited = [row[0] for row in fetch_all(session, _STEP_CHANGE_PG, params)]
     else:
         exited = session.execute(_CLOSE, params).scalars().all()
         if len(exited) == 1:
@@ -699,8 +731,9 @@ def move_out(item: Item, context: _Context | None = None) -> MoveOut:
 
 def move_item(uow: UnitOfWork, actor: Actor, command: MoveItem) -> MoveOut:
     """Move the item, or record why not and raise ``MoveBlocked`` with every violation."""
-    item = load_item_for_update(uow, actor, command.id, command.expected_version)
-    context = load_context(uow, item=item, wanted=[command.step_id])
+    item, context = lock_item_in_context(
+        uow, actor, command.id, expected_version=command.expected_version, wanted=[command.step_id]
+    )
     target = context.step(command.step_id)
     if target is None:
         raise InvalidInput.one("step_id", "not a step of the item's pipeline")

@@ -22,15 +22,31 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Collection, Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Text, and_, bindparam, cast, func, literal_column, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Text,
+    Uuid,
+    and_,
+    any_,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
-from pacetrack.db.tables import FieldDefinition, Step, StepTemplate, Tenant
+from pacetrack.db.driver import DriverStatement, attach, columns_of, fetch_all
+from pacetrack.db.tables import FieldDefinition, Item, Step, StepTemplate, Tenant
 from pacetrack.engine.calendar import BusinessCalendar
 from pacetrack.engine.config import CONFIG_FAMILIES, StepConfig, apply_overrides
 from pacetrack.engine.fields import FieldSpec, FieldType
@@ -326,24 +342,30 @@ def tenant_calendar(session: Session, *, tenant_id: uuid.UUID) -> BusinessCalend
 
 
 # Built once: constructing a statement and its cache key costs more than running it.
+_STEP_ROW_TAIL = (
+    StepTemplate.target_duration_days,
+    *_TEMPLATE_TEXT,
+    Tenant.time_zone,
+    Tenant.working_weekdays,
+    Tenant.holidays,
+)
+"""After a step: its template's duration and family texts (wanted steps only), the
+tenant's calendar columns (``_pipeline_from_rows`` reads rows of this shape)."""
+
+
+def _template_if(wanted: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Joins a step's template where the step is ``wanted``."""
+    return and_(
+        StepTemplate.tenant_id == Step.tenant_id,
+        StepTemplate.id == Step.step_template_id,
+        wanted,
+    )
+
+
 _PIPELINE_QUERY = (
-    select(
-        Step,
-        StepTemplate.target_duration_days,
-        *_TEMPLATE_TEXT,
-        Tenant.time_zone,
-        Tenant.working_weekdays,
-        Tenant.holidays,
-    )
+    select(Step, *_STEP_ROW_TAIL)
     .join(Tenant, Tenant.id == Step.tenant_id)
-    .outerjoin(
-        StepTemplate,
-        and_(
-            StepTemplate.tenant_id == Step.tenant_id,
-            StepTemplate.id == Step.step_template_id,
-            Step.id.in_(bindparam("wanted", expanding=True)),
-        ),
-    )
+    .outerjoin(StepTemplate, _template_if(Step.id.in_(bindparam("wanted", expanding=True))))
     .where(
         Step.tenant_id == bindparam("tenant_id"),
         Step.pipeline_instance_id == bindparam("instance_id"),
@@ -375,7 +397,6 @@ def load_pipeline(
 ) -> PipelineConfigs:
     """One query: every step of the instance, the stored config of the ``wanted`` steps
     (other rows carry none) and the tenant's calendar columns."""
-    memo = _memo(session)
     postgres = session.get_bind().dialect.name == "postgresql"
     rows = session.execute(
         _PIPELINE_QUERY_PG if postgres else _PIPELINE_QUERY,
@@ -385,20 +406,113 @@ def load_pipeline(
             "wanted": [step_id for step_id in wanted if step_id is not None],
         },
     ).all()
+    return _pipeline_from_rows(
+        session, tenant_id=tenant_id, rows=rows, wanted=wanted, postgres=postgres
+    )
+
+
+# The item locked (FOR UPDATE OF item) and its pipeline read in the same statement: a
+# move is bound by round trips, and this one is the first of them. Outer joins keep the
+# item row when its pipeline has no steps; the item's columns repeat on every step row.
+_ITEM_COLUMNS = columns_of(Item)
+_STEP_COLUMNS = columns_of(Step)
+_STEP_ID_AT = len(_ITEM_COLUMNS) + _STEP_COLUMNS.index(Step.__table__.c.id)
+_STEP_END = len(_ITEM_COLUMNS) + len(_STEP_COLUMNS)
+
+
+def _item_pipeline_select(wanted: ColumnElement[bool]) -> Select[Any]:
+    return (
+        select(*_ITEM_COLUMNS, *_STEP_COLUMNS, *_STEP_ROW_TAIL)
+        .select_from(Item)
+        .join(Tenant, Tenant.id == Item.tenant_id)
+        .outerjoin(
+            Step,
+            and_(
+                Step.tenant_id == Item.tenant_id,
+                Step.pipeline_instance_id == Item.pipeline_instance_id,
+            ),
+        )
+        .outerjoin(StepTemplate, _template_if(or_(wanted, Step.id == Item.current_step_id)))
+        .where(Item.tenant_id == bindparam("tenant_id"), Item.id == bindparam("item_id"))
+        .order_by(Step.position, Step.name)
+        .with_for_update(of=Item)
+    )
+
+
+_ITEM_PIPELINE_QUERY = _item_pipeline_select(Step.id.in_(bindparam("wanted", expanding=True)))
+# PostgreSQL: on the driver's cursor (``db.driver``), the wanted steps as one array.
+_ITEM_PIPELINE_DRIVER = DriverStatement(
+    _item_pipeline_select(
+        Step.id == any_(bindparam("wanted", type_=postgresql.ARRAY(Uuid)))
+    ).add_columns(_FIELDS_DIGEST)
+)
+
+
+def lock_item_with_pipeline(
+    session: Session,
+    *,
+    tenant_id: uuid.UUID,
+    item_id: uuid.UUID,
+    wanted: Collection[uuid.UUID],
+) -> tuple[Item, PipelineConfigs] | None:
+    """The item ``item_id`` locked for the rest of the transaction, with what
+    ``load_pipeline`` reads for its pipeline (the item's current step always among the
+    wanted ones), in one query; None when there is no such item of the tenant.
+
+    SQLite has no row locks; its transactions begin IMMEDIATE (``db.session``),
+    which serialises writers for the same effect.
+    """
+    postgres = session.get_bind().dialect.name == "postgresql"
+    params = {"tenant_id": tenant_id, "item_id": item_id, "wanted": list(wanted)}
+    rows: Sequence[Sequence[Any]]
+    if postgres:
+        rows = fetch_all(session, _ITEM_PIPELINE_DRIVER, params)
+    else:
+        rows = session.execute(_ITEM_PIPELINE_QUERY, params).all()
+    if not rows:
+        return None
+    item = attach(session, Item, rows[0][: len(_ITEM_COLUMNS)])
+    steps = [
+        (attach(session, Step, row[len(_ITEM_COLUMNS) : _STEP_END]), *row[_STEP_END:])
+        for row in rows
+        if row[_STEP_ID_AT] is not None
+    ]
+    loaded = _pipeline_from_rows(
+        session,
+        tenant_id=tenant_id,
+        rows=steps,
+        wanted={item.current_step_id, *wanted},
+        postgres=postgres,
+    )
+    if postgres and not steps:
+        loaded = replace(loaded, fields_digest=rows[0][-1])
+    return item, loaded
+
+
+def _pipeline_from_rows(
+    session: Session,
+    *,
+    tenant_id: uuid.UUID,
+    rows: Sequence[Sequence[Any]],
+    wanted: Collection[uuid.UUID | None],
+    postgres: bool,
+) -> PipelineConfigs:
+    """``PipelineConfigs`` from rows of (step, target duration, the family texts, the
+    tenant's calendar columns[, the fields digest on PostgreSQL])."""
+    memo = _memo(session)
     steps: list[Step] = []
     configs: dict[uuid.UUID, StepConfig] = {}
     calendar = BusinessCalendar()
     family_count = len(CONFIG_FAMILIES)
     for row in rows:
         step: Step = row[0]
-        values: tuple[Any, ...] = tuple(row)
         steps.append(step)
-        texts = values[2 : 2 + family_count]
+        texts = row[2 : 2 + family_count]
         if step.id in wanted and any(text is not None for text in texts):
-            config = _config_from_text(texts, values[1], step.config_overrides)
+            config = _config_from_text(texts, row[1], step.config_overrides)
             memo[("config", step.id)] = config
             configs[step.id] = config
-        time_zone, weekdays, holidays = values[2 + family_count : 5 + family_count]
+        time_zone, weekdays, holidays = row[2 + family_count : 5 + family_count]
         calendar = _calendar(time_zone, weekdays, holidays)
     if rows:
         memo[("calendar", tenant_id)] = calendar
