@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Column, Dialect, exc, inspect
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlalchemy.sql import Executable
 
 from pacetrack.db.session import json_dumps
@@ -117,7 +118,11 @@ def attach(session: Session, model: type[Model], row: Sequence[Any]) -> Model:
         for key, value in values.items():
             set_committed_value(existing, key, value)
         return existing  # type: ignore[no-any-return]
-    instance = model(**values)
+    # Filled the way the ORM's own loader fills an object (straight into its dict, no
+    # change events), then given its identity: ``make_transient_to_detached`` marks every
+    # value as stored, and ``add`` makes the detached object persistent again.
+    instance = manager_of_class(model).new_instance()
+    instance.__dict__.update(values)
     make_transient_to_detached(instance)
     session.add(instance)
     return instance

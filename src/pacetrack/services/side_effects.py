@@ -280,19 +280,21 @@ def record(
     item: Item,
     events: Sequence[DomainEvent],
     timers_cancelled_for: Collection[uuid.UUID] = (),
+    configs: Mapping[uuid.UUID, StepConfig] | None = None,
 ) -> None:
     """Writes the outbox rows and arms or cancels the timers that ``events`` call for.
 
     ``timers_cancelled_for``: the stays (history ids) whose timers the caller has
     cancelled already in the statement that closed them (the move does, to save a
-    round trip).
+    round trip). ``configs``: effective step configs the caller has read in this
+    transaction already (keyed by step id), so they are not looked up again.
     """
     del actor  # each event names its actor
     if not events:
         return
     session = uow.session
     now = uow.clock.now()
-    scope = _Scope(session=session, tenant_id=item.tenant_id)
+    scope = _Scope(session=session, tenant_id=item.tenant_id, configs=dict(configs or {}))
     for event in events:
         if isinstance(event, StepEntered):
             config = scope.config(event.step_id)
