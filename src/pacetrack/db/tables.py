@@ -305,7 +305,8 @@ class Item(Base):
         tenant_fk(["owner_account_id"], "account"),
         Index("ix_item_instance_step", "tenant_id", "pipeline_instance_id", "current_step_id"),
         Index("ix_item_status", "tenant_id", "status"),
-        gin("item", "field_values"),
+        # ``field_values`` has no GIN index: no query filters by it, and each move rewrites
+        # the row (migration 0007).
         gin("item", "assigned_account_ids"),
     )
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
