@@ -125,3 +125,46 @@ def test_a_malformed_move_request_names_the_field(
 
     assert response.status_code == 422
     assert {e["field"] for e in response.json()["errors"]} == {"id", "step_id"}
+
+
+def test_a_field_definition_change_applies_to_the_next_move(
+    client: TestClient, container: Container, admin: Login, member: Login
+) -> None:
+    notes = client.post(
+        "/api/field-definition/create",
+        json={"name": "notes", "label": "Notes", "field_type": "text"},
+        headers=admin.headers,
+    )
+    assert notes.status_code == 201, notes.text
+    shown = {"field_configs": [{"field_definition_id": "notes", "is_visible": True}]}
+    pipeline = build_pipeline(
+        container, admin.tenant_id, [StepDef(name="Draft", config=shown), StepDef(name="Done")]
+    )
+    created = client.post(
+        "/api/item/create",
+        json={"pipeline_instance_id": str(pipeline.instance_id), "name": "Note"},
+        headers=member.headers,
+    )
+    assert created.status_code == 201, created.text
+    item_id = created.json()["id"]
+    done, draft = str(pipeline.step("Done")), str(pipeline.step("Draft"))
+    for step_id in (done, draft):
+        moved = client.post(
+            "/api/item/move-to-step",
+            json={"id": item_id, "step_id": step_id},
+            headers=member.headers,
+        )
+        assert moved.status_code == 200, moved.text
+
+    changed = client.post(
+        "/api/field-definition/update",
+        json={"id": notes.json()["id"], "is_required": True},
+        headers=admin.headers,
+    )
+    assert changed.status_code == 200, changed.text
+    blocked = client.post(
+        "/api/item/move-to-step", json={"id": item_id, "step_id": done}, headers=member.headers
+    )
+
+    assert blocked.status_code == 422, blocked.text
+    assert [v["field_id"] for v in blocked.json()["violations"]] == ["notes"]

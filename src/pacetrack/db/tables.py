@@ -334,6 +334,14 @@ class ItemStepHistory(Base):
         tenant_fk(["item_id"], "item", ondelete="CASCADE"),
         tenant_fk(["step_id"], "step"),
         Index("ix_item_step_history_item", "tenant_id", "item_id", "entered_at"),
+        # The open stay, which every move closes (migration 0007).
+        Index(
+            "ix_item_step_history_open",
+            "tenant_id",
+            "item_id",
+            sqlite_where=text("exited_at IS NULL"),
+            postgresql_where=text("exited_at IS NULL"),
+        ),
     )
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)

@@ -22,11 +22,12 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Collection, Hashable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Select,
     Text,
@@ -37,12 +38,12 @@ from sqlalchemy import (
     cast,
     func,
     literal_column,
+    null,
     or_,
     select,
-    tuple_,
+    union_all,
 )
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from pacetrack.db.driver import DriverStatement, attach, columns_of, fetch_all
@@ -234,22 +235,17 @@ def _spec(row: Sequence[Any]) -> FieldSpec:
     )
 
 
-# PostgreSQL: a digest of the tenant's live field definitions, computed by the
-# database in the statement that reads the pipeline, so a move whose fields are
-# cached needs no query of its own for them.
+# PostgreSQL: a revision of the tenant's live field definitions, read in the statement
+# that reads the pipeline, so a move whose fields are cached needs no query of its own
+# for them: how many there are, and the newest transaction that wrote one (``xmin``,
+# which every insert and update of a row sets). Any change to the live set changes one
+# of the two, and reading them costs nothing per field, unlike hashing the rows.
 _FIELDS_DIGEST = (
     select(
-        func.encode(
-            func.sha256(
-                func.convert_to(
-                    func.string_agg(
-                        cast(tuple_(*_FIELD_COLUMNS), Text),
-                        aggregate_order_by(literal_column("'|'"), FieldDefinition.name),
-                    ),
-                    literal_column("'UTF8'"),
-                )
-            ),
-            literal_column("'hex'"),
+        func.concat(
+            func.count(),
+            ":",
+            func.max(cast(cast(literal_column("field_definition.xmin"), Text), BigInteger)),
         )
     )
     .where(
@@ -406,45 +402,87 @@ def load_pipeline(
             "wanted": [step_id for step_id in wanted if step_id is not None],
         },
     ).all()
+    family_count = len(CONFIG_FAMILIES)
     return _pipeline_from_rows(
-        session, tenant_id=tenant_id, rows=rows, wanted=wanted, postgres=postgres
+        session,
+        tenant_id=tenant_id,
+        rows=rows,
+        wanted=wanted,
+        calendar_columns=rows[0][2 + family_count : 5 + family_count] if rows else None,
+        digest=rows[0][-1] if postgres and rows else None,
     )
 
 
-# The item locked (FOR UPDATE OF item) and its pipeline read in the same statement: a
-# move is bound by round trips, and this one is the first of them. Outer joins keep the
-# item row when its pipeline has no steps; the item's columns repeat on every step row.
+# The item locked (FOR UPDATE) and its pipeline read in the same statement: a move is
+# bound by round trips, and this one is the first of them. The locked item is one row
+# (with the tenant's calendar and, on PostgreSQL, the fields digest); each step of its
+# pipeline is a row of its own, so the item's values are read once, however many steps.
 _ITEM_COLUMNS = columns_of(Item)
 _STEP_COLUMNS = columns_of(Step)
+_ITEM_ID_AT = _ITEM_COLUMNS.index(Item.__table__.c.id)
 _STEP_ID_AT = len(_ITEM_COLUMNS) + _STEP_COLUMNS.index(Step.__table__.c.id)
 _STEP_END = len(_ITEM_COLUMNS) + len(_STEP_COLUMNS)
+_CALENDAR_AT = _STEP_END + 1 + len(CONFIG_FAMILIES)
 
 
-def _item_pipeline_select(wanted: ColumnElement[bool]) -> Select[Any]:
-    return (
-        select(*_ITEM_COLUMNS, *_STEP_COLUMNS, *_STEP_ROW_TAIL)
-        .select_from(Item)
-        .join(Tenant, Tenant.id == Item.tenant_id)
-        .outerjoin(
+def _nothing(column: Any, label: str | None = None) -> ColumnElement[Any]:
+    """A typed NULL in place of ``column`` (both halves of a UNION need the same types)."""
+    typed = cast(null(), column.type)
+    return typed.label(label) if label else typed
+
+
+def _item_pipeline_select(wanted: ColumnElement[bool], *, digest: bool) -> Select[Any]:
+    locked = (
+        select(*_ITEM_COLUMNS)
+        .where(Item.tenant_id == bindparam("tenant_id"), Item.id == bindparam("item_id"))
+        .with_for_update()
+        .cte("locked")
+    )
+    step_nulls = [_nothing(column) for column in _STEP_COLUMNS]
+    order_at = len(_ITEM_COLUMNS) + _STEP_COLUMNS.index(Step.__table__.c.order)
+    name_at = len(_ITEM_COLUMNS) + _STEP_COLUMNS.index(Step.__table__.c.name)
+    columns = [
+        *locked.c,
+        *step_nulls,
+        *(_nothing(column) for column in _STEP_ROW_TAIL[: 1 + len(CONFIG_FAMILIES)]),
+        *_STEP_ROW_TAIL[1 + len(CONFIG_FAMILIES) :],
+        *([_FIELDS_DIGEST] if digest else []),
+    ]
+    # Every column of the union named by its place (the first SELECT names them), so that
+    # none is taken for another and the steps can be ordered by position and name.
+    item_row = select(
+        *(column.label(f"c{place}") for place, column in enumerate(columns))
+    ).join_from(locked, Tenant, Tenant.id == locked.c.tenant_id)
+    step_rows = (
+        select(
+            *(_nothing(column) for column in _ITEM_COLUMNS),
+            *_STEP_COLUMNS,
+            *_STEP_ROW_TAIL[: 1 + len(CONFIG_FAMILIES)],
+            *(_nothing(column) for column in _STEP_ROW_TAIL[1 + len(CONFIG_FAMILIES) :]),
+            *([cast(null(), Text)] if digest else []),
+        )
+        .join_from(
+            locked,
             Step,
             and_(
-                Step.tenant_id == Item.tenant_id,
-                Step.pipeline_instance_id == Item.pipeline_instance_id,
+                Step.tenant_id == locked.c.tenant_id,
+                Step.pipeline_instance_id == locked.c.pipeline_instance_id,
             ),
         )
-        .outerjoin(StepTemplate, _template_if(or_(wanted, Step.id == Item.current_step_id)))
-        .where(Item.tenant_id == bindparam("tenant_id"), Item.id == bindparam("item_id"))
-        .order_by(Step.position, Step.name)
-        .with_for_update(of=Item)
+        .outerjoin(StepTemplate, _template_if(or_(wanted, Step.id == locked.c.current_step_id)))
     )
+    both = union_all(item_row, step_rows).subquery()
+    return select(both).order_by(both.c[f"c{order_at}"], both.c[f"c{name_at}"])
 
 
-_ITEM_PIPELINE_QUERY = _item_pipeline_select(Step.id.in_(bindparam("wanted", expanding=True)))
+_ITEM_PIPELINE_QUERY = _item_pipeline_select(
+    Step.id.in_(bindparam("wanted", expanding=True)), digest=False
+)
 # PostgreSQL: on the driver's cursor (``db.driver``), the wanted steps as one array.
 _ITEM_PIPELINE_DRIVER = DriverStatement(
     _item_pipeline_select(
-        Step.id == any_(bindparam("wanted", type_=postgresql.ARRAY(Uuid)))
-    ).add_columns(_FIELDS_DIGEST)
+        Step.id == any_(bindparam("wanted", type_=postgresql.ARRAY(Uuid))), digest=True
+    )
 )
 
 
@@ -469,24 +507,23 @@ def lock_item_with_pipeline(
         rows = fetch_all(session, _ITEM_PIPELINE_DRIVER, params)
     else:
         rows = session.execute(_ITEM_PIPELINE_QUERY, params).all()
-    if not rows:
+    item_row = next((row for row in rows if row[_ITEM_ID_AT] is not None), None)
+    if item_row is None:
         return None
-    item = attach(session, Item, rows[0][: len(_ITEM_COLUMNS)])
+    item = attach(session, Item, item_row[: len(_ITEM_COLUMNS)])
     steps = [
         (attach(session, Step, row[len(_ITEM_COLUMNS) : _STEP_END]), *row[_STEP_END:])
         for row in rows
         if row[_STEP_ID_AT] is not None
     ]
-    loaded = _pipeline_from_rows(
+    return item, _pipeline_from_rows(
         session,
         tenant_id=tenant_id,
         rows=steps,
         wanted={item.current_step_id, *wanted},
-        postgres=postgres,
+        calendar_columns=item_row[_CALENDAR_AT : _CALENDAR_AT + 3],
+        digest=item_row[-1] if postgres else None,
     )
-    if postgres and not steps:
-        loaded = replace(loaded, fields_digest=rows[0][-1])
-    return item, loaded
 
 
 def _pipeline_from_rows(
@@ -495,14 +532,14 @@ def _pipeline_from_rows(
     tenant_id: uuid.UUID,
     rows: Sequence[Sequence[Any]],
     wanted: Collection[uuid.UUID | None],
-    postgres: bool,
+    calendar_columns: Sequence[Any] | None,
+    digest: str | None,
 ) -> PipelineConfigs:
-    """``PipelineConfigs`` from rows of (step, target duration, the family texts, the
-    tenant's calendar columns[, the fields digest on PostgreSQL])."""
+    """``PipelineConfigs`` from rows of (step, target duration, the family texts, ...) and
+    the tenant's calendar columns (time zone, working weekdays, holidays) when read."""
     memo = _memo(session)
     steps: list[Step] = []
     configs: dict[uuid.UUID, StepConfig] = {}
-    calendar = BusinessCalendar()
     family_count = len(CONFIG_FAMILIES)
     for row in rows:
         step: Step = row[0]
@@ -512,11 +549,9 @@ def _pipeline_from_rows(
             config = _config_from_text(texts, row[1], step.config_overrides)
             memo[("config", step.id)] = config
             configs[step.id] = config
-        time_zone, weekdays, holidays = row[2 + family_count : 5 + family_count]
-        calendar = _calendar(time_zone, weekdays, holidays)
-    if rows:
+    if calendar_columns is not None:
+        calendar = _calendar(*calendar_columns)
         memo[("calendar", tenant_id)] = calendar
     else:
         calendar = tenant_calendar(session, tenant_id=tenant_id)
-    digest = rows[0][-1] if postgres and rows else None
     return PipelineConfigs(steps=steps, configs=configs, calendar=calendar, fields_digest=digest)
