@@ -121,7 +121,9 @@ _TEMPLATE_TEXT = tuple(
 
 
 def _overrides_key(overrides: Mapping[str, Any] | None) -> str:
-    return json.dumps(overrides or {}, sort_keys=True, default=str)
+    if not overrides:
+        return ""  # most steps override nothing: no need to serialise an empty document
+    return json.dumps(overrides, sort_keys=True, default=str)
 
 
 def _config_from_text(
