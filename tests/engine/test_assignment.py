@@ -19,8 +19,10 @@ from pacetrack.engine.assignment import (
 IDS = {name: uuid.UUID(int=n + 1) for n, name in enumerate(("ann", "bob", "cat", "dan"))}
 
 
-def person(name: str, *, active: bool = True, items: int = 0) -> Candidate:
-    return Candidate(account_id=IDS[name], username=name, is_active=active, active_items=items)
+def person(name: str, *, active: bool = True, sees: bool = True, items: int = 0) -> Candidate:
+    return Candidate(
+        account_id=IDS[name], username=name, is_active=active, can_see=sees, active_items=items
+    )
 
 
 def names(ids: tuple[uuid.UUID, ...]) -> list[str]:
@@ -35,11 +37,23 @@ def test_everyone_is_every_active_candidate_in_username_order_once() -> None:
     assert choice.unresolved_reason is None
 
 
+def test_someone_who_cannot_see_the_pipeline_is_never_chosen() -> None:
+    crowd = [person("ann", sees=False), person("bob"), person("cat", sees=False, items=0)]
+    assert names(choose_everyone(crowd, what="g").chosen) == ["bob"]
+    assert names(choose_round_robin(crowd, last=None, what="g").chosen) == ["bob"]
+    heavy_bob = [person("ann", sees=False), person("bob", items=9)]
+    assert names(choose_least_assigned(heavy_bob, what="g").chosen) == ["bob"]
+
+
 @pytest.mark.parametrize(
     ("candidates", "reason"),
     [
         ([], "group x has no members"),
         ([person("ann", active=False)], "group x has no active members"),
+        (
+            [person("ann", sees=False), person("bob", active=False)],
+            "group x has no active members who can see this pipeline",
+        ),
     ],
 )
 def test_nobody_eligible_is_a_reason_not_an_error(candidates: list[Candidate], reason: str) -> None:

@@ -9,7 +9,11 @@ import pytest
 
 from pacetrack.bootstrap import Container
 from pacetrack.engine.events import AssignmentUnresolved, DomainEvent, ItemAssigned
-from pacetrack.services import assignments, side_effects
+from pacetrack.services import assignments, pipelines, side_effects
+from pacetrack.services.access import AccessSpec
+from pacetrack.services.assignments import AssignItem
+from pacetrack.services.errors import InvalidInput
+from pacetrack.services.pipelines import AccessUpdate
 from tests.services.assignments_support import World, make_world
 
 
@@ -206,3 +210,67 @@ def test_one_unresolved_rule_beside_a_resolved_one_is_logged_but_not_escalated(
     assert world.assignees(item) == ["ann"]
     assert len(world.activities(item, "assignment.unresolved")) == 1
     assert recorded == []
+
+
+def restrict(world: World, accounts: list[str]) -> None:
+    assert world.pipeline_id is not None
+    with world.container.uow() as uow:
+        pipelines.update_access(
+            uow,
+            world.actor(),
+            AccessUpdate(
+                id=world.pipeline_id, access=AccessSpec(restricted=True, accounts=accounts)
+            ),
+        )
+
+
+def test_rules_choose_only_people_who_can_see_a_restricted_pipeline(world: World) -> None:
+    world.add_step("Team", assignments=[{"type": "account_group", "id": "team"}])
+    world.add_step("Rotation", assignments=[{"type": "round_robin", "id": "team"}])
+    world.add_step("Least", assignments=[{"type": "least_assigned", "id": "team"}])
+    world.add_step("Bob", assignments=[{"type": "user", "id": "bob"}])
+    item = world.add_item(step="Start")
+    restrict(world, accounts=["cat", "dan"])
+
+    enter(world, item, "Team")
+    as_team = world.assignees(item)
+    enter(world, item, "Rotation")
+    as_rotation = world.assignees(item)
+    enter(world, item, "Least")
+    as_least = world.assignees(item)
+    enter(world, item, "Bob")
+
+    assert as_team == ["cat", "dan"]
+    assert as_rotation == ["cat"]
+    assert as_least in (["cat"], ["dan"])
+    assert world.assignees(item) == []
+    reasons = [entry.data["reason"] for entry in world.activities(item, "assignment.unresolved")]
+    assert reasons == ["user 'bob' cannot see this pipeline"]
+
+
+def test_a_group_with_nobody_who_can_see_the_pipeline_is_unresolved(world: World) -> None:
+    world.add_step("Team", assignments=[{"type": "account_group", "id": "team"}])
+    item = world.add_item(step="Start")
+    restrict(world, accounts=["phil"])
+
+    enter(world, item, "Team")
+
+    reasons = [entry.data["reason"] for entry in world.activities(item, "assignment.unresolved")]
+    assert reasons == ["group 'team' has no active members who can see this pipeline"]
+
+
+def test_assigning_by_hand_refuses_someone_who_cannot_see_the_pipeline(world: World) -> None:
+    item = world.add_item(step="Start")
+    restrict(world, accounts=["cat"])
+
+    with world.container.uow() as uow, pytest.raises(InvalidInput) as refused:
+        assignments.assign_item(
+            uow,
+            world.actor(),
+            AssignItem(id=item, mode="add", account_ids=[world.accounts["bob"]]),
+        )
+
+    assert [(p.field, p.message) for p in refused.value.problems] == [
+        ("account_ids[0]", "account 'bob' cannot see this pipeline")
+    ]
+    assert world.assignees(item) == []

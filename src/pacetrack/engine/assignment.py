@@ -24,6 +24,8 @@ class Candidate:
     account_id: uuid.UUID
     username: str
     is_active: bool = True
+    can_see: bool = True
+    """Whether the account may see the item's pipeline (a restricted one admits a few)."""
     active_items: int = 0
 
     @property
@@ -53,11 +55,11 @@ class RuleChoice:
 
 
 def eligible(candidates: Iterable[Candidate]) -> list[Candidate]:
-    """The active candidates in their stable order, each once."""
+    """The active candidates who can see the pipeline, in their stable order, each once."""
     seen: set[uuid.UUID] = set()
     result: list[Candidate] = []
     for candidate in sorted(candidates, key=lambda c: c.order_key):
-        if candidate.is_active and candidate.account_id not in seen:
+        if candidate.is_active and candidate.can_see and candidate.account_id not in seen:
             seen.add(candidate.account_id)
             result.append(candidate)
     return result
@@ -66,7 +68,9 @@ def eligible(candidates: Iterable[Candidate]) -> list[Candidate]:
 def _nobody(candidates: Sequence[Candidate], what: str) -> str:
     if not candidates:
         return f"{what} has no members"
-    return f"{what} has no active members"
+    if not any(candidate.is_active for candidate in candidates):
+        return f"{what} has no active members"
+    return f"{what} has no active members who can see this pipeline"
 
 
 def choose_everyone(candidates: Sequence[Candidate], *, what: str) -> RuleChoice:

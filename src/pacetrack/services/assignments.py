@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -289,17 +289,22 @@ def _choose(
             return RuleChoice(unresolved_reason=f"{label} does not exist")
         if not candidates[0].is_active:
             return RuleChoice(unresolved_reason=f"{label} is inactive")
+        candidates = _who_can_see(session, item, candidates)
+        if not candidates[0].can_see:
+            return RuleChoice(unresolved_reason=f"{label} cannot see this pipeline")
         return choose_everyone(candidates, what=label)
     if isinstance(rule, RoleAssignment):
         label, candidates = people(session, tenant_id=tenant_id, kind="role", reference=rule.id)
         if candidates is None:
             return RuleChoice(unresolved_reason=f"{label} does not exist")
-        return choose_everyone(candidates, what=label)
+        return choose_everyone(_who_can_see(session, item, candidates), what=label)
     group = find_group(session, tenant_id=tenant_id, reference=rule.id)
     if group is None:
         return RuleChoice(unresolved_reason=f"group {rule.id!r} does not exist")
     label = f"group {group.name!r}"
-    members = group_candidates(session, tenant_id=tenant_id, group_id=group.id)
+    members = _who_can_see(
+        session, item, group_candidates(session, tenant_id=tenant_id, group_id=group.id)
+    )
     if isinstance(rule, GroupAssignment):
         return choose_everyone(members, what=label)
     cursor = _lock_cursor(
@@ -321,18 +326,10 @@ def _choose(
         counts = active_item_counts(
             session,
             tenant_id=tenant_id,
-            account_ids=[m.account_id for m in members if m.is_active],
+            account_ids=[m.account_id for m in members if m.is_active and m.can_see],
             excluding_item=item.id,
         )
-        members = [
-            Candidate(
-                account_id=m.account_id,
-                username=m.username,
-                is_active=m.is_active,
-                active_items=counts.get(m.account_id, 0),
-            )
-            for m in members
-        ]
+        members = [replace(m, active_items=counts.get(m.account_id, 0)) for m in members]
         choice = choose_least_assigned(members, what=label)
     if choice.chosen:
         cursor.turns += 1
@@ -508,7 +505,23 @@ def _may_assign(actor: Actor, item: Item) -> bool:
     return actor.account_id == item.owner_account_id or actor.account_id in assignees(item)
 
 
-def _check_accounts(uow: UnitOfWork, actor: Actor, account_ids: Sequence[uuid.UUID]) -> None:
+def _who_can_see(session: Session, item: Item, candidates: list[Candidate]) -> list[Candidate]:
+    """The candidates, each marked with whether it may see the item's pipeline: nobody is
+    given work they could not open."""
+    visible = access.accounts_who_can_see(
+        session,
+        tenant_id=item.tenant_id,
+        instance_id=item.pipeline_instance_id,
+        account_ids=[candidate.account_id for candidate in candidates],
+    )
+    return [replace(c, can_see=c.account_id in visible) for c in candidates]
+
+
+def _check_accounts(
+    uow: UnitOfWork, actor: Actor, item: Item | None, account_ids: Sequence[uuid.UUID]
+) -> None:
+    """Every account exists in the tenant and is active, and (given ``item``) may see the
+    item's pipeline."""
     if not account_ids:
         return
     rows = {
@@ -519,6 +532,16 @@ def _check_accounts(uow: UnitOfWork, actor: Actor, account_ids: Sequence[uuid.UU
             )
         )
     }
+    visible = (
+        set(rows)
+        if item is None
+        else access.accounts_who_can_see(
+            uow.session,
+            tenant_id=item.tenant_id,
+            instance_id=item.pipeline_instance_id,
+            account_ids=list(rows),
+        )
+    )
     problems = []
     for index, account_id in enumerate(account_ids):
         row = rows.get(account_id)
@@ -531,8 +554,17 @@ def _check_accounts(uow: UnitOfWork, actor: Actor, account_ids: Sequence[uuid.UU
                     message=f"account {row.username!r} is inactive and cannot be assigned",
                 )
             )
+        elif account_id not in visible:
+            problems.append(
+                FieldProblem(
+                    field=f"account_ids[{index}]",
+                    message=f"account {row.username!r} cannot see this pipeline",
+                )
+            )
     if problems:
-        raise InvalidInput(problems, "Only active accounts of the tenant can be assigned.")
+        raise InvalidInput(
+            problems, "Only active accounts of the tenant who can see the pipeline can be assigned."
+        )
 
 
 def assign_item(uow: UnitOfWork, actor: Actor, command: AssignItem) -> AssignmentOut:
@@ -557,7 +589,7 @@ def assign_item(uow: UnitOfWork, actor: Actor, command: AssignItem) -> Assignmen
     if item.status != "active":
         raise InvalidInput.one("id", f"the item is {item.status}; only active items are assigned")
     if command.mode != "remove":
-        _check_accounts(uow, actor, command.account_ids)
+        _check_accounts(uow, actor, item, command.account_ids)
     before = assignees(item)
     after = apply_mode(before, command.mode, command.account_ids)
     added, removed = difference(before, after)
@@ -648,7 +680,7 @@ def bulk_assign(
     actor.require_manager("change assignees in bulk")
     if command.mode != "remove":
         with uow_factory() as uow:
-            _check_accounts(uow, actor, command.account_ids)
+            _check_accounts(uow, actor, None, command.account_ids)
     results: list[BulkAssignItemOut] = []
     for target in command.items:
         single = AssignItem(
