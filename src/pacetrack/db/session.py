@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Hashable
 from decimal import Decimal
 from typing import Any
 
@@ -88,3 +89,15 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def transaction_memo(session: Session, namespace: str) -> dict[Hashable, Any]:
+    """Values ``namespace`` remembers for the session's current transaction only: a new
+    transaction (after a commit or rollback) starts with an empty memo."""
+    transaction = session.get_transaction()
+    entry = session.info.get(namespace)
+    if entry is None or entry[0] is not transaction:
+        entry = (transaction, {})
+        session.info[namespace] = entry
+    memo: dict[Hashable, Any] = entry[1]
+    return memo

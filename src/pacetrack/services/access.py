@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pacetrack.db.session import transaction_memo
 from pacetrack.db.tables import (
     Account,
     AccountGroup,
@@ -150,13 +151,7 @@ def resolve_access(
 
 
 def _memo(session: Session) -> dict[Hashable, Any]:
-    """Values remembered for the session's current transaction only."""
-    transaction = session.get_transaction()
-    entry = session.info.get(_MEMO)
-    if entry is None or entry[0] is not transaction:
-        entry = (transaction, {})
-        session.info[_MEMO] = entry
-    return entry[1]
+    return transaction_memo(session, _MEMO)
 
 
 def _memberships(

@@ -47,6 +47,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from pacetrack.db.driver import DriverStatement, attach, columns_of, fetch_all
+from pacetrack.db.session import transaction_memo
 from pacetrack.db.tables import FieldDefinition, Item, Step, StepTemplate, Tenant
 from pacetrack.engine.calendar import BusinessCalendar
 from pacetrack.engine.config import CONFIG_FAMILIES, StepConfig, apply_overrides
@@ -100,13 +101,7 @@ def clear_caches() -> None:
 
 
 def _memo(session: Session) -> dict[Hashable, Any]:
-    """Values remembered for the session's current transaction only."""
-    transaction = session.get_transaction()
-    entry = session.info.get(_MEMO)
-    if entry is None or entry[0] is not transaction:
-        entry = (transaction, {})
-        session.info[_MEMO] = entry
-    return entry[1]
+    return transaction_memo(session, _MEMO)
 
 
 def _column(family: str) -> str:
