@@ -576,12 +576,7 @@ def _apply(
         enter_step(uow, actor=actor, item=item, step=target, config=context.config(uow, target))
     )
     side_effects.record(
-        uow,
-        actor=actor,
-        item=item,
-        events=events,
-        timers_cancelled_for=(exited_id,),
-        configs=context.configs,
+        uow, actor=actor, item=item, events=events, timers_cancelled_for=(exited_id,)
     )
 
 

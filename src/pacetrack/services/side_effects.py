@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from pacetrack.db import outbox
 from pacetrack.db import timers as timer_rows
-from pacetrack.db.tables import Activity, Item, PipelineInstance, Step
+from pacetrack.db.tables import Activity, Item, PipelineInstance
 from pacetrack.db.tables_delivery import ARMED, CANCELLED, Timer
 from pacetrack.engine.calendar import BusinessCalendar
 from pacetrack.engine.config import AutomationRule, NotificationRule, StepConfig
@@ -128,13 +128,8 @@ class _Scope:
         if step_id is None:
             return None
         if step_id not in self.configs:
-            step = self.session.get(Step, (self.tenant_id, step_id))
-            self.configs[step_id] = (
-                None
-                if step is None
-                else step_configs.effective_config(
-                    self.session, tenant_id=self.tenant_id, step=step
-                )
+            self.configs[step_id] = step_configs.config_of_step(
+                self.session, tenant_id=self.tenant_id, step_id=step_id
             )
         return self.configs[step_id]
 
@@ -280,21 +275,19 @@ def record(
     item: Item,
     events: Sequence[DomainEvent],
     timers_cancelled_for: Collection[uuid.UUID] = (),
-    configs: Mapping[uuid.UUID, StepConfig] | None = None,
 ) -> None:
     """Writes the outbox rows and arms or cancels the timers that ``events`` call for.
 
     ``timers_cancelled_for``: the stays (history ids) whose timers the caller has
     cancelled already in the statement that closed them (the move does, to save a
-    round trip). ``configs``: effective step configs the caller has read in this
-    transaction already (keyed by step id), so they are not looked up again.
+    round trip).
     """
     del actor  # each event names its actor
     if not events:
         return
     session = uow.session
     now = uow.clock.now()
-    scope = _Scope(session=session, tenant_id=item.tenant_id, configs=dict(configs or {}))
+    scope = _Scope(session=session, tenant_id=item.tenant_id)
     for event in events:
         if isinstance(event, StepEntered):
             config = scope.config(event.step_id)

@@ -186,6 +186,18 @@ def effective_configs(
     return result
 
 
+def config_of_step(
+    session: Session, *, tenant_id: uuid.UUID, step_id: uuid.UUID
+) -> StepConfig | None:
+    """The effective config of step ``step_id`` (None when the tenant has no such step),
+    without a query when this transaction has read it already (a move has)."""
+    known: StepConfig | None = _memo(session).get(("config", step_id))
+    if known is not None:
+        return known
+    step = session.get(Step, (tenant_id, step_id))
+    return None if step is None else effective_config(session, tenant_id=tenant_id, step=step)
+
+
 def effective_config(session: Session, *, tenant_id: uuid.UUID, step: Step) -> StepConfig:
     """The step template's seven families and target duration, with ``step.config_overrides``.
 
