@@ -505,15 +505,20 @@ def _may_assign(actor: Actor, item: Item) -> bool:
     return actor.account_id == item.owner_account_id or actor.account_id in assignees(item)
 
 
-def _who_can_see(session: Session, item: Item, candidates: list[Candidate]) -> list[Candidate]:
-    """The candidates, each marked with whether it may see the item's pipeline: nobody is
-    given work they could not open."""
-    visible = access.accounts_who_can_see(
+def _seeing(session: Session, item: Item, account_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of ``account_ids`` who may see the item's pipeline: nobody is given work they
+    could not open."""
+    return access.accounts_who_can_see(
         session,
         tenant_id=item.tenant_id,
         instance_id=item.pipeline_instance_id,
-        account_ids=[candidate.account_id for candidate in candidates],
+        account_ids=account_ids,
     )
+
+
+def _who_can_see(session: Session, item: Item, candidates: list[Candidate]) -> list[Candidate]:
+    """The candidates, each marked with whether it may see the item's pipeline."""
+    visible = _seeing(session, item, [candidate.account_id for candidate in candidates])
     return [replace(c, can_see=c.account_id in visible) for c in candidates]
 
 
@@ -532,16 +537,7 @@ def _check_accounts(
             )
         )
     }
-    visible = (
-        set(rows)
-        if item is None
-        else access.accounts_who_can_see(
-            uow.session,
-            tenant_id=item.tenant_id,
-            instance_id=item.pipeline_instance_id,
-            account_ids=list(rows),
-        )
-    )
+    visible = set(rows) if item is None else _seeing(uow.session, item, list(rows))
     problems = []
     for index, account_id in enumerate(account_ids):
         row = rows.get(account_id)
