@@ -109,39 +109,22 @@ def resolve_access(
 ) -> dict[str, Any]:
     """The document to store: every reference resolved to an id of the tenant, or a 422."""
     problems: list[FieldProblem] = []
-    document = {
-        "restricted": spec.restricted,
-        "accounts": _resolve(
+    document: dict[str, Any] = {"restricted": spec.restricted}
+    for key, model, name_column, what in (
+        ("accounts", Account, Account.username, "account"),
+        ("account_groups", AccountGroup, AccountGroup.name, "account group"),
+        ("roles", Role, Role.name, "role"),
+    ):
+        document[key] = _resolve(
             session,
             tenant_id=tenant_id,
-            model=Account,
-            name_column=Account.username,
-            references=spec.accounts,
-            path=f"{prefix}accounts",
-            what="account",
+            model=model,
+            name_column=name_column,
+            references=getattr(spec, key),
+            path=f"{prefix}{key}",
+            what=what,
             problems=problems,
-        ),
-        "account_groups": _resolve(
-            session,
-            tenant_id=tenant_id,
-            model=AccountGroup,
-            name_column=AccountGroup.name,
-            references=spec.account_groups,
-            path=f"{prefix}account_groups",
-            what="account group",
-            problems=problems,
-        ),
-        "roles": _resolve(
-            session,
-            tenant_id=tenant_id,
-            model=Role,
-            name_column=Role.name,
-            references=spec.roles,
-            path=f"{prefix}roles",
-            what="role",
-            problems=problems,
-        ),
-    }
+        )
     if problems:
         raise InvalidInput(problems, "The access list names something the tenant does not have.")
     return document
