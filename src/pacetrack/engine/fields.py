@@ -115,9 +115,31 @@ def parse_decimal(raw: object) -> Decimal | None:
             return None
     else:
         return None
-    if not number.is_finite():
+    if not number.is_finite() or not _within_bounds(number):
         return None
+    exponent = number.as_tuple().exponent
+    if number.is_zero() and isinstance(exponent, int) and not -MAX_DECIMAL_PLACES <= exponent <= 0:
+        # ``0E+99999`` would be written out as a hundred thousand zeros.
+        return Decimal(0)
     return number
+
+
+MAX_INTEGER_DIGITS = 28
+MAX_DECIMAL_PLACES = 10
+
+
+def _within_bounds(number: Decimal) -> bool:
+    """At most 28 digits before the point and 10 after it, decided on the coefficient and
+    exponent: ``1e999999999`` is refused without ever being written out."""
+    _sign, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int)
+    significant = "".join(map(str, digits)).rstrip("0")
+    if not significant:
+        return True
+    trailing_zeros = len(digits) - len(significant)
+    integer_digits = len(digits) + exponent
+    places = -(exponent + trailing_zeros)
+    return integer_digits <= MAX_INTEGER_DIGITS and places <= MAX_DECIMAL_PLACES
 
 
 def decimal_to_json(number: Decimal) -> str:
@@ -170,7 +192,10 @@ def _json_depth(value: object, depth: int = 0) -> int:
 def _normalize_number(spec: FieldSpec, raw: object) -> NormalizedValue:
     number = parse_decimal(raw)
     if number is None:
-        return _refuse(f"{spec.display_name} must be a number")
+        return _refuse(
+            f"{spec.display_name} must be a number with at most {MAX_INTEGER_DIGITS} digits "
+            f"before the decimal point and {MAX_DECIMAL_PLACES} after it"
+        )
     if spec.field_type is FieldType.CURRENCY:
         quantized = number.quantize(CURRENCY_PLACES)
         if quantized != number:

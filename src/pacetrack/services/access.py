@@ -38,6 +38,7 @@ from pacetrack.db.tables import (
 from pacetrack.engine.access import InstanceAccess, Viewer, may_see, needs_memberships, parse_access
 from pacetrack.services.context import ADMIN, Actor
 from pacetrack.services.errors import FieldProblem, InvalidInput, NotFound
+from pacetrack.services.input_types import PlainStr
 
 MAX_ENTRIES = 500
 _MEMO = "pacetrack.access"
@@ -51,9 +52,9 @@ class AccessSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     restricted: bool = False
-    accounts: list[str] = Field(default_factory=list, max_length=MAX_ENTRIES)
-    account_groups: list[str] = Field(default_factory=list, max_length=MAX_ENTRIES)
-    roles: list[str] = Field(default_factory=list, max_length=MAX_ENTRIES)
+    accounts: list[PlainStr] = Field(default_factory=list, max_length=MAX_ENTRIES)
+    account_groups: list[PlainStr] = Field(default_factory=list, max_length=MAX_ENTRIES)
+    roles: list[PlainStr] = Field(default_factory=list, max_length=MAX_ENTRIES)
 
 
 class AccessOut(BaseModel):

@@ -26,10 +26,11 @@ from pacetrack.db.tables import (
 from pacetrack.services.auth import TokenOut, issue_token, role_names
 from pacetrack.services.context import ADMIN, BUILT_IN_ROLES, Actor
 from pacetrack.services.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from pacetrack.services.input_types import PlainStr
 from pacetrack.services.tenants import AccountSpec, add_account, tenant_by_slug
 from pacetrack.services.unit_of_work import UnitOfWork
 
-EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+EMAIL = r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$"
 USERNAME = r"^[A-Za-z0-9_.-]+$"
 ROLE_NAME = r"^[a-z][a-z0-9_-]{0,63}$"
 PASSWORD_MIN = 8
@@ -40,37 +41,39 @@ PASSWORD_MIN = 8
 
 class AccountCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    email: str = Field(min_length=3, max_length=254, pattern=EMAIL)
-    username: str = Field(min_length=1, max_length=64, pattern=USERNAME)
-    display_name: str = Field(default="", max_length=200)
-    password: str | None = Field(
+    email: PlainStr = Field(min_length=3, max_length=254, pattern=EMAIL)
+    username: PlainStr = Field(min_length=1, max_length=64, pattern=USERNAME)
+    display_name: PlainStr = Field(default="", max_length=200)
+    password: PlainStr | None = Field(
         default=None,
         min_length=PASSWORD_MIN,
         max_length=1024,
         description="Without a password the account can only use tokens issued for it",
     )
-    roles: list[str] = Field(default_factory=lambda: ["member"], max_length=50)
+    roles: list[PlainStr] = Field(default_factory=lambda: ["member"], max_length=50)
 
 
 class AccountUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: uuid.UUID
-    email: str | None = Field(default=None, min_length=3, max_length=254, pattern=EMAIL)
-    username: str | None = Field(default=None, min_length=1, max_length=64, pattern=USERNAME)
-    display_name: str | None = Field(default=None, max_length=200)
-    password: str | None = Field(
+    email: PlainStr | None = Field(default=None, min_length=3, max_length=254, pattern=EMAIL)
+    username: PlainStr | None = Field(default=None, min_length=1, max_length=64, pattern=USERNAME)
+    display_name: PlainStr | None = Field(default=None, max_length=200)
+    password: PlainStr | None = Field(
         default=None, min_length=PASSWORD_MIN, max_length=1024, description="Resets the password"
     )
-    roles: list[str] | None = Field(default=None, max_length=50, description="Replaces the roles")
+    roles: list[PlainStr] | None = Field(
+        default=None, max_length=50, description="Replaces the roles"
+    )
 
 
 class MyAccountUpdate(BaseModel):
     """What every account may change about itself."""
 
     model_config = ConfigDict(extra="forbid")
-    display_name: str | None = Field(default=None, max_length=200)
-    current_password: str | None = Field(default=None, max_length=1024)
-    new_password: str | None = Field(default=None, min_length=PASSWORD_MIN, max_length=1024)
+    display_name: PlainStr | None = Field(default=None, max_length=200)
+    current_password: PlainStr | None = Field(default=None, max_length=1024)
+    new_password: PlainStr | None = Field(default=None, min_length=PASSWORD_MIN, max_length=1024)
 
 
 class AccountOut(BaseModel):
@@ -87,13 +90,13 @@ class AccountOut(BaseModel):
 
 class RoleCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(
+    name: PlainStr = Field(
         min_length=1,
         max_length=64,
         pattern=ROLE_NAME,
         description="Lower-case letters, digits, _ and -; starts with a letter",
     )
-    description: str = Field(default="", max_length=2000)
+    description: PlainStr = Field(default="", max_length=2000)
 
 
 class RoleOut(BaseModel):
@@ -106,16 +109,16 @@ class RoleOut(BaseModel):
 
 class GroupCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=100)
-    description: str = Field(default="", max_length=2000)
+    name: PlainStr = Field(min_length=1, max_length=100)
+    description: PlainStr = Field(default="", max_length=2000)
     member_ids: list[uuid.UUID] = Field(default_factory=list, max_length=1000)
 
 
 class GroupUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: uuid.UUID
-    name: str | None = Field(default=None, min_length=1, max_length=100)
-    description: str | None = Field(default=None, max_length=2000)
+    name: PlainStr | None = Field(default=None, min_length=1, max_length=100)
+    description: PlainStr | None = Field(default=None, max_length=2000)
 
 
 class GroupMembership(BaseModel):

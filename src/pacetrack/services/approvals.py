@@ -38,6 +38,7 @@ from pacetrack.services import access
 from pacetrack.services.assignments import PeopleKind, people
 from pacetrack.services.context import ADMIN, MANAGER, Actor
 from pacetrack.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from pacetrack.services.input_types import PlainStr
 from pacetrack.services.step_configs import effective_config
 from pacetrack.services.unit_of_work import UnitOfWork
 
@@ -284,19 +285,21 @@ def fields_changed(
 class RequestApproval(BaseModel):
     model_config = ConfigDict(extra="forbid")
     item_id: uuid.UUID
-    comment: str = Field(default="", max_length=5000)
+    comment: PlainStr = Field(default="", max_length=5000)
 
 
 class ApproveRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     request_id: uuid.UUID
-    comment: str = Field(default="", max_length=5000)
+    comment: PlainStr = Field(default="", max_length=5000)
 
 
 class RejectRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     request_id: uuid.UUID
-    comment: str = Field(min_length=1, max_length=5000, description="Why; shown to the requester")
+    comment: PlainStr = Field(
+        min_length=1, max_length=5000, description="Why; shown to the requester"
+    )
 
     @field_validator("comment")
     @classmethod

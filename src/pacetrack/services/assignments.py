@@ -72,6 +72,7 @@ from pacetrack.services.errors import (
     PermissionDenied,
     ServiceError,
 )
+from pacetrack.services.input_types import Version
 from pacetrack.services.unit_of_work import UnitOfWork
 
 MAX_BULK_ITEMS = 1000
@@ -468,7 +469,7 @@ class AssignmentOut(BaseModel):
 class BulkAssignTarget(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: uuid.UUID
-    expected_version: int | None = Field(default=None, ge=1)
+    expected_version: Version | None = Field(default=None)
 
 
 class BulkAssign(BaseModel):

@@ -18,14 +18,15 @@ from pacetrack.adapters.passwords import hash_token, new_token, verify_password
 from pacetrack.db.tables import Account, AccountRole, ApiToken, Role, Tenant
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import NotFound, Unauthenticated
+from pacetrack.services.input_types import PlainStr
 from pacetrack.services.unit_of_work import UnitOfWork
 
 
 class LoginRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    tenant: str = Field(min_length=1, max_length=63, description="The tenant's slug")
-    login: str = Field(min_length=1, max_length=254, description="Email address or username")
-    password: str = Field(min_length=1, max_length=1024)
+    tenant: PlainStr = Field(min_length=1, max_length=63, description="The tenant's slug")
+    login: PlainStr = Field(min_length=1, max_length=254, description="Email address or username")
+    password: PlainStr = Field(min_length=1, max_length=1024)
 
 
 class TokenOut(BaseModel):

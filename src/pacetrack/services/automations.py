@@ -62,6 +62,7 @@ from pacetrack.engine.moves import max_automatic_moves
 from pacetrack.services import assignments, items, moves, notifications, webhooks
 from pacetrack.services.context import Actor, system_actor
 from pacetrack.services.errors import Conflict, InvalidInput, NotFound, ServiceError
+from pacetrack.services.input_types import JsonObject, PlainStr
 from pacetrack.services.side_effects import NOTIFICATION_JOB, dump_rule, rule_payload
 from pacetrack.services.step_configs import effective_config, field_specs, tenant_calendar
 from pacetrack.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -563,8 +564,8 @@ def _problem_text(exc: ServiceError) -> str:
 
 class SampleItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(default="Sample item", max_length=300)
-    field_values: dict[str, Any] = Field(default_factory=dict)
+    name: PlainStr = Field(default="Sample item", max_length=300)
+    field_values: JsonObject = Field(default_factory=dict)
     step_id: uuid.UUID | None = None
 
 
@@ -572,9 +573,9 @@ class AutomationTest(BaseModel):
     """Run an automation without touching the item: give the rule, or a step and its rule id."""
 
     model_config = ConfigDict(extra="forbid")
-    automation: dict[str, Any] | None = None
+    automation: JsonObject | None = None
     step_id: uuid.UUID | None = None
-    automation_id: str | None = None
+    automation_id: PlainStr | None = Field(default=None, max_length=200)
     item_id: uuid.UUID | None = None
     sample: SampleItem | None = None
     send: bool = Field(default=False, description="For a webhook: really send the request")

@@ -17,6 +17,7 @@ from pacetrack.engine.fields import NAME_PATTERN, NUMERIC_TYPES, OPTION_TYPES, F
 from pacetrack.engine.patterns import pattern_problem
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from pacetrack.services.input_types import BoundedDecimal, PlainStr
 from pacetrack.services.unit_of_work import UnitOfWork
 
 TEXT_TYPES = frozenset({FieldType.TEXT, FieldType.LONG_TEXT, FieldType.EMAIL, FieldType.URL})
@@ -26,30 +27,33 @@ class FieldDefinitionChanges(BaseModel):
     """The editable properties of a field definition (all optional on update)."""
 
     model_config = ConfigDict(extra="forbid")
-    label: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=5000)
-    options: list[str] | None = Field(default=None, max_length=500)
+    label: PlainStr | None = Field(default=None, min_length=1, max_length=200)
+    description: PlainStr | None = Field(default=None, max_length=5000)
+    options: list[PlainStr] | None = Field(default=None, max_length=500)
     is_required: bool | None = None
-    min_value: Decimal | None = None
-    max_value: Decimal | None = None
-    pattern: str | None = Field(default=None, max_length=1000)
+    min_value: BoundedDecimal | None = None
+    max_value: BoundedDecimal | None = None
+    pattern: PlainStr | None = Field(default=None, max_length=1000)
     precision: int | None = Field(default=None, ge=0, le=10)
 
 
 class FieldDefinitionCreate(FieldDefinitionChanges):
-    name: str = Field(
+    name: PlainStr = Field(
         min_length=1,
         max_length=63,
+        json_schema_extra={"pattern": NAME_PATTERN.pattern},
         description="Immutable identifier: lower case letters, digits and _; starts with a letter",
     )
-    label: str = Field(min_length=1, max_length=200)
+    label: PlainStr = Field(min_length=1, max_length=200)
     field_type: FieldType
-    scope: str = Field(default="item", pattern="^(item|pipeline)$")
+    scope: PlainStr = Field(default="item", pattern="^(item|pipeline)$")
 
 
 class FieldDefinitionUpdate(FieldDefinitionChanges):
     id: uuid.UUID
-    name: str | None = Field(default=None, description="Names are immutable; only the same name")
+    name: PlainStr | None = Field(
+        default=None, description="Names are immutable; only the same name"
+    )
     field_type: FieldType | None = Field(default=None, description="Types are immutable")
 
 

@@ -31,6 +31,7 @@ from pacetrack.engine.moves import apply_calculations, transition_violations
 from pacetrack.services import access, approvals, side_effects
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import FieldProblem, InvalidInput, NotFound
+from pacetrack.services.input_types import JsonObject, PlainStr, Version
 from pacetrack.services.moves import (
     MoveBlocked,
     creation_entry_violations,
@@ -59,9 +60,9 @@ class ItemCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     pipeline_instance_id: uuid.UUID
-    name: str = Field(min_length=1, max_length=300)
+    name: PlainStr = Field(min_length=1, max_length=300)
     step_id: uuid.UUID | None = None
-    field_values: dict[str, Any] = Field(default_factory=dict, max_length=MAX_FIELD_VALUES)
+    field_values: JsonObject = Field(default_factory=dict, max_length=MAX_FIELD_VALUES)
     owner_account_id: uuid.UUID | None = Field(default=None, description="Defaults to the caller")
 
 
@@ -70,8 +71,8 @@ class ItemFieldsUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     id: uuid.UUID
-    field_values: dict[str, Any] = Field(max_length=MAX_FIELD_VALUES)
-    expected_version: int | None = Field(default=None, ge=1)
+    field_values: JsonObject = Field(max_length=MAX_FIELD_VALUES)
+    expected_version: Version | None = Field(default=None)
 
 
 class ItemOut(BaseModel):

@@ -60,6 +60,7 @@ from pacetrack.services import access, approvals, assignments, side_effects
 from pacetrack.services.config_schema import stored_family
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict, InvalidInput, NotFound, ServiceError
+from pacetrack.services.input_types import Version
 from pacetrack.services.step_configs import (
     PipelineConfigs,
     effective_configs,
@@ -81,7 +82,7 @@ class MoveItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: uuid.UUID
     step_id: uuid.UUID
-    expected_version: int | None = Field(default=None, ge=1)
+    expected_version: Version | None = Field(default=None)
 
 
 class ViolationOut(BaseModel):

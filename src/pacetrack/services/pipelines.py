@@ -28,6 +28,7 @@ from pacetrack.services.config_schema import dump_family, step_config
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import FieldProblem, InvalidInput, NotFound, PermissionDenied
 from pacetrack.services.fields import load_field_specs
+from pacetrack.services.input_types import JsonObject, PlainStr
 from pacetrack.services.templates import (
     ACTIVE,
     check_config,
@@ -46,7 +47,7 @@ OVERRIDE_KEYS = (*CONFIG_FAMILIES, "target_duration_days")
 class PipelineInstanceCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     pipeline_template_id: uuid.UUID
-    name: str = Field(min_length=1, max_length=200)
+    name: PlainStr = Field(min_length=1, max_length=200)
     owner_account_id: uuid.UUID | None = Field(default=None, description="Default: the caller")
     access: AccessSpec | None = Field(
         default=None, description="Who may see the instance; default: everyone in the tenant"
@@ -64,7 +65,7 @@ class AccessUpdate(BaseModel):
 class StepOverridesUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     step_id: uuid.UUID
-    config_overrides: dict[str, Any] = Field(
+    config_overrides: JsonObject = Field(
         description="The step's complete overrides: family name (or target_duration_days) to "
         "its replacement; {} removes every override"
     )

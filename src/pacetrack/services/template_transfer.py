@@ -38,6 +38,7 @@ from pacetrack.services.fields import (
     load_field_rows,
     to_spec,
 )
+from pacetrack.services.input_types import BoundedDecimal, DbInt, JsonList, JsonValue, PlainStr
 from pacetrack.services.tenants import tenant_by_slug
 from pacetrack.services.unit_of_work import UnitOfWork
 
@@ -50,44 +51,44 @@ _TEMPLATE_FIELD = re.compile(r"\{\{\s*field\.([a-z][a-z0-9_]*)")
 
 class FieldDocument(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=63)
-    label: str = Field(min_length=1, max_length=200)
+    name: PlainStr = Field(min_length=1, max_length=63)
+    label: PlainStr = Field(min_length=1, max_length=200)
     field_type: FieldType
-    description: str = Field(default="", max_length=5000)
+    description: PlainStr = Field(default="", max_length=5000)
     scope: Literal["item", "pipeline"] = "item"
-    options: list[str] = Field(default_factory=list, max_length=500)
+    options: list[PlainStr] = Field(default_factory=list, max_length=500)
     is_required: bool = False
-    min_value: Decimal | None = None
-    max_value: Decimal | None = None
-    pattern: str | None = Field(default=None, max_length=1000)
+    min_value: BoundedDecimal | None = None
+    max_value: BoundedDecimal | None = None
+    pattern: PlainStr | None = Field(default=None, max_length=1000)
     precision: int | None = Field(default=None, ge=0, le=10)
 
 
 class StepDocument(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=5000)
-    order: int | None = Field(default=None, ge=0)
+    name: PlainStr = Field(min_length=1, max_length=200)
+    description: PlainStr = Field(default="", max_length=5000)
+    order: DbInt | None = None
     target_duration_days: int | None = Field(default=None, ge=0, le=36500)
-    color: str | None = Field(default=None, max_length=32)
-    icon: str | None = Field(default=None, max_length=64)
-    field_configs: Any = Field(default_factory=list)
-    validations: Any = Field(default_factory=list)
-    assignments: Any = Field(default_factory=list)
-    notifications: Any = Field(default_factory=list)
-    automations: Any = Field(default_factory=list)
-    calculations: Any = Field(default_factory=list)
-    metadata: Any = Field(default_factory=dict)
+    color: PlainStr | None = Field(default=None, max_length=32)
+    icon: PlainStr | None = Field(default=None, max_length=64)
+    field_configs: JsonValue = Field(default_factory=list)
+    validations: JsonValue = Field(default_factory=list)
+    assignments: JsonValue = Field(default_factory=list)
+    notifications: JsonValue = Field(default_factory=list)
+    automations: JsonValue = Field(default_factory=list)
+    calculations: JsonValue = Field(default_factory=list)
+    metadata: JsonValue = Field(default_factory=dict)
 
 
 class TemplateDocument(BaseModel):
     model_config = ConfigDict(extra="forbid")
     format: Literal["pacetrack.pipeline-template/v1"]
-    name: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=5000)
+    name: PlainStr = Field(min_length=1, max_length=200)
+    description: PlainStr = Field(default="", max_length=5000)
     # Checked one by one, so that every bad field and step is reported at once.
-    fields: list[dict[str, Any]] = Field(default_factory=list, max_length=1000)
-    steps: list[dict[str, Any]] = Field(default_factory=list, max_length=200)
+    fields: JsonList = Field(default_factory=list, max_length=1000)
+    steps: JsonList = Field(default_factory=list, max_length=200)
 
 
 # --- export ----------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ from pacetrack.services.config_schema import (
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from pacetrack.services.fields import load_field_specs
+from pacetrack.services.input_types import DbInt, JsonValue, PlainStr
 from pacetrack.services.unit_of_work import UnitOfWork
 from pacetrack.services.webhooks import automation_url_problems
 
@@ -72,15 +73,15 @@ FIELD_LIST_KEYS = frozenset({"field_ids"})
 
 class PipelineTemplateCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=5000)
+    name: PlainStr = Field(min_length=1, max_length=200)
+    description: PlainStr = Field(default="", max_length=5000)
 
 
 class PipelineTemplateUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: uuid.UUID
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=5000)
+    name: PlainStr | None = Field(default=None, min_length=1, max_length=200)
+    description: PlainStr | None = Field(default=None, max_length=5000)
 
 
 class StepTemplateOut(BaseModel):
@@ -120,36 +121,38 @@ class StepProperties(BaseModel):
     """The plain (non-configuration) columns of a step template."""
 
     model_config = ConfigDict(extra="forbid")
-    description: str | None = Field(default=None, max_length=5000)
+    description: PlainStr | None = Field(default=None, max_length=5000)
     target_duration_days: int | None = Field(default=None, ge=0, le=36500)
-    color: str | None = Field(default=None, max_length=32)
-    icon: str | None = Field(default=None, max_length=64)
+    color: PlainStr | None = Field(default=None, max_length=32)
+    icon: PlainStr | None = Field(default=None, max_length=64)
 
 
 class StepTemplateCreate(StepProperties):
     pipeline_template_id: uuid.UUID
-    name: str = Field(min_length=1, max_length=200)
-    order: int | None = Field(
-        default=None, ge=0, description="Position in the pipeline; default: after the last step"
+    name: PlainStr = Field(min_length=1, max_length=200)
+    order: DbInt | None = Field(
+        default=None, description="Position in the pipeline; default: after the last step"
     )
-    field_configs: Any = None
-    validations: Any = None
-    assignments: Any = None
-    notifications: Any = None
-    automations: Any = None
-    calculations: Any = None
-    metadata: Any = None
+    field_configs: JsonValue = None
+    validations: JsonValue = None
+    assignments: JsonValue = None
+    notifications: JsonValue = None
+    automations: JsonValue = None
+    calculations: JsonValue = None
+    metadata: JsonValue = None
 
 
 class StepTemplateUpdate(StepProperties):
     id: uuid.UUID
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: PlainStr | None = Field(default=None, min_length=1, max_length=200)
 
 
 class StepReorder(BaseModel):
     model_config = ConfigDict(extra="forbid")
     pipeline_template_id: uuid.UUID
-    step_ids: list[uuid.UUID] = Field(description="Every live step of the template, in order")
+    step_ids: list[uuid.UUID] = Field(
+        max_length=1000, description="Every live step of the template, in order"
+    )
 
 
 # --- configuration checks --------------------------------------------------------------------

@@ -82,6 +82,7 @@ from pacetrack.engine.delivery_policy import (
 )
 from pacetrack.services.context import ADMIN, Actor
 from pacetrack.services.errors import FieldProblem, InvalidInput, NotFound
+from pacetrack.services.input_types import PlainStr
 from pacetrack.services.side_effects import NOTIFICATION_JOB, rule_payload
 from pacetrack.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -220,7 +221,7 @@ class AllowListIn(BaseModel):
     """Hosts (exact names) or networks in CIDR form that webhooks may reach."""
 
     model_config = ConfigDict(extra="forbid")
-    entries: list[str] = Field(max_length=MAX_ALLOW_LIST)
+    entries: list[PlainStr] = Field(max_length=MAX_ALLOW_LIST)
 
 
 class AllowListOut(BaseModel):
@@ -261,8 +262,8 @@ def set_allow_list(uow: UnitOfWork, actor: Actor, command: AllowListIn) -> Allow
 
 class EndpointCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    url: str = Field(min_length=1, max_length=2000)
-    description: str = Field(default="", max_length=500)
+    url: PlainStr = Field(min_length=1, max_length=2000)
+    description: PlainStr = Field(default="", max_length=500)
     rate_limit_per_second: float = Field(default=DEFAULT_RATE_LIMIT, gt=0, le=1000)
     owner_account_id: uuid.UUID | None = Field(
         default=None, description="Told when the endpoint is disabled; defaults to the caller"
@@ -272,8 +273,8 @@ class EndpointCreate(BaseModel):
 class EndpointUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: uuid.UUID
-    url: str | None = Field(default=None, min_length=1, max_length=2000)
-    description: str | None = Field(default=None, max_length=500)
+    url: PlainStr | None = Field(default=None, min_length=1, max_length=2000)
+    description: PlainStr | None = Field(default=None, max_length=500)
     rate_limit_per_second: float | None = Field(default=None, gt=0, le=1000)
     owner_account_id: uuid.UUID | None = None
     is_enabled: bool | None = Field(

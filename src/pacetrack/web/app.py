@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from pacetrack.bootstrap import Container
-from pacetrack.web import problems
+from pacetrack.web import openapi, problems
 from pacetrack.web.routes import (
     accounts,
     approvals,
@@ -53,6 +53,7 @@ def create_app(container: Container, *, close_container: bool = False) -> FastAP
     )
     app.state.container = container
     problems.install(app)
+    openapi.install(app)
     # Requests are matched against routes in this order: the busiest paths come first.
     for module in (
         items,

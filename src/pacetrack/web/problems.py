@@ -73,16 +73,19 @@ def install(app: FastAPI) -> None:
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = []
         for error in exc.errors():
-            message = error.get("msg", "is invalid")
+            message = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
             if error.get("type") == "missing":
                 message = "is required"
             elif error.get("type") == "extra_forbidden":
                 message = "unknown property"
             elif error.get("type") == "json_invalid":
                 message = "the body is not valid JSON"
-            errors.append(
-                {"field": _request_location(tuple(error.get("loc", ()))), "message": message}
-            )
+            field = _request_location(tuple(error.get("loc", ())))
+            # A refusal inside a free JSON value names its place within the value.
+            inner = (error.get("ctx") or {}).get("path")
+            if inner:
+                field = f"{field}{'' if inner.startswith('[') else '.'}{inner}"
+            errors.append({"field": field, "message": message})
         return problem(422, "The request is not valid.", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)

@@ -22,6 +22,7 @@ from pacetrack.services.automations import (
     RunPage,
     RunStatus,
 )
+from pacetrack.services.input_types import Offset, PlainStr
 from pacetrack.services.webhooks import (
     AllowListIn,
     AllowListOut,
@@ -49,12 +50,12 @@ def log_list(
     actor: CurrentActor,
     work: Work,
     item_id: uuid.UUID | None = None,
-    automation_id: Annotated[str | None, Query(max_length=200)] = None,
+    automation_id: Annotated[PlainStr | None, Query(max_length=200)] = None,
     status: RunStatus | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[Offset, Query()] = 0,
 ) -> RunPage:
     with work:
         return automations.list_runs(

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from pacetrack.services import items, moves
+from pacetrack.services.input_types import Offset
 from pacetrack.services.items import (
     ActivityOut,
     ItemCreate,
@@ -57,7 +58,7 @@ def list_(
     assignee: uuid.UUID | None = None,
     status: ItemStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[Offset, Query()] = 0,
 ) -> ItemPage:
     with work:
         return items.list_items(

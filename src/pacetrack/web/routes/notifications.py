@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from pacetrack.services import notifications
+from pacetrack.services.input_types import Offset
 from pacetrack.services.notifications import (
     HistoryEntry,
     MarkRead,
@@ -26,7 +28,7 @@ def list_(
     work: Work,
     unread: bool = False,
     limit: int = Query(default=50, ge=1, le=200),
-    offset: int = Query(default=0, ge=0),
+    offset: Annotated[Offset, Query()] = 0,
 ) -> NotificationPage:
     with work:
         return notifications.list_notifications(

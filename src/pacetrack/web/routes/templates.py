@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from pacetrack.services import templates
+from pacetrack.services.input_types import JsonList, JsonObject, PlainStr
 from pacetrack.services.template_transfer import export_template as export_document
 from pacetrack.services.template_transfer import import_template as import_document
 from pacetrack.services.templates import (
@@ -33,8 +34,8 @@ class ById(BaseModel):
 
 class TemplateImport(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    document: dict[str, Any] = Field(description="A pacetrack.pipeline-template/v1 document")
-    name: str | None = Field(
+    document: JsonObject = Field(description="A pacetrack.pipeline-template/v1 document")
+    name: PlainStr | None = Field(
         default=None, min_length=1, max_length=200, description="Import under this name instead"
     )
 
@@ -133,43 +134,43 @@ def reorder_steps(body: StepReorder, actor: CurrentActor, work: Work) -> list[St
 class FieldConfigsUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: uuid.UUID
-    field_configs: list[Any]
+    field_configs: JsonList
 
 
 class ValidationsUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: uuid.UUID
-    validations: list[Any]
+    validations: JsonList
 
 
 class AssignmentsUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: uuid.UUID
-    assignments: list[Any]
+    assignments: JsonList
 
 
 class NotificationsUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: uuid.UUID
-    notifications: list[Any]
+    notifications: JsonList
 
 
 class AutomationsUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: uuid.UUID
-    automations: list[Any]
+    automations: JsonList
 
 
 class CalculationsUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: uuid.UUID
-    calculations: list[Any]
+    calculations: JsonList
 
 
 class MetadataUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: uuid.UUID
-    metadata: dict[str, Any]
+    metadata: JsonObject
 
 
 @step_templates.post("/update-field-configs")
