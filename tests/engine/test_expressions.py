@@ -191,7 +191,10 @@ def test_local_dates_follow_the_tenant_time_zone() -> None:
         ("material.name * 2", "text where a number is needed"),
         ("dimensions.sqft.x", "number has no key `x`"),
         ("'a' + material.cost_per_sqft", "cannot add text and number"),
-        ("10 ** 1000 * 10 ** 1000", "number out of range"),
+        ("10 ** 1000 * 10 ** 1000", "the result has more than 100 digits"),
+        ("10 ** 100", "the result has more than 100 digits"),
+        ("0 ** 0", "0 ** 0 is undefined"),
+        ("(0 - 4) ** 0.5", "a negative number has no fractional power"),
         ("date(decision_maker)", "is not a date"),
         ("matches(decision_maker, decision_maker + '(')", "invalid regular expression"),
     ],
@@ -200,6 +203,53 @@ def test_runtime_failures_are_reported_not_raised(source: str, error: str) -> No
     outcome = run(source)
     assert outcome.value is None
     assert outcome.error is not None and error in outcome.error
+
+
+@pytest.mark.parametrize(
+    ("source", "values", "expected"),
+    [
+        ("10 ** 99", {}, Decimal("1E+99")),
+        ("company_size", {"company_size": "9" * 100}, Decimal("9" * 100)),
+        ("company_size", {"company_size": "9.999e99"}, Decimal("9.999e99")),
+        ("company_size * 1", {"company_size": "1e-99"}, Decimal("1e-99")),
+        ("company_size", {"company_size": "1e-132"}, Decimal("1e-132")),
+        ("company_size", {"company_size": "0e+999999999"}, Decimal(0)),
+        ("company_size / 10 ** 99", {"company_size": "1e-99"}, Decimal(0)),
+        ("dimensions.sqft", {"dimensions": {"sqft": 10**99}}, Decimal(10**99)),
+        ("len(upper(decision_maker))", {"decision_maker": "ß" * 5_000}, Decimal(10_000)),
+        ("len(upper(notes))", {"notes": "a" * 100_000}, Decimal(100_000)),
+    ],
+)
+def test_numbers_and_texts_up_to_the_bounds_are_values(
+    source: str, values: dict[str, Any], expected: object
+) -> None:
+    assert value(source, values) == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "values", "error"),
+    [
+        ("company_size", {"company_size": "1e100"},
+         "field `company_size` holds a number that has more than 100 digits"),
+        ("company_size", {"company_size": "1e-133"},
+         "field `company_size` holds a number that has more than 132 decimal places"),
+        ("company_size", {"company_size": -(10**100)},
+         "field `company_size` holds a number that has more than 100 digits"),
+        ("company_size", {"company_size": "1" + "0" * 100},
+         "field `company_size` does not hold a number"),
+        ("dimensions.sqft", {"dimensions": {"sqft": [1, 10**100]}},
+         "`dimensions.sqft` holds a number that has more than 100 digits"),
+        ("company_size * 10", {"company_size": "9.999e99"}, "the result has more than 100 digits"),
+        ("upper(decision_maker)", {"decision_maker": "ß" * 5_001},
+         "the text would be longer than 10,000 characters"),
+        ("upper(notes)", {"notes": "ß" * 50_001 + "a" * 49_999},
+         "the text would be longer than 10,000 characters"),
+    ],
+)  # fmt: skip
+def test_values_beyond_the_bounds_fail_the_evaluation(
+    source: str, values: dict[str, Any], error: str
+) -> None:
+    assert run(source, values) == EvalOutcome(value=None, error=error)
 
 
 def test_null_semantics() -> None:

@@ -8,7 +8,8 @@ Empty inputs: ``sum`` and ``average`` skip empty fields and clear the output
 when every listed field is empty; ``percentage`` and ``date_diff`` clear it
 when either input is empty; a ``custom`` expression follows the expression
 language's null rules and clears the output when it gives null. A zero
-denominator is an error, never a crash.
+denominator is an error, never a crash; so is an input or a result outside the
+bounds of ``expressions.limits``, which is never spelled out as text to store.
 
 Rounding (half up): to ``FieldSpec.precision`` places when set, else currency to
 2 places; other numbers keep at most 10 decimal places, without trailing zeros.
@@ -20,7 +21,7 @@ import heapq
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, DecimalException
+from decimal import ROUND_HALF_UP, Decimal, DecimalException, InvalidOperation, Overflow
 from typing import Any, Final
 
 from pacetrack.engine.calendar import BusinessCalendar
@@ -34,7 +35,8 @@ from pacetrack.engine.config import (
 )
 from pacetrack.engine.config_check import calculation_inputs
 from pacetrack.engine.expressions import ExpressionError, compile_expression
-from pacetrack.engine.expressions.runtime import NUMBERS, is_empty
+from pacetrack.engine.expressions.limits import NUMBERS, TOO_LARGE, bounded_number, number_problem
+from pacetrack.engine.expressions.runtime import is_empty
 from pacetrack.engine.fields import (
     NUMERIC_TYPES,
     FieldSpec,
@@ -44,7 +46,6 @@ from pacetrack.engine.fields import (
     normalize_value,
     parse_date,
     parse_datetime,
-    parse_decimal,
 )
 
 DEFAULT_MAX_PLACES: Final = 10
@@ -99,7 +100,9 @@ def _number(name: str, values: Mapping[str, Any]) -> Decimal | None:
     raw = values.get(name)
     if is_empty(raw):
         return None
-    number = parse_decimal(raw)
+    number, problem = bounded_number(raw)
+    if problem is not None:
+        raise _Failed(f"`{name}` holds a number that {problem}")
     if number is None:
         raise _Failed(f"`{name}` does not hold a number")
     return number
@@ -184,18 +187,29 @@ def _custom(
     return outcome.value
 
 
+def _rounded(number: Decimal, places: int) -> Decimal:
+    try:
+        return number.quantize(
+            Decimal(1).scaleb(-places, NUMBERS), rounding=ROUND_HALF_UP, context=NUMBERS
+        )
+    except InvalidOperation as exc:
+        # quantize refuses a result with more digits than the precision instead of rounding.
+        raise _Failed(
+            f"the result has more than {NUMBERS.prec} digits "
+            f"when rounded to {places} decimal places"
+        ) from exc
+
+
 def round_for(spec: FieldSpec, number: Decimal) -> Decimal:
     """``number`` rounded half up as the output field stores it."""
     places = spec.precision
     if places is None and spec.field_type is FieldType.CURRENCY:
         places = 2
     if places is not None:
-        return number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=NUMBERS)
+        return _rounded(number, places)
     exponent = number.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -DEFAULT_MAX_PLACES:
-        number = number.quantize(
-            Decimal(1).scaleb(-DEFAULT_MAX_PLACES), rounding=ROUND_HALF_UP, context=NUMBERS
-        )
+        number = _rounded(number, DEFAULT_MAX_PLACES)
     # Without a set precision, trailing zeros carry no meaning (25 / 1000 * 100 is 2.5).
     return number.normalize(NUMBERS)
 
@@ -204,6 +218,10 @@ def to_output(spec: FieldSpec, value: object, calendar: BusinessCalendar) -> obj
     """The canonical JSON form of a calculated value for the output field."""
     if value is None:
         return None
+    # The canonical text of a number spells out every digit (1E+999999 is a million
+    # characters), so a number outside the bounds is an error before it becomes text.
+    if isinstance(value, Decimal) and (problem := number_problem(value)) is not None:
+        raise _Failed(f"the result {problem}")
     if spec.field_type in NUMERIC_TYPES:
         if not isinstance(value, Decimal):
             raise _Failed(f"the result is not a number, {spec.display_name} needs one")
@@ -266,8 +284,11 @@ def recalculate(
         except _Failed as exc:
             fail(calc, str(exc))
             continue
-        except DecimalException as exc:
-            fail(calc, f"number out of range ({type(exc).__name__})")
+        except Overflow:
+            fail(calc, TOO_LARGE)
+            continue
+        except DecimalException:
+            fail(calc, "the result cannot be calculated (the arithmetic is undefined)")
             continue
         working[calc.output_field_id] = value
         results[calc.output_field_id] = value

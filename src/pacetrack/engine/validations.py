@@ -21,7 +21,6 @@ import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 from pacetrack.engine.calendar import BusinessCalendar
@@ -36,16 +35,15 @@ from pacetrack.engine.config import (
     ValidationRule,
 )
 from pacetrack.engine.expressions import ExpressionError, compile_expression, referenced_names
+from pacetrack.engine.expressions.limits import shown_number, stored_number
 from pacetrack.engine.expressions.runtime import is_empty
 from pacetrack.engine.field_view import field_view
 from pacetrack.engine.fields import (
     NUMERIC_TYPES,
     FieldSpec,
     FieldType,
-    decimal_to_json,
     parse_date,
     parse_datetime,
-    parse_decimal,
 )
 from pacetrack.engine.patterns import PatternError, compile_pattern
 
@@ -101,16 +99,6 @@ def _label(spec: FieldSpec | None, name: str | None) -> str:
     return name or "the item"
 
 
-def _number(raw: object) -> Decimal | None:
-    if type(raw) is str:
-        try:
-            number = Decimal(raw)
-        except InvalidOperation:
-            return parse_decimal(raw)
-        return number if number.is_finite() else None
-    return parse_decimal(raw)
-
-
 # --- one builder per rule type ---------------------------------------------------------------
 
 
@@ -131,14 +119,14 @@ def _bound(rule: FieldMinValueRule | FieldMaxValueRule, fields: Mapping[str, Fie
         limit, fails, words = rule.min_value, operator.lt, "at least"
     else:
         limit, fails, words = rule.max_value, operator.gt, "at most"
-    message = rule.error_message or f"{label} must be {words} {decimal_to_json(limit)}"
+    message = rule.error_message or f"{label} must be {words} {shown_number(limit)}"
     not_number = rule.error_message or f"{label} must be a number"
 
     def check(values: Mapping[str, Any], now: datetime, calendar: BusinessCalendar) -> str | None:
         raw = values.get(name)
         if raw is None or raw == "":
             return None
-        number = _number(raw)
+        number = stored_number(raw)
         if number is None:
             return not_number
         return message if fails(number, limit) else None
@@ -177,7 +165,7 @@ def _comparable(spec: FieldSpec | None, raw: object, calendar: BusinessCalendar)
     """A field value as the kind it is compared as (dates and datetimes stay distinct)."""
     field_type = spec.field_type if spec is not None else None
     if field_type in NUMERIC_TYPES:
-        return _number(raw)
+        return stored_number(raw)
     if field_type is FieldType.DATE:
         return parse_date(raw)
     if field_type is FieldType.DATETIME:

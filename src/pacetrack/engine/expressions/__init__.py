@@ -29,12 +29,14 @@ own process):
   process and it has no time budget.
 
 An allow-list grammar of our own keeps every reachable operation in view: each
-one that could allocate or loop is guarded in ``runtime`` (decimal context with
-bounded exponent and precision, capped text length, no text repetition or
-formatting, bounded day offsets), the source is limited in length, node count
-and nesting depth, and arithmetic chains are n-ary so evaluation never recurses
-deeply. Numbers are ``Decimal`` (0.1 + 0.2 = 0.3), dates are ``date`` and
-``datetime``. docs/expressions.md is the reference for tenant admins.
+one that could allocate or loop is guarded in ``runtime`` within the bounds of
+``limits`` (decimal context with bounded exponent and precision, field numbers
+outside the bounds refused when read, every numeric result bounded, capped text
+length, no text repetition or formatting, bounded day offsets), the source is
+limited in length, node count and nesting depth, and arithmetic chains are n-ary
+so evaluation never recurses deeply. Numbers are ``Decimal`` (0.1 + 0.2 = 0.3),
+dates are ``date`` and ``datetime``. docs/expressions.md is the reference for
+tenant admins.
 """
 
 from pacetrack.engine.expressions.compiler import (

@@ -23,6 +23,7 @@ from pacetrack.engine.expressions.functions import (
     SignatureError,
     literal_date,
 )
+from pacetrack.engine.expressions.limits import TOO_LARGE, number_problem
 from pacetrack.engine.expressions.suggest import closest_name
 from pacetrack.engine.expressions.syntax import (
     Call,
@@ -85,17 +86,24 @@ class Expression:
         """``evaluate`` as a plain pair, for hot paths that decide many rules per request."""
         try:
             converted = {name: convert(values.get(name)) for name, convert in self.inputs}
-            return self.run(rt.Env(converted, rt.now_utc(now), calendar)), None
+            result = self.run(rt.Env(converted, rt.now_utc(now), calendar))
         except rt.EvalError as exc:
             return None, str(exc)
         except DivisionByZero:
             return None, "division by zero"
         except Overflow:
-            return None, "number out of range"
+            return None, TOO_LARGE
         except InvalidOperation:
             return None, "invalid arithmetic (result out of range or undefined)"
         except (ArithmeticError, ValueError, CalendarError, RecursionError) as exc:
             return None, f"evaluation failed: {type(exc).__name__}"
+        # Values are bounded as they are read and computed; this keeps any result that
+        # escaped a guard from reaching a caller that spells it out in full.
+        if type(result) is Decimal:
+            problem = number_problem(result)
+            if problem is not None:
+                return None, f"the result {problem}"
+        return result, None
 
 
 # --- the compiler ----------------------------------------------------------------------------
@@ -209,7 +217,7 @@ class _Compiler:
                         f"`{label}`: {rt.kind(rt.from_json(value))} has no key `{key}`"
                     )
                 value = value.get(key)
-            return rt.from_json(value)
+            return rt.from_json(value, f"`{label}`")
 
         return T.ANY, lookup
 
@@ -221,7 +229,7 @@ class _Compiler:
         self.expect(kind, T.NUMBER, node.operand, f"unary `{node.operator}`")
         if node.operator == "+":
             return T.NUMBER, lambda env: rt.need_number(operand(env), "operand of +")
-        return T.NUMBER, lambda env: rt.NUMBERS.minus(rt.need_number(operand(env), "operand of -"))
+        return T.NUMBER, lambda env: rt.negate(operand(env))
 
     def expect(self, found: ValueType, wanted: ValueType, node: Node, where: str) -> None:
         if found is T.NULL and wanted is not T.BOOLEAN:

@@ -14,16 +14,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Final
 
 from pacetrack.engine.calendar import CalendarError
+from pacetrack.engine.expressions.limits import MAX_DAY_OFFSET, MAX_ROUND_PLACES, NUMBERS
 from pacetrack.engine.expressions.runtime import (
-    MAX_DAY_OFFSET,
-    MAX_ROUND_PLACES,
-    NUMBERS,
     Env,
     EvalError,
+    capped_text,
     is_empty,
     kind,
     need_day,
@@ -97,15 +96,21 @@ class Function:
 def _round(_: Env, args: Args) -> object:
     number = need_number(args[0], "round's number")
     places = need_integer(args[1], "round's places", MAX_ROUND_PLACES) if len(args) > 1 else 0
-    return number.quantize(Decimal(1).scaleb(-places), context=NUMBERS)
+    try:
+        return number.quantize(Decimal(1).scaleb(-places, NUMBERS), context=NUMBERS)
+    except InvalidOperation as exc:
+        # quantize refuses a result with more digits than the precision instead of rounding it.
+        raise EvalError(f"the rounded number would have more than {NUMBERS.prec} digits") from exc
 
 
 def _floor(_: Env, args: Args) -> object:
-    return need_number(args[0], "floor's number").to_integral_value(rounding=ROUND_FLOOR)
+    number = need_number(args[0], "floor's number")
+    return number.to_integral_value(rounding=ROUND_FLOOR, context=NUMBERS)
 
 
 def _ceil(_: Env, args: Args) -> object:
-    return need_number(args[0], "ceil's number").to_integral_value(rounding=ROUND_CEILING)
+    number = need_number(args[0], "ceil's number")
+    return number.to_integral_value(rounding=ROUND_CEILING, context=NUMBERS)
 
 
 def _abs(_: Env, args: Args) -> object:
@@ -178,7 +183,9 @@ def _text_map(name: str, change: Callable[[str], str]) -> Callable[[Env, Args], 
     def run(_: Env, args: Args) -> object:
         if args[0] is None:
             return None
-        return change(need_text(args[0], f"{name}'s argument"))
+        text = need_text(args[0], f"{name}'s argument")
+        # Changing case can lengthen text (``upper('ß')`` is ``SS``).
+        return capped_text(change(text), text)
 
     return run
 

@@ -1,48 +1,34 @@
 """Run-time values, the guarded operators and the conversion of stored field values.
 
 Every operation that could allocate or loop in proportion to a number in the
-expression is bounded here: decimal arithmetic runs in a context with 34
-significant digits and exponents within ±99 (so ``3999999 ** 3999999``
-overflows at once instead of computing millions of digits), text results are
-capped at ``MAX_TEXT_LENGTH`` characters, and day offsets are capped. Text has
-no repetition or ``%`` formatting operator at all.
+expression or in a field value is bounded here, within the limits of
+``limits``: decimal arithmetic runs in its context (so ``3999999 ** 3999999``
+overflows at once instead of computing millions of digits), field and object
+numbers outside the bounds fail the evaluation when read, text results are
+capped, and day offsets are capped. Text has no repetition or ``%`` formatting
+operator at all.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
-from decimal import (
-    ROUND_HALF_UP,
-    Context,
-    Decimal,
-    DivisionByZero,
-    InvalidOperation,
-    Overflow,
-)
+from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 from pacetrack.engine.calendar import BusinessCalendar
-from pacetrack.engine.fields import (
-    FieldSpec,
-    FieldType,
-    parse_date,
-    parse_datetime,
-    parse_decimal,
+from pacetrack.engine.expressions.limits import (
+    MAX_DAY_OFFSET,
+    MAX_EXPONENT,
+    MAX_TEXT_LENGTH,
+    MAX_WHOLE_DIGITS,
+    NUMBERS,
+    SHORT_SAFE_LOW,
+    SHORT_TEXT,
+    TEXT_TOO_LONG,
+    bounded_number,
 )
-
-MAX_TEXT_LENGTH: Final = 10_000
-MAX_DAY_OFFSET: Final = 1_000_000
-MAX_ROUND_PLACES: Final = 20
-MAX_EXPONENT: Final = 1_000
-
-NUMBERS: Final = Context(
-    prec=34,
-    rounding=ROUND_HALF_UP,
-    Emax=99,
-    Emin=-99,
-    traps=[DivisionByZero, InvalidOperation, Overflow],
-)
+from pacetrack.engine.fields import FieldSpec, FieldType, parse_date, parse_datetime
 
 
 class EvalError(Exception):
@@ -120,7 +106,7 @@ def need_day(value: object, what: str) -> date:
 
 def need_integer(value: object, what: str, limit: int) -> int:
     number = need_number(value, what)
-    if number != number.to_integral_value() or abs(number) > limit:
+    if number.copy_abs() > limit or number != number.to_integral_value(context=NUMBERS):
         raise EvalError(f"{what} must be a whole number between -{limit} and {limit}")
     return int(number)
 
@@ -134,9 +120,10 @@ def truth(value: object, what: str) -> bool:
     raise EvalError(f"{what} is {kind(value)} where true or false is needed")
 
 
-def capped_text(text: str) -> str:
-    if len(text) > MAX_TEXT_LENGTH:
-        raise EvalError(f"text result longer than {MAX_TEXT_LENGTH} characters")
+def capped_text(text: str, source: str = "") -> str:
+    """``text`` when it is within the cap or no longer than the ``source`` it was made from."""
+    if len(text) > MAX_TEXT_LENGTH and len(text) > len(source):
+        raise EvalError(TEXT_TOO_LONG)
     return text
 
 
@@ -154,12 +141,12 @@ def is_empty(value: object) -> bool:
 
 
 def shift_days(day: date, days: Decimal) -> date:
-    if abs(days) > MAX_DAY_OFFSET:
+    if days.copy_abs() > MAX_DAY_OFFSET:
         raise EvalError(f"day offsets are limited to {MAX_DAY_OFFSET}")
     try:
         if isinstance(day, datetime):
             return day + timedelta(days=float(days))
-        if days != days.to_integral_value():
+        if days != days.to_integral_value(context=NUMBERS):
             raise EvalError("only whole days can be added to a date")
         return day + timedelta(days=int(days))
     except OverflowError as exc:
@@ -172,7 +159,8 @@ def day_span(left: date, right: date) -> Decimal:
         raise EvalError("cannot subtract a date and a datetime; use days_between")
     delta = left - right
     if isinstance(left, datetime):
-        seconds = Decimal(delta.days * 86_400 + delta.seconds) + Decimal(delta.microseconds) / 10**6
+        fraction = NUMBERS.divide(Decimal(delta.microseconds), Decimal(10**6))
+        seconds = NUMBERS.add(Decimal(delta.days * 86_400 + delta.seconds), fraction)
         return NUMBERS.divide(seconds, Decimal(86_400))
     return Decimal(delta.days)
 
@@ -189,7 +177,7 @@ def add(left: object, right: object) -> object:
         return NUMBERS.add(left, right)
     if isinstance(left, str) and isinstance(right, str):
         if len(left) + len(right) > MAX_TEXT_LENGTH:
-            raise EvalError(f"text result longer than {MAX_TEXT_LENGTH} characters")
+            raise EvalError(TEXT_TOO_LONG)
         return left + right
     if isinstance(left, date) and isinstance(right, Decimal):
         return shift_days(left, right)
@@ -210,6 +198,10 @@ def subtract(left: object, right: object) -> object:
     raise EvalError(f"cannot subtract {kind(right)} from {kind(left)}")
 
 
+def negate(value: object) -> Decimal:
+    return NUMBERS.minus(need_number(value, "operand of -"))
+
+
 def multiply(left: object, right: object) -> Decimal:
     return NUMBERS.multiply(need_number(left, "left of *"), need_number(right, "right of *"))
 
@@ -225,17 +217,26 @@ def remainder(left: object, right: object) -> Decimal:
     divisor = need_number(right, "right of %")
     if not divisor:
         raise EvalError("division by zero")
-    return NUMBERS.remainder(need_number(left, "left of %"), divisor)
+    try:
+        return NUMBERS.remainder(need_number(left, "left of %"), divisor)
+    except InvalidOperation as exc:
+        # The whole quotient must fit the precision, as in every other operation.
+        raise EvalError(f"the quotient of % would have more than {NUMBERS.prec} digits") from exc
 
 
 def power(base: object, exponent: object) -> Decimal:
     exp = need_number(exponent, "exponent")
-    if abs(exp) > MAX_EXPONENT:
+    if exp.copy_abs() > MAX_EXPONENT:
         raise EvalError(f"exponents are limited to ±{MAX_EXPONENT}")
     number = need_number(base, "base of **")
     if not number and exp < 0:
         raise EvalError("division by zero")
-    return NUMBERS.power(number, exp)
+    try:
+        return NUMBERS.power(number, exp)
+    except InvalidOperation as exc:
+        if not number:
+            raise EvalError("0 ** 0 is undefined") from exc
+        raise EvalError("a negative number has no fractional power") from exc
 
 
 ARITHMETIC: Final[dict[str, Callable[[object, object], object]]] = {
@@ -291,33 +292,41 @@ def ordered(operator: str, left: object, right: object) -> bool:
 # --- stored values to run-time values --------------------------------------------------------
 
 
-def from_json(value: object) -> object:
+def from_json(value: object, what: str = "the object") -> object:
     """A value inside an object field: JSON numbers become Decimal, arrays become tuples."""
     if isinstance(value, bool) or value is None or isinstance(value, str | Mapping):
         return value
     if isinstance(value, int | float):
-        number = parse_decimal(value)
+        number, problem = bounded_number(value)
+        if problem is not None:
+            raise EvalError(f"{what} holds a number that {problem}")
         if number is None:
-            raise EvalError("object holds a number that is not finite")
+            raise EvalError(f"{what} holds a number that is not finite")
         return number
     if isinstance(value, list | tuple):
-        return tuple(from_json(item) for item in value)
-    raise EvalError(f"object holds an unsupported {type(value).__name__}")
+        return tuple(from_json(item, what) for item in value)
+    raise EvalError(f"{what} holds an unsupported value")
 
 
 def _number(name: str) -> Callable[[object], object]:
+    longest, low, high = SHORT_TEXT, SHORT_SAFE_LOW, MAX_WHOLE_DIGITS
+
     def convert(raw: object) -> object:
         if raw is None or raw == "":
             return None
-        if type(raw) is str:
-            # Canonical values are plain decimal strings: parse them directly.
+        # The hot path: canonical values are short plain decimal strings.
+        if type(raw) is str and len(raw) <= longest:
             try:
-                number: Decimal | None = Decimal(raw)
+                short = Decimal(raw)
             except InvalidOperation:
-                number = parse_decimal(raw)
-        else:
-            number = parse_decimal(raw)
-        if number is None or not number.is_finite():
+                pass
+            else:
+                if short.is_finite() and low <= short.adjusted() < high:
+                    return short
+        number, problem = bounded_number(raw)
+        if problem is not None:
+            raise EvalError(f"field `{name}` holds a number that {problem}")
+        if number is None:
             raise EvalError(f"field `{name}` does not hold a number")
         return number
 
