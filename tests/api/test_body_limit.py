@@ -289,10 +289,14 @@ class Served:
 
 @pytest.fixture
 def served(container: Container) -> Iterator[Served]:
-    """The app on uvicorn on a free port, plus a route of the test's own that records the size
-    of every body it is given."""
+    """The app on uvicorn on a free port, plus two routes of the test's own: one that fails
+    and one that records the size of every body it is given."""
     app = create_app(container)
     seen_bodies: list[int] = []
+
+    @app.get("/test/fails")
+    def fails() -> None:
+        raise RuntimeError("an unexpected failure")
 
     @app.post("/test/record")
     async def record(request: Request) -> dict[str, int]:
@@ -444,3 +448,20 @@ def test_after_a_413_a_keep_alive_client_carries_on_with_its_next_request(
     assert chunked.status_code == 413
     assert created.status_code == 201, created.text
     assert item_count(container) == 1
+
+
+def test_after_an_unexpected_500_the_same_connection_serves_the_next_request(
+    served: Served, admin: Login
+) -> None:
+    with served.connect() as connection:
+        connection.sendall(request_head("GET", "/test/fails", None))
+        failed = read_answer(connection)
+        connection.sendall(request_head("GET", "/api/account/me", admin))
+        me = read_answer(connection)
+
+    assert failed.status == 500
+    assert failed.headers["content-type"] == PROBLEM_JSON
+    assert failed.json()["detail"] == "An unexpected error occurred; it has been logged."
+    assert "connection" not in failed.headers
+    assert me.status == 200
+    assert json.loads(me.body)["id"] == str(admin.account_id)
