@@ -225,6 +225,35 @@ def test_the_default_limits_are_1_mib_and_16_mib_for_imports(
     assert (settings.max_body_bytes, settings.max_import_body_bytes) == (MiB, 16 * MiB)
 
 
+@pytest.mark.parametrize("declared", [str(MiB + 1), f"000{MiB + 1}", "9" * 5000])
+def test_a_declared_length_over_the_limit_is_refused_however_it_is_written(
+    client: TestClient, container: Container, admin: Login, pipeline: Pipeline, declared: str
+) -> None:
+    response = client.post(
+        "/api/item/create",
+        content=json.dumps(new_item(pipeline)).encode(),
+        headers={**json_headers(admin), "Content-Length": declared},
+    )
+
+    assert response.status_code == 413
+    assert response.json() == too_large("1 MiB")
+    assert item_count(container) == 0
+
+
+@pytest.mark.parametrize("declared", [f"{'0' * 40}{MiB}", f" {MiB} "])
+def test_a_declared_length_at_the_limit_with_zeros_or_spaces_is_let_through(
+    client: TestClient, container: Container, admin: Login, pipeline: Pipeline, declared: str
+) -> None:
+    response = client.post(
+        "/api/item/create",
+        content=padded(new_item(pipeline), MiB),
+        headers={**json_headers(admin), "Content-Length": declared},
+    )
+
+    assert response.status_code == 201, response.text
+    assert item_count(container) == 1
+
+
 @pytest.mark.parametrize("value", ["abc", "-1", "+5", "1e3", "5, 5", "0x10", ""])
 def test_a_content_length_that_is_not_a_whole_number_is_a_400_naming_the_header(
     client: TestClient, container: Container, admin: Login, pipeline: Pipeline, value: str

@@ -61,7 +61,7 @@ class BodyLimit:
                     send,
                     unread=receive,
                 )
-            elif int(lengths[0]) > limit:
+            elif _exceeds(lengths[0].strip(), limit):
                 await _refuse_too_large(limit, send, unread=receive)
             else:
                 # The server reads exactly the declared length, so the body cannot grow past it.
@@ -89,6 +89,12 @@ class BodyLimit:
             if not more_body:
                 break
         await self.app(scope, _replay(b"".join(chunks), receive), send)
+
+
+def _exceeds(digits: bytes, limit: int) -> bool:
+    # Compared by length first: int() refuses strings of thousands of digits.
+    significant = digits.lstrip(b"0")
+    return len(significant) > len(str(limit)) or int(significant or b"0") > limit
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
