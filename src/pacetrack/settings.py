@@ -34,6 +34,18 @@ class Settings(BaseSettings):
         description="How long a process may reuse a bearer token's checked account and roles "
         "(0: check every request); revocations in the same process apply at once",
     )
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=16 * 1024,
+        le=1024 * 1024 * 1024,
+        description="Largest request body in bytes; larger ones are refused with 413 unread",
+    )
+    max_import_body_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=16 * 1024,
+        le=1024 * 1024 * 1024,
+        description="Largest request body in bytes of a pipeline template import",
+    )
 
     smtp_host: str | None = None
     smtp_port: int = 587

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from pacetrack.bootstrap import Container
-from pacetrack.web import openapi, problems
+from pacetrack.web import body_limit, openapi, problems
 from pacetrack.web.routes import (
     accounts,
     approvals,
@@ -52,6 +52,7 @@ def create_app(container: Container, *, close_container: bool = False) -> FastAP
         docs_url="/docs",
     )
     app.state.container = container
+    body_limit.install(app, container.settings)
     problems.install(app)
     openapi.install(app)
     # Requests are matched against routes in this order: the busiest paths come first.

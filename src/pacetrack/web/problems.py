@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pacetrack.services.config_schema import json_path
 from pacetrack.services.errors import InvalidInput, ServiceError
@@ -92,7 +93,36 @@ def install(app: FastAPI) -> None:
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return problem(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
-    @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        logger.exception("unhandled error", exc_info=exc)
-        return problem(500, "An unexpected error occurred; it has been logged.")
+    app.add_middleware(UnexpectedErrors)
+
+
+class UnexpectedErrors:
+    """Pure ASGI middleware: an unhandled error becomes a 500 problem and goes no further.
+
+    Starlette's own last-resort handler re-raises after answering, and the server then closes
+    the connection under a client that was told it could keep it; answering here keeps it
+    usable. An error after the answer has started cannot be answered and is raised on.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched_send)
+        except Exception as exc:
+            if started:
+                raise
+            logger.exception("unhandled error", exc_info=exc)
+            response = problem(500, "An unexpected error occurred; it has been logged.")
+            await response(scope, receive, send)
