@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
 from pacetrack.adapters.passwords import (
     hash_password,
@@ -22,6 +22,7 @@ from pacetrack.adapters.passwords import (
     verify_against_nothing,
     verify_password,
 )
+from pacetrack.db import tokens
 from pacetrack.db.tables import Account, AccountRole, ApiToken, Role, Tenant
 from pacetrack.services import audit, login_throttle
 from pacetrack.services.context import Actor
@@ -211,31 +212,10 @@ def _refuse(
     raise Unauthenticated("Unknown tenant, login or password.")
 
 
-_WHO = (
-    select(
-        ApiToken.tenant_id,
-        ApiToken.account_id,
-        ApiToken.revoked_at,
-        ApiToken.expires_at,
-        Account.is_active,
-        Account.email,
-        Role.name,
-    )
-    .join(Account, (Account.tenant_id == ApiToken.tenant_id) & (Account.id == ApiToken.account_id))
-    .outerjoin(
-        AccountRole,
-        (AccountRole.tenant_id == Account.tenant_id) & (AccountRole.account_id == Account.id),
-    )
-    .outerjoin(Role, (Role.tenant_id == AccountRole.tenant_id) & (Role.id == AccountRole.role_id))
-    .where(ApiToken.token_hash == bindparam("token_hash"))
-)
-"""The token, its account and the account's role names (one row per role) in one query."""
-
-
 def authenticate(uow: UnitOfWork, token: str) -> Actor:
     """The actor behind a bearer token; Unauthenticated when unknown, expired or revoked,
     or when its account is deactivated. Read from the database on every call."""
-    rows = uow.session.execute(_WHO, {"token_hash": hash_token(token)}).all()
+    rows = tokens.token_holder(uow.session, token_hash=hash_token(token))
     if not rows or rows[0].revoked_at is not None:
         raise Unauthenticated("Unknown or revoked token.")
     first = rows[0]
