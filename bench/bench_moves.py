@@ -385,8 +385,8 @@ def main() -> None:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     print(
         f"Configuration: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; psycopg 3; "
-        f"pool_pre_ping={settings.db_pool_pre_ping}; auth_cache_seconds="
-        f"{settings.auth_cache_seconds}; HTTP: pacetrack serve --workers "
+        f"pool_pre_ping={settings.db_pool_pre_ping}; bearer token read from the database "
+        f"on every request; HTTP: pacetrack serve --workers "
         f"{options.http_workers} --no-access-log (uvicorn, httptools, uvloop), "
         f"{options.clients} keep-alive connections from one asyncio loop on the same machine"
     )

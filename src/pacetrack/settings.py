@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -27,12 +27,48 @@ class Settings(BaseSettings):
         default=False,
         description="Test each pooled PostgreSQL connection with a round trip before use",
     )
-    auth_cache_seconds: float = Field(
+    login_free_failures: int = Field(
         default=5,
-        ge=0,
-        le=60,
-        description="How long a process may reuse a bearer token's checked account and roles "
-        "(0: check every request); revocations in the same process apply at once",
+        ge=1,
+        le=1000,
+        description="Failed logins of one account before each further attempt must wait",
+    )
+    login_lock_failures: int = Field(
+        default=15,
+        ge=1,
+        le=10_000,
+        description="Failed logins of one account that lock it for login_lock_seconds",
+    )
+    login_address_free_failures: int = Field(
+        default=20,
+        ge=1,
+        le=10_000,
+        description="Failed logins from one client address (any account, any tenant) "
+        "before each further attempt from it must wait",
+    )
+    login_address_lock_failures: int = Field(
+        default=100,
+        ge=1,
+        le=100_000,
+        description="Failed logins from one client address that lock it out",
+    )
+    login_delay_seconds: float = Field(
+        default=1,
+        gt=0,
+        le=3600,
+        description="The first wait after the free failures; doubles with each further failure",
+    )
+    login_lock_seconds: float = Field(
+        default=900,
+        gt=0,
+        le=86_400,
+        description="How long a lock lasts after the failure that caused it; also the longest wait",
+    )
+    login_forget_seconds: float = Field(
+        default=3600,
+        gt=0,
+        le=30 * 86_400,
+        description="A streak of failed logins is forgotten once none has happened for this long",
     )
     max_body_bytes: int = Field(
         default=1024 * 1024,
@@ -73,6 +109,19 @@ class Settings(BaseSettings):
         default=5, gt=0, description="Backoff after the first failure; doubles per attempt"
     )
     worker_retry_cap_seconds: float = Field(default=3600, gt=0, description="Longest backoff")
+
+    @model_validator(mode="after")
+    def _login_thresholds(self) -> Settings:
+        if self.login_lock_failures < self.login_free_failures:
+            raise ValueError("login_lock_failures must be at least login_free_failures")
+        if self.login_address_lock_failures < self.login_address_free_failures:
+            raise ValueError(
+                "login_address_lock_failures must be at least login_address_free_failures"
+            )
+        if self.login_forget_seconds < self.login_lock_seconds:
+            # The streak would be forgotten, and the lock lifted, before the lock ends.
+            raise ValueError("login_forget_seconds must be at least login_lock_seconds")
+        return self
 
     @property
     def is_sqlite(self) -> bool:

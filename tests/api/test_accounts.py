@@ -115,7 +115,7 @@ def test_renaming_to_a_taken_username_is_refused(client: TestClient, admin: Logi
     assert errors_of(response)[0]["field"] == "username"
 
 
-def test_a_deactivated_account_cannot_log_in_and_its_tokens_stop_working(
+def test_a_deactivated_account_cannot_log_in_and_its_tokens_stop_for_good(
     client: TestClient, admin: Login
 ) -> None:
     created = new_account(client, admin, "leaver", password="long enough")
@@ -131,7 +131,8 @@ def test_a_deactivated_account_cannot_log_in_and_its_tokens_stop_working(
     reactivated = post(client, admin, "/api/account/reactivate", {"id": created["id"]})
 
     assert reactivated["is_active"] is True
-    assert client.get("/api/account/me", headers=headers).status_code == 200
+    assert client.get("/api/account/me", headers=headers).status_code == 401
+    assert log_in(client, "leaver", "long enough").status_code == 200
 
 
 def test_the_last_active_admin_cannot_be_deactivated_or_demoted(

@@ -105,6 +105,7 @@ OWN_TENANT = "creates in B's own tenant; names are per tenant, A is untouched"
 # fmt: off
 PROBES: dict[tuple[str, str], Probe] = {
     ("POST", "/api/auth/logout"): Probe(request=post(lambda w: {}), **ok("revokes B's own token", status=204)),
+    ("GET", "/api/audit/list"): Probe(request=get(), **ok(EMPTY_LIST, nothing_of_a)),
     ("POST", "/api/field-definition/create"): Probe(request=post(lambda w: {"name": "deal_value", "label": "B", "field_type": "number"}), **ok(OWN_TENANT, status=201)),
     ("GET", "/api/field-definition/list"): Probe(request=get(), **ok(EMPTY_LIST)),
     ("GET", "/api/field-definition/get"): Probe(request=get(id=lambda w: w.field)),
@@ -311,6 +312,9 @@ def build_world(
             )
         )
         uow.commit()
+    # An entry in A's audit trail.
+    login = {"tenant": a.tenant_slug, "login": "ada", "password": "not the password"}
+    assert client.post("/api/auth/login", json=login).status_code == 401
 
     b_api = Api(client, b)
     b_group = b_api("POST", "/api/account-group/create", {"name": "globex_team"})

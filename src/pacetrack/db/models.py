@@ -9,6 +9,7 @@ from __future__ import annotations
 from pacetrack.db import (
     tables,
     tables_assignments,  # noqa: F401
+    tables_auth,  # noqa: F401
     tables_automations,  # noqa: F401
     tables_delivery,  # noqa: F401
     tables_moves,  # noqa: F401

@@ -1,8 +1,8 @@
 """Accounts, roles and account groups of a tenant.
 
 Admins manage everything here; every account may read and change its own
-profile through ``me``/``update_me``. Deactivating an account stops both its
-logins and its existing tokens (``auth.authenticate`` checks ``is_active``).
+profile through ``me``/``update_me``. Deactivating an account stops its logins
+and revokes its tokens for good (``set_active``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 
 from pacetrack.adapters.passwords import hash_password, verify_password
 from pacetrack.db import repository
@@ -21,8 +21,10 @@ from pacetrack.db.tables import (
     AccountGroup,
     AccountGroupMember,
     AccountRole,
+    ApiToken,
     Role,
 )
+from pacetrack.services import audit
 from pacetrack.services.auth import TokenOut, issue_token, role_names
 from pacetrack.services.context import ADMIN, BUILT_IN_ROLES, Actor
 from pacetrack.services.errors import Conflict, FieldProblem, InvalidInput, NotFound
@@ -337,6 +339,8 @@ def update_me(uow: UnitOfWork, actor: Actor, command: MyAccountUpdate) -> Accoun
 
 
 def set_active(uow: UnitOfWork, actor: Actor, account_id: uuid.UUID, *, active: bool) -> AccountOut:
+    """Deactivating revokes the account's live tokens in the same transaction, so
+    reactivating it later does not bring them back: it logs in again."""
     actor.require_admin("deactivate or reactivate accounts")
     account = _account(uow, actor, account_id)
     if (
@@ -345,11 +349,40 @@ def set_active(uow: UnitOfWork, actor: Actor, account_id: uuid.UUID, *, active: 
         and ADMIN in role_names(uow, tenant_id=account.tenant_id, account_id=account.id)
     ):
         _keep_an_admin(uow, account)
+    now = uow.clock.now()
+    changed = account.is_active != active
+    revoked = 0 if active else _revoke_live_tokens(uow, account, now=now)
+    if changed or revoked:
+        audit.record(
+            uow,
+            tenant_id=account.tenant_id,
+            kind=audit.ACCOUNT_REACTIVATED if active else audit.ACCOUNT_DEACTIVATED,
+            account_id=account.id,
+            details={
+                "by_account_id": str(actor.account_id) if actor.account_id else None,
+                **({} if active else {"revoked_tokens": revoked}),
+            },
+        )
     account.is_active = active
-    account.updated_at = uow.clock.now()
+    account.updated_at = now
     out = _account_out(uow, account)
     uow.commit()
     return out
+
+
+def _revoke_live_tokens(uow: UnitOfWork, account: Account, *, now: datetime) -> int:
+    result = uow.session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.tenant_id == account.tenant_id,
+            ApiToken.account_id == account.id,
+            ApiToken.revoked_at.is_(None),
+            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
+        )
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def issue_token_for_login(

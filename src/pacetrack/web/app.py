@@ -13,6 +13,7 @@ from pacetrack.web.routes import (
     accounts,
     approvals,
     assignments,
+    audit,
     auth,
     automations,
     fields,
@@ -67,6 +68,7 @@ def create_app(container: Container, *, close_container: bool = False) -> FastAP
         templates,
         pipelines,
         automations,
+        audit,
     ):
         app.include_router(module.router)
     install_ui(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,7 +13,9 @@ from pacetrack.bootstrap import Container
 from pacetrack.services import auth
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import Unauthenticated
+from pacetrack.services.login_throttle import LoginPolicy, Threshold
 from pacetrack.services.unit_of_work import UnitOfWork
+from pacetrack.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="A token from /api/auth/login")
 
@@ -33,22 +36,34 @@ async def actor(
     token = credentials.credentials if credentials else request.cookies.get("pacetrack_token")
     if not token:
         raise Unauthenticated("A bearer token is required (Authorization: Bearer <token>).")
-    current = container(request)
-    cache_seconds = current.settings.auth_cache_seconds
-    known = auth.recently_checked(
-        database=str(current.engine.url),
-        token=token,
-        now=current.clock.now(),
-        cache_seconds=cache_seconds,
-    )
-    if known is not None:
-        return known
-    return await run_in_threadpool(_authenticate, current, token, cache_seconds)
+    return await run_in_threadpool(_authenticate, container(request), token)
 
 
-def _authenticate(current: Container, token: str, cache_seconds: float) -> Actor:
+def _authenticate(current: Container, token: str) -> Actor:
     with current.uow() as work:
-        return auth.authenticate(work, token, cache_seconds=cache_seconds)
+        return auth.authenticate(work, token)
+
+
+def client_address(request: Request) -> str:
+    """The client's address as the server sees it (behind a proxy, the address the
+    server was told to trust: uvicorn's ``--forwarded-allow-ips``)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+def login_policy(settings: Settings) -> LoginPolicy:
+    return LoginPolicy(
+        account=Threshold(
+            free_failures=settings.login_free_failures,
+            lock_failures=settings.login_lock_failures,
+        ),
+        address=Threshold(
+            free_failures=settings.login_address_free_failures,
+            lock_failures=settings.login_address_lock_failures,
+        ),
+        first_delay=timedelta(seconds=settings.login_delay_seconds),
+        lock=timedelta(seconds=settings.login_lock_seconds),
+        forget_after=timedelta(seconds=settings.login_forget_seconds),
+    )
 
 
 CurrentActor = Annotated[Actor, Depends(actor)]

@@ -11,6 +11,8 @@ from starlette.responses import Response
 from pacetrack.services import auth
 from pacetrack.services.auth import LoginRequest
 from pacetrack.services.errors import Unauthenticated
+from pacetrack.services.login_throttle import LoginThrottled
+from pacetrack.web.deps import client_address, login_policy
 from pacetrack.web.ui.errors import FieldErrors, from_validation_error
 from pacetrack.web.ui.rendering import PageRoute, redirect, render, safe_next
 from pacetrack.web.ui.security import (
@@ -74,7 +76,17 @@ def login_submit(request: Request, form: LoginForm) -> Response:
     ttl = timedelta(days=settings.token_ttl_days)
     try:
         with container(request).uow() as work:
-            token = auth.login(work, command, ttl=ttl)
+            token = auth.login(
+                work,
+                command,
+                ttl=ttl,
+                policy=login_policy(settings),
+                client_address=client_address(request),
+            )
+    except LoginThrottled as exc:
+        page = _login_page(request, values=values, errors={"_form": [exc.message]}, status_code=429)
+        page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     except Unauthenticated as exc:
         return _login_page(request, values=values, errors={"_form": [exc.message]}, status_code=401)
     response = redirect(safe_next(values["next"]))
@@ -93,7 +105,7 @@ def logout_submit(request: Request, form: CheckedForm, actor: PageActor) -> Resp
     token = session_token(request)
     if token is not None:
         with container(request).uow() as work:
-            auth.revoke_token(work, actor, token)
+            auth.revoke_token(work, actor, token, client_address=client_address(request))
     response = redirect("/login", "logged-out")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
