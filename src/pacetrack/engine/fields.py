@@ -115,17 +115,18 @@ def parse_decimal(raw: object) -> Decimal | None:
             return None
     else:
         return None
-    if not number.is_finite() or not _within_bounds(number):
+    if not number.is_finite():
         return None
-    exponent = number.as_tuple().exponent
-    if number.is_zero() and isinstance(exponent, int) and not -MAX_DECIMAL_PLACES <= exponent <= 0:
-        # ``0E+99999`` would be written out as a hundred thousand zeros.
-        return Decimal(0)
     return number
 
 
 MAX_INTEGER_DIGITS = 28
 MAX_DECIMAL_PLACES = 10
+
+
+def _exponent(number: Decimal) -> int:
+    exponent = number.as_tuple().exponent
+    return exponent if isinstance(exponent, int) else 0
 
 
 def _within_bounds(number: Decimal) -> bool:
@@ -191,11 +192,14 @@ def _json_depth(value: object, depth: int = 0) -> int:
 
 def _normalize_number(spec: FieldSpec, raw: object) -> NormalizedValue:
     number = parse_decimal(raw)
-    if number is None:
+    if number is None or not _within_bounds(number):
         return _refuse(
             f"{spec.display_name} must be a number with at most {MAX_INTEGER_DIGITS} digits "
             f"before the decimal point and {MAX_DECIMAL_PLACES} after it"
         )
+    if number.is_zero() and not -MAX_DECIMAL_PLACES <= _exponent(number) <= 0:
+        # ``0E+99999`` would be written out as a hundred thousand zeros.
+        number = Decimal(0)
     if spec.field_type is FieldType.CURRENCY:
         quantized = number.quantize(CURRENCY_PLACES)
         if quantized != number:

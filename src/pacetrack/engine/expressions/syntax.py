@@ -30,6 +30,8 @@ MAX_SOURCE_LENGTH: Final = 4_000
 MAX_NODES: Final = 1_000
 MAX_DEPTH: Final = 40
 MAX_NUMBER_DIGITS: Final = 40
+# Only ASCII digits make numbers: "." before "٣" is not the start of one.
+_ASCII_DIGITS: Final = frozenset("0123456789")
 
 KEYWORDS: Final = frozenset(
     {"and", "or", "not", "if", "else", "true", "false", "null", "today", "now"}
@@ -77,7 +79,7 @@ def tokenize(source: str) -> list[Token]:
         if char in " \t\r\n":
             index += 1
         elif char.isascii() and (
-            char.isdigit() or (char == "." and source[index + 1 : index + 2].isdigit())
+            char.isdigit() or (char == "." and source[index + 1 : index + 2] in _ASCII_DIGITS)
         ):
             start = index
             while (
