@@ -60,6 +60,10 @@ class LoginThrottled(ServiceError):
     def problem_extra(self) -> dict[str, int]:
         return {"retry_after": self.retry_after}
 
+    @property
+    def problem_headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
 
 def _in_words(seconds: int) -> str:
     if seconds < 90:

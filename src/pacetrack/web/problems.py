@@ -29,6 +29,7 @@ TITLES = {
     409: "Conflict",
     413: "Request too large",
     422: "Unprocessable content",
+    429: "Too many requests",
     500: "Internal server error",
 }
 
@@ -67,8 +68,10 @@ def install(app: FastAPI) -> None:
         extra = getattr(exc, "problem_extra", None)
         if isinstance(exc, InvalidInput):
             errors = [{"field": p.field, "message": p.message} for p in exc.problems]
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return problem(exc.status, exc.message, errors=errors, extra=extra, headers=headers)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        # An error may name answer headers of its own (a throttled login's Retry-After).
+        headers.update(getattr(exc, "problem_headers", {}))
+        return problem(exc.status, exc.message, errors=errors, extra=extra, headers=headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

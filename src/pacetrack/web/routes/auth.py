@@ -7,40 +7,29 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials
-from starlette.responses import Response
 
 from pacetrack.bootstrap import Container
 from pacetrack.services import auth
 from pacetrack.services.auth import LoginRequest, TokenOut
-from pacetrack.services.login_throttle import LoginThrottled
 from pacetrack.web.deps import CurrentActor, Work, _bearer, client_address, container, login_policy
-from pacetrack.web.problems import problem
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
-@router.post("/login", response_model=TokenOut)
+@router.post("/login")
 def login(
     body: LoginRequest,
     request: Request,
     work: Work,
     app: Annotated[Container, Depends(container)],
-) -> TokenOut | Response:
-    try:
-        with work:
-            return auth.login(
-                work,
-                body,
-                ttl=timedelta(days=app.settings.token_ttl_days),
-                policy=login_policy(app.settings),
-                client_address=client_address(request),
-            )
-    except LoginThrottled as exc:
-        return problem(
-            exc.status,
-            exc.message,
-            extra={"title": "Too many requests", **exc.problem_extra},
-            headers={"Retry-After": str(exc.retry_after)},
+) -> TokenOut:
+    with work:
+        return auth.login(
+            work,
+            body,
+            ttl=timedelta(days=app.settings.token_ttl_days),
+            policy=login_policy(app.settings),
+            client_address=client_address(request),
         )
 
 
