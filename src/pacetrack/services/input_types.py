@@ -83,21 +83,10 @@ PlainStr = Annotated[str, AfterValidator(_check_plain_text), _PlainTextSchema()]
 """Text that the databases can store; give its maximum length with ``Field``."""
 
 
-def text(max_length: int, *, min_length: int = 0, pattern: str | None = None) -> Any:
-    """A text kind: ``PlainStr`` with its length bounds (and a pattern that excludes NUL)."""
-    return Annotated[PlainStr, Field(min_length=min_length, max_length=max_length, pattern=pattern)]
-
-
-Name = text(200, min_length=1)
-"""Names of templates, steps, instances, groups and items' titles."""
-Description = text(5000)
-Comment = text(5000)
-Password = text(1024)
-
 DbInt = Annotated[int, Field(ge=0, le=MAX_INT32)]
 """A count, order or offset stored in or compared with an ``INTEGER`` column."""
 Version = Annotated[int, Field(ge=1, le=MAX_INT32)]
-Offset = Annotated[int, Field(ge=0, le=MAX_INT32)]
+Offset = DbInt
 
 
 def _check_decimal(value: Decimal) -> Decimal:
