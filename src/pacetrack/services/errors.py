@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Self
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -18,16 +19,29 @@ class FieldProblem:
 
 
 class ServiceError(Exception):
-    """The request could not be carried out."""
+    """The request could not be carried out.
+
+    ``problems`` name the parts of the request the error is about, when there are such:
+    an unknown account in ``member_ids[2]`` is a ``NotFound`` about that field, a taken
+    name a ``Conflict`` about ``name``.
+    """
 
     status = 400
 
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or (self.__doc__ or "").strip())
+    def __init__(
+        self, message: str | None = None, *, problems: Sequence[FieldProblem] = ()
+    ) -> None:
+        super().__init__(message or (self.__doc__ or "").strip().splitlines()[0])
+        self.problems = tuple(problems)
 
     @property
     def message(self) -> str:
         return str(self.args[0])
+
+    @classmethod
+    def one(cls, field: str, message: str, *, detail: str | None = None) -> Self:
+        """The error about one field of the request."""
+        return cls(detail, problems=[FieldProblem(field=field, message=message)])
 
 
 class NotFound(ServiceError):
@@ -60,9 +74,8 @@ class InvalidInput(ServiceError):
     status = 422
 
     def __init__(self, problems: Sequence[FieldProblem], message: str | None = None) -> None:
-        super().__init__(message)
-        self.problems = tuple(problems)
+        super().__init__(message, problems=problems)
 
     @classmethod
-    def one(cls, field: str, message: str) -> InvalidInput:
-        return cls([FieldProblem(field=field, message=message)])
+    def one(cls, field: str, message: str, *, detail: str | None = None) -> Self:
+        return cls([FieldProblem(field=field, message=message)], detail)

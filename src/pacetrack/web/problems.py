@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pacetrack.services.config_schema import json_path
-from pacetrack.services.errors import InvalidInput, ServiceError
+from pacetrack.services.errors import ServiceError
 
 PROBLEM_JSON = "application/problem+json"
 logger = logging.getLogger("pacetrack.web")
@@ -64,10 +64,8 @@ def _request_location(location: tuple[Any, ...]) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:
-        errors = []
+        errors = [{"field": p.field, "message": p.message} for p in exc.problems]
         extra = getattr(exc, "problem_extra", None)
-        if isinstance(exc, InvalidInput):
-            errors = [{"field": p.field, "message": p.message} for p in exc.problems]
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
         # An error may name answer headers of its own (a throttled login's Retry-After).
         headers.update(getattr(exc, "problem_headers", {}))
