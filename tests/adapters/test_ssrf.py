@@ -166,7 +166,7 @@ def test_public_destinations_pass_the_url_check(url: str) -> None:
 
 def test_a_name_resolving_to_loopback_is_refused_after_resolution() -> None:
     # The real system resolver: localhost is loopback on every machine.
-    with pytest.raises(UnsafeUrlError, match=r"'localhost' resolves to 127\.0\.0\.1.*loopback"):
+    with pytest.raises(UnsafeUrlError, match=r"“localhost” resolves to 127\.0\.0\.1.*loopback"):
         resolve_and_check("localhost", 80, DEFAULT)
 
 

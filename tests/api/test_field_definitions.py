@@ -78,7 +78,7 @@ def test_names_are_unique_and_immutable(client: TestClient, admin: Login) -> Non
         headers=admin.headers,
     )
 
-    assert duplicate.status_code == 422
+    assert duplicate.status_code == 409
     assert duplicate.json()["errors"][0]["field"] == "name"
     assert rename.status_code == 422
     assert relabel.status_code == 200

@@ -215,7 +215,7 @@ def test_only_admins_and_the_owner_change_access_and_every_reference_is_checked(
     by_owner = r.call("lead", "/api/pipeline-instance/update-access", opened)
 
     assert by_listed.status_code == 403
-    assert unknown.status_code == 422
+    assert unknown.status_code == 404
     assert [e["field"] for e in unknown.json()["errors"]] == [
         "access.accounts[1]",
         "access.account_groups[0]",
@@ -226,7 +226,7 @@ def test_only_admins_and_the_owner_change_access_and_every_reference_is_checked(
     assert r.read("outsider", "/api/item/get", id=r.item).status_code == 200
 
 
-def test_a_pipeline_started_restricted_names_a_bad_reference_in_a_422(
+def test_a_pipeline_started_restricted_names_a_bad_reference_in_a_404(
     restricted: Restricted,
 ) -> None:
     r, office = restricted, restricted.office
@@ -245,7 +245,7 @@ def test_a_pipeline_started_restricted_names_a_bad_reference_in_a_422(
         for username in ("doctor", "listed")
     }
 
-    assert refused.status_code == 422
+    assert refused.status_code == 404
     assert [e["field"] for e in refused.json()["errors"]] == ["access.roles[1]"]
     assert created.status_code == 201, created.text
     assert created.json()["access"]["restricted"] is True

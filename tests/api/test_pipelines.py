@@ -73,9 +73,9 @@ def test_an_instance_needs_a_template_with_steps_and_a_known_owner(
         headers=other_admin.headers,
     )
 
-    assert no_steps.status_code == 422
+    assert no_steps.status_code == 409
     assert no_steps.json()["errors"][0]["field"] == "pipeline_template_id"
-    assert foreign_owner.status_code == 422
+    assert foreign_owner.status_code == 404
     assert foreign_owner.json()["errors"][0]["field"] == "owner_account_id"
     assert foreign_template.status_code == 404
     assert client.get("/api/pipeline-instance/list", headers=admin.headers).json() == []

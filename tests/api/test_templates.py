@@ -113,13 +113,22 @@ def test_reorder_takes_the_full_list_and_renumbers_the_steps(
         json={"pipeline_template_id": template["id"], "step_ids": ids[:2]},
         headers=admin.headers,
     )
+    twice = client.post(
+        "/api/step-template/reorder",
+        json={"pipeline_template_id": template["id"], "step_ids": [ids[0], *ids]},
+        headers=admin.headers,
+    )
 
     assert [step["name"] for step in reordered] == ["Step 3", "Step 2", "Step 1"]
     after = get_template(client, admin, template["id"])
     assert [step["name"] for step in after["steps"]] == ["Step 3", "Step 2", "Step 1"]
     assert [step["order"] for step in after["steps"]] == [1, 2, 3]
-    assert partial.status_code == 422
+    # Leaving a step out conflicts with the template as it is; listing one twice is wrong
+    # by itself (the schema says the items are unique).
+    assert partial.status_code == 409
     assert partial.json()["errors"][0]["field"] == "step_ids"
+    assert twice.status_code == 422
+    assert twice.json()["errors"][0]["field"] == "step_ids"
 
 
 def test_step_properties_update_and_a_duplicate_step_name_is_refused(
@@ -145,7 +154,7 @@ def test_step_properties_update_and_a_duplicate_step_name_is_refused(
         "phone",
         7,
     )
-    assert clash.status_code == 422
+    assert clash.status_code == 409
     assert clash.json()["errors"][0]["field"] == "name"
 
 

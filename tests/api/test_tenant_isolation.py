@@ -119,7 +119,7 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("POST", "/api/account/reactivate"): Probe(request=post(lambda w: {"id": w.account})),
     ("GET", "/api/role/list"): Probe(request=get(), **ok(EMPTY_LIST)),
     ("POST", "/api/role/create"): Probe(request=post(lambda w: {"name": "physician"}), **ok(OWN_TENANT, status=201)),
-    ("POST", "/api/account-group/create"): Probe(request=post(lambda w: {"name": "b_team", "member_ids": [w.account]}), expect=frozenset({422}), why="A's account is no member candidate: 'no such account' on member_ids[0]"),
+    ("POST", "/api/account-group/create"): Probe(request=post(lambda w: {"name": "b_team", "member_ids": [w.account]}), expect=frozenset({404}), why="A's account is no member candidate: 'no such account' on member_ids[0]"),
     ("GET", "/api/account-group/list"): Probe(request=get(), **ok(EMPTY_LIST)),
     ("GET", "/api/account-group/get"): Probe(request=get(id=lambda w: w.group)),
     ("POST", "/api/account-group/update"): Probe(request=post(lambda w: {"id": w.group, "name": "hijacked"})),

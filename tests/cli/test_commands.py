@@ -80,7 +80,10 @@ def test_bad_input_exits_non_zero_naming_the_problem(run: Any) -> None:
 
     assert bad_slug.exit_code == 1 and "slug" in bad_slug.output
     assert twice.exit_code == 1 and "exists already" in twice.output
-    assert unknown_role.exit_code == 1 and "roles[0]: unknown role 'boss'" in unknown_role.output
+    assert (
+        unknown_role.exit_code == 1
+        and "roles[0]: the tenant has no role named “boss”" in unknown_role.output
+    )
     assert unknown_tenant.exit_code == 1 and "No tenant" in unknown_tenant.output
     assert unknown_login.exit_code == 1 and "No account 'ghost'" in unknown_login.output
 

@@ -12,7 +12,7 @@ from pacetrack.engine.events import AssignmentUnresolved, DomainEvent, ItemAssig
 from pacetrack.services import assignments, pipelines, side_effects
 from pacetrack.services.access import AccessSpec
 from pacetrack.services.assignments import AssignItem
-from pacetrack.services.errors import InvalidInput
+from pacetrack.services.errors import Conflict
 from pacetrack.services.pipelines import AccessUpdate
 from tests.services.assignments_support import World, make_world
 
@@ -263,7 +263,7 @@ def test_assigning_by_hand_refuses_someone_who_cannot_see_the_pipeline(world: Wo
     item = world.add_item(step="Start")
     restrict(world, accounts=["cat"])
 
-    with world.container.uow() as uow, pytest.raises(InvalidInput) as refused:
+    with world.container.uow() as uow, pytest.raises(Conflict) as refused:
         assignments.assign_item(
             uow,
             world.actor(),
@@ -271,6 +271,6 @@ def test_assigning_by_hand_refuses_someone_who_cannot_see_the_pipeline(world: Wo
         )
 
     assert [(p.field, p.message) for p in refused.value.problems] == [
-        ("account_ids[0]", "account 'bob' cannot see this pipeline")
+        ("account_ids[0]", "account “bob” cannot see this pipeline")
     ]
     assert world.assignees(item) == []

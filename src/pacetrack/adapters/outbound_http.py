@@ -55,6 +55,11 @@ class UnsafeUrlError(OutboundError):
     """The URL is not an allowed destination for outbound requests."""
 
 
+class ForbiddenDestinationError(UnsafeUrlError):
+    """The URL is well formed, but the tenant's outbound policy does not allow its address
+    (loopback, private, link-local or metadata), and its allow-list does not admit it."""
+
+
 class DeliveryError(OutboundError):
     """The request was sent, or tried, but no usable response came back.
 
@@ -304,7 +309,7 @@ def parse_ip_literal(host: str) -> tuple[IPAddress, bool] | None:
         try:
             address = ipaddress.IPv6Address(bare.replace("%25", "%"))
         except ValueError as exc:
-            raise UnsafeUrlError(f"{host!r} is not a valid IPv6 address") from exc
+            raise UnsafeUrlError(f"“{host}” is not a valid IPv6 address") from exc
         return address, True
 
     labels = bare.removesuffix(".").split(".")
@@ -312,11 +317,11 @@ def parse_ip_literal(host: str) -> tuple[IPAddress, bool] | None:
         return None
     parts = [_ipv4_part(label) for label in labels] if all(labels) else [None]
     if len(parts) > 4 or any(part is None for part in parts):
-        raise UnsafeUrlError(f"{host!r} is neither a host name nor a valid IPv4 address")
+        raise UnsafeUrlError(f"“{host}” is neither a host name nor a valid IPv4 address")
     numbers = [part for part in parts if part is not None]
     *leading, last = numbers
     if any(part > 0xFF for part in leading) or last >= 1 << (8 * (5 - len(numbers))):
-        raise UnsafeUrlError(f"{host!r} is neither a host name nor a valid IPv4 address")
+        raise UnsafeUrlError(f"“{host}” is neither a host name nor a valid IPv4 address")
     value = last
     for index, part in enumerate(leading):
         value |= part << (8 * (3 - index))
@@ -352,11 +357,11 @@ def _refuse_address(host: str, address: IPAddress, canonical: bool, policy: Outb
         # URL parsers and resolvers disagree on these spellings; accept only the plain one.
         about = f" ({reason})" if reason else ""
         raise UnsafeUrlError(
-            f"{host!r} is a non-canonical spelling of {address}{about}; "
+            f"“{host}” is a non-canonical spelling of {address}{about}; "
             f"write the address as {address}"
         )
     if reason is not None:
-        raise UnsafeUrlError(f"{address} is not an allowed destination: {reason}")
+        raise ForbiddenDestinationError(f"{address} is not an allowed destination: {reason}")
 
 
 def check_url(url: str | httpx.URL, policy: OutboundPolicy) -> CheckedUrl:
@@ -364,7 +369,9 @@ def check_url(url: str | httpx.URL, policy: OutboundPolicy) -> CheckedUrl:
     parsed = _parse_url(url)
     if parsed.scheme not in _SCHEMES:
         raise UnsafeUrlError(
-            f"only http and https URLs are allowed, not {parsed.scheme or 'none'!r}"
+            f"only http and https URLs are allowed, not “{parsed.scheme}”"
+            if parsed.scheme
+            else "only http and https URLs are allowed"
         )
     if parsed.userinfo:
         raise UnsafeUrlError("URLs with a user name or password are not allowed")
@@ -379,11 +386,11 @@ def check_url(url: str | httpx.URL, policy: OutboundPolicy) -> CheckedUrl:
         _refuse_address(host, address, canonical, policy)
         return CheckedUrl(url=parsed, host=host, port=port, literal=address)
     if "%" in host:
-        raise UnsafeUrlError(f"percent-encoded host names are not allowed: {host!r}")
+        raise UnsafeUrlError(f"percent-encoded host names are not allowed: “{host}”")
     name = _normal_host(host)
     # RFC 6761: these names mean the local machine whatever a resolver answers.
     if (name == "localhost" or name.endswith(".localhost")) and not policy.allows_host(host):
-        raise UnsafeUrlError(f"{host!r} names the local machine (loopback)")
+        raise ForbiddenDestinationError(f"“{host}” names the local machine (loopback)")
     return CheckedUrl(url=parsed, host=host, port=port, literal=None)
 
 
@@ -433,8 +440,8 @@ def resolve_and_check(
                 continue
             reason = forbidden_reason(address)
             if reason is not None:
-                raise UnsafeUrlError(
-                    f"{host!r} resolves to {address}, which is not an allowed destination: {reason}"
+                raise ForbiddenDestinationError(
+                    f"“{host}” resolves to {address}, which is not an allowed destination: {reason}"
                 )
     return _preferred(addresses)
 

@@ -14,8 +14,9 @@ from typing import Annotated, TypeVar
 import typer
 
 from pacetrack.bootstrap import Container, build
+from pacetrack.cli.errors import describe
 from pacetrack.services.context import system_actor
-from pacetrack.services.errors import InvalidInput, ServiceError
+from pacetrack.services.errors import ServiceError
 from pacetrack.services.unit_of_work import UnitOfWork
 from pacetrack.settings import Settings
 
@@ -41,13 +42,6 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     """Prints ``message`` to stderr; raise the result to stop with ``code``."""
     typer.secho(message, err=True, fg=typer.colors.RED)
     return typer.Exit(code)
-
-
-def describe(error: ServiceError) -> str:
-    if isinstance(error, InvalidInput):
-        lines = [f"  {problem.field}: {problem.message}" for problem in error.problems]
-        return "\n".join([error.message, *lines])
-    return error.message
 
 
 def run_service(container: Container, call: Callable[..., T]) -> T:

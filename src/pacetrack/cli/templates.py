@@ -12,8 +12,9 @@ import typer
 import yaml
 
 from pacetrack.bootstrap import build
+from pacetrack.cli.errors import describe
 from pacetrack.services import template_transfer
-from pacetrack.services.errors import InvalidInput, ServiceError
+from pacetrack.services.errors import ServiceError
 from pacetrack.services.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
@@ -34,10 +35,7 @@ def _run(call: Callable[[UnitOfWork], T]) -> T:
         with container.uow() as uow:
             return call(uow)
     except ServiceError as error:
-        lines = [error.message]
-        if isinstance(error, InvalidInput):
-            lines += [f"  {problem.field}: {problem.message}" for problem in error.problems]
-        typer.secho("\n".join(lines), err=True, fg=typer.colors.RED)
+        typer.secho(describe(error), err=True, fg=typer.colors.RED)
         raise typer.Exit(1) from error
     finally:
         container.close()

@@ -37,7 +37,7 @@ from pacetrack.db.tables import (
 )
 from pacetrack.engine.access import InstanceAccess, Viewer, may_see, needs_memberships, parse_access
 from pacetrack.services.context import ADMIN, Actor
-from pacetrack.services.errors import FieldProblem, InvalidInput, NotFound
+from pacetrack.services.errors import FieldProblem, NotFound
 from pacetrack.services.input_types import PlainStr
 
 MAX_ENTRIES = 500
@@ -127,7 +127,9 @@ def resolve_access(
             problems=problems,
         )
     if problems:
-        raise InvalidInput(problems, "The access list names something the tenant does not have.")
+        raise NotFound(
+            "The access list names something the tenant does not have.", problems=problems
+        )
     return document
 
 

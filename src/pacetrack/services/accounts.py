@@ -27,14 +27,16 @@ from pacetrack.db.tables import (
 from pacetrack.services import audit
 from pacetrack.services.auth import TokenOut, issue_token, role_names
 from pacetrack.services.context import ADMIN, BUILT_IN_ROLES, Actor
-from pacetrack.services.errors import Conflict, FieldProblem, InvalidInput, NotFound
-from pacetrack.services.input_types import PlainStr
+from pacetrack.services.errors import (
+    Conflict,
+    FieldProblem,
+    NotFound,
+    PermissionDenied,
+)
+from pacetrack.services.input_types import EmailAddress, PlainStr, RoleName, Username
 from pacetrack.services.tenants import AccountSpec, add_account, tenant_by_slug
 from pacetrack.services.unit_of_work import UnitOfWork
 
-EMAIL = r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$"
-USERNAME = r"^[A-Za-z0-9_.-]+$"
-ROLE_NAME = r"^[a-z][a-z0-9_-]{0,63}$"
 PASSWORD_MIN = 8
 
 
@@ -43,8 +45,8 @@ PASSWORD_MIN = 8
 
 class AccountCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    email: PlainStr = Field(min_length=3, max_length=254, pattern=EMAIL)
-    username: PlainStr = Field(min_length=1, max_length=64, pattern=USERNAME)
+    email: EmailAddress
+    username: Username
     display_name: PlainStr = Field(default="", max_length=200)
     password: PlainStr | None = Field(
         default=None,
@@ -52,19 +54,19 @@ class AccountCreate(BaseModel):
         max_length=1024,
         description="Without a password the account can only use tokens issued for it",
     )
-    roles: list[PlainStr] = Field(default_factory=lambda: ["member"], max_length=50)
+    roles: list[RoleName] = Field(default_factory=lambda: ["member"], max_length=50)
 
 
 class AccountUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: uuid.UUID
-    email: PlainStr | None = Field(default=None, min_length=3, max_length=254, pattern=EMAIL)
-    username: PlainStr | None = Field(default=None, min_length=1, max_length=64, pattern=USERNAME)
+    email: EmailAddress | None = None
+    username: Username | None = None
     display_name: PlainStr | None = Field(default=None, max_length=200)
     password: PlainStr | None = Field(
         default=None, min_length=PASSWORD_MIN, max_length=1024, description="Resets the password"
     )
-    roles: list[PlainStr] | None = Field(
+    roles: list[RoleName] | None = Field(
         default=None, max_length=50, description="Replaces the roles"
     )
 
@@ -92,12 +94,7 @@ class AccountOut(BaseModel):
 
 class RoleCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: PlainStr = Field(
-        min_length=1,
-        max_length=64,
-        pattern=ROLE_NAME,
-        description="Lower-case letters, digits, _ and -; starts with a letter",
-    )
+    name: RoleName = Field(description="Lower-case letters, digits, _ and -; starts with a letter")
     description: PlainStr = Field(default="", max_length=2000)
 
 
@@ -171,12 +168,12 @@ def _roles_by_name(uow: UnitOfWork, tenant_id: uuid.UUID) -> dict[str, Role]:
 def _check_roles(uow: UnitOfWork, tenant_id: uuid.UUID, names: Sequence[str]) -> None:
     known = _roles_by_name(uow, tenant_id)
     problems = [
-        FieldProblem(field=f"roles[{index}]", message=f"unknown role {name!r}")
+        FieldProblem(field=f"roles[{index}]", message=f"the tenant has no role named “{name}”")
         for index, name in enumerate(names)
         if name not in known
     ]
     if problems:
-        raise InvalidInput(problems)
+        raise NotFound("The request names a role the tenant does not have.", problems=problems)
 
 
 def _check_unique(
@@ -202,7 +199,7 @@ def _check_unique(
                 FieldProblem(field=field, message=f"an account with this {field} exists already")
             )
     if problems:
-        raise InvalidInput(problems)
+        raise Conflict("An account with these details exists already.", problems=problems)
 
 
 def _set_roles(uow: UnitOfWork, account: Account, names: Iterable[str]) -> None:
@@ -328,7 +325,11 @@ def update_me(uow: UnitOfWork, actor: Actor, command: MyAccountUpdate) -> Accoun
             command.current_password
             and verify_password(account.password_hash, command.current_password)
         ):
-            raise InvalidInput.one("current_password", "does not match the current password")
+            raise PermissionDenied.one(
+                "current_password",
+                "does not match the current password",
+                detail="The current password is needed to set a new one.",
+            )
         account.password_hash = hash_password(command.new_password)
     if command.display_name is not None:
         account.display_name = command.display_name or account.username
@@ -425,7 +426,7 @@ def list_roles(uow: UnitOfWork, actor: Actor) -> list[RoleOut]:
 def create_role(uow: UnitOfWork, actor: Actor, command: RoleCreate) -> RoleOut:
     actor.require_admin("create roles")
     if command.name in _roles_by_name(uow, actor.tenant_id):
-        raise InvalidInput.one("name", "a role with this name exists already")
+        raise Conflict.one("name", "a role with this name exists already")
     row = Role(
         tenant_id=actor.tenant_id,
         id=uuid.uuid4(),
@@ -486,7 +487,7 @@ def _check_group_name(
     if except_id is not None:
         statement = statement.where(AccountGroup.id != except_id)
     if uow.session.scalars(statement).first() is not None:
-        raise InvalidInput.one("name", "a group with this name exists already")
+        raise Conflict.one("name", "a group with this name exists already")
 
 
 def _check_members(uow: UnitOfWork, actor: Actor, ids: Sequence[uuid.UUID], field: str) -> None:
@@ -496,7 +497,7 @@ def _check_members(uow: UnitOfWork, actor: Actor, ids: Sequence[uuid.UUID], fiel
         if repository.get(uow.session, Account, tenant_id=actor.tenant_id, id=account_id) is None
     ]
     if problems:
-        raise InvalidInput(problems)
+        raise NotFound("The request names an account the tenant does not have.", problems=problems)
 
 
 def create_group(uow: UnitOfWork, actor: Actor, command: GroupCreate) -> GroupOut:

@@ -38,7 +38,7 @@ from pacetrack.services import access
 from pacetrack.services.assignments import PeopleKind, people
 from pacetrack.services.context import ADMIN, MANAGER, Actor
 from pacetrack.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from pacetrack.services.input_types import PlainStr
+from pacetrack.services.input_types import NOT_BLANK_TEXT_PATTERN, PlainStr
 from pacetrack.services.step_configs import effective_config
 from pacetrack.services.unit_of_work import UnitOfWork
 
@@ -298,7 +298,10 @@ class RejectRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     request_id: uuid.UUID
     comment: PlainStr = Field(
-        min_length=1, max_length=5000, description="Why; shown to the requester"
+        min_length=1,
+        max_length=5000,
+        description="Why; shown to the requester",
+        json_schema_extra={"pattern": NOT_BLANK_TEXT_PATTERN},
     )
 
     @field_validator("comment")

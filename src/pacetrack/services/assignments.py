@@ -540,27 +540,33 @@ def _check_accounts(
     }
     visible = set(rows) if item is None else _seeing(uow.session, item, list(rows))
     problems = []
+    unknown = False
     for index, account_id in enumerate(account_ids):
         row = rows.get(account_id)
         if row is None:
+            unknown = True
             problems.append(FieldProblem(field=f"account_ids[{index}]", message="no such account"))
         elif not row.is_active:
             problems.append(
                 FieldProblem(
                     field=f"account_ids[{index}]",
-                    message=f"account {row.username!r} is inactive and cannot be assigned",
+                    message=f"account “{row.username}” is inactive and cannot be assigned",
                 )
             )
         elif account_id not in visible:
             problems.append(
                 FieldProblem(
                     field=f"account_ids[{index}]",
-                    message=f"account {row.username!r} cannot see this pipeline",
+                    message=f"account “{row.username}” cannot see this pipeline",
                 )
             )
     if problems:
-        raise InvalidInput(
-            problems, "Only active accounts of the tenant who can see the pipeline can be assigned."
+        # Naming an account that does not exist is a 404; naming one whose state forbids
+        # it (inactive, cannot see the pipeline) is a conflict with that state.
+        error = NotFound if unknown else Conflict
+        raise error(
+            "Only active accounts of the tenant who can see the pipeline can be assigned.",
+            problems=problems,
         )
 
 

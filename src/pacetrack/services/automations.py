@@ -237,16 +237,16 @@ def render_webhook(
         try:
             endpoint_id = uuid.UUID(action.endpoint_id)
         except ValueError as exc:
-            raise InvalidInput.one("action.endpoint_id", "not an endpoint id") from exc
+            raise NotFound.one("action.endpoint_id", "no such webhook endpoint") from exc
         endpoint = repository.get(session, WebhookEndpoint, tenant_id=tenant_id, id=endpoint_id)
         if endpoint is None:
-            raise InvalidInput.one("action.endpoint_id", "no such webhook endpoint")
+            raise NotFound.one("action.endpoint_id", "no such webhook endpoint")
         url = endpoint.url
     else:
         url = str(action.target)
-        problem = webhooks.url_problem(session, tenant_id=tenant_id, url=url, resolve=False)
-        if problem is not None:
-            raise InvalidInput.one("action.target", problem)
+        webhooks.check_webhook_url(
+            session, tenant_id=tenant_id, url=url, field="action.target", resolve=False
+        )
         endpoint = session.scalars(
             select(WebhookEndpoint).where(
                 WebhookEndpoint.tenant_id == tenant_id, WebhookEndpoint.url == url
@@ -572,7 +572,21 @@ class SampleItem(BaseModel):
 class AutomationTest(BaseModel):
     """Run an automation without touching the item: give the rule, or a step and its rule id."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["automation"], "properties": {"automation": {"type": "object"}}},
+                {
+                    "required": ["step_id", "automation_id"],
+                    "properties": {
+                        "step_id": {"type": "string", "format": "uuid"},
+                        "automation_id": {"type": "string", "maxLength": 200},
+                    },
+                },
+            ]
+        },
+    )
     automation: JsonObject | None = None
     step_id: uuid.UUID | None = None
     automation_id: PlainStr | None = Field(default=None, max_length=200)
@@ -613,7 +627,7 @@ def _test_rule(session: Session, actor: Actor, command: AutomationTest) -> Autom
     for rule in config.automations:
         if rule.id == command.automation_id:
             return rule
-    raise InvalidInput.one("automation_id", f"the step has no automation {command.automation_id!r}")
+    raise NotFound.one("automation_id", f"the step has no automation “{command.automation_id}”")
 
 
 def _sample_item(session: Session, actor: Actor, command: AutomationTest) -> Item:
@@ -631,7 +645,7 @@ def _sample_item(session: Session, actor: Actor, command: AutomationTest) -> Ite
         else None
     )
     if sample.step_id and step is None:
-        raise InvalidInput.one("sample.step_id", "no such step")
+        raise NotFound.one("sample.step_id", "no such step")
     if step is None and command.step_id is not None:
         step = repository.get(session, Step, tenant_id=actor.tenant_id, id=command.step_id)
     return Item(

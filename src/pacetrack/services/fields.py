@@ -6,7 +6,7 @@ import json
 import re
 import uuid
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
@@ -37,7 +37,37 @@ class FieldDefinitionChanges(BaseModel):
     precision: int | None = Field(default=None, ge=0, le=10)
 
 
+def _only_for(types: frozenset[FieldType], *properties: str) -> dict[str, Any]:
+    """JSON Schema: ``properties`` are absent or null unless ``field_type`` is one of ``types``."""
+    return {
+        "if": {"not": {"properties": {"field_type": {"enum": sorted(t.value for t in types)}}}},
+        "then": {"properties": {name: {"type": "null"} for name in properties}},
+    }
+
+
+_TYPE_RULES: dict[str, Any] = {
+    "allOf": [
+        _only_for(NUMERIC_TYPES, "min_value", "max_value", "precision"),
+        _only_for(TEXT_TYPES, "pattern"),
+        {
+            "if": {"properties": {"field_type": {"enum": sorted(t.value for t in OPTION_TYPES)}}},
+            "then": {
+                "required": ["options"],
+                "properties": {"options": {"type": "array", "minItems": 1, "uniqueItems": True}},
+            },
+            "else": {"properties": {"options": {"maxItems": 0}}},
+        },
+    ]
+}
+"""Which properties each field type takes, for the OpenAPI."""
+
+
 class FieldDefinitionCreate(FieldDefinitionChanges):
+    """A new field. Which properties a type takes is in the schema; what it cannot say is
+    checked by the server: ``min_value`` not above ``max_value``, ``pattern`` a valid RE2
+    regular expression, options distinct and not blank."""
+
+    model_config = ConfigDict(json_schema_extra=_TYPE_RULES)
     name: PlainStr = Field(
         min_length=1,
         max_length=63,
@@ -46,7 +76,7 @@ class FieldDefinitionCreate(FieldDefinitionChanges):
     )
     label: PlainStr = Field(min_length=1, max_length=200)
     field_type: FieldType
-    scope: PlainStr = Field(default="item", pattern="^(item|pipeline)$")
+    scope: Literal["item", "pipeline"] = "item"
 
 
 class FieldDefinitionUpdate(FieldDefinitionChanges):
@@ -179,7 +209,7 @@ def create_field(uow: UnitOfWork, actor: Actor, data: FieldDefinitionCreate) -> 
         )
     ).first()
     if existing is not None:
-        raise InvalidInput.one("name", f"a field named {data.name!r} exists already")
+        raise Conflict.one("name", f"a field named “{data.name}” exists already")
     now = uow.clock.now()
     row = FieldDefinition(
         tenant_id=actor.tenant_id,

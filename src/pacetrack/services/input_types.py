@@ -34,6 +34,10 @@ PLAIN_TEXT_PATTERN = r"^[^\x00]*$"
 """Told to clients in the OpenAPI: no NUL character (lone surrogates cannot occur in
 UTF-8 JSON text, so they need no pattern)."""
 
+_PYTHON_SPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NOT_BLANK_TEXT_PATTERN = rf"^[^\x00]*[^\x00{_PYTHON_SPACE}][^\x00]*$"
+"""Told to clients for text that must hold more than white space (as ``str.strip`` sees it)."""
+
 MAX_JSON_DEPTH = 32
 MAX_JSON_NODES = 50_000
 MAX_JSON_STRING = 100_000
@@ -82,6 +86,53 @@ class _PlainTextSchema:
 PlainStr = Annotated[str, AfterValidator(_check_plain_text), _PlainTextSchema()]
 """Text that the databases can store; give its maximum length with ``Field``."""
 
+
+# Spelled out instead of ``\s``: JSON Schema (ECMAScript), Python and Rust (Pydantic's
+# pattern engine) disagree on what ``\s`` matches, and a client building a value from the
+# OpenAPI must get the same answer as the server.
+_ADDRESS_CHAR = r"[^@\x00-\x20\x7f-\xa0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]"
+EMAIL_PATTERN = rf"^{_ADDRESS_CHAR}+@{_ADDRESS_CHAR}+\.{_ADDRESS_CHAR}+$"
+USERNAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
+ROLE_NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"
+
+PATTERN_MESSAGES = {
+    EMAIL_PATTERN: "is not an email address",
+    USERNAME_PATTERN: "may hold only letters, digits, '_', '.' and '-'",
+    ROLE_NAME_PATTERN: "must start with a lower-case letter and hold only a-z, 0-9, '_' and '-'",
+    PLAIN_TEXT_PATTERN: "must not contain NUL characters",
+}
+"""What a refusal by one of these patterns tells a person, instead of the pattern."""
+
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_TOP_LABEL = r"[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+IPV4_PATTERN = rf"{_OCTET}(?:\.{_OCTET}){{3}}"
+HOST_NAME_PATTERN = rf"(?:{_LABEL}\.)*{_TOP_LABEL}"
+_PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
+_URL_TEXT = r"[A-Za-z0-9._~!$&'()*+,;=:@/-]"
+HTTP_URL_PATTERN = (
+    rf"^https?://(?:{HOST_NAME_PATTERN}|{IPV4_PATTERN})(?::{_PORT})?"
+    rf"(?:/{_URL_TEXT}*)?(?:\?{_URL_TEXT}*)?$"
+)
+"""Told to clients: the URLs a webhook endpoint is sure to be accepted with (http or https,
+a host name or a dotted IPv4 address, a port, a path and a query). The server reads URLs
+more widely (IPv6 literals, percent-escapes) and says what is wrong with those it refuses."""
+
+
+def _patterned(pattern: str, *, min_length: int, max_length: int) -> Any:
+    # The pattern is named twice: once to check, once for the OpenAPI, where the plain
+    # text kind would otherwise put its own no-NUL pattern in its place.
+    return Field(
+        min_length=min_length,
+        max_length=max_length,
+        pattern=pattern,
+        json_schema_extra={"pattern": pattern},
+    )
+
+
+EmailAddress = Annotated[PlainStr, _patterned(EMAIL_PATTERN, min_length=3, max_length=254)]
+Username = Annotated[PlainStr, _patterned(USERNAME_PATTERN, min_length=1, max_length=64)]
+RoleName = Annotated[PlainStr, _patterned(ROLE_NAME_PATTERN, min_length=1, max_length=64)]
 
 DbInt = Annotated[int, Field(ge=0, le=MAX_INT32)]
 """A count, order or offset stored in or compared with an ``INTEGER`` column."""

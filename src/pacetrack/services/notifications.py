@@ -661,7 +661,23 @@ class NotificationPage(BaseModel):
 
 
 class MarkRead(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Either ``ids`` (those notifications) or ``all: true`` (every unread one)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "required": ["ids"],
+                    "properties": {"ids": {"type": "array"}, "all": {"const": False}},
+                },
+                {
+                    "required": ["all"],
+                    "properties": {"all": {"const": True}, "ids": {"type": "null"}},
+                },
+            ]
+        },
+    )
     ids: list[uuid.UUID] | None = Field(default=None, max_length=1000)
     all: bool = False
 

@@ -26,7 +26,13 @@ from pacetrack.services import access
 from pacetrack.services.access import AccessOut, AccessSpec
 from pacetrack.services.config_schema import dump_family, step_config
 from pacetrack.services.context import Actor
-from pacetrack.services.errors import FieldProblem, InvalidInput, NotFound, PermissionDenied
+from pacetrack.services.errors import (
+    Conflict,
+    FieldProblem,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
 from pacetrack.services.fields import load_field_specs
 from pacetrack.services.input_types import JsonObject, PlainStr
 from pacetrack.services.templates import (
@@ -145,13 +151,13 @@ def create_instance(
     template = get_template_row(uow, actor, data.pipeline_template_id)
     templates = live_steps(uow.session, tenant_id=actor.tenant_id, template_id=template.id)
     if not templates:
-        raise InvalidInput.one("pipeline_template_id", "the template has no steps yet")
+        raise Conflict.one("pipeline_template_id", "the template has no steps yet")
     owner = data.owner_account_id or actor.account_id
     if (
         owner is not None
         and repository.get(uow.session, Account, tenant_id=actor.tenant_id, id=owner) is None
     ):
-        raise InvalidInput.one("owner_account_id", "no such account")
+        raise NotFound.one("owner_account_id", "no such account")
     document = (
         access.resolve_access(uow.session, tenant_id=actor.tenant_id, spec=data.access)
         if data.access is not None

@@ -151,7 +151,9 @@ class StepReorder(BaseModel):
     model_config = ConfigDict(extra="forbid")
     pipeline_template_id: uuid.UUID
     step_ids: list[uuid.UUID] = Field(
-        max_length=1000, description="Every live step of the template, in order"
+        max_length=1000,
+        description="Every live step of the template, in order, each once",
+        json_schema_extra={"uniqueItems": True},
     )
 
 
@@ -458,7 +460,7 @@ def _check_step_name(
         for step in live_steps(session, tenant_id=tenant_id, template_id=template_id)
     )
     if clash:
-        raise InvalidInput.one("name", f"the pipeline already has a step named {name!r}")
+        raise Conflict.one("name", f"the pipeline already has a step named “{name}”")
 
 
 def add_step_row(
@@ -641,7 +643,8 @@ def reorder_steps(uow: UnitOfWork, actor: Actor, data: StepReorder) -> list[Step
     if set(data.step_ids) != set(by_id):
         missing = len(set(by_id) - set(data.step_ids))
         foreign = len(set(data.step_ids) - set(by_id))
-        raise InvalidInput.one(
+        # Well formed, but not the template's steps as they are now.
+        raise Conflict.one(
             "step_ids",
             f"list every live step of the template exactly once "
             f"({missing} missing, {foreign} not in this template)",

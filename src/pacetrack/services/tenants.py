@@ -15,7 +15,7 @@ from pacetrack.db.tables import Account, AccountRole, Role, Tenant
 from pacetrack.services.auth import TokenOut, issue_token
 from pacetrack.services.context import BUILT_IN_ROLES
 from pacetrack.services.errors import Conflict, InvalidInput, NotFound
-from pacetrack.services.input_types import PlainStr
+from pacetrack.services.input_types import EmailAddress, PlainStr, RoleName, Username
 from pacetrack.services.unit_of_work import UnitOfWork
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -31,11 +31,11 @@ class TenantOut(BaseModel):
 
 class AccountSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    email: PlainStr = Field(min_length=3, max_length=254, pattern=r"^[^@\s\x00]+@[^@\s\x00]+$")
-    username: PlainStr = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    email: EmailAddress
+    username: Username
     display_name: PlainStr = Field(default="", max_length=200)
     password: PlainStr | None = Field(default=None, min_length=8, max_length=1024)
-    roles: list[PlainStr] = Field(default_factory=lambda: ["member"])
+    roles: list[RoleName] = Field(default_factory=lambda: ["member"], max_length=50)
     is_active: bool = True
 
 

@@ -30,7 +30,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -40,6 +40,7 @@ from pacetrack.adapters.outbound_http import (
     DeliveryError,
     DeliveryTimeoutError,
     DnsResolutionError,
+    ForbiddenDestinationError,
     OutboundPolicy,
     OutboundResponse,
     Resolver,
@@ -81,8 +82,19 @@ from pacetrack.engine.delivery_policy import (
     decide_delivery,
 )
 from pacetrack.services.context import ADMIN, Actor
-from pacetrack.services.errors import FieldProblem, InvalidInput, NotFound
-from pacetrack.services.input_types import PlainStr
+from pacetrack.services.errors import (
+    Conflict,
+    FieldProblem,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
+from pacetrack.services.input_types import (
+    HOST_NAME_PATTERN,
+    HTTP_URL_PATTERN,
+    IPV4_PATTERN,
+    PlainStr,
+)
 from pacetrack.services.side_effects import NOTIFICATION_JOB, rule_payload
 from pacetrack.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -159,14 +171,14 @@ def tenant_policy(
     )
 
 
-def url_problem(
+def url_refusal(
     session: Session,
     *,
     tenant_id: uuid.UUID,
     url: str,
     resolve: bool,
     resolver: Resolver = system_resolver,
-) -> str | None:
+) -> UnsafeUrlError | None:
     """Why ``url`` may not receive webhooks of the tenant, or None.
 
     With ``resolve`` the host name is looked up too and refused when it
@@ -182,16 +194,27 @@ def url_problem(
             except DnsResolutionError:
                 return None
     except UnsafeUrlError as exc:
-        return str(exc)
+        return exc
     return None
+
+
+def url_problem(session: Session, *, tenant_id: uuid.UUID, url: str, resolve: bool) -> str | None:
+    refusal = url_refusal(session, tenant_id=tenant_id, url=url, resolve=resolve)
+    return None if refusal is None else str(refusal)
 
 
 def check_webhook_url(
     session: Session, *, tenant_id: uuid.UUID, url: str, field: str, resolve: bool = True
 ) -> None:
-    problem = url_problem(session, tenant_id=tenant_id, url=url, resolve=resolve)
-    if problem is not None:
-        raise InvalidInput.one(field, problem)
+    """Refuses a malformed URL (422), and a well-formed one whose address the tenant's
+    outbound policy does not allow (403: the allow-list, not the request, decides)."""
+    refusal = url_refusal(session, tenant_id=tenant_id, url=url, resolve=resolve)
+    if isinstance(refusal, ForbiddenDestinationError):
+        raise PermissionDenied.one(
+            field, str(refusal), detail="The tenant's outbound policy does not allow this address."
+        )
+    if refusal is not None:
+        raise InvalidInput.one(field, str(refusal))
 
 
 def automation_url_problems(
@@ -217,11 +240,25 @@ def automation_url_problems(
     return problems
 
 
+AllowListEntry = Annotated[
+    PlainStr,
+    Field(
+        min_length=1,
+        max_length=253,
+        description="A host name, or an IPv4 or IPv6 network in CIDR form",
+        # IPv6 networks are accepted too; the pattern names what is sure to be.
+        json_schema_extra={
+            "pattern": rf"^(?:{HOST_NAME_PATTERN}|{IPV4_PATTERN}(?:/(?:3[0-2]|[12]?[0-9]))?)$"
+        },
+    ),
+]
+
+
 class AllowListIn(BaseModel):
     """Hosts (exact names) or networks in CIDR form that webhooks may reach."""
 
     model_config = ConfigDict(extra="forbid")
-    entries: list[PlainStr] = Field(max_length=MAX_ALLOW_LIST)
+    entries: list[AllowListEntry] = Field(max_length=MAX_ALLOW_LIST)
 
 
 class AllowListOut(BaseModel):
@@ -234,7 +271,7 @@ def _normal_entry(raw: str, index: int) -> str:
         try:
             return str(ipaddress.ip_network(text, strict=False))
         except ValueError as exc:
-            raise InvalidInput.one(f"entries[{index}]", f"not a network: {exc}") from exc
+            raise InvalidInput.one(f"entries[{index}]", "not a network in CIDR form") from exc
     if not _HOST_NAME.match(text):
         raise InvalidInput.one(f"entries[{index}]", "not a host name or a network in CIDR form")
     return text
@@ -262,7 +299,9 @@ def set_allow_list(uow: UnitOfWork, actor: Actor, command: AllowListIn) -> Allow
 
 class EndpointCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    url: PlainStr = Field(min_length=1, max_length=2000)
+    url: PlainStr = Field(
+        min_length=1, max_length=2000, json_schema_extra={"pattern": HTTP_URL_PATTERN}
+    )
     description: PlainStr = Field(default="", max_length=500)
     rate_limit_per_second: float = Field(default=DEFAULT_RATE_LIMIT, gt=0, le=1000)
     owner_account_id: uuid.UUID | None = Field(
@@ -273,7 +312,9 @@ class EndpointCreate(BaseModel):
 class EndpointUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: uuid.UUID
-    url: PlainStr | None = Field(default=None, min_length=1, max_length=2000)
+    url: PlainStr | None = Field(
+        default=None, min_length=1, max_length=2000, json_schema_extra={"pattern": HTTP_URL_PATTERN}
+    )
     description: PlainStr | None = Field(default=None, max_length=500)
     rate_limit_per_second: float | None = Field(default=None, gt=0, le=1000)
     owner_account_id: uuid.UUID | None = None
@@ -349,8 +390,10 @@ def _with_secret(endpoint: WebhookEndpoint) -> EndpointWithSecret:
 
 def _check_owner(session: Session, tenant_id: uuid.UUID, account_id: uuid.UUID) -> None:
     account = session.get(Account, (tenant_id, account_id))
-    if account is None or not account.is_active:
-        raise InvalidInput.one("owner_account_id", "must name an active account")
+    if account is None:
+        raise NotFound.one("owner_account_id", "no such account")
+    if not account.is_active:
+        raise Conflict.one("owner_account_id", "must name an active account")
 
 
 def _url_taken(session: Session, tenant_id: uuid.UUID, url: str, *, besides: uuid.UUID) -> bool:
@@ -401,7 +444,7 @@ def create_endpoint(uow: UnitOfWork, actor: Actor, command: EndpointCreate) -> E
     session = uow.session
     check_webhook_url(session, tenant_id=actor.tenant_id, url=command.url, field="url")
     if _url_taken(session, actor.tenant_id, command.url, besides=uuid.uuid4()):
-        raise InvalidInput.one("url", "an endpoint with this URL is already registered")
+        raise Conflict.one("url", "an endpoint with this URL is already registered")
     owner = command.owner_account_id or actor.account_id
     if command.owner_account_id is not None:
         _check_owner(session, actor.tenant_id, command.owner_account_id)
@@ -450,7 +493,7 @@ def update_endpoint(uow: UnitOfWork, actor: Actor, command: EndpointUpdate) -> E
     if command.url is not None and command.url != endpoint.url:
         check_webhook_url(session, tenant_id=actor.tenant_id, url=command.url, field="url")
         if _url_taken(session, actor.tenant_id, command.url, besides=endpoint.id):
-            raise InvalidInput.one("url", "an endpoint with this URL is already registered")
+            raise Conflict.one("url", "an endpoint with this URL is already registered")
         endpoint.url = command.url
     if command.description is not None:
         endpoint.description = command.description

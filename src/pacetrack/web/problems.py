@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pacetrack.services.config_schema import json_path
 from pacetrack.services.errors import ServiceError
+from pacetrack.services.input_types import PATTERN_MESSAGES
 
 PROBLEM_JSON = "application/problem+json"
 logger = logging.getLogger("pacetrack.web")
@@ -82,6 +83,9 @@ def install(app: FastAPI) -> None:
                 message = "unknown property"
             elif error.get("type") == "json_invalid":
                 message = "the body is not valid JSON"
+            elif error.get("type") == "string_pattern_mismatch":
+                pattern = (error.get("ctx") or {}).get("pattern")
+                message = PATTERN_MESSAGES.get(str(pattern), "is not in the expected form")
             field = _request_location(tuple(error.get("loc", ())))
             # A refusal inside a free JSON value names its place within the value.
             inner = (error.get("ctx") or {}).get("path")
