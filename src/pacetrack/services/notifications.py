@@ -245,14 +245,33 @@ def resolve_recipients(
     ``user``, ``account_group`` and ``role`` take an id or a name (username,
     group name, role name); names and ids are looked up in the tenant only.
     """
+    return recipients_of(
+        session,
+        tenant_id=tenant_id,
+        owner_id=item.owner_account_id,
+        assignee_ids=[a for a in map(_uuid, item.assigned_account_ids or []) if a],
+        recipients=recipients,
+    )
+
+
+def recipients_of(
+    session: Session,
+    *,
+    tenant_id: uuid.UUID,
+    owner_id: uuid.UUID | None,
+    assignee_ids: Iterable[uuid.UUID],
+    recipients: Iterable[Mapping[str, Any]],
+) -> list[Account]:
+    """``resolve_recipients`` for an item with this owner and these assignees (which a
+    simulation knows without a stored item)."""
     wanted: list[uuid.UUID] = []
     for recipient in recipients:
         kind, ref = recipient.get("type"), recipient.get("id")
         if kind == "owner":
-            if item.owner_account_id:
-                wanted.append(item.owner_account_id)
+            if owner_id:
+                wanted.append(owner_id)
         elif kind == "assignees":
-            wanted.extend(a for a in map(_uuid, item.assigned_account_ids or []) if a)
+            wanted.extend(assignee_ids)
         elif kind == "user" and ref:
             account_id = _uuid(ref) or session.scalar(
                 select(Account.id).where(Account.tenant_id == tenant_id, Account.username == ref)

@@ -1,0 +1,474 @@
+"""What a step would do to an item, decided by the move's own rules, writing nothing.
+
+A simulation takes a step template (its stored configuration, or a draft of it,
+or a draft alone) and an item's values (a stored item, sample values, or the
+item's values with samples over them). It answers as entering and leaving the
+step would decide: the calculations (``engine.moves.apply_calculations``), the
+field view and every requirement of leaving (``moves.leave_checklist``), the
+entry requirements (``moves.entry_requirements`` + ``engine.moves.entry_violations``),
+whom the assignment rules choose (``assignments.choose`` without taking a turn),
+the notification and automation rules that fire (``engine.triggers.decide_instant``,
+the decision ``side_effects.record`` acts on) and the timers entering arms
+(``engine.triggers.planned_timers``).
+
+Nothing is written: the use case only reads (no row is added, changed or locked,
+a round-robin cursor is read and not advanced, no sequence is drawn) and never
+commits, so its unit of work ends in a rollback of a transaction that did nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+from pacetrack.db import repository
+from pacetrack.db.tables import Account, Item, PipelineInstance, StepTemplate
+from pacetrack.engine.calendar import BusinessCalendar
+from pacetrack.engine.config import StepConfig, ValidationRule
+from pacetrack.engine.events import FieldChange
+from pacetrack.engine.fields import FieldSpec
+from pacetrack.engine.moves import StepRef, apply_calculations, entry_violations, field_changes
+from pacetrack.engine.triggers import Decided, decide_instant, planned_timers, timed_rules
+from pacetrack.services import access, assignments, items, moves, notifications, templates
+from pacetrack.services.config_schema import step_config
+from pacetrack.services.context import ADMIN, Actor
+from pacetrack.services.errors import NotFound
+from pacetrack.services.fields import load_field_specs
+from pacetrack.services.side_effects import dump_rule
+from pacetrack.services.step_configs import tenant_calendar
+from pacetrack.services.studio.simulation_models import (
+    AccountRef,
+    AssignmentOut,
+    CalculationOut,
+    EnterOut,
+    FieldViewOut,
+    FiringOut,
+    LeaveOut,
+    SimulationOut,
+    StepSimulation,
+    TimerOut,
+    UnresolvedOut,
+    ValidationOut,
+)
+from pacetrack.services.unit_of_work import UnitOfWork
+
+# --- the use case ----------------------------------------------------------------------------
+
+
+def _step(uow: UnitOfWork, actor: Actor, step_id: uuid.UUID | None) -> StepTemplate | None:
+    if step_id is None:
+        return None
+    try:
+        return templates.get_step_row(uow, actor, step_id)
+    except NotFound:
+        raise NotFound.one("step_id", "no such step template") from None
+
+
+def _item(uow: UnitOfWork, actor: Actor, item_id: uuid.UUID | None) -> Item | None:
+    if item_id is None:
+        return None
+    item = repository.get(uow.session, Item, tenant_id=actor.tenant_id, id=item_id)
+    try:
+        if item is None:
+            raise NotFound("Item not found.")
+        access.ensure_can_see_item(uow.session, actor, item)
+    except NotFound:
+        raise NotFound.one("item_id", "no such item") from None
+    return item
+
+
+def _config(
+    uow: UnitOfWork,
+    actor: Actor,
+    command: StepSimulation,
+    step: StepTemplate | None,
+    fields: Mapping[str, FieldSpec],
+) -> StepConfig:
+    """The step's config with the draft over it, checked exactly as saving the draft would."""
+    current = templates.stored_families(step) if step is not None else {}
+    duration = step.target_duration_days if step is not None else None
+    if "target_duration_days" in command.model_fields_set:
+        duration = command.target_duration_days
+    checked = templates.checked_families(
+        uow.session,
+        tenant_id=actor.tenant_id,
+        raw=command.draft(),
+        current=current,
+        target_duration_days=duration,
+        fields=fields,
+    )
+    return step_config({**current, **checked}, target_duration_days=duration)
+
+
+def _values(
+    uow: UnitOfWork,
+    actor: Actor,
+    command: StepSimulation,
+    item: Item | None,
+    fields: Mapping[str, FieldSpec],
+) -> dict[str, Any]:
+    values = dict(item.field_values or {}) if item is not None else {}
+    samples = items.normalize_values(
+        uow.session, tenant_id=actor.tenant_id, fields=fields, raw=command.field_values or {}
+    )
+    for name, value in samples.items():
+        if value is None:
+            values.pop(name, None)
+        else:
+            values[name] = value
+    return values
+
+
+class _People:
+    """Account names for ids, read once per simulation."""
+
+    def __init__(self, uow: UnitOfWork, tenant_id: uuid.UUID) -> None:
+        self._session = uow.session
+        self._tenant_id = tenant_id
+        self._known: dict[uuid.UUID, AccountRef] = {}
+
+    def refs(self, accounts: Iterable[Account]) -> list[AccountRef]:
+        return [self.ref(account) for account in accounts]
+
+    def ref(self, account: Account) -> AccountRef:
+        found = AccountRef(
+            id=account.id, username=account.username, display_name=account.display_name
+        )
+        self._known[account.id] = found
+        return found
+
+    def by_ids(self, ids: Sequence[uuid.UUID]) -> list[AccountRef]:
+        missing = [account_id for account_id in ids if account_id not in self._known]
+        if missing:
+            statement = repository.scoped(Account, tenant_id=self._tenant_id).where(
+                Account.id.in_(missing)
+            )
+            for account in repository.all_rows(self._session, statement):
+                self.ref(account)
+        return [self._known[account_id] for account_id in ids if account_id in self._known]
+
+
+def _entry_checks(
+    step_name: str,
+    config: StepConfig,
+    *,
+    fields: Mapping[str, FieldSpec],
+    values: Mapping[str, Any],
+    now: datetime,
+    calendar: BusinessCalendar,
+) -> list[ValidationOut]:
+    """Every entry requirement (``metadata.entry_required_fields``, ``entry_validations``)."""
+    required, rules, problems = moves.entry_requirements(step_name, config)
+    failing = {
+        violation.rule_id: violation
+        for violation in entry_violations(
+            target=StepRef(id=uuid.UUID(int=0), name=step_name, position=0),
+            required_fields=required,
+            rules=rules,
+            fields=fields,
+            values=values,
+            now=now,
+            calendar=calendar,
+        )
+    }
+    checks = [
+        ValidationOut(
+            rule_id=p.rule_id, field_id=p.field_id, phase="enter", passed=False, message=p.message
+        )
+        for p in problems
+    ]
+    wanted: list[tuple[str, str | None, ValidationRule | None]] = [
+        (f"entry_required:{name}", name, None) for name in required
+    ]
+    wanted += [(rule.id, rule.field_id, rule) for rule in rules]
+    for rule_id, field_id, rule in wanted:
+        failed = failing.get(rule_id)
+        spec = fields.get(field_id) if field_id else None
+        label = spec.display_name if spec is not None else field_id
+        words = (
+            moves.describe_rule(rule, fields)
+            if rule is not None
+            else f"{label} is required to enter {step_name}"
+        )
+        checks.append(
+            ValidationOut(
+                rule_id=rule_id,
+                field_id=field_id,
+                phase="enter",
+                passed=failed is None,
+                message=failed.message if failed is not None else words,
+            )
+        )
+    return checks
+
+
+class _Firings:
+    """Decided rules as answers, with the accounts each notification would reach."""
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        people: _People,
+        *,
+        instance_id: uuid.UUID | None,
+        owner_id: uuid.UUID | None,
+    ) -> None:
+        self._uow, self._actor, self._people = uow, actor, people
+        self._instance_id, self._owner_id = instance_id, owner_id
+
+    def recipients(
+        self, recipients: Sequence[Mapping[str, Any]], assignee_ids: Sequence[uuid.UUID]
+    ) -> list[AccountRef]:
+        session, tenant_id = self._uow.session, self._actor.tenant_id
+        named = notifications.recipients_of(
+            session,
+            tenant_id=tenant_id,
+            owner_id=self._owner_id,
+            assignee_ids=assignee_ids,
+            recipients=recipients,
+        )
+        if self._instance_id is not None:
+            allowed = access.accounts_who_can_see(
+                session,
+                tenant_id=tenant_id,
+                instance_id=self._instance_id,
+                account_ids=[account.id for account in named],
+            )
+            named = [account for account in named if account.id in allowed]
+        return self._people.refs(named)
+
+    def out(self, decided: Iterable[Decided], assignee_ids: Sequence[uuid.UUID]) -> list[FiringOut]:
+        answers = []
+        for entry in decided:
+            rule, kind = entry.firing.rule, entry.firing.kind
+            dumped = dump_rule(kind, rule)
+            recipients: list[AccountRef] = []
+            if kind == "notification" and entry.condition.holds:
+                recipients = self.recipients(dumped.get("recipients") or [], assignee_ids)
+            answers.append(
+                FiringOut(
+                    rule_kind=kind,
+                    rule_id=rule.id,
+                    trigger=rule.trigger,
+                    fires=entry.condition.holds,
+                    condition_error=entry.condition.error,
+                    recipients=recipients,
+                    rule=dumped,
+                )
+            )
+        return answers
+
+
+def _system_notifications(
+    firings: _Firings,
+    *,
+    before: Sequence[uuid.UUID],
+    after: Sequence[uuid.UUID],
+    unresolved: Sequence[UnresolvedOut],
+    pipeline_owner_id: uuid.UUID | None,
+) -> list[FiringOut]:
+    """The notifications assignment on entry sends (``side_effects.record``'s system rules):
+    the newly assigned are told; nobody assigned tells the pipeline's owner and the admins."""
+    added = [account for account in after if account not in set(before)]
+    rules: list[dict[str, Any]] = []
+    if added:
+        recipients = [{"type": "user", "id": str(account)} for account in added]
+        rules.append({"id": "item_assigned", "trigger": "assigned", "recipients": recipients})
+    if not after and unresolved:
+        owner = [{"type": "user", "id": str(pipeline_owner_id)}] if pipeline_owner_id else []
+        rules.append(
+            {
+                "id": "assignment_unresolved",
+                "trigger": "assignment_unresolved",
+                "recipients": [*owner, {"type": "role", "id": ADMIN}],
+            }
+        )
+    return [
+        FiringOut(
+            rule_kind="notification",
+            rule_id=rule["id"],
+            trigger=rule["trigger"],
+            fires=True,
+            recipients=firings.recipients(rule["recipients"], after),
+            rule={**rule, "template": rule["id"]},
+        )
+        for rule in rules
+    ]
+
+
+def _assignment(
+    uow: UnitOfWork,
+    actor: Actor,
+    config: StepConfig,
+    *,
+    step: StepTemplate | None,
+    item: Item | None,
+    now: datetime,
+) -> tuple[tuple[uuid.UUID, ...], list[UnresolvedOut]]:
+    """Whom entering would assign (the item's assignees when the step has no rules)."""
+    kept = assignments.assignees(item) if item is not None else ()
+    if not config.assignments:
+        return kept, []
+    placement = assignments.Placement(
+        tenant_id=actor.tenant_id,
+        instance_id=item.pipeline_instance_id if item is not None else None,
+        item_id=item.id if item is not None else None,
+        step_template_id=step.id if step is not None else None,
+    )
+    chosen: list[uuid.UUID] = []
+    unresolved: list[UnresolvedOut] = []
+    for rule in config.assignments:
+        choice = assignments.choose(
+            uow.session, placement=placement, rule=rule, now=now, take_turn=False
+        )
+        if choice.unresolved_reason is not None:
+            unresolved.append(
+                UnresolvedOut(
+                    rule_type=rule.type, rule_target=rule.id, reason=choice.unresolved_reason
+                )
+            )
+        chosen.extend(choice.chosen)
+    return tuple(dict.fromkeys(chosen)), unresolved
+
+
+def _calculations(
+    config: StepConfig, values: Mapping[str, Any], errors: Iterable[Any]
+) -> list[CalculationOut]:
+    failed = {error.calculation_id: error.message for error in errors}
+    return [
+        CalculationOut(
+            calculation_id=calc.id,
+            output_field_id=calc.output_field_id,
+            value=values.get(calc.output_field_id),
+            error=failed.get(calc.id),
+        )
+        for calc in config.calculations
+    ]
+
+
+def _split(firings: list[FiringOut]) -> tuple[list[FiringOut], list[FiringOut]]:
+    return (
+        [f for f in firings if f.rule_kind == "notification"],
+        [f for f in firings if f.rule_kind == "automation"],
+    )
+
+
+def simulate_step(uow: UnitOfWork, actor: Actor, command: StepSimulation) -> SimulationOut:
+    """What entering and leaving the step would decide for the values; writes nothing."""
+    actor.require_manager("simulate steps")
+    session = uow.session
+    step = _step(uow, actor, command.step_id)
+    item = _item(uow, actor, command.item_id)
+    fields = load_field_specs(session, tenant_id=actor.tenant_id)
+    config = _config(uow, actor, command, step, fields)
+    values = _values(uow, actor, command, item, fields)
+    now = uow.clock.now()
+    calendar = tenant_calendar(session, tenant_id=actor.tenant_id)
+    step_name = step.name if step is not None else "the step"
+
+    # Entering: the entry requirements on the values brought in, then the step's calculations.
+    entering = _entry_checks(
+        step_name, config, fields=fields, values=values, now=now, calendar=calendar
+    )
+    computed, calculation_errors = apply_calculations(
+        config=config, fields=fields, values=values, now=now, calendar=calendar
+    )
+    changes: tuple[FieldChange, ...] = field_changes(values, computed)
+    view, leaving = moves.leave_checklist(
+        config=config, fields=fields, values=computed, now=now, calendar=calendar
+    )
+    before = assignments.assignees(item) if item is not None else ()
+    after, unresolved = _assignment(uow, actor, config, step=step, item=item, now=now)
+    instance = (
+        session.get(PipelineInstance, (item.tenant_id, item.pipeline_instance_id))
+        if item is not None
+        else None
+    )
+    people = _People(uow, actor.tenant_id)
+    firings = _Firings(
+        uow,
+        actor,
+        people,
+        instance_id=item.pipeline_instance_id if item is not None else None,
+        owner_id=item.owner_account_id if item is not None else None,
+    )
+
+    def decided(trigger: Literal["on_enter", "on_exit", "on_field_change"]) -> list[Decided]:
+        return list(
+            decide_instant(
+                config,
+                trigger=trigger,
+                changes=changes,
+                fields=fields,
+                values=computed,
+                now=now,
+                calendar=calendar,
+            )
+        )
+
+    entered = firings.out([*decided("on_enter"), *decided("on_field_change")], after)
+    entered += _system_notifications(
+        firings,
+        before=before,
+        after=after,
+        unresolved=unresolved,
+        pipeline_owner_id=instance.owner_account_id if instance is not None else None,
+    )
+    # Notifications are addressed when the worker delivers them, after the move: by then
+    # the item has the assignees it has now (leaving: the next step's are not known here).
+    left = firings.out(decided("on_exit"), before)
+    enter_notifications, enter_automations = _split(entered)
+    leave_notifications, leave_automations = _split(left)
+    validations = [
+        *entering,
+        *(
+            ValidationOut(
+                rule_id=r.rule_id,
+                field_id=r.field_id,
+                phase="leave",
+                passed=r.met,
+                message=r.message,
+            )
+            for r in leaving
+        ),
+    ]
+    return SimulationOut(
+        step_id=step.id if step is not None else None,
+        step_name=step.name if step is not None else None,
+        item_id=item.id if item is not None else None,
+        values=computed,
+        field_view=FieldViewOut(
+            visible=list(view.visible), required=list(view.required), problems=list(view.problems)
+        ),
+        can_enter=all(v.passed for v in validations if v.phase == "enter"),
+        ready_to_leave=all(v.passed for v in validations if v.phase == "leave"),
+        validations=validations,
+        calculations=_calculations(config, computed, calculation_errors),
+        assignment=AssignmentOut(
+            rules_apply=bool(config.assignments),
+            assignees=people.by_ids(list(after)),
+            unresolved=unresolved,
+        ),
+        on_enter=EnterOut(
+            notifications=enter_notifications,
+            automations=enter_automations,
+            timers=[
+                TimerOut(
+                    rule_kind=timer.firing.kind,
+                    rule_id=timer.firing.rule.id,
+                    trigger=timer.firing.rule.trigger,
+                    occurrence=timer.due.occurrence,
+                    due_at=timer.due.due_at,
+                )
+                for timer in planned_timers(config, entered_at=now, calendar=calendar)
+            ],
+        ),
+        on_leave=LeaveOut(
+            notifications=leave_notifications,
+            automations=leave_automations,
+            timers_cancelled=[firing.rule.id for firing in timed_rules(config)],
+        ),
+    )
