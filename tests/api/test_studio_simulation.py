@@ -302,3 +302,33 @@ def test_another_tenants_step_is_not_found(sales_studio: SalesStudio, container:
         headers=other.headers,
     )
     assert response.status_code == 404
+
+
+def test_least_assigned_and_unresolved_rules_are_previewed_as_entry_decides(
+    sales_studio: SalesStudio, container: Container
+) -> None:
+    demo = {"step_id": str(sales_studio.step_templates["Demo"]), "field_values": {}}
+    preview = simulated(sales_studio, demo)
+    [chosen] = [a["username"] for a in preview["assignment"]["assignees"]]
+    before = database_snapshot(container)
+    nobody = simulated(
+        sales_studio,
+        {"assignments": [{"type": "account_group", "id": "no_such_team"}], "field_values": {}},
+    )
+    assert database_snapshot(container) == before
+    assert nobody["assignment"]["assignees"] == []
+    assert nobody["assignment"]["unresolved"] == [
+        {
+            "rule_type": "account_group",
+            "rule_target": "no_such_team",
+            "reason": "group 'no_such_team' does not exist",
+        }
+    ]
+    [told] = nobody["on_enter"]["notifications"]
+    assert told["rule_id"] == "assignment_unresolved"
+    assert [r["username"] for r in told["recipients"]] == ["admin"]
+    # A real entry into Demo assigns the member the preview named.
+    journey = sales_studio.journey
+    deal = journey.created("Umbrella", step="Proposal", values={"deal_value": "9000"})
+    moved = journey.moved(deal["id"], "Demo")
+    assert journey.usernames(moved["assigned_account_ids"]) == [chosen]

@@ -321,6 +321,20 @@ def recipients_of(
     return [active[account_id] for account_id in unique if account_id in active]
 
 
+def who_may_hear(
+    session: Session, *, tenant_id: uuid.UUID, instance_id: uuid.UUID, accounts: list[Account]
+) -> list[Account]:
+    """Those of ``accounts`` who may see the pipeline: nobody hears about an item of a
+    pipeline they may not see (its fields may be sensitive)."""
+    allowed = access.accounts_who_can_see(
+        session,
+        tenant_id=tenant_id,
+        instance_id=instance_id,
+        account_ids=[account.id for account in accounts],
+    )
+    return [account for account in accounts if account.id in allowed]
+
+
 # --- preferences ------------------------------------------------------------------------------
 
 
@@ -399,14 +413,10 @@ def _create_notification(
     named = resolve_recipients(
         session, tenant_id=tenant_id, item=item, recipients=rule.get("recipients") or []
     )
-    # Nobody hears about an item of a pipeline they may not see (its fields may be sensitive).
-    allowed = access.accounts_who_can_see(
-        session,
-        tenant_id=tenant_id,
-        instance_id=item.pipeline_instance_id,
-        account_ids=[account.id for account in named],
+    accounts = who_may_hear(
+        session, tenant_id=tenant_id, instance_id=item.pipeline_instance_id, accounts=named
     )
-    accounts = [account for account in named if account.id in allowed]
+    allowed_ids = {account.id for account in accounts}
     context = template_context(session, item=item, payload=payload, base_url=base_url, now=now)
     log.subject, log.body, log.template_error = render_notification(rule, trigger, context)
     log.recipients = [str(account.id) for account in accounts]
@@ -442,7 +452,7 @@ def _create_notification(
         )
 
     for account in named:
-        if account.id not in allowed:
+        if account.id not in allowed_ids:
             for channel in CHANNELS:
                 if channel in rule_channels:
                     outcome(account, channel, NO_ACCESS, "may not see the item's pipeline")

@@ -12,7 +12,7 @@ from pacetrack.db import repository
 from pacetrack.db.tables import Account, Item, StepTemplate
 from pacetrack.engine.config import StepConfig
 from pacetrack.engine.triggers import Decided
-from pacetrack.services import access, assignments, notifications
+from pacetrack.services import assignments, notifications
 from pacetrack.services.context import ADMIN, Actor
 from pacetrack.services.side_effects import dump_rule
 from pacetrack.services.studio.simulation_models import AccountRef, FiringOut, UnresolvedOut
@@ -75,13 +75,9 @@ class Firings:
             recipients=recipients,
         )
         if self._instance_id is not None:
-            allowed = access.accounts_who_can_see(
-                session,
-                tenant_id=tenant_id,
-                instance_id=self._instance_id,
-                account_ids=[account.id for account in named],
+            named = notifications.who_may_hear(
+                session, tenant_id=tenant_id, instance_id=self._instance_id, accounts=named
             )
-            named = [account for account in named if account.id in allowed]
         return self._people.refs(named)
 
     def out(self, decided: Iterable[Decided], assignee_ids: Sequence[uuid.UUID]) -> list[FiringOut]:

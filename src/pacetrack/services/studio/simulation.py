@@ -112,16 +112,11 @@ def _values(
     item: Item | None,
     fields: Mapping[str, FieldSpec],
 ) -> dict[str, Any]:
-    values = dict(item.field_values or {}) if item is not None else {}
     samples = items.normalize_values(
         uow.session, tenant_id=actor.tenant_id, fields=fields, raw=command.field_values or {}
     )
-    for name, value in samples.items():
-        if value is None:
-            values.pop(name, None)
-        else:
-            values[name] = value
-    return values
+    current = (item.field_values or {}) if item is not None else {}
+    return items.merged_values(current, samples)
 
 
 def _entry_checks(
