@@ -10,9 +10,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from fastapi.testclient import TestClient
+
+from pacetrack.adapters.clock import FrozenClock
 from pacetrack.bootstrap import Container
 from tests.api.studio_support import SalesStudio, database_snapshot, sales_studio
 from tests.conftest import START
+from tests.usecases.conftest import seed_people
 
 __all__ = ["sales_studio"]
 
@@ -332,3 +336,43 @@ def test_least_assigned_and_unresolved_rules_are_previewed_as_entry_decides(
     deal = journey.created("Umbrella", step="Proposal", values={"deal_value": "9000"})
     moved = journey.moved(deal["id"], "Demo")
     assert journey.usernames(moved["assigned_account_ids"]) == [chosen]
+
+
+def test_approval_is_a_leave_requirement_met_only_by_an_approved_stay(
+    container: Container, client: TestClient, clock: FrozenClock
+) -> None:
+    journey = seed_people(container, client, clock)
+    journey.start("recruiting")
+    steps = client.get("/api/step-template/list", headers=journey.headers()).json()
+    technical = next(s["id"] for s in steps if s["name"] == "Technical Screen")
+    hm = "hiring_manager"
+    staying = journey.created("Grace", as_=hm, step="Technical Screen")
+    elsewhere = journey.created("Linus", as_=hm)
+
+    def approval(item_id: str) -> dict[str, Any]:
+        response = client.post(
+            SIMULATE, json={"step_id": technical, "item_id": item_id}, headers=journey.headers()
+        )
+        assert response.status_code == 200, response.text
+        return by_rule(response.json()["validations"], "leave")["approval_required"]
+
+    assert approval(staying["id"])["passed"] is False
+    assert "request approval first" in approval(elsewhere["id"])["message"]
+    request = client.post(
+        "/api/approval/request", json={"item_id": staying["id"]}, headers=journey.headers("eng_1")
+    )
+    assert request.status_code == 201, request.text
+    approved = client.post(
+        "/api/approval/approve",
+        json={"request_id": request.json()["id"]},
+        headers=journey.headers(hm),
+    )
+    assert approved.status_code == 200, approved.text
+    assert approval(staying["id"]) == {
+        "rule_id": "approval_required",
+        "field_id": None,
+        "phase": "leave",
+        "passed": True,
+        "message": "Leaving Technical Screen is approved",
+    }
+    assert approval(elsewhere["id"])["passed"] is False

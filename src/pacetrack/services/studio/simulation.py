@@ -24,14 +24,14 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pacetrack.db import repository
-from pacetrack.db.tables import Item, PipelineInstance, StepTemplate
+from pacetrack.db.tables import Item, PipelineInstance, Step, StepTemplate
 from pacetrack.engine.calendar import BusinessCalendar
 from pacetrack.engine.config import StepConfig, ValidationRule
 from pacetrack.engine.events import FieldChange
 from pacetrack.engine.fields import FieldSpec
 from pacetrack.engine.moves import StepRef, apply_calculations, entry_violations, field_changes
 from pacetrack.engine.triggers import Decided, decide_instant, planned_timers, timed_rules
-from pacetrack.services import access, assignments, items, moves, templates
+from pacetrack.services import access, approvals, assignments, items, moves, templates
 from pacetrack.services.config_schema import step_config
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import NotFound
@@ -173,6 +173,42 @@ def _entry_checks(
     return checks
 
 
+def _approval_checks(
+    uow: UnitOfWork,
+    config: StepConfig,
+    *,
+    step: StepTemplate | None,
+    step_name: str,
+    item: Item | None,
+) -> list[ValidationOut]:
+    """Whether leaving needs an approval the item has: only an item staying at a copy of the
+    step can have one; any other item would enter without."""
+    settings = approvals.approval_settings(config.metadata)
+    if not settings.required:
+        return []
+    violations = [approvals.approval_missing(step_name, settings)]
+    if item is not None and step is not None and item.current_step_id is not None:
+        current = uow.session.get(Step, (item.tenant_id, item.current_step_id))
+        if current is not None and current.step_template_id == step.id:
+            violations = approvals.leave_violations(uow, item=item, step=current, config=config)
+    if not violations:
+        return [
+            ValidationOut(
+                rule_id=approvals.APPROVAL_REQUIRED,
+                field_id=None,
+                phase="leave",
+                passed=True,
+                message=f"Leaving {step_name} is approved",
+            )
+        ]
+    return [
+        ValidationOut(
+            rule_id=v.rule_id, field_id=v.field_id, phase="leave", passed=False, message=v.message
+        )
+        for v in violations
+    ]
+
+
 def _calculations(
     config: StepConfig, values: Mapping[str, Any], errors: Iterable[Any]
 ) -> list[CalculationOut]:
@@ -273,6 +309,7 @@ def simulate_step(uow: UnitOfWork, actor: Actor, command: StepSimulation) -> Sim
             )
             for r in leaving
         ),
+        *_approval_checks(uow, config, step=step, step_name=step_name, item=item),
     ]
     return SimulationOut(
         step_id=step.id if step is not None else None,
