@@ -32,6 +32,7 @@ from pacetrack.engine.config import (
     UpdateFieldAction,
     WebhookAction,
 )
+from pacetrack.engine.expressions import Expression, ExpressionError, compile_expression
 from pacetrack.engine.expressions.suggest import closest_name
 from pacetrack.engine.fields import (
     NUMERIC_TYPES,
@@ -91,18 +92,49 @@ class _Checker:
             _check_expression(self, path, source, result=result)
 
 
-def _check_expression(checker: _Checker, path: str, source: str, *, result: str | None) -> None:
-    from pacetrack.engine.expressions import ExpressionError, compile_expression
+@dataclass(frozen=True, kw_only=True)
+class ExpressionVerdict:
+    """What saving a rule decides about one of its expressions.
 
+    ``error``: it does not compile (with the engine's position and suggestion);
+    ``type_problem``: it compiles (``expression``) but gives the wrong type.
+    """
+
+    expression: Expression | None = None
+    error: ExpressionError | None = None
+    type_problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.type_problem is None
+
+    @property
+    def message(self) -> str | None:
+        return str(self.error) if self.error is not None else self.type_problem
+
+
+def check_expression(
+    source: str, *, fields: Mapping[str, FieldSpec], result: str | None
+) -> ExpressionVerdict:
+    """Compile ``source`` against ``fields`` and, when ``result`` is given, check its type:
+    the one check every saved expression passes (and the studio's checker answers with)."""
     try:
-        compiled = compile_expression(source, fields=checker.fields)
+        compiled = compile_expression(source, fields=fields)
     except ExpressionError as exc:
-        checker.report(path, str(exc))
-        return
+        return ExpressionVerdict(error=exc)
     if result is not None and not compiled.result_type.accepts(result):
-        checker.report(
-            path, f"the expression gives {compiled.result_type.value}, but {result} is needed"
+        return ExpressionVerdict(
+            expression=compiled,
+            type_problem=f"the expression gives {compiled.result_type.value}, "
+            f"but {result} is needed",
         )
+    return ExpressionVerdict(expression=compiled)
+
+
+def _check_expression(checker: _Checker, path: str, source: str, *, result: str | None) -> None:
+    message = check_expression(source, fields=checker.fields, result=result).message
+    if message is not None:
+        checker.report(path, message)
 
 
 # --- field_configs ---------------------------------------------------------------------------

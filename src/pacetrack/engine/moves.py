@@ -215,7 +215,8 @@ def entry_violations(
     return tuple(violations)
 
 
-def _changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[FieldChange, ...]:
+def field_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[FieldChange, ...]:
+    """What differs between two sets of values, field by field in name order."""
     return tuple(
         FieldChange(field=name, old=before.get(name), new=after.get(name))
         for name in sorted(set(before) | set(after))
@@ -291,7 +292,7 @@ def decide_move(
     errors = {error.calculation_id: error for error in (*leave_errors, *enter_errors)}
     return Decision(
         values=entered,
-        changes=_changes(values, entered),
+        changes=field_changes(values, entered),
         calculation_errors=tuple(errors.values()),
     )
 

@@ -17,7 +17,7 @@ from pacetrack.engine.config import AutomationRule, NotificationRule, StepConfig
 from pacetrack.engine.events import FieldChange
 from pacetrack.engine.expressions import ExpressionError, compile_expression
 from pacetrack.engine.fields import FieldSpec, parse_decimal
-from pacetrack.engine.timers import TIMED_TRIGGERS
+from pacetrack.engine.timers import TIMED_TRIGGERS, Due, first_due
 
 RuleKind = Literal["notification", "automation"]
 InstantTrigger = Literal["on_enter", "on_exit", "on_field_change"]
@@ -107,3 +107,58 @@ def condition_holds(
     if outcome.error is not None:
         return ConditionResult(holds=False, error=f"condition of rule {rule.id!r}: {outcome.error}")
     return ConditionResult(holds=outcome.value is True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Decided:
+    """A rule matched by what happened, with whether its condition holds (then it fires)."""
+
+    firing: Firing
+    condition: ConditionResult
+
+
+def decide_instant(
+    config: StepConfig,
+    *,
+    trigger: InstantTrigger,
+    changes: Sequence[FieldChange] = (),
+    fields: Mapping[str, FieldSpec],
+    values: Mapping[str, Any],
+    now: datetime,
+    calendar: BusinessCalendar,
+) -> tuple[Decided, ...]:
+    """Every rule ``trigger`` matches, each with its condition decided on ``values``."""
+    return tuple(
+        Decided(
+            firing=firing,
+            condition=condition_holds(
+                firing.rule, fields=fields, values=values, now=now, calendar=calendar
+            ),
+        )
+        for firing in instant_firings(config, trigger=trigger, changes=changes)
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlannedTimer:
+    """A timed rule that entering the step arms, and when it first falls due."""
+
+    firing: Firing
+    due: Due
+
+
+def planned_timers(
+    config: StepConfig, *, entered_at: datetime, calendar: BusinessCalendar
+) -> tuple[PlannedTimer, ...]:
+    """The timers a stay that begins at ``entered_at`` arms (rules without a due time arm none)."""
+    planned = []
+    for firing in timed_rules(config):
+        due = first_due(
+            firing.rule,
+            entered_at=entered_at,
+            target_duration_days=config.target_duration_days,
+            calendar=calendar,
+        )
+        if due is not None:
+            planned.append(PlannedTimer(firing=firing, due=due))
+    return tuple(planned)

@@ -178,6 +178,18 @@ def _activity(
 # --------------------------------------------------------------------------- the move path
 
 
+def approval_missing(step_name: str, settings: ApprovalSettings) -> Violation:
+    """The violation of a stay in a step that needs approval and has asked for none yet."""
+    needed = settings.approvals_required
+    wanted = "an approval" if needed == 1 else f"{needed} approvals"
+    return Violation(
+        rule_id=APPROVAL_REQUIRED,
+        field_id=None,
+        message=f"Leaving {step_name} needs {wanted} from "
+        f"{_approver_label(settings)}; request approval first.",
+    )
+
+
 def leave_violations(
     uow: UnitOfWork, *, item: Item, step: Step, config: StepConfig
 ) -> list[Violation]:
@@ -195,14 +207,7 @@ def leave_violations(
         else None
     )
     if latest is None:
-        return [
-            Violation(
-                rule_id=APPROVAL_REQUIRED,
-                field_id=None,
-                message=f"Leaving {step.name} needs {wanted} from "
-                f"{_approver_label(settings)}; request approval first.",
-            )
-        ]
+        return [approval_missing(step.name, settings)]
     if latest.status == "voided":
         return [
             Violation(

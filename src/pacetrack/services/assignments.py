@@ -279,18 +279,60 @@ def _lock_cursor(
     return session.scalars(statement).one()
 
 
-def _choose(
-    uow: UnitOfWork, *, item: Item, step: Step, rule: Assignment, now: datetime
+@dataclass(frozen=True, kw_only=True)
+class Placement:
+    """Where an assignment choice is made.
+
+    ``instance_id``: the pipeline whose visibility limits who may be chosen (None: a
+    draft that runs nowhere yet, everyone counts as seeing it); ``item_id``: the item
+    left out of the workload counts; ``step_template_id``: whose round-robin cursor.
+    """
+
+    tenant_id: uuid.UUID
+    instance_id: uuid.UUID | None
+    item_id: uuid.UUID | None
+    step_template_id: uuid.UUID | None
+
+
+def _placement(item: Item, step: Step) -> Placement:
+    return Placement(
+        tenant_id=item.tenant_id,
+        instance_id=item.pipeline_instance_id,
+        item_id=item.id,
+        step_template_id=step.step_template_id,
+    )
+
+
+def _read_cursor(
+    session: Session, *, tenant_id: uuid.UUID, step_template_id: uuid.UUID, rule_key: str
+) -> AssignmentCursor | None:
+    """The cursor as it stands, read without creating or locking it (a preview)."""
+    return session.scalars(
+        select(AssignmentCursor).where(
+            AssignmentCursor.tenant_id == tenant_id,
+            AssignmentCursor.step_template_id == step_template_id,
+            AssignmentCursor.rule_key == rule_key,
+        )
+    ).first()
+
+
+def choose(
+    session: Session, *, placement: Placement, rule: Assignment, now: datetime, take_turn: bool
 ) -> RuleChoice:
-    session = uow.session
-    tenant_id = item.tenant_id
+    """Whom ``rule`` chooses at ``placement``.
+
+    ``take_turn``: the choice is made for real, so the round-robin cursor is created
+    if need be, locked and advanced; without it (a simulation) the cursor is only
+    read and nothing is written.
+    """
+    tenant_id = placement.tenant_id
     if isinstance(rule, UserAssignment):
         label, candidates = people(session, tenant_id=tenant_id, kind="user", reference=rule.id)
         if candidates is None:
             return RuleChoice(unresolved_reason=f"{label} does not exist")
         if not candidates[0].is_active:
             return RuleChoice(unresolved_reason=f"{label} is inactive")
-        candidates = _who_can_see(session, item, candidates)
+        candidates = _who_can_see(session, placement, candidates)
         if not candidates[0].can_see:
             return RuleChoice(unresolved_reason=f"{label} cannot see this pipeline")
         return choose_everyone(candidates, what=label)
@@ -298,26 +340,41 @@ def _choose(
         label, candidates = people(session, tenant_id=tenant_id, kind="role", reference=rule.id)
         if candidates is None:
             return RuleChoice(unresolved_reason=f"{label} does not exist")
-        return choose_everyone(_who_can_see(session, item, candidates), what=label)
+        return choose_everyone(_who_can_see(session, placement, candidates), what=label)
     group = find_group(session, tenant_id=tenant_id, reference=rule.id)
     if group is None:
         return RuleChoice(unresolved_reason=f"group {rule.id!r} does not exist")
     label = f"group {group.name!r}"
     members = _who_can_see(
-        session, item, group_candidates(session, tenant_id=tenant_id, group_id=group.id)
+        session, placement, group_candidates(session, tenant_id=tenant_id, group_id=group.id)
     )
     if isinstance(rule, GroupAssignment):
         return choose_everyone(members, what=label)
-    cursor = _lock_cursor(
-        session,
-        tenant_id=tenant_id,
-        step_template_id=step.step_template_id,
-        rule_key=f"{rule.type}:{group.id}",
-        now=now,
-    )
+    rule_key = f"{rule.type}:{group.id}"
+    cursor: AssignmentCursor | None = None
+    if placement.step_template_id is not None:
+        if take_turn:
+            cursor = _lock_cursor(
+                session,
+                tenant_id=tenant_id,
+                step_template_id=placement.step_template_id,
+                rule_key=rule_key,
+                now=now,
+            )
+        else:
+            cursor = _read_cursor(
+                session,
+                tenant_id=tenant_id,
+                step_template_id=placement.step_template_id,
+                rule_key=rule_key,
+            )
     if isinstance(rule, RoundRobinAssignment):
         last = None
-        if cursor.last_account_id is not None and cursor.last_username is not None:
+        if (
+            cursor is not None
+            and cursor.last_account_id is not None
+            and cursor.last_username is not None
+        ):
             last = RotationPosition(
                 account_id=cursor.last_account_id, username=cursor.last_username
             )
@@ -328,17 +385,23 @@ def _choose(
             session,
             tenant_id=tenant_id,
             account_ids=[m.account_id for m in members if m.is_active and m.can_see],
-            excluding_item=item.id,
+            excluding_item=placement.item_id,
         )
         members = [replace(m, active_items=counts.get(m.account_id, 0)) for m in members]
         choice = choose_least_assigned(members, what=label)
-    if choice.chosen:
+    if take_turn and cursor is not None and choice.chosen:
         cursor.turns += 1
         cursor.updated_at = now
         if choice.rotation is not None:
             cursor.last_account_id = choice.rotation.account_id
             cursor.last_username = choice.rotation.username
     return choice
+
+
+def _choose(
+    uow: UnitOfWork, *, item: Item, step: Step, rule: Assignment, now: datetime
+) -> RuleChoice:
+    return choose(uow.session, placement=_placement(item, step), rule=rule, now=now, take_turn=True)
 
 
 def _activity(
@@ -517,9 +580,18 @@ def _seeing(session: Session, item: Item, account_ids: Sequence[uuid.UUID]) -> s
     )
 
 
-def _who_can_see(session: Session, item: Item, candidates: list[Candidate]) -> list[Candidate]:
-    """The candidates, each marked with whether it may see the item's pipeline."""
-    visible = _seeing(session, item, [candidate.account_id for candidate in candidates])
+def _who_can_see(
+    session: Session, placement: Placement, candidates: list[Candidate]
+) -> list[Candidate]:
+    """The candidates, each marked with whether it may see the placement's pipeline."""
+    if placement.instance_id is None:
+        return candidates
+    visible = access.accounts_who_can_see(
+        session,
+        tenant_id=placement.tenant_id,
+        instance_id=placement.instance_id,
+        account_ids=[candidate.account_id for candidate in candidates],
+    )
     return [replace(c, can_see=c.account_id in visible) for c in candidates]
 
 

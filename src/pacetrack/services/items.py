@@ -256,7 +256,8 @@ def normalize_values(
     return normalized
 
 
-def _merged(current: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+def merged_values(current: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """``current`` with ``changes`` over it (a None change clears the field)."""
     merged = dict(current)
     for name, value in changes.items():
         if value is None:
@@ -303,7 +304,7 @@ def create_item(uow: UnitOfWork, actor: Actor, data: ItemCreate) -> ItemOut:
     ):
         raise InvalidInput.one("owner_account_id", "must name an active account")
     fields = field_specs(session, tenant_id=tenant_id)
-    values = _merged(
+    values = merged_values(
         {}, normalize_values(session, tenant_id=tenant_id, fields=fields, raw=data.field_values)
     )
     config = effective_config(session, tenant_id=tenant_id, step=step)
@@ -423,7 +424,7 @@ def update_fields(uow: UnitOfWork, actor: Actor, data: ItemFieldsUpdate) -> Item
     before = dict(item.field_values or {})
     step = context.step(item.current_step_id)
     now = uow.clock.now()
-    values = _merged(before, normalized)
+    values = merged_values(before, normalized)
     errors = None
     if step is not None:
         values, errors = apply_calculations(

@@ -44,7 +44,7 @@ from pacetrack.engine.config import (
     ValidationRule,
 )
 from pacetrack.engine.events import DomainEvent, FieldChange, StepEntered
-from pacetrack.engine.field_view import field_view
+from pacetrack.engine.field_view import FieldView, field_view
 from pacetrack.engine.fields import FieldSpec, decimal_to_json
 from pacetrack.engine.moves import (
     Decision,
@@ -211,7 +211,7 @@ def _check_lockable(
 
 
 def entry_requirements(
-    step: Step, config: StepConfig
+    step_name: str, config: StepConfig
 ) -> tuple[tuple[str, ...], tuple[ValidationRule, ...], tuple[Violation, ...]]:
     """``metadata.entry_required_fields`` and ``metadata.entry_validations`` of a target step.
 
@@ -230,7 +230,7 @@ def entry_requirements(
             Violation(
                 rule_id="entry_config",
                 field_id=None,
-                message=f"{step.name}: metadata.entry_required_fields must be a list of field "
+                message=f"{step_name}: metadata.entry_required_fields must be a list of field "
                 "names.",
             )
         )
@@ -243,7 +243,7 @@ def entry_requirements(
             Violation(
                 rule_id="entry_config",
                 field_id=None,
-                message=f"{step.name}: metadata.entry_validations is not a valid list of "
+                message=f"{step_name}: metadata.entry_validations is not a valid list of "
                 f"validations ({str(exc).splitlines()[0]}).",
             )
         )
@@ -327,7 +327,7 @@ def _decide(
 ) -> Decision:
     current_config = context.config(uow, current)
     target_config = context.config(uow, target)
-    required, rules, config_problems = entry_requirements(target, target_config)
+    required, rules, config_problems = entry_requirements(target.name, target_config)
     extra = [
         *approvals.leave_violations(uow, item=item, step=current, config=current_config),
         *config_problems,
@@ -790,26 +790,18 @@ def describe_rule(rule: ValidationRule, fields: Mapping[str, FieldSpec]) -> str:
     return f"condition `{rule.expression}` holds"
 
 
-def validation_status(uow: UnitOfWork, actor: Actor, item_id: uuid.UUID) -> ValidationStatusOut:
-    """The checklist of what leaving the current step needs, met or not, without moving."""
-    item = repository.get(uow.session, Item, tenant_id=actor.tenant_id, id=item_id)
-    if item is None:
-        raise NotFound("Item not found.")
-    access.ensure_can_see_item(uow.session, actor, item)
-    context = load_context(uow, item=item)
-    step = context.step(item.current_step_id)
-    if step is None:
-        raise Conflict("The item is not at a step of its pipeline.")
-    config = context.config(uow, step)
-    now = uow.clock.now()
-    values = item.field_values or {}
-    fields = context.fields
-    view = field_view(
-        config=config, fields=fields, values=values, now=now, calendar=context.calendar
-    )
-    result = validate_step(
-        config=config, fields=fields, values=values, now=now, calendar=context.calendar
-    )
+def leave_checklist(
+    *,
+    config: StepConfig,
+    fields: Mapping[str, FieldSpec],
+    values: Mapping[str, Any],
+    now: datetime,
+    calendar: BusinessCalendar,
+) -> tuple[FieldView, list[RequirementOut]]:
+    """The step's field view for ``values`` and every requirement of leaving it (the required
+    fields, then each validation rule), met or not, decided as the move decides them."""
+    view = field_view(config=config, fields=fields, values=values, now=now, calendar=calendar)
+    result = validate_step(config=config, fields=fields, values=values, now=now, calendar=calendar)
     failing = {v.rule_id: v for v in result.violations}
     requirements: list[RequirementOut] = []
 
@@ -829,6 +821,27 @@ def validation_status(uow: UnitOfWork, actor: Actor, item_id: uuid.UUID) -> Vali
         add(f"required:{name}", name, f"{spec.display_name if spec else name} is required")
     for rule in config.validations:
         add(rule.id, rule.field_id, describe_rule(rule, fields))
+    return view, requirements
+
+
+def validation_status(uow: UnitOfWork, actor: Actor, item_id: uuid.UUID) -> ValidationStatusOut:
+    """The checklist of what leaving the current step needs, met or not, without moving."""
+    item = repository.get(uow.session, Item, tenant_id=actor.tenant_id, id=item_id)
+    if item is None:
+        raise NotFound("Item not found.")
+    access.ensure_can_see_item(uow.session, actor, item)
+    context = load_context(uow, item=item)
+    step = context.step(item.current_step_id)
+    if step is None:
+        raise Conflict("The item is not at a step of its pipeline.")
+    config = context.config(uow, step)
+    _view, requirements = leave_checklist(
+        config=config,
+        fields=context.fields,
+        values=item.field_values or {},
+        now=uow.clock.now(),
+        calendar=context.calendar,
+    )
     approval = approvals.leave_violations(uow, item=item, step=step, config=config)
     for violation in approval:
         requirements.append(
@@ -948,7 +961,7 @@ def creation_entry_violations(
     calendar: BusinessCalendar,
 ) -> tuple[Violation, ...]:
     """The entry requirements of the step an item is created at."""
-    required, rules, problems = entry_requirements(step, config)
+    required, rules, problems = entry_requirements(step.name, config)
     return problems + entry_violations(
         target=step_ref(step),
         required_fields=required,

@@ -245,14 +245,33 @@ def resolve_recipients(
     ``user``, ``account_group`` and ``role`` take an id or a name (username,
     group name, role name); names and ids are looked up in the tenant only.
     """
+    return recipients_of(
+        session,
+        tenant_id=tenant_id,
+        owner_id=item.owner_account_id,
+        assignee_ids=[a for a in map(_uuid, item.assigned_account_ids or []) if a],
+        recipients=recipients,
+    )
+
+
+def recipients_of(
+    session: Session,
+    *,
+    tenant_id: uuid.UUID,
+    owner_id: uuid.UUID | None,
+    assignee_ids: Iterable[uuid.UUID],
+    recipients: Iterable[Mapping[str, Any]],
+) -> list[Account]:
+    """``resolve_recipients`` for an item with this owner and these assignees (which a
+    simulation knows without a stored item)."""
     wanted: list[uuid.UUID] = []
     for recipient in recipients:
         kind, ref = recipient.get("type"), recipient.get("id")
         if kind == "owner":
-            if item.owner_account_id:
-                wanted.append(item.owner_account_id)
+            if owner_id:
+                wanted.append(owner_id)
         elif kind == "assignees":
-            wanted.extend(a for a in map(_uuid, item.assigned_account_ids or []) if a)
+            wanted.extend(assignee_ids)
         elif kind == "user" and ref:
             account_id = _uuid(ref) or session.scalar(
                 select(Account.id).where(Account.tenant_id == tenant_id, Account.username == ref)
@@ -300,6 +319,20 @@ def resolve_recipients(
         )
     }
     return [active[account_id] for account_id in unique if account_id in active]
+
+
+def who_may_hear(
+    session: Session, *, tenant_id: uuid.UUID, instance_id: uuid.UUID, accounts: list[Account]
+) -> list[Account]:
+    """Those of ``accounts`` who may see the pipeline: nobody hears about an item of a
+    pipeline they may not see (its fields may be sensitive)."""
+    allowed = access.accounts_who_can_see(
+        session,
+        tenant_id=tenant_id,
+        instance_id=instance_id,
+        account_ids=[account.id for account in accounts],
+    )
+    return [account for account in accounts if account.id in allowed]
 
 
 # --- preferences ------------------------------------------------------------------------------
@@ -380,14 +413,10 @@ def _create_notification(
     named = resolve_recipients(
         session, tenant_id=tenant_id, item=item, recipients=rule.get("recipients") or []
     )
-    # Nobody hears about an item of a pipeline they may not see (its fields may be sensitive).
-    allowed = access.accounts_who_can_see(
-        session,
-        tenant_id=tenant_id,
-        instance_id=item.pipeline_instance_id,
-        account_ids=[account.id for account in named],
+    accounts = who_may_hear(
+        session, tenant_id=tenant_id, instance_id=item.pipeline_instance_id, accounts=named
     )
-    accounts = [account for account in named if account.id in allowed]
+    allowed_ids = {account.id for account in accounts}
     context = template_context(session, item=item, payload=payload, base_url=base_url, now=now)
     log.subject, log.body, log.template_error = render_notification(rule, trigger, context)
     log.recipients = [str(account.id) for account in accounts]
@@ -423,7 +452,7 @@ def _create_notification(
         )
 
     for account in named:
-        if account.id not in allowed:
+        if account.id not in allowed_ids:
             for channel in CHANNELS:
                 if channel in rule_channels:
                     outcome(account, channel, NO_ACCESS, "may not see the item's pipeline")

@@ -47,14 +47,14 @@ from pacetrack.engine.events import (
     StepExited,
 )
 from pacetrack.engine.fields import FieldSpec
-from pacetrack.engine.timers import first_due, next_due
+from pacetrack.engine.timers import next_due
 from pacetrack.engine.triggers import (
     Firing,
     InstantTrigger,
     RuleKind,
     condition_holds,
-    instant_firings,
-    timed_rules,
+    decide_instant,
+    planned_timers,
 )
 from pacetrack.services import step_configs
 from pacetrack.services.context import ADMIN, Actor
@@ -155,18 +155,24 @@ def _condition_met(scope: _Scope, firing: Firing, *, item: Item, now: datetime) 
         calendar=scope.calendar,
     )
     if result.error is not None:
-        scope.session.add(
-            Activity(
-                tenant_id=item.tenant_id,
-                id=uuid.uuid4(),
-                item_id=item.id,
-                actor_account_id=None,
-                kind="rule.condition_failed",
-                data={"rule_kind": firing.kind, "rule_id": firing.rule.id, "error": result.error},
-                created_at=now,
-            )
-        )
+        _condition_failed(scope, firing, item=item, error=result.error, now=now)
     return result.holds
+
+
+def _condition_failed(
+    scope: _Scope, firing: Firing, *, item: Item, error: str, now: datetime
+) -> None:
+    scope.session.add(
+        Activity(
+            tenant_id=item.tenant_id,
+            id=uuid.uuid4(),
+            item_id=item.id,
+            actor_account_id=None,
+            kind="rule.condition_failed",
+            data={"rule_kind": firing.kind, "rule_id": firing.rule.id, "error": error},
+            created_at=now,
+        )
+    )
 
 
 def _fire_instant(
@@ -182,8 +188,20 @@ def _fire_instant(
     if config is None:
         return
     changes = event.changes if isinstance(event, FieldsChanged) else ()
-    for firing in instant_firings(config, trigger=trigger, changes=changes):
-        if not _condition_met(scope, firing, item=item, now=now):
+    decided = decide_instant(
+        config,
+        trigger=trigger,
+        changes=changes,
+        fields=scope.fields,
+        values=item.field_values or {},
+        now=now,
+        calendar=scope.calendar,
+    )
+    for entry in decided:
+        firing = entry.firing
+        if entry.condition.error is not None:
+            _condition_failed(scope, firing, item=item, error=entry.condition.error, now=now)
+        if not entry.condition.holds:
             continue
         outbox.enqueue(
             scope.session,
@@ -206,15 +224,8 @@ def _fire_instant(
 
 def _arm_timers(scope: _Scope, *, config: StepConfig, item: Item, event: StepEntered) -> None:
     rows = []
-    for firing in timed_rules(config):
-        due = first_due(
-            firing.rule,
-            entered_at=event.at,
-            target_duration_days=config.target_duration_days,
-            calendar=scope.calendar,
-        )
-        if due is None:
-            continue
+    for planned in planned_timers(config, entered_at=event.at, calendar=scope.calendar):
+        firing, due = planned.firing, planned.due
         rows.append(
             Timer(
                 tenant_id=item.tenant_id,

@@ -20,6 +20,7 @@ from pacetrack.web.routes import (
     items,
     notifications,
     pipelines,
+    studio,
     templates,
 )
 from pacetrack.web.ui import install as install_ui
@@ -69,6 +70,7 @@ def create_app(container: Container, *, close_container: bool = False) -> FastAP
         pipelines,
         automations,
         audit,
+        studio,
     ):
         app.include_router(module.router)
     install_ui(app)

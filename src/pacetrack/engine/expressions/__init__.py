@@ -46,7 +46,7 @@ from pacetrack.engine.expressions.compiler import (
     referenced_names,
 )
 from pacetrack.engine.expressions.functions import FUNCTION_NAMES
-from pacetrack.engine.expressions.syntax import ExpressionError
+from pacetrack.engine.expressions.syntax import ExpressionError, line_and_column
 from pacetrack.engine.expressions.types import ValueType, type_of_field
 
 __all__ = [
@@ -56,6 +56,7 @@ __all__ = [
     "ExpressionError",
     "ValueType",
     "compile_expression",
+    "line_and_column",
     "referenced_names",
     "type_of_field",
 ]

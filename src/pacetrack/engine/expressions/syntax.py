@@ -56,6 +56,17 @@ class ExpressionError(ValueError):
         super().__init__(f"{message} at {position}{hint}")
 
 
+def line_and_column(source: str, position: int) -> tuple[int, int]:
+    """The 1-based line and column of the 0-based character offset ``position``.
+
+    Lines end at ``\n`` (a ``\r\n`` pair counts as one end); an offset past the end
+    is clamped to the end of the source.
+    """
+    before = source[: max(0, min(position, len(source)))]
+    line = before.count("\n") + 1
+    return line, len(before) - (before.rfind("\n") + 1) + 1
+
+
 # --- tokens ----------------------------------------------------------------------------------
 
 
