@@ -41,12 +41,16 @@ def make_engine(
     fails the one transaction that uses it: SQLAlchemy then recognises the
     disconnect, invalidates every connection of the pool, and the next
     transactions reconnect.
+
+    Both: a failed statement's error and log lines leave its parameters out (they carry
+    password and token hashes, webhook secrets and field values).
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(
             url,
             json_serializer=json_dumps,
+            hide_parameters=True,
             connect_args={"check_same_thread": False, "timeout": 30},
         )
 
@@ -68,6 +72,7 @@ def make_engine(
     engine = create_engine(
         url,
         json_serializer=json_dumps,
+        hide_parameters=True,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_recycle=pool_recycle,
