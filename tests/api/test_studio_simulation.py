@@ -325,7 +325,7 @@ def test_least_assigned_and_unresolved_rules_are_previewed_as_entry_decides(
         {
             "rule_type": "account_group",
             "rule_target": "no_such_team",
-            "reason": "group 'no_such_team' does not exist",
+            "reason": "group “no_such_team” does not exist",
         }
     ]
     [told] = nobody["on_enter"]["notifications"]

@@ -85,7 +85,7 @@ def test_bad_input_exits_non_zero_naming_the_problem(run: Any) -> None:
         and "roles[0]: the tenant has no role named “boss”" in unknown_role.output
     )
     assert unknown_tenant.exit_code == 1 and "No tenant" in unknown_tenant.output
-    assert unknown_login.exit_code == 1 and "No account 'ghost'" in unknown_login.output
+    assert unknown_login.exit_code == 1 and "No account “ghost”" in unknown_login.output
 
 
 def test_demo_creates_the_use_case_people_once(run: Any, client: TestClient) -> None:

@@ -173,9 +173,9 @@ def condition(source: str | None) -> TriggerSettings:
         # A value that is not exactly true does not fire.
         ("deal_value", {"deal_value": "5.00"}, False, None),
         # Errors do not fire and say which rule.
-        ("no_such_field > 1", {}, False, "condition of rule 'vp'"),
-        ("deal_value >", {"deal_value": "1.00"}, False, "condition of rule 'vp'"),
-        ("deal_value / 0 > 1", {"deal_value": "1.00"}, False, "condition of rule 'vp'"),
+        ("no_such_field > 1", {}, False, "condition of rule “vp”"),
+        ("deal_value >", {"deal_value": "1.00"}, False, "condition of rule “vp”"),
+        ("deal_value / 0 > 1", {"deal_value": "1.00"}, False, "condition of rule “vp”"),
     ],
 )
 def test_conditions_true_false_and_error(

@@ -85,11 +85,11 @@ def test_leaving_is_blocked_until_a_physician_approves(world: World) -> None:
 
     assert before == [
         "approval_required: Leaving Post-Op Recovery needs an approval from group "
-        "'physicians'; request approval first."
+        "“physicians”; request approval first."
     ]
     assert while_pending == [
         "approval_required: Leaving Post-Op Recovery needs an approval from group "
-        "'physicians'; 0 of 1 given so far."
+        "“physicians”; 0 of 1 given so far."
     ]
     assert status == "approved"
     assert leave(world, item) == []
@@ -102,7 +102,7 @@ def test_only_the_configured_approvers_may_decide(world: World) -> None:
     item = world.add_item("Patient", step="Post-Op Recovery")
     request_id = request(world, item, "nurse_1")
 
-    with pytest.raises(PermissionDenied, match="group 'physicians'"):
+    with pytest.raises(PermissionDenied, match="group “physicians”"):
         approve(world, request_id, "boss")
     with pytest.raises(PermissionDenied):
         approve(world, request_id, world.actor("admin_1", roles=("admin",)))
@@ -181,7 +181,7 @@ def test_n_of_m_needs_distinct_approvers(world: World) -> None:
     assert first == "pending"
     assert after_one == [
         "approval_required: Leaving Post-Op Recovery needs 2 approvals from group "
-        "'physicians'; 1 of 2 given so far."
+        "“physicians”; 1 of 2 given so far."
     ]
     assert second == "approved"
     assert leave(world, item) == []
@@ -196,7 +196,7 @@ def test_a_request_that_not_enough_accounts_could_approve_is_refused(world: Worl
         request(world, item, "physician_1")
 
     assert refused.value.problems[0].field == "item_id"
-    assert "only 2 active account(s)" in refused.value.problems[0].message
+    assert "only 2 active accounts" in refused.value.problems[0].message
 
 
 def test_a_second_request_while_one_is_pending_is_a_conflict(world: World) -> None:

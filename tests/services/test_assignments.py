@@ -157,12 +157,12 @@ def test_entering_a_step_without_rules_keeps_the_assignees(world: World) -> None
 @pytest.mark.parametrize(
     ("rule", "reason"),
     [
-        ({"type": "user", "id": "eve"}, "user 'eve' is inactive"),
-        ({"type": "user", "id": "nobody"}, "user 'nobody' does not exist"),
-        ({"type": "account_group", "id": "ghosts"}, "group 'ghosts' has no active members"),
-        ({"type": "round_robin", "id": "ghosts"}, "group 'ghosts' has no active members"),
-        ({"type": "least_assigned", "id": "missing"}, "group 'missing' does not exist"),
-        ({"type": "role", "id": "janitor"}, "role 'janitor' does not exist"),
+        ({"type": "user", "id": "eve"}, "user “eve” is inactive"),
+        ({"type": "user", "id": "nobody"}, "user “nobody” does not exist"),
+        ({"type": "account_group", "id": "ghosts"}, "group “ghosts” has no active members"),
+        ({"type": "round_robin", "id": "ghosts"}, "group “ghosts” has no active members"),
+        ({"type": "least_assigned", "id": "missing"}, "group “missing” does not exist"),
+        ({"type": "role", "id": "janitor"}, "role “janitor” does not exist"),
     ],
 )
 def test_nobody_eligible_leaves_the_item_unassigned_logs_why_and_tells_admins(
@@ -245,7 +245,7 @@ def test_rules_choose_only_people_who_can_see_a_restricted_pipeline(world: World
     assert as_least in (["cat"], ["dan"])
     assert world.assignees(item) == []
     reasons = [entry.data["reason"] for entry in world.activities(item, "assignment.unresolved")]
-    assert reasons == ["user 'bob' cannot see this pipeline"]
+    assert reasons == ["user “bob” cannot see this pipeline"]
 
 
 def test_a_group_with_nobody_who_can_see_the_pipeline_is_unresolved(world: World) -> None:
@@ -256,7 +256,7 @@ def test_a_group_with_nobody_who_can_see_the_pipeline_is_unresolved(world: World
     enter(world, item, "Team")
 
     reasons = [entry.data["reason"] for entry in world.activities(item, "assignment.unresolved")]
-    assert reasons == ["group 'team' has no active members who can see this pipeline"]
+    assert reasons == ["group “team” has no active members who can see this pipeline"]
 
 
 def test_assigning_by_hand_refuses_someone_who_cannot_see_the_pipeline(world: World) -> None:

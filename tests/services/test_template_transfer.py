@@ -198,7 +198,7 @@ def test_the_command_line_round_trips_a_template_between_tenants(
     assert (first.exit_code, loaded.exit_code, second.exit_code) == (0, 0, 0), (
         first.output + loaded.output + second.output
     )
-    assert "Imported 'Recruiting' (7 steps)" in loaded.output
+    assert "Imported “Recruiting” (7 steps)" in loaded.output
     assert again.read_text() == exported.read_text()
     assert yaml.safe_load(exported.read_text()) == do_export(container, source, imported.id)
 

@@ -94,7 +94,7 @@ def test_candidate_routed_to_recruiters_then_all_engineering_interviewers(
     assert at_technical == [["eng_1", "eng_2", "eng_3"]] * 2
     assert blocked.status_code == 422
     assert [v["rule_id"] for v in blocked.json()["violations"]] == ["approval_required"]
-    assert "user 'hiring_manager'" in blocked.json()["violations"][0]["message"]
+    assert "user “hiring_manager”" in blocked.json()["violations"][0]["message"]
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
     assert moved.status_code == 200, moved.text
     # Onsite has no assignment rules: the interviewers stay on the candidate.

@@ -160,7 +160,7 @@ def test_a_job_without_a_handler_is_dead_with_the_reason(container: Container) -
     Worker(container, handlers={}, mailer=None).drain()
     row = _rows(container)[job_id]
     assert row.status == DEAD
-    assert row.last_error == "no handler for job kind 'nobody.handles'"
+    assert row.last_error == "no handler for job kind “nobody.handles”"
 
 
 def test_a_stopping_worker_hands_back_the_jobs_it_did_not_start(container: Container) -> None:

@@ -123,7 +123,7 @@ class OutboundPolicy:
             try:
                 ipaddress.ip_network(cidr, strict=True)
             except ValueError as exc:
-                raise ValueError(f"allow_networks: {cidr!r} is not a network in CIDR form") from exc
+                raise ValueError(f"allow_networks: “{cidr}” is not a network in CIDR form") from exc
         if self.timeout_seconds <= 0:
             raise ValueError("timeout_seconds must be positive")
         if self.max_response_bytes < 0:
@@ -399,7 +399,7 @@ def system_resolver(host: str, port: int) -> list[IPAddress]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError) as exc:
-        raise DnsResolutionError(f"could not resolve {host!r}: {exc}") from exc
+        raise DnsResolutionError(f"could not resolve “{host}”: {exc}") from exc
     addresses: list[IPAddress] = []
     for _family, _type, _proto, _name, sockaddr in infos:
         address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
@@ -433,7 +433,7 @@ def resolve_and_check(
         return _connectable(address)
     addresses = [_connectable(address) for address in resolver(host, port)]
     if not addresses:
-        raise DnsResolutionError(f"{host!r} has no addresses")
+        raise DnsResolutionError(f"“{host}” has no addresses")
     if not policy.allows_host(host):
         for address in addresses:
             if policy.allows_address(address):

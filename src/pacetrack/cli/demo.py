@@ -209,9 +209,9 @@ def _import_library(container: Container, admin: Actor, result: DemoResult) -> N
                 result.templates.append(f"{key}: present already")
                 continue
             except ServiceError as error:
-                result.notes.append(f"The library template {key!r} was not imported: {error}")
+                result.notes.append(f"The library template “{key}” was not imported: {error}")
                 continue
-        line = f"{key}: imported as {template.name!r}"
+        line = f"{key}: imported as “{template.name}”"
         if create_instance is not None and instance_command is not None:
             with container.uow() as uow:
                 try:
@@ -228,5 +228,5 @@ def _import_library(container: Container, admin: Actor, result: DemoResult) -> N
                     if key in RESTRICTED_PIPELINES:
                         line += " (restricted access)"
                 except ServiceError as error:
-                    result.notes.append(f"No pipeline for {key!r}: {error}")
+                    result.notes.append(f"No pipeline for “{key}”: {error}")
         result.templates.append(line)

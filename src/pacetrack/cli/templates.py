@@ -91,7 +91,7 @@ def import_command(
         documents = template_transfer.library_documents()
         if library not in documents:
             typer.secho(
-                f"No library template {library!r}; choose one of {', '.join(documents)}.",
+                f"No library template “{library}”; choose one of {', '.join(documents)}.",
                 err=True,
                 fg=typer.colors.RED,
             )
@@ -109,4 +109,4 @@ def import_command(
             uow, tenant_slug=tenant, document=document, name=name
         )
     )
-    typer.echo(f"Imported {created.name!r} ({len(created.steps or [])} steps) as {created.id}")
+    typer.echo(f"Imported “{created.name}” ({len(created.steps or [])} steps) as {created.id}")

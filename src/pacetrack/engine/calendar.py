@@ -25,7 +25,7 @@ def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise CalendarError(f"unknown time zone {name!r}") from exc
+        raise CalendarError(f"unknown time zone “{name}”") from exc
 
 
 @dataclass(frozen=True, kw_only=True)

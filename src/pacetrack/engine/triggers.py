@@ -102,10 +102,10 @@ def condition_holds(
     try:
         expression = compile_expression(rule.condition, fields=fields)
     except ExpressionError as exc:
-        return ConditionResult(holds=False, error=f"condition of rule {rule.id!r}: {exc}")
+        return ConditionResult(holds=False, error=f"condition of rule “{rule.id}”: {exc}")
     outcome = expression.evaluate(values, now=now, calendar=calendar)
     if outcome.error is not None:
-        return ConditionResult(holds=False, error=f"condition of rule {rule.id!r}: {outcome.error}")
+        return ConditionResult(holds=False, error=f"condition of rule “{rule.id}”: {outcome.error}")
     return ConditionResult(holds=outcome.value is True)
 
 

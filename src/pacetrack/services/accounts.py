@@ -399,9 +399,9 @@ def issue_token_for_login(
         )
     ).first()
     if account is None:
-        raise NotFound(f"No account {login!r} in tenant {tenant_slug!r}.")
+        raise NotFound(f"No account “{login}” in tenant “{tenant_slug}”.")
     if not account.is_active:
-        raise Conflict(f"The account {login!r} is deactivated.")
+        raise Conflict(f"The account “{login}” is deactivated.")
     token = issue_token(uow, tenant_id=tenant.id, account_id=account.id, name=name, ttl=ttl)
     uow.commit()
     return token

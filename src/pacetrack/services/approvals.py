@@ -34,6 +34,7 @@ from pacetrack.db.tables_assignments import ApprovalDecision, ApprovalRequest
 from pacetrack.engine.assignment import Candidate, eligible
 from pacetrack.engine.config import StepConfig
 from pacetrack.engine.validations import Violation
+from pacetrack.engine.words import counted
 from pacetrack.services import access
 from pacetrack.services.assignments import PeopleKind, people
 from pacetrack.services.context import ADMIN, MANAGER, Actor
@@ -108,7 +109,7 @@ def _approver_label(settings: ApprovalSettings) -> str:
     if settings.approver_kind is None:
         return "admins and managers"
     kind = {"user": "user", "account_group": "group", "role": "role"}[settings.approver_kind]
-    return f"{kind} {settings.approver_ref!r}"
+    return f"{kind} “{settings.approver_ref}”"
 
 
 def _open_entry(session: Session, *, item: Item) -> ItemStepHistory | None:
@@ -397,7 +398,7 @@ def request_approval(uow: UnitOfWork, actor: Actor, command: RequestApproval) ->
         effective_config(session, tenant_id=actor.tenant_id, step=step).metadata
     )
     if not settings.required:
-        raise InvalidInput.one("item_id", f"step {step.name!r} does not require approval")
+        raise InvalidInput.one("item_id", f"step “{step.name}” does not require approval")
     entry = _open_entry(session, item=item)
     if entry is None:
         raise Conflict("The item has no open entry into its step.")
@@ -412,8 +413,8 @@ def request_approval(uow: UnitOfWork, actor: Actor, command: RequestApproval) ->
     if len(approvers) < settings.approvals_required:
         raise InvalidInput.one(
             "item_id",
-            f"step {step.name!r} needs {settings.approvals_required} approval(s) from "
-            f"{_approver_label(settings)} but only {len(approvers)} active account(s) "
+            f"step “{step.name}” needs {counted(settings.approvals_required, 'approval')} from "
+            f"{_approver_label(settings)} but only {counted(len(approvers), 'active account')} "
             "other than you can approve; ask an admin to fix the step's approver",
         )
     now = uow.clock.now()

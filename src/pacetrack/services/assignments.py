@@ -175,22 +175,22 @@ def people(
     if kind == "user":
         account = find_account(session, tenant_id=tenant_id, reference=reference)
         if account is None:
-            return f"user {reference!r}", None
+            return f"user “{reference}”", None
         candidate = Candidate(
             account_id=account.id, username=account.username, is_active=account.is_active
         )
-        return f"user {account.username!r}", [candidate]
+        return f"user “{account.username}”", [candidate]
     if kind == "account_group":
         group = find_group(session, tenant_id=tenant_id, reference=reference)
         if group is None:
-            return f"group {reference!r}", None
-        return f"group {group.name!r}", group_candidates(
+            return f"group “{reference}”", None
+        return f"group “{group.name}”", group_candidates(
             session, tenant_id=tenant_id, group_id=group.id
         )
     role = find_role(session, tenant_id=tenant_id, reference=reference)
     if role is None:
-        return f"role {reference!r}", None
-    return f"role {role.name!r}", role_candidates(session, tenant_id=tenant_id, role_id=role.id)
+        return f"role “{reference}”", None
+    return f"role “{role.name}”", role_candidates(session, tenant_id=tenant_id, role_id=role.id)
 
 
 def assignees(item: Item) -> tuple[uuid.UUID, ...]:
@@ -343,8 +343,8 @@ def choose(
         return choose_everyone(_who_can_see(session, placement, candidates), what=label)
     group = find_group(session, tenant_id=tenant_id, reference=rule.id)
     if group is None:
-        return RuleChoice(unresolved_reason=f"group {rule.id!r} does not exist")
-    label = f"group {group.name!r}"
+        return RuleChoice(unresolved_reason=f"group “{rule.id}” does not exist")
+    label = f"group “{group.name}”"
     members = _who_can_see(
         session, placement, group_candidates(session, tenant_id=tenant_id, group_id=group.id)
     )

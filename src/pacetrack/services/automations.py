@@ -99,7 +99,7 @@ def render_value(value: Any, context: Mapping[str, Any]) -> Any:
             return value
         rendered = render(value, context)
         if not rendered.ok:
-            raise InvalidInput.one("action", f"template {value!r} failed: {rendered.error}")
+            raise InvalidInput.one("action", f"template “{value}” failed: {rendered.error}")
         return rendered.text
     if isinstance(value, Mapping):
         return {str(key): render_value(item, context) for key, item in value.items()}
@@ -148,7 +148,7 @@ def _find_instance(session: Session, tenant_id: uuid.UUID, reference: str) -> Pi
             .order_by(PipelineInstance.created_at)
         ).first()
     if instance is None:
-        raise InvalidInput.one("action.pipeline_instance_id", f"no pipeline instance {reference!r}")
+        raise InvalidInput.one("action.pipeline_instance_id", f"no pipeline instance “{reference}”")
     return instance
 
 
@@ -159,7 +159,7 @@ def _find_step(session: Session, tenant_id: uuid.UUID, instance_id: uuid.UUID, r
     for step in steps:
         if str(step.id) == ref or step.name.casefold() == ref.casefold():
             return step
-    raise InvalidInput.one("action.step", f"no step {ref!r} in this pipeline")
+    raise InvalidInput.one("action.step", f"no step “{ref}” in this pipeline")
 
 
 def _mapped_values(

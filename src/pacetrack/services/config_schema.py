@@ -158,7 +158,7 @@ def problems_from(exc: ValidationError, prefix: str) -> list[FieldProblem]:
 def parse_family(family: str, raw: Any, *, prefix: str | None = None) -> Any:
     """Validate ``raw`` JSON as ``family``; raises InvalidInput naming each bad path."""
     if family not in FAMILY_ADAPTERS:
-        raise InvalidInput.one(family, f"unknown configuration family {family!r}")
+        raise InvalidInput.one(family, f"unknown configuration family “{family}”")
     label = family if prefix is None else prefix
     if len(json.dumps(raw, default=str)) > MAX_FAMILY_JSON_BYTES:
         raise InvalidInput.one(label, f"is larger than {MAX_FAMILY_JSON_BYTES // 1024} KiB")

@@ -15,6 +15,7 @@ from pacetrack.db import repository
 from pacetrack.db.tables import FieldDefinition, StepTemplate
 from pacetrack.engine.fields import NAME_PATTERN, NUMERIC_TYPES, OPTION_TYPES, FieldSpec, FieldType
 from pacetrack.engine.patterns import pattern_problem
+from pacetrack.engine.words import noun
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from pacetrack.services.input_types import BoundedDecimal, PlainStr
@@ -280,7 +281,8 @@ def delete_field(uow: UnitOfWork, actor: Actor, field_id: uuid.UUID) -> None:
     ]
     if users:
         raise Conflict(
-            f"Field {row.name!r} is used by step(s) {', '.join(sorted(set(users)))}; "
+            f"Field “{row.name}” is used by {noun(len(set(users)), 'step')} "
+            f"{', '.join(sorted(set(users)))}; "
             "remove it from their configuration first."
         )
     row.deleted_at = uow.clock.now()

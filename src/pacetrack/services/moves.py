@@ -56,6 +56,7 @@ from pacetrack.engine.moves import (
     max_automatic_moves,
 )
 from pacetrack.engine.validations import Violation, validate_step
+from pacetrack.engine.words import counted
 from pacetrack.services import access, approvals, assignments, side_effects
 from pacetrack.services.config_schema import stored_family
 from pacetrack.services.context import Actor
@@ -670,7 +671,7 @@ def route_automatically(
                 data={
                     "step_id": str(step.id),
                     "automation_id": route.automation_id,
-                    "message": f"no step {route.step!r} in this pipeline",
+                    "message": f"no step “{route.step}” in this pipeline",
                 },
             )
             return
@@ -744,7 +745,7 @@ def move_item(uow: UnitOfWork, actor: Actor, command: MoveItem) -> MoveOut:
         raise MoveBlocked(
             result.violations,
             f"The item cannot move to {target.name}: "
-            f"{len(result.violations)} requirement(s) not met.",
+            f"{counted(len(result.violations), 'requirement')} not met.",
         )
     route_automatically(uow, actor=actor, item=item, context=context, entered=True)
     uow.commit()

@@ -148,7 +148,7 @@ def _template_sources(rule: Mapping[str, Any], trigger: str) -> tuple[str, str, 
         subject, body = BUILT_IN_TEMPLATES[name]
     else:
         if name:
-            problem = f"unknown template {name!r}; the default text was used"
+            problem = f"unknown template “{name}”; the default text was used"
         subject, body = BUILT_IN_TEMPLATES[_TRIGGER_TEMPLATES.get(trigger, "default")]
     return rule.get("subject") or subject, rule.get("body") or body, problem
 

@@ -259,7 +259,7 @@ def _field_specs(
                 problems.append(
                     FieldProblem(
                         field=f"{path}.field_type",
-                        message=f"the tenant's field {field.name!r} is a {current.field_type}, "
+                        message=f"the tenant's field “{field.name}” is a {current.field_type}, "
                         f"not a {field.field_type.value}",
                     )
                 )
@@ -344,7 +344,7 @@ def import_template(
     template_name = name or parsed.name
     if templates.template_name_taken(session, tenant_id=actor.tenant_id, name=template_name):
         raise Conflict(
-            f"A pipeline template named {template_name!r} exists already; "
+            f"A pipeline template named “{template_name}” exists already; "
             "import it under another name."
         )
     now = uow.clock.now()

@@ -36,6 +36,7 @@ from pacetrack.db.tables import (
 from pacetrack.engine.config import CONFIG_FAMILIES, StepConfig
 from pacetrack.engine.config_check import check_step_config
 from pacetrack.engine.fields import FieldSpec
+from pacetrack.engine.words import noun
 from pacetrack.services.config_schema import (
     dump_family,
     family_schemas,
@@ -334,7 +335,7 @@ def resolve_template(uow: UnitOfWork, actor: Actor, reference: str) -> uuid.UUID
             ),
         )
         if not rows:
-            raise NotFound(f"No pipeline template named {reference!r}.") from None
+            raise NotFound(f"No pipeline template named “{reference}”.") from None
         return rows[0].id
     return get_template_row(uow, actor, template_id).id
 
@@ -358,7 +359,7 @@ def add_template_row(
 ) -> PipelineTemplate:
     """Adds a template to the open unit of work (409 when the name is taken)."""
     if template_name_taken(uow.session, tenant_id=actor.tenant_id, name=name):
-        raise Conflict(f"A pipeline template named {name!r} exists already.")
+        raise Conflict(f"A pipeline template named “{name}” exists already.")
     now = uow.clock.now()
     row = PipelineTemplate(
         tenant_id=actor.tenant_id,
@@ -406,7 +407,7 @@ def update_template(
         if template_name_taken(
             uow.session, tenant_id=actor.tenant_id, name=data.name, except_id=row.id
         ):
-            raise Conflict(f"A pipeline template named {data.name!r} exists already.")
+            raise Conflict(f"A pipeline template named “{data.name}” exists already.")
         row.name = data.name
     if data.description is not None:
         row.description = data.description
@@ -433,7 +434,8 @@ def delete_template(uow: UnitOfWork, actor: Actor, template_id: uuid.UUID) -> No
     running = _active_instances(uow.session, tenant_id=actor.tenant_id, template_id=row.id)
     if running:
         raise Conflict(
-            f"Pipeline template {row.name!r} is used by active pipeline instance(s) "
+            f"Pipeline template “{row.name}” is used by active pipeline "
+            f"{noun(len(running), 'instance')} "
             f"{', '.join(running)}; close them first."
         )
     now = uow.clock.now()
@@ -627,7 +629,8 @@ def delete_step(uow: UnitOfWork, actor: Actor, step_id: uuid.UUID) -> None:
     running = _running_copies(uow.session, tenant_id=actor.tenant_id, step_id=row.id)
     if running:
         raise Conflict(
-            f"Step {row.name!r} runs in active pipeline instance(s) {', '.join(running)}."
+            f"Step “{row.name}” runs in active pipeline {noun(len(running), 'instance')} "
+            f"{', '.join(running)}."
         )
     row.deleted_at = uow.clock.now()
     uow.commit()
@@ -666,7 +669,7 @@ def update_family(
     """Replaces one configuration family of a step template after every save-time check."""
     actor.require_admin("configure steps")
     if family not in CONFIG_FAMILIES:
-        raise InvalidInput.one(family, f"unknown configuration family {family!r}")
+        raise InvalidInput.one(family, f"unknown configuration family “{family}”")
     row = get_step_row(uow, actor, step_id, for_update=True)
     families = checked_families(
         uow.session,

@@ -45,9 +45,9 @@ def create_tenant(uow: UnitOfWork, *, name: str, slug: str, time_zone: str = "UT
     try:
         ZoneInfo(time_zone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InvalidInput.one("time_zone", f"unknown time zone {time_zone!r}") from exc
+        raise InvalidInput.one("time_zone", f"unknown time zone “{time_zone}”") from exc
     if uow.session.scalars(select(Tenant).where(Tenant.slug == slug)).first() is not None:
-        raise Conflict(f"A tenant with slug {slug!r} exists already.")
+        raise Conflict(f"A tenant with slug “{slug}” exists already.")
     tenant = Tenant(
         id=uuid.uuid4(),
         name=name,
@@ -69,7 +69,7 @@ def create_tenant(uow: UnitOfWork, *, name: str, slug: str, time_zone: str = "UT
 def tenant_by_slug(uow: UnitOfWork, slug: str) -> Tenant:
     tenant = uow.session.scalars(select(Tenant).where(Tenant.slug == slug)).first()
     if tenant is None:
-        raise NotFound(f"No tenant with slug {slug!r}.")
+        raise NotFound(f"No tenant with slug “{slug}”.")
     return tenant
 
 

@@ -144,7 +144,7 @@ class Worker:
     def perform(self, job: Job) -> None:
         handler = self.handlers.get(job.kind)
         if handler is None:
-            self._fail(job, f"no handler for job kind {job.kind!r}", final=True)
+            self._fail(job, f"no handler for job kind “{job.kind}”", final=True)
             return
         context = JobContext(
             container=self.container,

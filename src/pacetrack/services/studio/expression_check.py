@@ -111,7 +111,7 @@ def _output_name(
     names_by_id = templates.field_ids_to_names(uow.session, tenant_id=actor.tenant_id)
     name = templates.normalize_field_references({"field_id": reference}, names_by_id)["field_id"]
     if name not in fields:
-        raise NotFound.one("output_field_id", f"no field named {reference!r}")
+        raise NotFound.one("output_field_id", f"no field named “{reference}”")
     return str(name)
 
 

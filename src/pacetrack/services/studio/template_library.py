@@ -109,7 +109,7 @@ def _step(index: int, step: Mapping[str, Any]) -> LibraryStep:
 def _document(key: str) -> Mapping[str, Any]:
     document = library_documents().get(key)
     if document is None:
-        raise NotFound.one("key", f"the library has no template {key!r}")
+        raise NotFound.one("key", f"the library has no template “{key}”")
     return document
 
 
@@ -144,7 +144,7 @@ def instantiate(
     if templates.template_name_taken(uow.session, tenant_id=actor.tenant_id, name=name):
         raise Conflict.one(
             "name",
-            f"a pipeline template named {name!r} exists already",
+            f"a pipeline template named “{name}” exists already",
             detail="Choose another name for the new pipeline template.",
         )
     try:
