@@ -34,7 +34,7 @@ def test_admin_defines_a_currency_field_and_reads_it_back(client: TestClient, ad
     ("body", "field", "fragment"),
     [
         ({"name": "Deal Value", "label": "x", "field_type": "text"}, "name", "lower-case"),
-        ({"name": "a", "label": "x", "field_type": "colour"}, "field_type", "Input should be"),
+        ({"name": "a", "label": "x", "field_type": "colour"}, "field_type", "must be one of"),
         ({"name": "a", "label": "x", "field_type": "dropdown"}, "options", "needs options"),
         ({"name": "a", "label": "x", "field_type": "text", "min_value": 1}, "min_value", "numeric"),
         ({"name": "a", "label": "x", "field_type": "text", "pattern": "(a"}, "pattern", "invalid"),

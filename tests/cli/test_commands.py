@@ -7,16 +7,19 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
 from pacetrack import cli
 from pacetrack.bootstrap import Container
+from pacetrack.db.tables import ApiToken
 from tests.support.databases import fresh_postgres_database
 
 
@@ -54,7 +57,8 @@ def test_tenant_account_and_token_from_the_command_line_work_against_the_api(
     assert tenant.exit_code == 0, tenant.output
     assert account.exit_code == 0, account.output
     assert token.exit_code == 0, token.output
-    me = client.get("/api/account/me", headers=bearer(token.output.strip()))
+    assert "Expires" in token.stderr
+    me = client.get("/api/account/me", headers=bearer(token.stdout.strip()))
     assert me.status_code == 200, me.text
     assert me.json()["email"] == "ada@acme.example"
     assert me.json()["roles"] == ["admin", "manager"]
@@ -63,6 +67,27 @@ def test_tenant_account_and_token_from_the_command_line_work_against_the_api(
         json={"tenant": "acme", "login": "ada", "password": "a long password"},
     )
     assert login.status_code == 200
+
+
+def test_a_command_line_token_expires_in_90_days_unless_told_otherwise(
+    run: Any, container: Container
+) -> None:
+    run("tenant", "create", "--name", "Acme", "--slug", "acme")
+    run("account", "create", "--tenant", "acme", "--email", "a@acme.example", "--username", "a")
+
+    default = run("token", "create", "--tenant", "acme", "--login", "a", "--name", "default")
+    forever = run("token", "create", "--tenant", "acme", "--login", "a", "--name", "forever",
+                  "--no-expiry")  # fmt: skip
+
+    assert default.exit_code == 0 and forever.exit_code == 0, default.output + forever.output
+    with container.uow() as uow:
+        expiry = {row.name: row.expires_at for row in uow.session.scalars(select(ApiToken))}
+    assert expiry["forever"] is None and "never expires" in forever.stderr
+    expires = expiry["default"]
+    assert expires is not None
+    # The command runs on the real clock.
+    left = expires.replace(tzinfo=expires.tzinfo or UTC) - datetime.now(UTC)
+    assert timedelta(days=89, hours=23) < left <= timedelta(days=90)
 
 
 def test_bad_input_exits_non_zero_naming_the_problem(run: Any) -> None:

@@ -20,6 +20,9 @@ from pacetrack.services.errors import ServiceError
 from pacetrack.services.unit_of_work import UnitOfWork
 from pacetrack.settings import Settings
 
+DEFAULT_TOKEN_DAYS = 90
+"""How long a token from ``pacetrack token create`` lasts unless told otherwise."""
+
 app = typer.Typer(
     name="pacetrack",
     help="PaceTrack: track items through configurable pipelines of steps.",
@@ -233,13 +236,19 @@ def token_create(
     login: Annotated[str, typer.Option(help="Email address or username")],
     name: Annotated[str, typer.Option(help="What the token is for")] = "command line",
     days: Annotated[
-        int | None, typer.Option(min=1, help="Lifetime in days (default: no expiry)")
-    ] = None,
+        int, typer.Option(min=1, max=3650, help="Lifetime in days")
+    ] = DEFAULT_TOKEN_DAYS,
+    no_expiry: Annotated[
+        bool, typer.Option("--no-expiry", help="A token that never expires (revoke it by hand)")
+    ] = False,
 ) -> None:
-    """Issue an API token for an account; prints the token (shown once)."""
+    """Issue an API token for an account; prints the token (shown once).
+
+    The expiry goes to standard error, so ``token=$(pacetrack token create …)`` keeps
+    only the token."""
     from pacetrack.services.accounts import issue_token_for_login
 
-    ttl = timedelta(days=days) if days is not None else None
+    ttl = None if no_expiry else timedelta(days=days)
     container = open_container()
     try:
         token = run_service(
@@ -251,6 +260,10 @@ def token_create(
     finally:
         container.close()
     typer.echo(token.token)
+    if token.expires_at is None:
+        typer.echo("This token never expires; revoke it when it is no longer needed.", err=True)
+    else:
+        typer.echo(f"Expires {token.expires_at:%Y-%m-%d %H:%M} UTC.", err=True)
 
 
 @app.command()

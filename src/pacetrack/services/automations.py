@@ -60,6 +60,7 @@ from pacetrack.engine.expressions import ExpressionError, compile_expression
 from pacetrack.engine.fields import decimal_to_json
 from pacetrack.engine.moves import max_automatic_moves
 from pacetrack.services import assignments, items, moves, notifications, webhooks
+from pacetrack.services.config_schema import problems_from
 from pacetrack.services.context import Actor, system_actor
 from pacetrack.services.errors import Conflict, InvalidInput, NotFound, ServiceError
 from pacetrack.services.input_types import JsonObject, PlainStr
@@ -615,9 +616,7 @@ def _test_rule(session: Session, actor: Actor, command: AutomationTest) -> Autom
         try:
             return _RULE.validate_python(command.automation)
         except ValidationError as exc:
-            problem = exc.errors()[0]
-            where = ".".join(str(part) for part in problem["loc"])
-            raise InvalidInput.one(f"automation.{where}".rstrip("."), problem["msg"]) from exc
+            raise InvalidInput(problems_from(exc, "automation")) from exc
     if command.step_id is None or command.automation_id is None:
         raise InvalidInput.one("automation", "give an automation, or a step_id and automation_id")
     step = repository.get(session, Step, tenant_id=actor.tenant_id, id=command.step_id)

@@ -25,6 +25,7 @@ from pacetrack.engine.config import (
     ValidationRule,
 )
 from pacetrack.services.errors import FieldProblem, InvalidInput
+from pacetrack.services.validation_words import message_of
 
 MAX_FAMILY_JSON_BYTES = 256 * 1024
 
@@ -84,15 +85,6 @@ def json_path(location: tuple[int | str, ...]) -> str:
     return path
 
 
-_MESSAGES = {
-    "extra_forbidden": "unknown property",
-    "unexpected_keyword_argument": "unknown property",
-    "missing": "is required",
-    "missing_keyword_only_argument": "is required",
-    "union_tag_not_found": "a `type` is required",
-}
-
-
 def _untagged_union_errors(errors: list[Any]) -> list[Any]:
     """Keep only the errors of the union member that the input's ``type`` chose.
 
@@ -148,7 +140,7 @@ def problems_from(exc: ValidationError, prefix: str) -> list[FieldProblem]:
         errors = _untagged_union_errors(errors)
     for error in errors:
         location = (prefix, *error["loc"]) if prefix else tuple(error["loc"])
-        message = _MESSAGES.get(error["type"], error["msg"])
+        message = message_of(error)
         if error["type"] == "union_tag_invalid" and "ctx" in error:
             message = f"unknown type; expected one of {error['ctx'].get('expected_tags', '')}"
         problems.append(FieldProblem(field=json_path(location), message=message))

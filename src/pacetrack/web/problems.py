@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pacetrack.services.config_schema import json_path
 from pacetrack.services.errors import ServiceError
-from pacetrack.services.input_types import PATTERN_MESSAGES
+from pacetrack.services.validation_words import message_of
 
 PROBLEM_JSON = "application/problem+json"
 logger = logging.getLogger("pacetrack.web")
@@ -76,16 +76,7 @@ def install(app: FastAPI) -> None:
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = []
         for error in exc.errors():
-            message = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
-            if error.get("type") == "missing":
-                message = "is required"
-            elif error.get("type") == "extra_forbidden":
-                message = "unknown property"
-            elif error.get("type") == "json_invalid":
-                message = "the body is not valid JSON"
-            elif error.get("type") == "string_pattern_mismatch":
-                pattern = (error.get("ctx") or {}).get("pattern")
-                message = PATTERN_MESSAGES.get(str(pattern), "is not in the expected form")
+            message = message_of(error)
             field = _request_location(tuple(error.get("loc", ())))
             # A refusal inside a free JSON value names its place within the value.
             inner = (error.get("ctx") or {}).get("path")
