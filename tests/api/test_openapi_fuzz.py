@@ -32,7 +32,7 @@ CHECKS = [
 EXAMPLES_PER_OPERATION = 25
 # Both databases' runs go to the same pytest-xdist worker (scripts/test runs
 # --dist loadgroup): schemathesis builds each operation's strategies and validators
-# once per process, about a third of the run's time.
+# once per process, so the second run takes about a third of the CPU time of the first.
 pytestmark = pytest.mark.xdist_group("openapi_fuzz")
 # Logging out would revoke the token every other request is made with.
 LEFT_OUT = frozenset({"POST /api/auth/logout"})
