@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +23,22 @@ from tests.support.databases import migrated_database, wipe
 BACKENDS = ("sqlite", "postgresql")
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 
+# The cheapest argon2id parameters: the suite hashes a password for nearly every test,
+# and at the production cost (19 MiB, 2 passes) that was a large part of its time. Set in
+# the environment, so the settings of every container and of every process a test
+# starts (``pacetrack`` commands, servers, workers) read them. Tests marked
+# ``production_password_cost`` get the production parameters (the settings' defaults).
+TEST_PASSWORD_COST = {
+    "PACETRACK_PASSWORD_MEMORY_KIB": "8",
+    "PACETRACK_PASSWORD_TIME_COST": "1",
+    "PACETRACK_PASSWORD_PARALLELISM": "1",
+}
+PASSWORD_SETTINGS = ("password_memory_kib", "password_time_cost", "password_parallelism")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.update(TEST_PASSWORD_COST)
+
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(
@@ -37,10 +54,19 @@ def clock() -> FrozenClock:
     return FrozenClock(START)
 
 
+def production_password_settings() -> dict[str, object]:
+    """The settings' own defaults for the password cost, whatever the environment says."""
+    return {name: Settings.model_fields[name].default for name in PASSWORD_SETTINGS}
+
+
 @pytest.fixture
-def container(database_url: str, clock: FrozenClock) -> Iterator[Container]:
+def container(
+    request: pytest.FixtureRequest, database_url: str, clock: FrozenClock
+) -> Iterator[Container]:
     # Tests drive the worker themselves (``Worker.run_once``/``drain``).
     settings = Settings(database_url=database_url, embedded_worker=False, _env_file=None)  # type: ignore[call-arg]
+    if request.node.get_closest_marker("production_password_cost") is not None:
+        settings = settings.model_copy(update=production_password_settings())
     built = build(settings, clock=clock)
     wipe(built.engine)
     yield built

@@ -1,4 +1,4 @@
-"""The one place where settings, database, clock and outbound adapters are wired."""
+"""The one place where settings, database, clock, password cost and outbound adapters are wired."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from pacetrack.adapters import passwords
 from pacetrack.adapters.clock import Clock, SystemClock
 from pacetrack.db.session import make_engine, make_session_factory
 from pacetrack.services.unit_of_work import UnitOfWork
@@ -31,6 +32,7 @@ class Container:
 
 def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Container:
     settings = settings or Settings()
+    passwords.use_cost(settings.password_cost)
     engine = make_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,

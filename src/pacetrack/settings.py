@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from pacetrack.adapters import passwords
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PACETRACK_", env_file=".env", extra="ignore")
@@ -70,6 +72,24 @@ class Settings(BaseSettings):
         le=30 * 86_400,
         description="A streak of failed logins is forgotten once none has happened for this long",
     )
+    password_memory_kib: int = Field(
+        default=passwords.MEMORY_KIB,
+        ge=8,
+        le=4 * 1024 * 1024,
+        description="argon2id memory in KiB for new password hashes (at least 8 per lane)",
+    )
+    password_time_cost: int = Field(
+        default=passwords.TIME_COST,
+        ge=1,
+        le=100,
+        description="argon2id passes for new password hashes",
+    )
+    password_parallelism: int = Field(
+        default=passwords.PARALLELISM,
+        ge=1,
+        le=64,
+        description="argon2id lanes for new password hashes",
+    )
     max_body_bytes: int = Field(
         default=1024 * 1024,
         ge=16 * 1024,
@@ -121,7 +141,17 @@ class Settings(BaseSettings):
         if self.login_forget_seconds < self.login_lock_seconds:
             # The streak would be forgotten, and the lock lifted, before the lock ends.
             raise ValueError("login_forget_seconds must be at least login_lock_seconds")
+        if self.password_memory_kib < 8 * self.password_parallelism:
+            raise ValueError("password_memory_kib must be at least 8 per lane of parallelism")
         return self
+
+    @property
+    def password_cost(self) -> passwords.PasswordCost:
+        return passwords.PasswordCost(
+            memory_kib=self.password_memory_kib,
+            time_cost=self.password_time_cost,
+            parallelism=self.password_parallelism,
+        )
 
     @property
     def is_sqlite(self) -> bool:

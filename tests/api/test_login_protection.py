@@ -243,6 +243,7 @@ def test_the_audit_list_refuses_a_limit_out_of_range(client: TestClient, admin: 
     assert response.json()["errors"][0]["field"] == "limit"
 
 
+@pytest.mark.production_password_cost
 def test_a_hash_made_with_other_argon2_parameters_is_replaced_at_the_next_login(
     client: TestClient, container: Container, clock: FrozenClock, admin: Login
 ) -> None:

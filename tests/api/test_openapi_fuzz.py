@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
@@ -55,6 +56,10 @@ RULES_BEYOND_JSON_SCHEMA = frozenset(
     }
 )
 EXAMPLES_PER_OPERATION = 25
+# Both databases' runs go to the same pytest-xdist worker (scripts/test runs
+# --dist loadgroup): schemathesis builds each operation's strategies and validators
+# once per process, so the second run takes about a third of the CPU time of the first.
+pytestmark = pytest.mark.xdist_group("openapi_fuzz")
 # Logging out would revoke the token every other request is made with.
 LEFT_OUT = frozenset({"POST /api/auth/logout"})
 

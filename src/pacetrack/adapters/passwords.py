@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from functools import cache
 
 from argon2 import PasswordHasher, Type
@@ -16,9 +17,41 @@ MEMORY_KIB = 19_456
 TIME_COST = 2
 PARALLELISM = 1
 
-_hasher = PasswordHasher(
-    time_cost=TIME_COST, memory_cost=MEMORY_KIB, parallelism=PARALLELISM, type=Type.ID
-)
+
+@dataclass(frozen=True)
+class PasswordCost:
+    """The argon2id parameters new hashes are made with (the production ones by default).
+
+    A verification reads the parameters from the stored hash, so changing the cost
+    never locks anyone out: a hash made with other parameters is replaced at the next
+    login (``needs_rehash``).
+    """
+
+    memory_kib: int = MEMORY_KIB
+    time_cost: int = TIME_COST
+    parallelism: int = PARALLELISM
+
+
+def _hasher_for(cost: PasswordCost) -> PasswordHasher:
+    return PasswordHasher(
+        time_cost=cost.time_cost,
+        memory_cost=cost.memory_kib,
+        parallelism=cost.parallelism,
+        type=Type.ID,
+    )
+
+
+# One cost per process, set by ``bootstrap.build`` from the settings.
+_cost = PasswordCost()
+_hasher = _hasher_for(_cost)
+
+
+def use_cost(cost: PasswordCost) -> None:
+    """Makes new hashes with ``cost`` from now on, in this process."""
+    global _cost, _hasher
+    _cost, _hasher = cost, _hasher_for(cost)
+
+
 TOKEN_PREFIX = "pt_"
 
 
@@ -43,14 +76,14 @@ def needs_rehash(password_hash: str) -> bool:
 
 
 @cache
-def _stand_in_hash() -> str:
-    return _hasher.hash(secrets.token_urlsafe(16))
+def _stand_in_hash(cost: PasswordCost) -> str:
+    return _hasher_for(cost).hash(secrets.token_urlsafe(16))
 
 
 def verify_against_nothing(password: str) -> None:
     """Spends the time of a verification when there is no account to check, so the
     answer's timing does not tell whether a login name exists."""
-    verify_password(_stand_in_hash(), password)
+    verify_password(_stand_in_hash(_cost), password)
 
 
 def new_token() -> str:

@@ -150,7 +150,8 @@ class ApiToken(Base):
     __tablename__ = "api_token"
     __table_args__ = (
         tenant_fk(["account_id"], "account", ondelete="CASCADE"),
-        Index("ix_api_token_token_hash", "token_hash", unique=True),
+        # token_hash leads: every request looks its token up by the hash alone.
+        Index("ix_api_token_token_hash_tenant_id", "token_hash", "tenant_id", unique=True),
     )
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
