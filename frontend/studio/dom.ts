@@ -40,7 +40,7 @@ export function uid(prefix: string): string {
 }
 
 /** A labelled control in a form row; ``path`` is the JSON path server errors name. */
-export function row(label: string, control: HTMLElement, path?: string, hint?: string): HTMLElement {
+export function row(label: string | Node, control: HTMLElement, path?: string, hint?: string): HTMLElement {
   if (!control.id) {
     control.id = uid("c");
   }

@@ -42,6 +42,13 @@ function expressionInput(entry: JsonObject, key: string, path: string, ctx: TabC
   });
 }
 
+/** A label that names its field for screen readers, where the row's heading shows it. */
+function withContext(label: string, name: string): Node {
+  const wrapper = document.createDocumentFragment();
+  wrapper.append(label, h("span", { class: "visually-hidden" }, ` (${name})`));
+  return wrapper;
+}
+
 function fieldRow(entries: Json[], index: number, ctx: TabContext): HTMLElement {
   const entry = entries[index] as JsonObject;
   const path = `field_configs[${index}]`;
@@ -79,8 +86,8 @@ function fieldRow(entries: Json[], index: number, ctx: TabContext): HTMLElement 
     h(
       "div",
       { class: "form-grid" },
-      row(`Visible when (${name})`, expressionInput(entry, "visible_when", `${path}.visible_when`, ctx)),
-      row(`Required when (${name})`, expressionInput(entry, "required_when", `${path}.required_when`, ctx)),
+      row(withContext("Visible when", name), expressionInput(entry, "visible_when", `${path}.visible_when`, ctx)),
+      row(withContext("Required when", name), expressionInput(entry, "required_when", `${path}.required_when`, ctx)),
     ),
   );
 }

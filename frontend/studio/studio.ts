@@ -150,6 +150,7 @@ export class Studio {
       remove: () => void this.remove(step),
       selectTab: (tab) => {
         this.tab = tab;
+        this.say("");
         this.render();
       },
       toggleJson: (tab) => this.toggleJson(tab, draft),
@@ -211,6 +212,7 @@ export class Studio {
         return;
       }
       this.jsonTabs.delete(tab);
+      this.say("");
     } else {
       this.jsonTabs.add(tab);
     }

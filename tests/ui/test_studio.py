@@ -119,6 +119,22 @@ def test_steps_are_added_duplicated_and_deleted(admin_page: Browsing, sales: Sal
     page.get_by_role("button", name="Add step").click()
     expect(page.get_by_role("heading", name="Step: Won")).to_be_visible()
     assert saved_order(admin_page, sales) == ["Lead", "Qualified", "Demo", "Won"]
+    expect(page.get_by_role("tab", name="Settings")).to_have_attribute("aria-selected", "true")
+    page.get_by_label("Description").fill("Signed and paid")
+    page.get_by_label("Target duration (days)").fill("3")
+    page.get_by_label("Colour", exact=True).fill("#1e7a3c")
+    page.get_by_label("Icon").fill("🏆")
+    page.get_by_role("button", name="Save step").click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+    won = api_get(admin_page, "/api/pipeline-template/get", id=str(sales.template_id))["steps"][3]
+    assert (won["description"], won["target_duration_days"], won["color"], won["icon"]) == (
+        "Signed and paid",
+        3,
+        "#1e7a3c",
+        "🏆",
+    )
+    expect(page.locator(".step-entry", has_text="Won")).to_contain_text("3 days")
+    screenshot(page, "studio-settings")
 
     page.get_by_label("New step name").fill("Won")
     page.get_by_role("button", name="Add step").click()
