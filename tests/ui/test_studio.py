@@ -165,11 +165,14 @@ def test_fields_and_validations_built_with_controls_are_saved(
     screenshot(page, "studio-fields")
 
     # Validations, switching tabs keeps the field changes unsaved.
-    page.get_by_role("tab", name="Validations").click()
+    page.get_by_role("tab", name="Fields").press("ArrowRight")
+    expect(page.get_by_role("tab", name="Validations")).to_be_focused()
+    expect(page.get_by_role("tab", name="Validations")).to_have_attribute("aria-selected", "true")
     assert_accessible(page)
     add = panel.get_by_role("button", name="Add rule")
 
     add.click()
+    expect(add).to_be_focused()
     rule = panel.locator(".rule").nth(0)
     rule.get_by_label("Type").select_option("field_min_value")
     expect(rule.get_by_label("Field").locator("option")).to_have_text(
