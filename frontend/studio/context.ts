@@ -1,9 +1,17 @@
 import type { Draft, FieldDefinition, Part } from "./model";
 
+/** The organisation's people, groups and roles, for the pickers that name them. */
+export interface Directory {
+  people: { username: string; display_name: string; is_active: boolean }[];
+  groups: { name: string }[];
+  roles: { name: string }[];
+}
+
 /** What a tab's controls need from the studio. */
 export interface TabContext {
   draft: Draft;
   fields: FieldDefinition[];
+  directory: Directory;
   /** The draft changed in place (typing): mark ``part`` unsaved, keep the controls. */
   changed(part: Part): void;
   /** The draft changed shape (a row added, moved, removed): mark unsaved and redraw the tab. */

@@ -2,6 +2,7 @@
 // for each tab its controls or its "Edit as JSON" box.
 
 import type { FieldProblem } from "./api";
+import { renderAssignmentsTab } from "./assignments_tab";
 import type { TabContext } from "./context";
 import { button, h } from "./dom";
 import { renderFieldsTab } from "./fields_tab";
@@ -25,11 +26,11 @@ export interface EditorActions {
 const CONTROLS: Partial<Record<TabKey, (ctx: TabContext) => HTMLElement>> = {
   fields: renderFieldsTab,
   validations: renderValidationsTab,
+  assignments: renderAssignmentsTab,
   settings: renderSettingsTab,
 };
 
 const UPCOMING: Partial<Record<TabKey, string>> = {
-  assignments: "who an item is assigned to when it enters the step",
   notifications: "the messages the step sends, to whom and when",
   automations: "what the step does by itself: webhooks, field updates, moves",
   calculations: "fields the step computes from others",

@@ -3,7 +3,7 @@
 // drafts asks first.
 
 import { ApiProblem, apiGet, apiPost, type FieldProblem } from "./api";
-import type { TabContext } from "./context";
+import type { Directory, TabContext } from "./context";
 import { h } from "./dom";
 import { type EditorActions, renderEditor } from "./editor";
 import {
@@ -45,6 +45,7 @@ function problemsOf(error: unknown, field: string): FieldProblem[] {
 export class Studio {
   private steps: StepOut[] = [];
   private fields: FieldDefinition[] = [];
+  private directory: Directory = { people: [], groups: [], roles: [] };
   private drafts = new Map<string, Draft>();
   private selected: string | null = null;
   private tab: TabKey = "fields";
@@ -59,11 +60,15 @@ export class Studio {
   ) {}
 
   async start(): Promise<void> {
-    const [template, fields] = await Promise.all([
+    const [template, fields, people, groups, roles] = await Promise.all([
       apiGet<TemplateOut>("/api/pipeline-template/get", { id: this.templateId }),
       apiGet<FieldDefinition[]>("/api/field-definition/list"),
+      apiGet<Directory["people"]>("/api/account/list", { include_inactive: "false" }),
+      apiGet<Directory["groups"]>("/api/account-group/list"),
+      apiGet<Directory["roles"]>("/api/role/list"),
     ]);
     this.fields = fields;
+    this.directory = { people, groups, roles };
     this.steps = template.steps ?? [];
     const wanted = location.hash.startsWith("#step-") ? location.hash.slice(6) : null;
     this.selected = this.steps.find((step) => step.id === wanted)?.id ?? this.steps[0]?.id ?? null;
@@ -172,6 +177,7 @@ export class Studio {
     const ctx: TabContext = {
       draft,
       fields: this.fields,
+      directory: this.directory,
       changed: () => this.markUnsaved(),
       redraw: () => this.render(),
     };

@@ -18,6 +18,7 @@ import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from tests.conftest import Login
 from tests.ui.accessibility import assert_accessible, assert_fits_width
 from tests.ui.conftest import ARTIFACTS, MIN_DEAL_MESSAGE, Browsing, SalesPipeline
 
@@ -332,6 +333,7 @@ def test_edit_as_json_round_trips_with_the_controls(
     expect(rule.get_by_label("Maximum")).to_have_value("7000")
 
     page.get_by_role("tab", name="Assignments").click()
+    panel.get_by_role("button", name="Edit as JSON").click()
     assignments = panel.get_by_label("Assignments as JSON")
     assignments.fill('[{"type": "user", "id": "ada"}]')
     page.get_by_role("tab", name="Settings").click()
@@ -350,6 +352,31 @@ def test_edit_as_json_round_trips_with_the_controls(
     assert step["validations"][0]["max_value"] == "7000"
     assert step["assignments"] == [{"type": "user", "id": "ada"}]
     assert step["metadata"] == {"requires_approval": True}
+
+
+def test_assignments_are_chosen_from_the_organisations_people_and_roles(
+    admin_page: Browsing, sales: SalesPipeline, member: Login
+) -> None:
+    page = open_studio(admin_page, sales, "Lead")
+    page.get_by_role("tab", name="Assignments").click()
+    panel = page.get_by_role("tabpanel")
+    panel.get_by_role("button", name="Add assignment").click()
+    first = panel.locator(".config-row").nth(0)
+    expect(first.get_by_label("Person").locator("option")).to_have_text(["ada", "max"])
+    first.get_by_label("Person").select_option("max")
+    panel.get_by_role("button", name="Add assignment").click()
+    second = panel.locator(".config-row").nth(1)
+    second.get_by_label("Assign to").select_option("role")
+    second.get_by_label("Role").select_option("manager")
+    assert_accessible(page)
+    screenshot(page, "studio-assignments")
+    page.get_by_role("button", name="Save step").click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+
+    assert saved_step(admin_page, sales.step_templates["Lead"])["assignments"] == [
+        {"type": "user", "id": "max"},
+        {"type": "role", "id": "manager"},
+    ]
 
 
 def test_unsaved_changes_are_kept_and_leaving_asks_first(
