@@ -2,7 +2,7 @@
 // strategy and the person, group or role it names (chosen from the organisation's lists).
 
 import type { TabContext } from "./context";
-import { button, h, row } from "./dom";
+import { button, choice, h, row } from "./dom";
 import { isObject, type Json, type JsonObject } from "./model";
 
 export const STRATEGIES: Record<string, { label: string; names: "people" | "groups" | "roles" }> = {
@@ -32,21 +32,11 @@ function choices(ctx: TabContext, type: string): [string, string][] {
   }
 }
 
-function picker(options: [string, string][], current: string, onChange: (value: string) => void): HTMLSelectElement {
-  const known = options.some(([value]) => value === current);
-  return h(
-    "select",
-    { onchange: (event: Event) => onChange((event.target as HTMLSelectElement).value) },
-    ...(known ? [] : [h("option", { value: current, selected: true }, current || "Choose…")]),
-    ...options.map(([value, label]) => h("option", { value, selected: value === current }, label)),
-  );
-}
-
 function entryRow(entries: Json[], index: number, ctx: TabContext): HTMLElement {
   const entry = entries[index] as JsonObject;
   const path = `assignments[${index}]`;
   const type = String(entry.type ?? "");
-  const strategy = picker(
+  const strategy = choice(
     Object.entries(STRATEGIES).map(([value, info]) => [value, info.label]),
     type,
     (value) => {
@@ -58,7 +48,7 @@ function entryRow(entries: Json[], index: number, ctx: TabContext): HTMLElement 
       ctx.redraw("assignments");
     },
   );
-  const who = picker(choices(ctx, type), String(entry.id ?? ""), (value) => {
+  const who = choice(choices(ctx, type), String(entry.id ?? ""), (value) => {
     entry.id = value;
     ctx.changed("assignments");
   });

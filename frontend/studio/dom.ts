@@ -57,3 +57,14 @@ export function row(label: string | Node, control: HTMLElement, path?: string, h
 export function button(label: string, onClick: () => void, attributes: Attributes = {}): HTMLButtonElement {
   return h("button", { type: "button", ...attributes, onclick: () => onClick() }, label);
 }
+
+/** A dropdown of [value, label] pairs; a current value not among them is kept as its own option. */
+export function choice(options: [string, string][], current: string, onChange: (value: string) => void): HTMLSelectElement {
+  const known = options.some(([value]) => value === current);
+  return h(
+    "select",
+    { onchange: (event: Event) => onChange((event.target as HTMLSelectElement).value) },
+    ...(known ? [] : [h("option", { value: current, selected: true }, current || "Choose…")]),
+    ...options.map(([value, label]) => h("option", { value, selected: value === current }, label)),
+  );
+}

@@ -3,7 +3,7 @@
 // the type can check, so the server's type checks rarely have anything to say.
 
 import type { TabContext } from "./context";
-import { button, h, row, uid } from "./dom";
+import { button, choice, h, row, uid } from "./dom";
 import {
   DATE_TYPES,
   type FieldDefinition,
@@ -65,16 +65,6 @@ function newId(rules: Json[], type: string): string {
   }
 }
 
-function select(options: [string, string][], current: string, onChange: (value: string) => void): HTMLSelectElement {
-  const known = options.some(([value]) => value === current);
-  return h(
-    "select",
-    { onchange: (event: Event) => onChange((event.target as HTMLSelectElement).value) },
-    ...(known ? [] : [h("option", { value: current, selected: true }, current || "Choose…")]),
-    ...options.map(([value, label]) => h("option", { value, selected: value === current }, label)),
-  );
-}
-
 function textInput(rule: JsonObject, key: string, ctx: TabContext, convert: (text: string) => Json = (t) => t): HTMLInputElement {
   const value = rule[key];
   return h("input", {
@@ -96,7 +86,7 @@ function fieldPicker(rule: JsonObject, key: string, choices: FieldDefinition[], 
   if (optional) {
     options.unshift(["", "No field"]);
   }
-  return select(options, typeof rule[key] === "string" ? (rule[key] as string) : "", (value) => {
+  return choice(options, typeof rule[key] === "string" ? (rule[key] as string) : "", (value) => {
     if (value) {
       rule[key] = value;
     } else {
@@ -134,7 +124,7 @@ function comparisonControls(rule: JsonObject, path: string, ctx: TabContext): HT
       : rule.compare_value === "today" || rule.compare_value === "now"
         ? String(rule.compare_value)
         : "value";
-  const modeSelect = select(
+  const modeSelect = choice(
     [
       ["field", "another field"],
       ["today", "today"],
@@ -158,7 +148,7 @@ function comparisonControls(rule: JsonObject, path: string, ctx: TabContext): HT
     },
   );
   const controls = [
-    row("Operator", select(operators.map((op) => [op, op]), String(rule.operator ?? ""), (value) => {
+    row("Operator", choice(operators.map((op) => [op, op]), String(rule.operator ?? ""), (value) => {
       rule.operator = value;
       ctx.changed("validations");
     }), `${path}.operator`),
@@ -256,7 +246,7 @@ function ruleCard(rules: Json[], index: number, ctx: TabContext): HTMLElement {
     moveItem(rules, from, to);
     ctx.redraw("validations");
   };
-  const typeSelect = select(
+  const typeSelect = choice(
     Object.entries(RULE_TYPES).map(([value, info]) => [value, info.label]),
     String(rule.type ?? ""),
     (value) => {
