@@ -3,6 +3,7 @@
 
 import type { FieldProblem } from "./api";
 import { renderAssignmentsTab } from "./assignments_tab";
+import { renderCalculationsTab } from "./calculations_tab";
 import type { TabContext } from "./context";
 import { button, h } from "./dom";
 import { renderFieldsTab } from "./fields_tab";
@@ -27,13 +28,13 @@ const CONTROLS: Partial<Record<TabKey, (ctx: TabContext) => HTMLElement>> = {
   fields: renderFieldsTab,
   validations: renderValidationsTab,
   assignments: renderAssignmentsTab,
+  calculations: renderCalculationsTab,
   settings: renderSettingsTab,
 };
 
 const UPCOMING: Partial<Record<TabKey, string>> = {
   notifications: "the messages the step sends, to whom and when",
   automations: "what the step does by itself: webhooks, field updates, moves",
-  calculations: "fields the step computes from others",
 };
 
 /** The JSON the tab's editor shows: its family, or for Settings the step's own properties with its metadata. */

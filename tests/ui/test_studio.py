@@ -379,6 +379,62 @@ def test_assignments_are_chosen_from_the_organisations_people_and_roles(
     ]
 
 
+def test_calculations_are_built_with_controls(admin_page: Browsing, sales: SalesPipeline) -> None:
+    for name, label in (("discount_amount", "Discount amount"), ("total", "Total")):
+        created = httpx.post(
+            f"{admin_page.base_url}/api/field-definition/create",
+            json={"name": name, "label": label, "field_type": "currency"},
+            headers={"Authorization": f"Bearer {admin_page.login.token}"},
+        )
+        assert created.status_code == 201
+    page = open_studio(admin_page, sales, "Demo")
+    page.get_by_role("tab", name="Calculations").click()
+    panel = page.get_by_role("tabpanel")
+
+    panel.get_by_role("button", name="Add calculation").click()
+    first = panel.locator(".config-row").nth(0)
+    first.get_by_label("Type").select_option("custom")
+    first.get_by_label("Formula").fill("deal_value * discount_pct / 100")
+    first.get_by_label("Result goes to").select_option("discount_amount")
+
+    panel.get_by_role("button", name="Add calculation").click()
+    second = panel.locator(".config-row").nth(1)
+    expect(second.get_by_label("Result goes to").locator("option")).to_have_text(
+        [
+            "Choose…",
+            "Deal value (currency)",
+            "Discount amount (currency)",
+            "Discount % (number)",
+            "Total (currency)",
+        ]
+    )
+    second.get_by_label("Result goes to").select_option("total")
+    second.get_by_role("checkbox", name="Deal value").check()
+    second.get_by_role("checkbox", name="Discount amount").check()
+    second.get_by_label("Name (optional)").fill("Total with discount")
+    panel.get_by_role("button", name="Move calculation 2 up").click()
+    assert_accessible(page)
+    screenshot(page, "studio-calculations")
+    page.get_by_role("button", name="Save step").click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+
+    assert saved_step(admin_page, sales.step_templates["Demo"])["calculations"] == [
+        {
+            "id": "calculation_2",
+            "type": "sum",
+            "field_ids": ["deal_value", "discount_amount"],
+            "output_field_id": "total",
+            "name": "Total with discount",
+        },
+        {
+            "id": "calculation_1",
+            "type": "custom",
+            "expression": "deal_value * discount_pct / 100",
+            "output_field_id": "discount_amount",
+        },
+    ]
+
+
 def test_unsaved_changes_are_kept_and_leaving_asks_first(
     admin_page: Browsing, sales: SalesPipeline
 ) -> None:
