@@ -21,6 +21,7 @@ import {
   TABS,
   unsavedParts,
 } from "./model";
+import { focusKey, restoreFocus } from "./focus";
 import { placeProblems } from "./problems";
 import { moveItem } from "./sortable_list";
 import { renderStepList } from "./step_list";
@@ -122,7 +123,7 @@ export class Studio {
   }
 
   render(): void {
-    const focus = this.focusKey();
+    const focus = focusKey(this.layout);
     const list = renderStepList(this.steps, this.selected, {
       select: (id) => this.select(id),
       move: (from, to) => void this.reorder(from, to),
@@ -135,42 +136,10 @@ export class Studio {
     const step = this.current();
     const editor = step ? this.renderEditor(step) : h("section", { class: "card studio-editor" }, h("p", { class: "muted" }, "Add a step to configure it."));
     this.layout.replaceChildren(list, editor);
-    this.restoreFocus(focus);
+    restoreFocus(this.layout, focus);
   }
 
-  /** What has keyboard focus, in terms that survive a redraw (its path or its name). */
-  private focusKey(): { path?: string; name?: string } | null {
-    const active = document.activeElement;
-    if (!(active instanceof HTMLElement) || !this.layout.contains(active)) {
-      return null;
-    }
-    if (active.dataset.path) {
-      return { path: active.dataset.path };
-    }
-    if (active.dataset.tab) {
-      return { name: `tab:${active.dataset.tab}` };
-    }
-    return { name: active.getAttribute("aria-label") ?? active.textContent ?? "" };
-  }
 
-  /** Redrawing replaces the controls: give focus back to the same one where it still exists. */
-  private restoreFocus(key: { path?: string; name?: string } | null): void {
-    if (!key) {
-      return;
-    }
-    const candidates = Array.from(this.layout.querySelectorAll<HTMLElement>("button, input, select, textarea"));
-    const found = key.path
-      ? candidates.find((element) => element.dataset.path === key.path)
-      : candidates.find(
-          (element) =>
-            (element.dataset.tab ? `tab:${element.dataset.tab}` : (element.getAttribute("aria-label") ?? element.textContent)) === key.name,
-        );
-    if (found && !found.matches(":disabled")) {
-      found.focus();
-    } else {
-      this.layout.querySelector<HTMLElement>("#studio-tabpanel")?.focus();
-    }
-  }
 
   private renderEditor(step: StepOut): HTMLElement {
     const draft = this.draft(step);
