@@ -8,6 +8,7 @@ import type { TabContext } from "./context";
 import { button, h } from "./dom";
 import { renderFieldsTab } from "./fields_tab";
 import { renderJsonEditor } from "./json_editor";
+import { renderNotificationsTab } from "./notifications_tab";
 import { type Draft, type Json, partOfPath, type StepOut, TABS, type TabKey } from "./model";
 import { placeProblems, problemList } from "./problems";
 import { renderSettingsTab } from "./settings_tab";
@@ -29,11 +30,11 @@ const CONTROLS: Partial<Record<TabKey, (ctx: TabContext) => HTMLElement>> = {
   validations: renderValidationsTab,
   assignments: renderAssignmentsTab,
   calculations: renderCalculationsTab,
+  notifications: renderNotificationsTab,
   settings: renderSettingsTab,
 };
 
 const UPCOMING: Partial<Record<TabKey, string>> = {
-  notifications: "the messages the step sends, to whom and when",
   automations: "what the step does by itself: webhooks, field updates, moves",
 };
 

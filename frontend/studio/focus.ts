@@ -10,7 +10,9 @@ function nameOf(element: HTMLElement): string {
   if (element.dataset.tab) {
     return `tab:${element.dataset.tab}`;
   }
-  return element.getAttribute("aria-label") ?? element.textContent ?? "";
+  const labels = (element as HTMLInputElement).labels;
+  const label = labels && labels.length ? labels[0]!.textContent : null;
+  return (element.getAttribute("aria-label") ?? label ?? element.textContent ?? "").trim();
 }
 
 /** What has keyboard focus inside ``root``, in terms that survive a redraw. */
@@ -30,7 +32,9 @@ export function restoreFocus(root: HTMLElement, key: FocusKey | null): void {
   const candidates = Array.from(root.querySelectorAll<HTMLElement>("button, input, select, textarea"));
   const found = key.path
     ? candidates.find((element) => element.dataset.path === key.path)
-    : candidates.find((element) => nameOf(element) === key.name);
+    : key.name
+      ? candidates.find((element) => nameOf(element) === key.name)
+      : undefined;
   if (found && !found.matches(":disabled")) {
     found.focus();
   } else {

@@ -435,6 +435,45 @@ def test_calculations_are_built_with_controls(admin_page: Browsing, sales: Sales
     ]
 
 
+def test_notifications_are_built_with_controls(
+    admin_page: Browsing, sales: SalesPipeline, member: Login
+) -> None:
+    page = open_studio(admin_page, sales, "Qualified")
+    page.get_by_role("tab", name="Notifications").click()
+    panel = page.get_by_role("tabpanel")
+    panel.get_by_role("button", name="Add notification").click()
+    card = panel.locator(".config-row").nth(0)
+    card.get_by_label("Trigger").select_option("at_risk")
+    card.get_by_label("Days past the target").fill("2")
+    card.get_by_label("Count").select_option("business")
+    card.get_by_label("Only while (expression, optional)").fill("deal_value > 10000")
+    card.get_by_role("checkbox", name="its assignees").check()
+    card.get_by_role("button", name="Add recipient").click()
+    card.get_by_label("Who").select_option("max")
+    card.get_by_label("Subject").fill("Stalled: {{item.name}}")
+    card.get_by_label("Message", exact=True).fill("{{item.name}} is past its target.")
+    card.get_by_role("checkbox", name="by email").uncheck()
+    expect(card.get_by_role("checkbox", name="by email")).to_be_focused()
+    assert_accessible(page)
+    screenshot(page, "studio-notifications")
+    page.get_by_role("button", name="Save step").click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+
+    assert saved_step(admin_page, sales.step_templates["Qualified"])["notifications"] == [
+        {
+            "id": "notification_1",
+            "trigger": "at_risk",
+            "threshold_days": 2,
+            "day_kind": "business",
+            "condition": "deal_value > 10000",
+            "recipients": [{"type": "owner"}, {"type": "assignees"}, {"type": "user", "id": "max"}],
+            "subject": "Stalled: {{item.name}}",
+            "body": "{{item.name}} is past its target.",
+            "channels": ["in_app"],
+        }
+    ]
+
+
 def test_unsaved_changes_are_kept_and_leaving_asks_first(
     admin_page: Browsing, sales: SalesPipeline
 ) -> None:
