@@ -13,7 +13,7 @@ export const STRATEGIES: Record<string, { label: string; names: "people" | "grou
   least_assigned: { label: "The group member with the fewest items", names: "groups" },
 };
 
-function choices(ctx: TabContext, type: string): [string, string][] {
+export function assigneeChoices(ctx: TabContext, type: string): [string, string][] {
   const directory = ctx.directory;
   switch (STRATEGIES[type]?.names) {
     case "people":
@@ -43,12 +43,12 @@ function entryRow(entries: Json[], index: number, ctx: TabContext): HTMLElement 
       const before = STRATEGIES[type]?.names;
       entry.type = value;
       if (STRATEGIES[value]?.names !== before) {
-        entry.id = choices(ctx, value)[0]?.[0] ?? "";
+        entry.id = assigneeChoices(ctx, value)[0]?.[0] ?? "";
       }
       ctx.redraw("assignments");
     },
   );
-  const who = choice(choices(ctx, type), String(entry.id ?? ""), (value) => {
+  const who = choice(assigneeChoices(ctx, type), String(entry.id ?? ""), (value) => {
     entry.id = value;
     ctx.changed("assignments");
   });

@@ -12,6 +12,8 @@ export interface TabContext {
   draft: Draft;
   fields: FieldDefinition[];
   directory: Directory;
+  /** The template's step names, for actions that move an item to a step. */
+  stepNames: string[];
   /** The draft changed in place (typing): mark ``part`` unsaved, keep the controls. */
   changed(part: Part): void;
   /** The draft changed shape (a row added, moved, removed): mark unsaved and redraw the tab. */

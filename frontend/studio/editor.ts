@@ -3,6 +3,7 @@
 
 import type { FieldProblem } from "./api";
 import { renderAssignmentsTab } from "./assignments_tab";
+import { renderAutomationsTab } from "./automations_tab";
 import { renderCalculationsTab } from "./calculations_tab";
 import type { TabContext } from "./context";
 import { button, h } from "./dom";
@@ -31,11 +32,8 @@ const CONTROLS: Partial<Record<TabKey, (ctx: TabContext) => HTMLElement>> = {
   assignments: renderAssignmentsTab,
   calculations: renderCalculationsTab,
   notifications: renderNotificationsTab,
+  automations: renderAutomationsTab,
   settings: renderSettingsTab,
-};
-
-const UPCOMING: Partial<Record<TabKey, string>> = {
-  automations: "what the step does by itself: webhooks, field updates, moves",
 };
 
 /** The JSON the tab's editor shows: its family, or for Settings the step's own properties with its metadata. */
@@ -131,7 +129,7 @@ export function renderEditor(options: {
             "data-json-toggle": "",
             class: "link-button",
           })
-        : h("span", { class: "hint" }, `Edited as JSON: ${UPCOMING[tab] ?? ""}. See the configuration reference for each property.`),
+        : h("span", { class: "hint" }, "Edited as JSON; the configuration reference describes each property."),
     ),
     body,
   );

@@ -147,6 +147,7 @@ export class Studio {
       draft,
       fields: this.fields,
       directory: this.directory,
+      stepNames: this.steps.map((entry) => entry.name),
       changed: () => this.markUnsaved(),
       redraw: () => this.render(),
     };

@@ -474,6 +474,73 @@ def test_notifications_are_built_with_controls(
     ]
 
 
+def test_automations_are_built_with_controls(admin_page: Browsing, sales: SalesPipeline) -> None:
+    page = open_studio(admin_page, sales, "Demo")
+    page.get_by_role("tab", name="Automations").click()
+    panel = page.get_by_role("tabpanel")
+
+    panel.get_by_role("button", name="Add automation").click()
+    first = panel.locator(".config-row").nth(0)
+    first.get_by_label("Trigger").select_option("on_field_change")
+    first.get_by_label("Field", exact=True).select_option("discount_pct")
+    first.get_by_label("To (optional)").fill("50")
+    first.get_by_label("Action").select_option("move_to_step")
+    first.get_by_label("Step").select_option("Qualified")
+
+    panel.get_by_role("button", name="Add automation").click()
+    second = panel.locator(".config-row").nth(1)
+    second.get_by_label("Name (optional)").fill("Tell the CRM")
+    second.get_by_label("URL").fill("https://crm.example.com/hooks/deal")
+    second.get_by_label("Enabled").uncheck()
+
+    panel.get_by_role("button", name="Add automation").click()
+    third = panel.locator(".config-row").nth(2)
+    third.get_by_label("Action").select_option("update_field")
+    third.get_by_label("Field", exact=True).select_option("decision_maker")
+    third.get_by_label("Value").fill("{{item.name}} buyer")
+    assert_accessible(page)
+    screenshot(page, "studio-automations")
+    page.get_by_role("button", name="Save step").click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+
+    # The stored form spells out the defaults (day_kind, is_enabled, headers).
+    assert saved_step(admin_page, sales.step_templates["Demo"])["automations"] == [
+        {
+            "id": "automation_1",
+            "trigger": "on_field_change",
+            "day_kind": "calendar",
+            "field_id": "discount_pct",
+            "to_value": "50",
+            "action": {"type": "move_to_step", "step": "Qualified"},
+            "is_enabled": True,
+        },
+        {
+            "id": "automation_2",
+            "trigger": "on_enter",
+            "day_kind": "calendar",
+            "name": "Tell the CRM",
+            "action": {
+                "type": "webhook",
+                "target": "https://crm.example.com/hooks/deal",
+                "headers": {},
+            },
+            "is_enabled": False,
+        },
+        {
+            "id": "automation_3",
+            "trigger": "on_enter",
+            "day_kind": "calendar",
+            "action": {
+                "type": "update_field",
+                "field_id": "decision_maker",
+                "value": "{{item.name}} buyer",
+            },
+            "is_enabled": True,
+        },
+    ]
+    expect(page.locator(".unsaved-mark")).to_have_count(0)
+
+
 def test_unsaved_changes_are_kept_and_leaving_asks_first(
     admin_page: Browsing, sales: SalesPipeline
 ) -> None:
