@@ -1,9 +1,10 @@
 // The Assignments tab: who an item is assigned to when it enters the step, each entry a
 // strategy and the person, group or role it names (chosen from the organisation's lists).
 
+import { configCard, configList } from "./config_list";
 import type { TabContext } from "./context";
-import { button, choice, h, row } from "./dom";
-import { isObject, type Json, type JsonObject } from "./model";
+import { choice, row } from "./dom";
+import type { Json, JsonObject } from "./model";
 
 export const STRATEGIES: Record<string, { label: string; names: "people" | "groups" | "roles" }> = {
   user: { label: "A person", names: "people" },
@@ -52,42 +53,31 @@ function entryRow(entries: Json[], index: number, ctx: TabContext): HTMLElement 
     entry.id = value;
     ctx.changed("assignments");
   });
-  return h(
-    "li",
-    { class: "config-row", "data-path": path },
-    h(
-      "div",
-      { class: "row-head" },
-      h("strong", {}, `Assignment ${index + 1}`),
-      button("Remove", () => {
-        entries.splice(index, 1);
-        ctx.redraw("assignments");
-      }, { "aria-label": `Remove assignment ${index + 1}`, class: "link-button" }),
-    ),
-    h(
-      "div",
-      { class: "form-grid" },
+  return configCard({
+    entries,
+    index,
+    family: "assignments",
+    ctx,
+    what: `assignment ${index + 1}`,
+    heading: `Assignment ${index + 1}`,
+    removeLabel: "Remove",
+    controls: [
       row("Assign to", strategy, `${path}.type`),
       row(STRATEGIES[type]?.names === "people" ? "Person" : STRATEGIES[type]?.names === "roles" ? "Role" : "Group", who, `${path}.id`),
-    ),
-  );
+    ],
+  });
 }
 
 export function renderAssignmentsTab(ctx: TabContext): HTMLElement {
-  const entries = ctx.draft.families.assignments;
-  if (!Array.isArray(entries) || !entries.every(isObject)) {
-    return h("p", { class: "alert" }, "This configuration is not a list of assignments; correct it with Edit as JSON.");
-  }
-  return h(
-    "div",
-    {},
-    h("p", { class: "hint" }, "When an item enters this step, it is assigned to everyone these entries name."),
-    entries.length
-      ? h("ol", { class: "config-list", "aria-label": "Assignments" }, ...entries.map((_, index) => entryRow(entries, index, ctx)))
-      : h("p", { class: "muted" }, "Nobody is assigned at this step."),
-    button("Add assignment", () => {
-      entries.push({ type: "user", id: ctx.directory.people[0]?.username ?? "" });
-      ctx.redraw("assignments");
-    }),
-  );
+  return configList({
+    family: "assignments",
+    ctx,
+    noun: "assignments",
+    hint: "When an item enters this step, it is assigned to everyone these entries name.",
+    empty: "Nobody is assigned at this step.",
+    listLabel: "Assignments",
+    card: (entries, index) => entryRow(entries, index, ctx),
+    addLabel: "Add assignment",
+    add: () => ({ type: "user", id: ctx.directory.people[0]?.username ?? "" }),
+  });
 }

@@ -3,11 +3,10 @@
 
 import { assigneeChoices, STRATEGIES } from "./assignments_tab";
 import type { TabContext } from "./context";
-import { button, choice, h, row } from "./dom";
+import { configCard, configList, freeId } from "./config_list";
+import { choice, h, row } from "./dom";
 import { messageControls, recipientControls } from "./message_controls";
 import { isObject, type Json, type JsonObject } from "./model";
-import { newId } from "./notifications_tab";
-import { moveButtons, moveItem } from "./sortable_list";
 import { boundInput, triggerControls } from "./trigger_controls";
 
 export const ACTIONS: Record<string, { label: string; start: () => JsonObject }> = {
@@ -171,49 +170,33 @@ function automationCard(rules: Json[], index: number, ctx: TabContext): HTMLElem
     }
     ctx.changed("automations");
   });
-  return h(
-    "li",
-    { class: "config-row", "data-path": path },
-    h(
-      "div",
-      { class: "row-head" },
-      h("strong", {}, `Automation ${index + 1}`),
-      h("label", { class: "toggle" }, enabled, " Enabled"),
-      moveButtons(title, index, rules.length, (from, to) => {
-        moveItem(rules, from, to);
-        ctx.redraw("automations");
-      }),
-      button("Delete", () => {
-        rules.splice(index, 1);
-        ctx.redraw("automations");
-      }, { "aria-label": `Delete ${title}`, class: "link-button" }),
-    ),
-    h(
-      "div",
-      { class: "form-grid" },
+  return configCard({
+    entries: rules,
+    index,
+    family: "automations",
+    ctx,
+    what: title,
+    heading: `Automation ${index + 1}`,
+    headExtra: [h("label", { class: "toggle" }, enabled, " Enabled")],
+    controls: [
       row("Automation id", id, `${path}.id`, "Unique in the step."),
       row("Name (optional)", boundInput(rule, "name", "automations", ctx), `${path}.name`),
       ...triggerControls(rule, path, "automations", ctx),
       ...actionControls(rule, path, ctx),
-    ),
-  );
+    ],
+  });
 }
 
 export function renderAutomationsTab(ctx: TabContext): HTMLElement {
-  const rules = ctx.draft.families.automations;
-  if (!Array.isArray(rules) || !rules.every(isObject)) {
-    return h("p", { class: "alert" }, "This configuration is not a list of automations; correct it with Edit as JSON.");
-  }
-  return h(
-    "div",
-    {},
-    h("p", { class: "hint" }, "What the step does by itself when a trigger fires. The worker runs each action and logs it."),
-    rules.length
-      ? h("ol", { class: "config-list", "aria-label": "Automations" }, ...rules.map((_, index) => automationCard(rules, index, ctx)))
-      : h("p", { class: "muted" }, "This step has no automations."),
-    button("Add automation", () => {
-      rules.push({ id: newId(rules, "automation"), trigger: "on_enter", action: ACTIONS.webhook!.start() });
-      ctx.redraw("automations");
-    }),
-  );
+  return configList({
+    family: "automations",
+    ctx,
+    noun: "automations",
+    hint: "What the step does by itself when a trigger fires. The worker runs each action and logs it.",
+    empty: "This step has no automations.",
+    listLabel: "Automations",
+    card: (entries, index) => automationCard(entries, index, ctx),
+    addLabel: "Add automation",
+    add: (entries) => ({ id: freeId(entries, "automation"), trigger: "on_enter", action: ACTIONS.webhook!.start() }),
+  });
 }

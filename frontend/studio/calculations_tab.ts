@@ -2,9 +2,9 @@
 // it needs; the pickers offer only fields of the kind the type reads or writes.
 
 import type { TabContext } from "./context";
-import { button, choice, h, row, uid } from "./dom";
-import { DATE_TYPES, type FieldDefinition, isObject, type Json, type JsonObject, NUMERIC_TYPES } from "./model";
-import { moveButtons, moveItem } from "./sortable_list";
+import { configCard, configList, freeId } from "./config_list";
+import { choice, h, row, uid } from "./dom";
+import { DATE_TYPES, type FieldDefinition, type Json, type JsonObject, NUMERIC_TYPES } from "./model";
 
 export const CALCULATION_TYPES: Record<string, { label: string; keys: string[] }> = {
   sum: { label: "Sum of fields", keys: ["field_ids"] },
@@ -146,58 +146,33 @@ function calculationCard(calcs: Json[], index: number, ctx: TabContext): HTMLEle
   // A formula may write any kind of field (its value must suit it); the others write numbers.
   const custom = String(calc.type) === "custom";
   const output = custom ? ctx.fields : numeric(ctx.fields);
-  return h(
-    "li",
-    { class: "config-row", "data-path": path },
-    h(
-      "div",
-      { class: "row-head" },
-      h("strong", {}, `Calculation ${index + 1}`),
-      moveButtons(title, index, calcs.length, (from, to) => {
-        moveItem(calcs, from, to);
-        ctx.redraw("calculations");
-      }),
-      button("Delete", () => {
-        calcs.splice(index, 1);
-        ctx.redraw("calculations");
-      }, { "aria-label": `Delete ${title}`, class: "link-button" }),
-    ),
-    h(
-      "div",
-      { class: "form-grid" },
+  return configCard({
+    entries: calcs,
+    index,
+    family: "calculations",
+    ctx,
+    what: title,
+    heading: `Calculation ${index + 1}`,
+    controls: [
       row("Type", type, `${path}.type`),
       row("Calculation id", text("id"), `${path}.id`, "Unique in the step."),
       row("Name (optional)", text("name"), `${path}.name`),
       row("Result goes to", fieldChoice(calc, "output_field_id", output, ctx), `${path}.output_field_id`, custom ? undefined : "A numeric field."),
       ...typeControls(calc, path, ctx),
-    ),
-  );
-}
-
-function newId(calcs: Json[]): string {
-  const taken = new Set(calcs.filter(isObject).map((calc) => calc.id));
-  for (let n = 1; ; n += 1) {
-    if (!taken.has(`calculation_${n}`)) {
-      return `calculation_${n}`;
-    }
-  }
+    ],
+  });
 }
 
 export function renderCalculationsTab(ctx: TabContext): HTMLElement {
-  const calcs = ctx.draft.families.calculations;
-  if (!Array.isArray(calcs) || !calcs.every(isObject)) {
-    return h("p", { class: "alert" }, "This configuration is not a list of calculations; correct it with Edit as JSON.");
-  }
-  return h(
-    "div",
-    {},
-    h("p", { class: "hint" }, "Each calculation writes its result into a field whenever the values it reads change."),
-    calcs.length
-      ? h("ol", { class: "config-list", "aria-label": "Calculations, computed in this order" }, ...calcs.map((_, index) => calculationCard(calcs, index, ctx)))
-      : h("p", { class: "muted" }, "No calculations yet."),
-    button("Add calculation", () => {
-      calcs.push({ id: newId(calcs), type: "sum", field_ids: [] });
-      ctx.redraw("calculations");
-    }),
-  );
+  return configList({
+    family: "calculations",
+    ctx,
+    noun: "calculations",
+    hint: "Each calculation writes its result into a field whenever the values it reads change.",
+    empty: "No calculations yet.",
+    listLabel: "Calculations, computed in this order",
+    card: (entries, index) => calculationCard(entries, index, ctx),
+    addLabel: "Add calculation",
+    add: (entries) => ({ id: freeId(entries, "calculation"), type: "sum", field_ids: [] }),
+  });
 }

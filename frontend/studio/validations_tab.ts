@@ -2,19 +2,18 @@
 // controls. Each type shows the inputs it needs; the field picker offers only fields
 // the type can check, so the server's type checks rarely have anything to say.
 
+import { configCard, configList, freeId } from "./config_list";
 import type { TabContext } from "./context";
-import { button, choice, h, row, uid } from "./dom";
+import { choice, h, row } from "./dom";
 import {
   DATE_TYPES,
   type FieldDefinition,
-  isObject,
   type Json,
   type JsonObject,
   NUMERIC_TYPES,
   numberOrText,
   TEXT_TYPES,
 } from "./model";
-import { dragHandle, moveButtons, moveItem, sortable } from "./sortable_list";
 
 export const RULE_TYPES: Record<string, { label: string; keys: string[] }> = {
   field_required: { label: "Field is required", keys: ["field_id"] },
@@ -53,16 +52,6 @@ function kind(field: FieldDefinition | undefined): string {
 
 function ordered(field: FieldDefinition | undefined): boolean {
   return ["number", "date"].includes(kind(field));
-}
-
-function newId(rules: Json[], type: string): string {
-  const taken = new Set(rules.filter(isObject).map((rule) => rule.id));
-  for (let n = 1; ; n += 1) {
-    const candidate = `${type}_${n}`;
-    if (!taken.has(candidate)) {
-      return candidate;
-    }
-  }
 }
 
 function textInput(rule: JsonObject, key: string, ctx: TabContext, convert: (text: string) => Json = (t) => t): HTMLInputElement {
@@ -206,7 +195,7 @@ const madeUpIds = new WeakSet<JsonObject>();
 
 function changeType(rules: Json[], rule: JsonObject, type: string, ctx: TabContext): void {
   if (madeUpIds.has(rule)) {
-    rule.id = newId(rules.filter((other) => other !== rule), type);
+    rule.id = freeId(rules.filter((other) => other !== rule), type);
   }
   const keep = new Set([...COMMON_KEYS, ...(RULE_TYPES[type]?.keys ?? [])]);
   for (const key of Object.keys(rule)) {
@@ -242,10 +231,6 @@ function ruleCard(rules: Json[], index: number, ctx: TabContext): HTMLElement {
   const rule = rules[index] as JsonObject;
   const path = `validations[${index}]`;
   const title = `rule ${index + 1}`;
-  const move = (from: number, to: number) => {
-    moveItem(rules, from, to);
-    ctx.redraw("validations");
-  };
   const typeSelect = choice(
     Object.entries(RULE_TYPES).map(([value, info]) => [value, info.label]),
     String(rule.type ?? ""),
@@ -258,56 +243,39 @@ function ruleCard(rules: Json[], index: number, ctx: TabContext): HTMLElement {
   const idInput = textInput(rule, "id", ctx);
   idInput.classList.add("code");
   idInput.addEventListener("input", () => madeUpIds.delete(rule));
-  return h(
-    "li",
-    { class: "config-row rule", "data-path": path },
-    h(
-      "div",
-      { class: "row-head" },
-      dragHandle(title),
-      h("strong", {}, `Rule ${index + 1}`, h("span", { class: "muted" }, ` · ${summary(rule, ctx)}`)),
-      moveButtons(title, index, rules.length, move),
-      button("Delete", () => {
-        rules.splice(index, 1);
-        ctx.redraw("validations");
-      }, { "aria-label": `Delete ${title}`, class: "link-button" }),
-    ),
-    h(
-      "div",
-      { class: "form-grid" },
+  return configCard({
+    entries: rules,
+    index,
+    family: "validations",
+    ctx,
+    what: title,
+    heading: h("span", {}, `Rule ${index + 1}`, h("span", { class: "muted" }, ` · ${summary(rule, ctx)}`)),
+    draggable: true,
+    className: "rule",
+    controls: [
       row("Type", typeSelect, `${path}.type`),
       row("Rule id", idInput, `${path}.id`, "Unique in the step."),
       ...typeControls(rule, path, ctx),
       wide(row("Message when the rule fails", message, `${path}.error_message`)),
-    ),
-  );
+    ],
+  });
 }
 
 export function renderValidationsTab(ctx: TabContext): HTMLElement {
-  const rules = ctx.draft.families.validations;
-  if (!Array.isArray(rules) || !rules.every(isObject)) {
-    return h("p", { class: "alert" }, "This configuration is not a list of rules; correct it with Edit as JSON.");
-  }
-  const list = h(
-    "ol",
-    { class: "config-list", "aria-label": "Validation rules, checked in this order" },
-    ...rules.map((_, index) => ruleCard(rules, index, ctx)),
-  );
-  sortable(list, (from, to) => {
-    moveItem(rules, from, to);
-    ctx.redraw("validations");
-  });
-  const addId = uid("add-rule");
-  return h(
-    "div",
-    {},
-    h("p", { class: "hint" }, "Every rule must hold before an item may leave this step."),
-    rules.length ? list : h("p", { class: "muted" }, "No rules yet."),
-    button("Add rule", () => {
-      const rule: JsonObject = { id: newId(rules, "field_required"), type: "field_required" };
+  return configList({
+    family: "validations",
+    ctx,
+    noun: "rules",
+    hint: "Every rule must hold before an item may leave this step.",
+    empty: "No rules yet.",
+    listLabel: "Validation rules, checked in this order",
+    card: (entries, index) => ruleCard(entries, index, ctx),
+    addLabel: "Add rule",
+    draggable: true,
+    add: (entries) => {
+      const rule: JsonObject = { id: freeId(entries, "field_required"), type: "field_required" };
       madeUpIds.add(rule);
-      rules.push(rule);
-      ctx.redraw("validations");
-    }, { id: addId }),
-  );
+      return rule;
+    },
+  });
 }
