@@ -1,4 +1,5 @@
-"""The template configuration editor: JSON per family, save-time problems with their JSON paths.
+"""The plain template page (/admin/templates/<id>/json, no scripts needed): JSON per family,
+save-time problems with their JSON paths. The studio has its own tests (test_studio.py).
 
 These run on SQLite only; ``test_smoke.py`` runs the core path on PostgreSQL too.
 """
@@ -23,7 +24,7 @@ def test_a_rule_missing_a_property_is_refused_with_its_json_path(
     admin_page: Browsing, sales: SalesPipeline
 ) -> None:
     page = admin_page.page
-    page.goto(f"/admin/templates/{sales.template_id}")
+    page.goto(f"/admin/templates/{sales.template_id}/json")
     step = sales.step_templates["Qualified"]
     editor = page.locator(f"#cfg-{step}-validations")
     bad = [{"id": "min_deal_value", "type": "field_min_value", "field_id": "deal_value"}]
@@ -34,7 +35,7 @@ def test_a_rule_missing_a_property_is_refused_with_its_json_path(
     expect(problems).to_have_text("validations[0].min_value: is required")
     expect(editor).to_have_attribute("aria-invalid", "true")
     expect(editor).to_have_value(json.dumps(bad))
-    page.goto(f"/admin/templates/{sales.template_id}")
+    page.goto(f"/admin/templates/{sales.template_id}/json")
     expect(page.locator(f"#cfg-{step}-validations")).to_have_value(
         re.compile(re.escape(MIN_DEAL_MESSAGE))
     )
@@ -44,7 +45,7 @@ def test_a_reference_to_an_unknown_field_is_refused(
     admin_page: Browsing, sales: SalesPipeline
 ) -> None:
     page = admin_page.page
-    page.goto(f"/admin/templates/{sales.template_id}")
+    page.goto(f"/admin/templates/{sales.template_id}/json")
     step = sales.step_templates["Demo"]
     editor = page.locator(f"#cfg-{step}-field_configs")
     editor.fill(json.dumps([{"field_definition_id": "deal_valu", "is_visible": True}]))
@@ -59,7 +60,7 @@ def test_text_that_is_not_json_is_refused_without_saving(
     admin_page: Browsing, sales: SalesPipeline
 ) -> None:
     page = admin_page.page
-    page.goto(f"/admin/templates/{sales.template_id}")
+    page.goto(f"/admin/templates/{sales.template_id}/json")
     step = sales.step_templates["Lead"]
     page.locator(f"#cfg-{step}-metadata").fill('{"requires_approval": tru')
     page.locator(f"#step-{step}").get_by_role("button", name="Save metadata").click()
@@ -69,7 +70,7 @@ def test_text_that_is_not_json_is_refused_without_saving(
 
 def test_a_valid_family_is_saved_and_shown_back(admin_page: Browsing, sales: SalesPipeline) -> None:
     page = admin_page.page
-    page.goto(f"/admin/templates/{sales.template_id}")
+    page.goto(f"/admin/templates/{sales.template_id}/json")
     step = sales.step_templates["Demo"]
     page.locator(f"#cfg-{step}-metadata").fill('{"requires_approval": true}')
     page.locator(f"#step-{step}").get_by_role("button", name="Save metadata").click()
@@ -87,6 +88,8 @@ def test_admin_creates_a_template_and_adds_a_step(admin_page: Browsing) -> None:
     page.get_by_role("button", name="Create template").click()
 
     expect(page.get_by_role("heading", name="Recruiting", level=1)).to_be_visible()
+    expect(page.get_by_text("This template has no steps yet.")).to_be_visible()
+    page.get_by_role("link", name="Plain JSON editor").click()
     page.get_by_label("Step name").fill("Applied")
     page.get_by_label("Target days").fill("5")
     page.get_by_role("button", name="Add step").click()

@@ -12,10 +12,11 @@ from starlette.concurrency import run_in_threadpool
 from pacetrack.bootstrap import Container
 from pacetrack.services import auth
 from pacetrack.services.context import Actor
-from pacetrack.services.errors import Unauthenticated
+from pacetrack.services.errors import PermissionDenied, Unauthenticated
 from pacetrack.services.login_throttle import LoginPolicy, Threshold
 from pacetrack.services.unit_of_work import UnitOfWork
 from pacetrack.settings import Settings
+from pacetrack.web.csrf import CSRF_HEADER, SAFE_METHODS, csrf_for, same_secret
 
 _bearer = HTTPBearer(auto_error=False, description="A token from /api/auth/login")
 
@@ -33,9 +34,22 @@ async def actor(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
-    token = credentials.credentials if credentials else request.cookies.get("pacetrack_token")
-    if not token:
-        raise Unauthenticated("A bearer token is required (Authorization: Bearer <token>).")
+    if credentials:
+        token = credentials.credentials
+    else:
+        # The web pages' islands call the API with the session cookie. The browser adds
+        # that cookie to requests other sites make too, so a write must also carry the
+        # page's CSRF token, which only a page served to this session knows.
+        token = request.cookies.get("pacetrack_token") or ""
+        if not token:
+            raise Unauthenticated("A bearer token is required (Authorization: Bearer <token>).")
+        if request.method not in SAFE_METHODS and not same_secret(
+            csrf_for(token), request.headers.get(CSRF_HEADER)
+        ):
+            raise PermissionDenied(
+                f"A request signed in by the session cookie must carry the page's "
+                f"{CSRF_HEADER} header; reload the page and try again."
+            )
     return await run_in_threadpool(_authenticate, container(request), token)
 
 

@@ -10,8 +10,6 @@ double-submit cookie instead.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 from typing import Annotated
 
@@ -23,11 +21,12 @@ from pacetrack.bootstrap import Container
 from pacetrack.services import auth
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import Unauthenticated
+from pacetrack.web.csrf import csrf_for
+from pacetrack.web.csrf import same_secret as _same
 
 SESSION_COOKIE = "pacetrack_token"
 LOGIN_CSRF_COOKIE = "pacetrack_login_csrf"
 CSRF_FIELD = "csrf_token"
-_CSRF_CONTEXT = b"pacetrack-ui-csrf-v1"
 
 
 class LoginRequired(Unauthenticated):
@@ -46,18 +45,8 @@ def session_token(request: Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE) or None
 
 
-def csrf_for(token: str) -> str:
-    return hmac.new(token.encode(), _CSRF_CONTEXT, hashlib.sha256).hexdigest()
-
-
 def new_login_csrf() -> str:
     return secrets.token_urlsafe(32)
-
-
-def _same(expected: str | None, given: object) -> bool:
-    if not expected or not isinstance(given, str):
-        return False
-    return hmac.compare_digest(expected, given)
 
 
 def set_session_cookie(response: Response, request: Request, token: str, max_age: int) -> None:

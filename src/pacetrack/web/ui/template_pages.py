@@ -1,8 +1,11 @@
 """/admin/templates: pipeline templates, their steps and each step's seven config families.
 
-Each family is edited as JSON in its own form; saving goes through the template
-service's ``update_family``, so every save-time check applies, and its problems
-come back next to the family with their JSON paths.
+``/admin/templates/<id>`` is the step configuration studio: a server-rendered shell
+around a script island (frontend/studio, built into static/dist) that edits the
+template through the public JSON API. ``/admin/templates/<id>/json`` is the plain
+page that works without scripts: each family is edited as JSON in its own form;
+saving goes through the template service's ``update_family``, so every save-time
+check applies, and its problems come back next to the family with their JSON paths.
 """
 
 from __future__ import annotations
@@ -22,10 +25,12 @@ from pacetrack.services.errors import InvalidInput
 from pacetrack.services.templates import PipelineTemplateCreate, StepTemplateCreate
 from pacetrack.web.ui.errors import FieldErrors, from_invalid_input, from_validation_error
 from pacetrack.web.ui.ids import parse_id
-from pacetrack.web.ui.rendering import PageRoute, not_found, redirect, render
+from pacetrack.web.ui.rendering import STATIC_DIR, PageRoute, not_found, redirect, render
 from pacetrack.web.ui.security import CheckedForm, PageActor, container
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+STUDIO_SCRIPT = STATIC_DIR / "dist" / "studio.js"
 
 FAMILY_LABELS = {
     "field_configs": "Field configuration",
@@ -127,6 +132,25 @@ def _template_page(
 
 
 @router.get("/admin/templates/{template_id}")
+def studio_page(request: Request, template_id: str, actor: PageActor) -> Response:
+    actor.require_admin("change pipeline templates")
+    identifier = parse_id(template_id, "template")
+    with container(request).uow() as work:
+        template = templates.get_template(work, actor, identifier)
+    return render(
+        request,
+        "admin_studio.html",
+        {
+            "title": template.name,
+            "template": template,
+            # Without the built assets (``npm ci && npm run build`` not run) the page
+            # says so and offers the plain editor instead of an island that never loads.
+            "studio_built": STUDIO_SCRIPT.is_file(),
+        },
+    )
+
+
+@router.get("/admin/templates/{template_id}/json")
 def template_page(request: Request, template_id: str, actor: PageActor) -> Response:
     actor.require_admin("change pipeline templates")
     return _template_page(request, actor, parse_id(template_id, "template"))
@@ -148,7 +172,7 @@ def add_step(request: Request, template_id: str, form: CheckedForm, actor: PageA
     except InvalidInput as exc:
         errors = from_invalid_input(exc)
     else:
-        return redirect(f"/admin/templates/{identifier}", "created")
+        return redirect(f"/admin/templates/{identifier}/json", "created")
     return _template_page(
         request, actor, identifier, step_values=values, step_errors=errors, status_code=422
     )
@@ -185,7 +209,7 @@ def save_family(
                 (family, exc.message)
             ]
         else:
-            return redirect(f"/admin/templates/{template_key}#step-{step_key}", "saved")
+            return redirect(f"/admin/templates/{template_key}/json#step-{step_key}", "saved")
     return _template_page(
         request,
         actor,

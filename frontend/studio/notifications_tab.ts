@@ -1,0 +1,44 @@
+// The Notifications tab: the messages the step sends, when, and to whom.
+
+import type { TabContext } from "./context";
+import { configCard, configList, freeId } from "./config_list";
+import { row } from "./dom";
+import { messageControls, recipientControls } from "./message_controls";
+import type { Json, JsonObject } from "./model";
+import { boundInput, triggerControls } from "./trigger_controls";
+
+function notificationCard(rules: Json[], index: number, ctx: TabContext): HTMLElement {
+  const rule = rules[index] as JsonObject;
+  const path = `notifications[${index}]`;
+  const title = `notification ${index + 1}`;
+  const id = boundInput(rule, "id", "notifications", ctx);
+  id.classList.add("code");
+  return configCard({
+    entries: rules,
+    index,
+    family: "notifications",
+    ctx,
+    what: title,
+    heading: `Notification ${index + 1}`,
+    controls: [
+      row("Notification id", id, `${path}.id`, "Unique in the step."),
+      ...triggerControls(rule, path, "notifications", ctx),
+      recipientControls(rule, path, "notifications", ctx),
+      ...messageControls(rule, path, "notifications", ctx),
+    ],
+  });
+}
+
+export function renderNotificationsTab(ctx: TabContext): HTMLElement {
+  return configList({
+    family: "notifications",
+    ctx,
+    noun: "notifications",
+    hint: "Messages this step sends, in the app and by email.",
+    empty: "This step sends no notifications.",
+    listLabel: "Notifications",
+    card: (entries, index) => notificationCard(entries, index, ctx),
+    addLabel: "Add notification",
+    add: (entries) => ({ id: freeId(entries, "notification"), trigger: "on_enter", recipients: [{ type: "owner" }] }),
+  });
+}

@@ -1,0 +1,281 @@
+// The Validations tab: rules checked before an item may leave the step, built with
+// controls. Each type shows the inputs it needs; the field picker offers only fields
+// the type can check, so the server's type checks rarely have anything to say.
+
+import { configCard, configList, freeId } from "./config_list";
+import type { TabContext } from "./context";
+import { choice, h, row } from "./dom";
+import {
+  DATE_TYPES,
+  type FieldDefinition,
+  type Json,
+  type JsonObject,
+  NUMERIC_TYPES,
+  numberOrText,
+  TEXT_TYPES,
+} from "./model";
+
+export const RULE_TYPES: Record<string, { label: string; keys: string[] }> = {
+  field_required: { label: "Field is required", keys: ["field_id"] },
+  field_min_value: { label: "Minimum value", keys: ["field_id", "min_value"] },
+  field_max_value: { label: "Maximum value", keys: ["field_id", "max_value"] },
+  field_pattern: { label: "Matches a pattern", keys: ["field_id", "pattern"] },
+  field_comparison: {
+    label: "Compare with another field or a value",
+    keys: ["field_id", "operator", "compare_field_id", "compare_value"],
+  },
+  custom_expression: { label: "Custom expression", keys: ["expression", "field_id"] },
+};
+const COMMON_KEYS = ["id", "type", "error_message"];
+const OPERATORS = ["<", "<=", ">", ">=", "=", "!="];
+
+/** The fields a rule type can check. */
+export function fieldsFor(type: string, fields: FieldDefinition[]): FieldDefinition[] {
+  if (type === "field_min_value" || type === "field_max_value") {
+    return fields.filter((field) => NUMERIC_TYPES.has(field.field_type));
+  }
+  if (type === "field_pattern") {
+    return fields.filter((field) => TEXT_TYPES.has(field.field_type));
+  }
+  return fields;
+}
+
+function kind(field: FieldDefinition | undefined): string {
+  if (!field) {
+    return "";
+  }
+  if (NUMERIC_TYPES.has(field.field_type)) {
+    return "number";
+  }
+  return DATE_TYPES.has(field.field_type) ? "date" : field.field_type;
+}
+
+function ordered(field: FieldDefinition | undefined): boolean {
+  return ["number", "date"].includes(kind(field));
+}
+
+function textInput(rule: JsonObject, key: string, ctx: TabContext, convert: (text: string) => Json = (t) => t): HTMLInputElement {
+  const value = rule[key];
+  return h("input", {
+    value: value === undefined || value === null ? "" : String(value),
+    oninput: (event: Event) => {
+      const converted = convert((event.target as HTMLInputElement).value);
+      if (converted === null || converted === "") {
+        delete rule[key];
+      } else {
+        rule[key] = converted;
+      }
+      ctx.changed("validations");
+    },
+  });
+}
+
+function fieldPicker(rule: JsonObject, key: string, choices: FieldDefinition[], ctx: TabContext, optional = false): HTMLSelectElement {
+  const options: [string, string][] = choices.map((field) => [field.name, `${field.label} (${field.field_type})`]);
+  if (optional) {
+    options.unshift(["", "No field"]);
+  }
+  return choice(options, typeof rule[key] === "string" ? (rule[key] as string) : "", (value) => {
+    if (value) {
+      rule[key] = value;
+    } else {
+      delete rule[key];
+    }
+    ctx.redraw("validations");
+  });
+}
+
+function patternTry(rule: JsonObject): HTMLElement {
+  const result = h("p", { class: "hint", "aria-live": "polite" });
+  const sample = h("input", { placeholder: "a value to test" });
+  const update = () => {
+    const pattern = typeof rule.pattern === "string" ? rule.pattern : "";
+    if (!sample.value) {
+      result.textContent = "";
+      return;
+    }
+    try {
+      result.textContent = new RegExp(pattern, "u").test(sample.value) ? "✓ Matches." : "✗ Does not match.";
+    } catch {
+      result.textContent = "The browser cannot read this pattern; saving tells whether the server can.";
+    }
+  };
+  sample.addEventListener("input", update);
+  return h("div", { class: "try-value wide" }, row("Try a value", sample, undefined, "Checked in the browser as you type."), result);
+}
+
+function comparisonControls(rule: JsonObject, path: string, ctx: TabContext): HTMLElement[] {
+  const left = ctx.fields.find((field) => field.name === rule.field_id);
+  const operators = ordered(left) || !left ? OPERATORS : ["=", "!="];
+  const mode =
+    typeof rule.compare_field_id === "string"
+      ? "field"
+      : rule.compare_value === "today" || rule.compare_value === "now"
+        ? String(rule.compare_value)
+        : "value";
+  const modeSelect = choice(
+    [
+      ["field", "another field"],
+      ["today", "today"],
+      ["now", "now"],
+      ["value", "a value"],
+    ],
+    mode,
+    (value) => {
+      delete rule.compare_field_id;
+      delete rule.compare_value;
+      if (value === "today" || value === "now") {
+        rule.compare_value = value;
+      }
+      if (value === "field") {
+        const first = ctx.fields.find((field) => field.name !== rule.field_id && kind(field) === kind(left));
+        if (first) {
+          rule.compare_field_id = first.name;
+        }
+      }
+      ctx.redraw("validations");
+    },
+  );
+  const controls = [
+    row("Operator", choice(operators.map((op) => [op, op]), String(rule.operator ?? ""), (value) => {
+      rule.operator = value;
+      ctx.changed("validations");
+    }), `${path}.operator`),
+    row("Compare with", modeSelect),
+  ];
+  if (mode === "field") {
+    const others = ctx.fields.filter((field) => field.name !== rule.field_id && (!left || kind(field) === kind(left)));
+    controls.push(row("Other field", fieldPicker(rule, "compare_field_id", others, ctx), `${path}.compare_field_id`));
+  } else if (mode === "value") {
+    controls.push(
+      row("Value", textInput(rule, "compare_value", ctx, numberOrText), `${path}.compare_value`, "A number or an ISO date (2026-03-31)."),
+    );
+  }
+  return controls;
+}
+
+function typeControls(rule: JsonObject, path: string, ctx: TabContext): HTMLElement[] {
+  const type = String(rule.type);
+  const pick = (optional = false) =>
+    row(optional ? "Show the message at field (optional)" : "Field", fieldPicker(rule, "field_id", fieldsFor(type, ctx.fields), ctx, optional), `${path}.field_id`);
+  switch (type) {
+    case "field_required":
+      return [pick()];
+    case "field_min_value":
+      return [pick(), row("Minimum", textInput(rule, "min_value", ctx, numberOrText), `${path}.min_value`)];
+    case "field_max_value":
+      return [pick(), row("Maximum", textInput(rule, "max_value", ctx, numberOrText), `${path}.max_value`)];
+    case "field_pattern": {
+      const tryBox = patternTry(rule);
+      const pattern = textInput(rule, "pattern", ctx);
+      pattern.classList.add("code");
+      pattern.addEventListener("input", () => tryBox.querySelector("input")?.dispatchEvent(new Event("input")));
+      return [pick(), row("Pattern (RE2 regular expression)", pattern, `${path}.pattern`), tryBox];
+    }
+    case "field_comparison":
+      return [pick(), ...comparisonControls(rule, path, ctx)];
+    case "custom_expression": {
+      const editor = h("textarea", { class: "code", rows: 3, spellcheck: "false" });
+      editor.value = typeof rule.expression === "string" ? rule.expression : "";
+      editor.addEventListener("input", () => {
+        rule.expression = editor.value;
+        ctx.changed("validations");
+      });
+      const expression = row("Expression (must be true to leave the step)", editor, `${path}.expression`);
+      expression.classList.add("wide");
+      return [expression, pick(true)];
+    }
+    default:
+      return [h("p", { class: "muted" }, `A rule of type ${type}: edit it with Edit as JSON.`)];
+  }
+}
+
+/** Rules whose id the studio made up and nobody has edited: it follows the type. */
+const madeUpIds = new WeakSet<JsonObject>();
+
+function changeType(rules: Json[], rule: JsonObject, type: string, ctx: TabContext): void {
+  if (madeUpIds.has(rule)) {
+    rule.id = freeId(rules.filter((other) => other !== rule), type);
+  }
+  const keep = new Set([...COMMON_KEYS, ...(RULE_TYPES[type]?.keys ?? [])]);
+  for (const key of Object.keys(rule)) {
+    if (!keep.has(key)) {
+      delete rule[key];
+    }
+  }
+  rule.type = type;
+  if (typeof rule.field_id === "string" && !fieldsFor(type, ctx.fields).some((field) => field.name === rule.field_id)) {
+    delete rule.field_id;
+  }
+  if (type === "field_comparison") {
+    rule.operator ??= "<";
+    rule.compare_value ??= "today";
+  }
+  if (type === "custom_expression") {
+    rule.expression ??= "";
+  }
+}
+
+function wide(element: HTMLElement): HTMLElement {
+  element.classList.add("wide");
+  return element;
+}
+
+function summary(rule: JsonObject, ctx: TabContext): string {
+  const type = RULE_TYPES[String(rule.type)]?.label ?? String(rule.type);
+  const field = ctx.fields.find((entry) => entry.name === rule.field_id);
+  return field ? `${type}: ${field.label}` : type;
+}
+
+function ruleCard(rules: Json[], index: number, ctx: TabContext): HTMLElement {
+  const rule = rules[index] as JsonObject;
+  const path = `validations[${index}]`;
+  const title = `rule ${index + 1}`;
+  const typeSelect = choice(
+    Object.entries(RULE_TYPES).map(([value, info]) => [value, info.label]),
+    String(rule.type ?? ""),
+    (value) => {
+      changeType(rules, rule, value, ctx);
+      ctx.redraw("validations");
+    },
+  );
+  const message = textInput(rule, "error_message", ctx);
+  const idInput = textInput(rule, "id", ctx);
+  idInput.classList.add("code");
+  idInput.addEventListener("input", () => madeUpIds.delete(rule));
+  return configCard({
+    entries: rules,
+    index,
+    family: "validations",
+    ctx,
+    what: title,
+    heading: h("span", {}, `Rule ${index + 1}`, h("span", { class: "muted" }, ` · ${summary(rule, ctx)}`)),
+    draggable: true,
+    className: "rule",
+    controls: [
+      row("Type", typeSelect, `${path}.type`),
+      row("Rule id", idInput, `${path}.id`, "Unique in the step."),
+      ...typeControls(rule, path, ctx),
+      wide(row("Message when the rule fails", message, `${path}.error_message`)),
+    ],
+  });
+}
+
+export function renderValidationsTab(ctx: TabContext): HTMLElement {
+  return configList({
+    family: "validations",
+    ctx,
+    noun: "rules",
+    hint: "Every rule must hold before an item may leave this step.",
+    empty: "No rules yet.",
+    listLabel: "Validation rules, checked in this order",
+    card: (entries, index) => ruleCard(entries, index, ctx),
+    addLabel: "Add rule",
+    draggable: true,
+    add: (entries) => {
+      const rule: JsonObject = { id: freeId(entries, "field_required"), type: "field_required" };
+      madeUpIds.add(rule);
+      return rule;
+    },
+  });
+}
