@@ -49,11 +49,13 @@ from pacetrack.engine.fields import FieldSpec, decimal_to_json
 from pacetrack.engine.moves import (
     Decision,
     StepRef,
+    apply_calculations,
     automatic_route,
     decide_move,
     entry_violations,
     find_step,
     max_automatic_moves,
+    transition_violations,
 )
 from pacetrack.engine.validations import Violation, validate_step
 from pacetrack.engine.words import counted
@@ -763,9 +765,14 @@ class RequirementOut(BaseModel):
 
 
 class ValidationStatusOut(BaseModel):
+    """What moving the item on needs: leaving its step, then entering ``target_step_id``
+    (the step asked for, else the next one in the pipeline; none after the last)."""
+
     item_id: uuid.UUID
     step_id: uuid.UUID
     step_name: str
+    target_step_id: uuid.UUID | None = None
+    target_step_name: str | None = None
     version: int
     ready: bool
     requirements: list[RequirementOut]
@@ -825,16 +832,92 @@ def leave_checklist(
     return view, requirements
 
 
-def validation_status(uow: UnitOfWork, actor: Actor, item_id: uuid.UUID) -> ValidationStatusOut:
-    """The checklist of what leaving the current step needs, met or not, without moving."""
+def _next_step(context: _Context, step: Step) -> Step | None:
+    later = [s for s in context.steps if s.position > step.position]
+    return min(later, key=lambda s: s.position) if later else None
+
+
+def _entry_checklist(
+    uow: UnitOfWork, *, item: Item, current: Step, target: Step, context: _Context
+) -> list[RequirementOut]:
+    """What entering ``target`` from ``current`` needs, met or not, decided as the move
+    decides it: the transition rules of the step being left, then the target's entry
+    required fields and entry validations, on the values leaving's calculations give."""
+    current_config = context.config(uow, current)
+    required, rules, config_problems = entry_requirements(target.name, context.config(uow, target))
+    now = uow.clock.now()
+    leaving, _errors = apply_calculations(
+        config=current_config,
+        fields=context.fields,
+        values=item.field_values or {},
+        now=now,
+        calendar=context.calendar,
+    )
+    refusals = [
+        *transition_violations(
+            current=step_ref(current),
+            target=step_ref(target),
+            steps=[step_ref(s) for s in context.steps],
+            metadata=current_config.metadata,
+        ),
+        *config_problems,
+    ]
+    failing = {
+        v.rule_id: v
+        for v in entry_violations(
+            target=step_ref(target),
+            required_fields=required,
+            rules=rules,
+            fields=context.fields,
+            values=leaving,
+            now=now,
+            calendar=context.calendar,
+        )
+    }
+    checklist = [
+        RequirementOut(rule_id=v.rule_id, field_id=v.field_id, met=False, message=v.message)
+        for v in refusals
+    ]
+
+    def add(rule_id: str, field_id: str | None, message: str) -> None:
+        failed = failing.get(rule_id)
+        checklist.append(
+            RequirementOut(
+                rule_id=rule_id,
+                field_id=field_id,
+                met=failed is None,
+                message=failed.message if failed is not None else message,
+            )
+        )
+
+    for name in required:
+        spec = context.fields.get(name)
+        label = spec.display_name if spec is not None else name
+        add(f"entry_required:{name}", name, f"{label} is required to enter {target.name}")
+    for rule in rules:
+        add(rule.id, rule.field_id, describe_rule(rule, context.fields))
+    return checklist
+
+
+def validation_status(
+    uow: UnitOfWork, actor: Actor, item_id: uuid.UUID, *, target_step_id: uuid.UUID | None = None
+) -> ValidationStatusOut:
+    """The checklist of what moving on needs, met or not, without moving: leaving the
+    current step, then entering the target (``target_step_id``, else the next step)."""
     item = repository.get(uow.session, Item, tenant_id=actor.tenant_id, id=item_id)
     if item is None:
         raise NotFound("Item not found.")
     access.ensure_can_see_item(uow.session, actor, item)
-    context = load_context(uow, item=item)
+    context = load_context(uow, item=item, wanted=[target_step_id] if target_step_id else [])
     step = context.step(item.current_step_id)
     if step is None:
         raise Conflict("The item is not at a step of its pipeline.")
+    if target_step_id is None:
+        target = _next_step(context, step)
+    else:
+        target = context.step(target_step_id)
+        if target is None:
+            raise NotFound.one("step_id", "not a step of the item's pipeline")
     config = context.config(uow, step)
     _view, requirements = leave_checklist(
         config=config,
@@ -862,10 +945,16 @@ def validation_status(uow: UnitOfWork, actor: Actor, item_id: uuid.UUID) -> Vali
                 message=f"Leaving {step.name} is approved",
             )
         )
+    if target is not None:
+        requirements += _entry_checklist(
+            uow, item=item, current=step, target=target, context=context
+        )
     return ValidationStatusOut(
         item_id=item.id,
         step_id=step.id,
         step_name=step.name,
+        target_step_id=target.id if target is not None else None,
+        target_step_name=target.name if target is not None else None,
         version=item.version,
         ready=all(requirement.met for requirement in requirements),
         requirements=requirements,

@@ -86,9 +86,17 @@ def move_to_step(body: MoveItem, actor: CurrentActor, work: Work) -> MoveOut:
 
 
 @router.get("/validation-status")
-def validation_status(id: uuid.UUID, actor: CurrentActor, work: Work) -> ValidationStatusOut:
+def validation_status(
+    id: uuid.UUID,
+    actor: CurrentActor,
+    work: Work,
+    step_id: Annotated[
+        uuid.UUID | None,
+        Query(description="The step to check entering; default: the next step of the pipeline"),
+    ] = None,
+) -> ValidationStatusOut:
     with work:
-        return moves.validation_status(work, actor, id)
+        return moves.validation_status(work, actor, id, target_step_id=step_id)
 
 
 @router.post("/bulk-move")
