@@ -7,12 +7,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from pacetrack.bootstrap import Container
+from pacetrack.db.tables_delivery import Notification
 from pacetrack.services import approvals
 from pacetrack.services.approvals import ApproveRequest, RejectRequest, RequestApproval
 from pacetrack.services.context import Actor
-from pacetrack.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from pacetrack.services.errors import Conflict, NotFound, PermissionDenied
+from pacetrack.worker.runner import Worker
 from tests.services.assignments_support import World, make_world
 
 
@@ -192,7 +195,7 @@ def test_a_request_that_not_enough_accounts_could_approve_is_refused(world: Worl
     add_step(world, **physicians(approvals_required=3))
     item = world.add_item("Patient", step="Post-Op Recovery")
 
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(Conflict) as refused:
         request(world, item, "physician_1")
 
     assert refused.value.problems[0].field == "item_id"
@@ -212,7 +215,7 @@ def test_a_step_without_approval_refuses_requests_and_never_blocks(world: World)
     world.add_step("Post-Op Recovery")
     item = world.add_item("Patient", step="Post-Op Recovery")
 
-    with pytest.raises(InvalidInput, match="not valid") as refused:
+    with pytest.raises(Conflict, match="does not take approval requests") as refused:
         request(world, item, "nurse_1")
 
     assert "does not require approval" in refused.value.problems[0].message
@@ -316,3 +319,51 @@ def test_another_tenants_request_is_not_found(world: World, container: Container
 
     with pytest.raises(NotFound):
         approve(other, request_id, other.actor("intruder", roles=("admin",)))
+
+
+def notifications_of(world: World, username: str) -> list[tuple[str, str, str]]:
+    with world.container.uow() as uow:
+        rows = uow.session.scalars(
+            select(Notification)
+            .where(Notification.account_id == world.accounts[username])
+            .order_by(Notification.created_at)
+        )
+        return [(row.trigger, row.subject, row.body) for row in rows]
+
+
+def test_a_request_tells_every_eligible_approver_and_a_decision_tells_the_requester(
+    world: World,
+) -> None:
+    add_step(world, **physicians())
+    item = world.add_item("Patient", step="Post-Op Recovery")
+
+    request_id = request(world, item, "nurse_1", "ready for discharge")
+    Worker(world.container, mailer=None).drain()
+    told = {name: notifications_of(world, name) for name in ("physician_1", "physician_2")}
+    approve(world, request_id, "physician_2")
+    Worker(world.container, mailer=None).drain()
+
+    assert {name: [(t, s) for t, s, _b in got] for name, got in told.items()} == {
+        "physician_1": [("approval_requested", "Approval needed: Patient")],
+        "physician_2": [("approval_requested", "Approval needed: Patient")],
+    }
+    assert "“ready for discharge”" in told["physician_1"][0][2]
+    # The inactive physician and the requester hear nothing of the request.
+    assert notifications_of(world, "physician_gone") == []
+    assert [(t, s) for t, s, _b in notifications_of(world, "nurse_1")] == [
+        ("approval_decided", "Approved: Patient")
+    ]
+    assert notifications_of(world, "physician_3") == [told["physician_1"][0]]
+
+
+def test_a_rejection_tells_the_requester_why(world: World) -> None:
+    add_step(world, **physicians())
+    item = world.add_item("Patient", step="Post-Op Recovery")
+    request_id = request(world, item, "nurse_1")
+
+    reject(world, request_id, "physician_1", "fever again")
+    Worker(world.container, mailer=None).drain()
+
+    [(trigger, subject, body)] = notifications_of(world, "nurse_1")
+    assert (trigger, subject) == ("approval_decided", "Rejected: Patient")
+    assert "rejected your request" in body and "“fever again”" in body

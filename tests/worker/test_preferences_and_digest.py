@@ -52,6 +52,8 @@ def test_preferences_default_to_every_channel_on_and_no_digest(office: Office) -
         "on_field_change",
         "assigned",
         "assignment_unresolved",
+        "approval_requested",
+        "approval_decided",
     }
     assert all(
         switches == {"in_app": True, "email": True} for switches in body["channels"].values()

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pacetrack.db import repository
+from pacetrack.db import outbox, repository
 from pacetrack.db.tables import Activity, Item, ItemStepHistory, Step
 from pacetrack.db.tables_assignments import ApprovalDecision, ApprovalRequest
 from pacetrack.engine.assignment import Candidate, eligible
@@ -38,8 +38,9 @@ from pacetrack.engine.words import counted
 from pacetrack.services import access
 from pacetrack.services.assignments import PeopleKind, people
 from pacetrack.services.context import ADMIN, MANAGER, Actor
-from pacetrack.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from pacetrack.services.errors import Conflict, NotFound, PermissionDenied
 from pacetrack.services.input_types import NOT_BLANK_TEXT_PATTERN, PlainStr
+from pacetrack.services.side_effects import NOTIFICATION_JOB, rule_payload
 from pacetrack.services.step_configs import effective_config
 from pacetrack.services.unit_of_work import UnitOfWork
 
@@ -392,13 +393,17 @@ def request_approval(uow: UnitOfWork, actor: Actor, command: RequestApproval) ->
         raise NotFound("Item not found.")
     access.ensure_can_see_item(session, actor, item)
     if item.current_step_id is None:
-        raise InvalidInput.one("item_id", "the item is not in a step")
+        raise Conflict.one("item_id", "the item is not in a step")
     step = _step(session, tenant_id=actor.tenant_id, step_id=item.current_step_id)
     settings = approval_settings(
         effective_config(session, tenant_id=actor.tenant_id, step=step).metadata
     )
     if not settings.required:
-        raise InvalidInput.one("item_id", f"step “{step.name}” does not require approval")
+        raise Conflict.one(
+            "item_id",
+            f"step “{step.name}” does not require approval",
+            detail="The item's step does not take approval requests.",
+        )
     entry = _open_entry(session, item=item)
     if entry is None:
         raise Conflict("The item has no open entry into its step.")
@@ -411,7 +416,7 @@ def request_approval(uow: UnitOfWork, actor: Actor, command: RequestApproval) ->
         if settings.allow_self_approval or c.account_id != actor.account_id
     ]
     if len(approvers) < settings.approvals_required:
-        raise InvalidInput.one(
+        raise Conflict.one(
             "item_id",
             f"step “{step.name}” needs {counted(settings.approvals_required, 'approval')} from "
             f"{_approver_label(settings)} but only {counted(len(approvers), 'active account')} "
@@ -442,10 +447,59 @@ def request_approval(uow: UnitOfWork, actor: Actor, command: RequestApproval) ->
         kind="approval.requested",
         data={"request_id": str(request.id), "step_id": str(step.id), "comment": command.comment},
     )
+    _tell(
+        uow,
+        item=item,
+        request=request,
+        actor_id=actor.account_id,
+        recipients=[c.account_id for c in approvers],
+        trigger="approval_requested",
+        context={"comment": command.comment or ""},
+    )
     uow.flush()
     out = _out(session, request, item, step)
     uow.commit()
     return out
+
+
+def _tell(
+    uow: UnitOfWork,
+    *,
+    item: Item,
+    request: ApprovalRequest,
+    actor_id: uuid.UUID | None,
+    recipients: Sequence[uuid.UUID],
+    trigger: Literal["approval_requested", "approval_decided"],
+    context: Mapping[str, Any],
+) -> None:
+    """Tells ``recipients`` through the notification path (in-app and email, as each
+    person's preferences for ``trigger`` say), in the transaction of the change."""
+    if not recipients:
+        return
+    now = uow.clock.now()
+    outbox.enqueue(
+        uow.session,
+        tenant_id=item.tenant_id,
+        kind=NOTIFICATION_JOB,
+        payload=rule_payload(
+            kind="notification",
+            rule={
+                "id": trigger,
+                "trigger": "on_enter",
+                "template": trigger,
+                "recipients": [{"type": "user", "id": str(r)} for r in recipients],
+                "channels": ["in_app", "email"],
+            },
+            trigger=trigger,
+            item_id=item.id,
+            step_id=request.step_id,
+            history_id=request.history_id,
+            actor_id=actor_id,
+            triggered_at=now,
+            context=context,
+        ),
+        now=now,
+    )
 
 
 def _may_decide(
@@ -541,6 +595,21 @@ def _decide(
             "status": request.status,
         },
     )
+    if request.status != "pending" and request.requested_by is not None:
+        approved = request.status == "approved"
+        _tell(
+            uow,
+            item=item,
+            request=request,
+            actor_id=actor.account_id,
+            recipients=[request.requested_by],
+            trigger="approval_decided",
+            context={
+                "outcome": "Approved" if approved else "Rejected",
+                "verb": "approved" if approved else "rejected",
+                "comment": comment or "",
+            },
+        )
     uow.flush()
     out = _out(session, request, item, step)
     uow.commit()

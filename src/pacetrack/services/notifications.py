@@ -60,6 +60,8 @@ TriggerKind = Literal[
     "on_field_change",
     "assigned",
     "assignment_unresolved",
+    "approval_requested",
+    "approval_decided",
 ]
 TRIGGER_KINDS: tuple[str, ...] = TriggerKind.__args__  # type: ignore[attr-defined]
 CHANNELS = ("in_app", "email")
@@ -125,6 +127,17 @@ BUILT_IN_TEMPLATES: Mapping[str, tuple[str, str]] = {
         "Assigned to you: {{item.name}}",
         "{{actor.email}} assigned {{item.name}} ({{step.name}}, {{pipeline.name}}) to you."
         + _FOOTER,
+    ),
+    "approval_requested": (
+        "Approval needed: {{item.name}}",
+        "{{actor.name}} asks you to approve {{item.name}} leaving {{step.name}}"
+        " ({{pipeline.name}}).{% if context.comment %}\n\n“{{context.comment}}”{% endif %}"
+        "\n\nApprove or reject it on the item's page or in Approvals." + _FOOTER,
+    ),
+    "approval_decided": (
+        "{{context.outcome}}: {{item.name}}",
+        "{{actor.name}} {{context.verb}} your request to move {{item.name}} on from"
+        " {{step.name}}.{% if context.comment %}\n\n“{{context.comment}}”{% endif %}" + _FOOTER,
     ),
     "assignment_unresolved": (
         "Nobody could be assigned: {{item.name}}",
