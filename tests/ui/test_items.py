@@ -156,6 +156,44 @@ def test_a_blocked_move_shows_the_violation_then_the_fixed_item_moves(
     expect(column(page, "Qualified").locator(".item-card")).to_have_count(0)
 
 
+def test_a_refused_move_lands_on_a_page_that_reloads_safely(
+    admin_page: Browsing, sales: SalesPipeline, container: Container
+) -> None:
+    page = admin_page.page
+    page.goto(f"/items/{sales.item_id}")
+    page.get_by_label("Move to").select_option(label="Demo")
+    page.get_by_role("button", name="Move").click()
+    expect(page.locator("#move-summary")).to_contain_text(MIN_DEAL_MESSAGE)
+    landed = page.url
+
+    reloaded = page.reload()
+
+    assert re.search(rf"/items/{sales.item_id}\?refused_move=", landed), landed
+    assert reloaded is not None and reloaded.status == 200
+    expect(page.locator("#move-summary")).to_contain_text("cannot move to Demo")
+    expect(page.locator("#f-deal_value-error")).to_have_text(
+        re.compile(re.escape(MIN_DEAL_MESSAGE))
+    )
+    expect(page.get_by_label("Current step")).to_have_text("Qualified")
+    with container.uow() as work:
+        history = items.item_history(work, actor_of(container, admin_page.login), sales.item_id)
+    # The reload asked again; only the one refused move was recorded.
+    assert len(history.validation_failures) == 1
+
+
+def test_unknown_pages_and_form_addresses_answer_html_pages(admin_page: Browsing) -> None:
+    page = admin_page.page
+    missing = page.goto("/no/such/page")
+    assert missing is not None and missing.status == 404
+    assert missing.headers["content-type"].startswith("text/html")
+    expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+
+    form_address = page.goto(f"/items/{uuid.uuid4()}/move")
+    assert form_address is not None and form_address.status == 405
+    expect(page.get_by_role("heading", name="Not available")).to_be_visible()
+    expect(page.get_by_role("link", name="Back to your pipelines")).to_be_visible()
+
+
 def test_unknown_or_foreign_ids_answer_a_404_page(
     admin_page: Browsing, sales: SalesPipeline, container: Container, other_admin: Login
 ) -> None:

@@ -10,13 +10,14 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pacetrack.services.config_schema import json_path
 from pacetrack.services.errors import ServiceError
 from pacetrack.services.validation_words import message_of
+from pacetrack.web.ui.rendering import error_page
 
 PROBLEM_JSON = "application/problem+json"
 logger = logging.getLogger("pacetrack.web")
@@ -55,6 +56,23 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+BROWSER_ERRORS = {
+    404: ("Not found", "This page does not exist."),
+    405: (
+        "Not available",
+        "This address belongs to a form and cannot be opened on its own; go back and use the form.",
+    ),
+}
+
+
+def wants_html(request: Request) -> bool:
+    """A browser asking for a page, not a client of the JSON API."""
+    path = request.url.path
+    if path.startswith("/api/") or path in {"/openapi.json", "/healthz"}:
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
 def _request_location(location: tuple[Any, ...]) -> str:
     parts = list(location)
     if parts and parts[0] in {"body", "query", "path", "header"}:
@@ -86,7 +104,13 @@ def install(app: FastAPI) -> None:
         return problem(422, "The request is not valid.", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if wants_html(request):
+            # A browser that followed a stale link or reloaded a form's address gets a page.
+            heading, message = BROWSER_ERRORS.get(
+                exc.status_code, ("Request refused", "This request could not be carried out.")
+            )
+            return error_page(request, exc.status_code, heading, message)
         return problem(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
     app.add_middleware(UnexpectedErrors)

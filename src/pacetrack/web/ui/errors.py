@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from pacetrack.services.config_schema import json_path
 from pacetrack.services.errors import InvalidInput
+from pacetrack.services.validation_words import message_of
 
 FieldErrors = dict[str, list[str]]
 
@@ -26,10 +27,8 @@ def from_validation_error(exc: ValidationError) -> FieldErrors:
     for error in exc.errors(include_url=False):
         location = tuple(error.get("loc", ()))
         field = json_path(location) or "_form"
-        message = error.get("msg", "is invalid")
-        if error.get("type") == "missing" or (
-            error.get("type") == "string_too_short" and error.get("ctx", {}).get("min_length") == 1
-        ):
+        message = message_of(error)
+        if error.get("type") == "string_too_short" and error.get("ctx", {}).get("min_length") == 1:
             message = "is required"
         errors[field].append(message)
     return dict(errors)

@@ -12,3 +12,11 @@ def parse_id(raw: str, what: str) -> uuid.UUID:
         return uuid.UUID(raw)
     except ValueError:
         raise NotFound(f"This {what} does not exist.") from None
+
+
+def uuid_or_none(raw: str | None) -> uuid.UUID | None:
+    """``raw`` as an id, or None when it is missing or is not one."""
+    try:
+        return uuid.UUID(raw) if raw else None
+    except ValueError:
+        return None

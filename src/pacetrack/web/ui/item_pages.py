@@ -19,13 +19,13 @@ from starlette.responses import Response
 from pacetrack.services import accounts, approvals, fields, items, moves, pipelines, templates
 from pacetrack.services.approvals import ApproveRequest, RejectRequest, RequestApproval
 from pacetrack.services.context import Actor
-from pacetrack.services.errors import Conflict, InvalidInput
+from pacetrack.services.errors import Conflict, InvalidInput, NotFound
 from pacetrack.services.items import ItemCreate, ItemFieldsUpdate
-from pacetrack.services.moves import MoveBlocked, MoveItem
+from pacetrack.services.moves import MoveBlocked, MoveItem, ValidationStatusOut
 from pacetrack.services.unit_of_work import UnitOfWork
 from pacetrack.web.ui.errors import FieldErrors, from_invalid_input, from_validation_error
 from pacetrack.web.ui.field_inputs import build_inputs, changed_values
-from pacetrack.web.ui.ids import parse_id
+from pacetrack.web.ui.ids import parse_id, uuid_or_none
 from pacetrack.web.ui.rendering import PageRoute, redirect, render
 from pacetrack.web.ui.security import CheckedForm, PageActor, container
 
@@ -162,6 +162,25 @@ class Refusal:
 NO_REFUSAL = Refusal(field_errors={})
 
 
+def _refused_move(status: ValidationStatusOut) -> Refusal:
+    """The refusal a move to ``status``'s target meets, from the checklist the move decides
+    by: shown after the refused move's redirect, so reloading the page is safe."""
+    unmet = [requirement for requirement in status.requirements if not requirement.met]
+    if not unmet or status.target_step_id is None:
+        return NO_REFUSAL
+    field_errors: defaultdict[str, list[str]] = defaultdict(list)
+    for requirement in unmet:
+        if requirement.field_id:
+            field_errors[requirement.field_id].append(requirement.message)
+    return Refusal(
+        field_errors=dict(field_errors),
+        move_summary=f"The item cannot move to {status.target_step_name}: "
+        f"{len(unmet)} requirement{'' if len(unmet) == 1 else 's'} not met.",
+        move_messages=tuple(requirement.message for requirement in unmet),
+        move_target=str(status.target_step_id),
+    )
+
+
 def _item_page(
     request: Request,
     actor: Actor,
@@ -177,6 +196,14 @@ def _item_page(
         definitions = {field.name: field for field in fields.list_fields(work, actor)}
         names = _names(work, actor)
         status = moves.validation_status(work, actor, item.id) if detail.step is not None else None
+        refused_to = uuid_or_none(request.query_params.get("refused_move"))
+        if refusal is NO_REFUSAL and refused_to is not None and detail.step is not None:
+            try:
+                refusal = _refused_move(
+                    moves.validation_status(work, actor, item.id, target_step_id=refused_to)
+                )
+            except NotFound:
+                refusal = NO_REFUSAL
         history = items.item_history(work, actor, item.id)
         activity = items.item_activity(work, actor, item.id)
         pending = [a for a in approvals.list_pending(work, actor) if a.item_id == item.id]
@@ -292,18 +319,9 @@ def move(request: Request, item_id: str, form: CheckedForm, actor: PageActor) ->
         )
         with container(request).uow() as work:
             moves.move_item(work, actor, command)
-    except MoveBlocked as exc:
-        field_errors: defaultdict[str, list[str]] = defaultdict(list)
-        for violation in exc.violations:
-            if violation.field_id:
-                field_errors[violation.field_id].append(violation.message)
-        refusal = Refusal(
-            field_errors=dict(field_errors),
-            move_summary=exc.message,
-            move_messages=tuple(violation.message for violation in exc.violations),
-            move_target=target,
-        )
-        return _item_page(request, actor, identifier, refusal, status_code=422)
+    except MoveBlocked:
+        # Post, redirect, get: the item's page shows why, and reloading it moves nothing.
+        return redirect(f"/items/{identifier}?refused_move={target}#move-summary")
     except (InvalidInput, ValidationError) as exc:
         problems = (
             from_invalid_input(exc) if isinstance(exc, InvalidInput) else from_validation_error(exc)
