@@ -183,7 +183,7 @@ def test_a_field_definition_limit_past_the_column_is_refused(
     assert "budget" not in names
 
 
-@pytest.mark.parametrize("path", ["/api/item/list", "/api/notification/list"])
+@pytest.mark.parametrize("path", ["/api/item/list", "/api/notification/list", "/api/audit/list"])
 def test_an_offset_past_64_bits_is_refused(client: TestClient, admin: Login, path: str) -> None:
     response = client.get(path, params={"offset": str(2**64)}, headers=admin.headers)
     assert refused_fields(response) == ["offset"]
@@ -309,4 +309,17 @@ def test_every_request_string_in_the_openapi_is_bounded(client: TestClient) -> N
     }
     for name in sorted(requested):
         visit(components[name], name)
+    assert unbounded == []
+
+
+def test_every_integer_parameter_in_the_openapi_has_a_maximum(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    unbounded = []
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            for parameter in operation.get("parameters", []):
+                spec = parameter.get("schema", {})
+                for branch in spec.get("anyOf", [spec]):
+                    if branch.get("type") == "integer" and "maximum" not in branch:
+                        unbounded.append(f"{method.upper()} {path} {parameter['name']}")
     assert unbounded == []

@@ -33,8 +33,8 @@ CHECKS = [
     response_schema_conformance,
 ]
 # Bodies that carry rules JSON Schema cannot state, checked by the server and answered
-# 422 naming the place: step configuration documents (expressions, the tenant's field
-# names, templates), whole template documents, and field definitions (min_value not above
+# 422 naming the place: step configuration documents and drafts (expressions, the tenant's
+# field names, templates), whole template documents, and field definitions (min_value not above
 # max_value, a pattern that is a valid RE2 regular expression). Every other check runs on
 # them; every other operation is also checked for accepting what its schema allows.
 RULES_BEYOND_JSON_SCHEMA = frozenset(
@@ -45,6 +45,7 @@ RULES_BEYOND_JSON_SCHEMA = frozenset(
         "POST /api/pipeline-instance/update-step-overrides",
         "POST /api/pipeline-template/import",
         "POST /api/step-template/create",
+        "POST /api/step-template/simulate",
         "POST /api/step-template/update",
         "POST /api/step-template/update-field-configs",
         "POST /api/step-template/update-validations",

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from pacetrack.services import audit
 from pacetrack.services.audit import AuditPage
+from pacetrack.services.input_types import Offset
 from pacetrack.web.deps import CurrentActor, Work
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
@@ -18,7 +19,7 @@ def list_events(
     actor: CurrentActor,
     work: Work,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[Offset, Query()] = 0,
 ) -> AuditPage:
     """The tenant's audit trail, newest first (admins only)."""
     with work:
