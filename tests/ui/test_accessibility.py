@@ -62,6 +62,8 @@ def test_every_signed_in_page(
         f"/pipelines/{sales.instance_id}",
         f"/items/{sales.item_id}",
         "/notifications",
+        "/approvals",
+        "/no/such/page",
         "/admin/fields",
         "/admin/templates",
         f"/admin/templates/{sales.template_id}/json",

@@ -98,3 +98,24 @@ def test_a_rejection_needs_a_reason_and_then_blocks_the_move(
     summary = page.locator("#move-summary")
     expect(summary).to_contain_text(re.compile("Budget not confirmed"))
     expect(page.get_by_label("Current step")).to_have_text("Qualified")
+
+
+def test_an_approver_decides_from_the_approvals_inbox(
+    admin_page: Browsing, member_page: Page, needs_approval: SalesPipeline
+) -> None:
+    request_as_member(member_page, needs_approval)
+    page = admin_page.page
+    page.goto("/")
+    page.get_by_role("link", name="Approvals").click()
+
+    waiting = page.get_by_role("listitem").filter(has_text="Acme renewal")
+    expect(waiting).to_contain_text("Leave Qualified, requested by max")
+    expect(waiting).to_contain_text("Customer signed the NDA")
+    waiting.get_by_role("button", name="Approve").click()
+
+    expect(page.get_by_role("status")).to_have_text("Approved.")
+    expect(page).to_have_url(re.compile(r"/approvals\?notice=approved$"))
+    expect(page.get_by_text("Nothing waits for your approval.")).to_be_visible()
+    # The requester has no approval to give: the inbox is empty for them.
+    member_page.goto("/approvals")
+    expect(member_page.get_by_text("Nothing waits for your approval.")).to_be_visible()

@@ -7,13 +7,14 @@ from collections import defaultdict
 from pydantic import ValidationError
 
 from pacetrack.services.config_schema import json_path
-from pacetrack.services.errors import InvalidInput
+from pacetrack.services.errors import ServiceError
 from pacetrack.services.validation_words import message_of
 
 FieldErrors = dict[str, list[str]]
 
 
-def from_invalid_input(exc: InvalidInput) -> FieldErrors:
+def from_invalid_input(exc: ServiceError) -> FieldErrors:
+    """The fields a refusal names, each with its messages; the rest under ``_form``."""
     errors: defaultdict[str, list[str]] = defaultdict(list)
     for problem in exc.problems:
         errors[problem.field or "_form"].append(problem.message)

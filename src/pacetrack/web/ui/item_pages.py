@@ -347,16 +347,19 @@ def request_approval(
         command = RequestApproval(item_id=identifier, comment=comment)
         with container(request).uow() as work:
             approvals.request_approval(work, actor, command)
-    except (InvalidInput, ValidationError) as exc:
+    except (InvalidInput, Conflict, ValidationError) as exc:
         return _approval_refused(request, actor, identifier, exc)
     return redirect(f"/items/{identifier}", "saved")
 
 
 def _approval_refused(
-    request: Request, actor: Actor, item_id: uuid.UUID, exc: InvalidInput | ValidationError
+    request: Request,
+    actor: Actor,
+    item_id: uuid.UUID,
+    exc: InvalidInput | Conflict | ValidationError,
 ) -> Response:
     problems = (
-        from_invalid_input(exc) if isinstance(exc, InvalidInput) else from_validation_error(exc)
+        from_validation_error(exc) if isinstance(exc, ValidationError) else from_invalid_input(exc)
     )
     messages = [
         message if key == "_form" else f"{key.replace('_', ' ').capitalize()}: {message}"
@@ -387,6 +390,20 @@ def decide(
                 return _approval_refused(
                     request, actor, item_id, InvalidInput.one("decision", "unknown decision")
                 )
-    except (InvalidInput, ValidationError) as exc:
+    except (InvalidInput, Conflict, ValidationError) as exc:
         return _approval_refused(request, actor, item_id, exc)
-    return redirect(f"/items/{item_id}", "approved" if decision == "approve" else "rejected")
+    notice = "approved" if decision == "approve" else "rejected"
+    if form.get("back") == "approvals":
+        return redirect("/approvals", notice)
+    return redirect(f"/items/{item_id}", notice)
+
+
+@router.get("/approvals")
+def approvals_inbox(request: Request, actor: PageActor) -> Response:
+    """What waits for the signed-in account's decision, oldest first, decided in place."""
+    with container(request).uow() as work:
+        waiting = approvals.list_pending(work, actor)
+        names = _names(work, actor)
+    return render(
+        request, "approvals.html", {"title": "Approvals", "waiting": waiting, "names": names}
+    )
