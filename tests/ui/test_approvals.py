@@ -119,3 +119,15 @@ def test_an_approver_decides_from_the_approvals_inbox(
     # The requester has no approval to give: the inbox is empty for them.
     member_page.goto("/approvals")
     expect(member_page.get_by_text("Nothing waits for your approval.")).to_be_visible()
+
+
+def test_an_approver_is_not_offered_the_request_form(
+    admin_page: Browsing, member_page: Page, needs_approval: SalesPipeline
+) -> None:
+    page = admin_page.page
+    page.goto(f"/items/{needs_approval.item_id}")
+    expect(page.get_by_role("heading", name="Acme renewal")).to_be_visible()
+    expect(page.get_by_role("button", name="Request approval")).to_have_count(0)
+
+    member_page.goto(f"/items/{needs_approval.item_id}")
+    expect(member_page.get_by_role("button", name="Request approval")).to_be_visible()

@@ -106,6 +106,23 @@ def _approvers(
     return eligible(found)
 
 
+def is_approver(uow: UnitOfWork, actor: Actor, item_id: uuid.UUID) -> bool:
+    """Whether the caller may decide approval requests of the item's current step (an
+    approver is asked, not asking: the item page offers them no request form)."""
+    session = uow.session
+    item = repository.get(session, Item, tenant_id=actor.tenant_id, id=item_id)
+    if item is None or item.current_step_id is None or actor.account_id is None:
+        return False
+    step = _step(session, tenant_id=actor.tenant_id, step_id=item.current_step_id)
+    settings = approval_settings(
+        effective_config(session, tenant_id=actor.tenant_id, step=step).metadata
+    )
+    if not settings.required:
+        return False
+    approvers = _approvers(session, tenant_id=actor.tenant_id, settings=settings)
+    return any(candidate.account_id == actor.account_id for candidate in approvers)
+
+
 def _approver_label(settings: ApprovalSettings) -> str:
     if settings.approver_kind is None:
         return "admins and managers"

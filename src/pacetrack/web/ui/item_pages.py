@@ -207,6 +207,7 @@ def _item_page(
         history = items.item_history(work, actor, item.id)
         activity = items.item_activity(work, actor, item.id)
         pending = [a for a in approvals.list_pending(work, actor) if a.item_id == item.id]
+        approver = approvals.is_approver(work, actor, item.id)
     inputs = build_inputs(
         definitions,
         visible=detail.field_view.visible,
@@ -227,9 +228,13 @@ def _item_page(
     later = [step for step in targets if detail.step is None or step.order > detail.step.order]
     chosen = refusal.move_target or (str(later[0].id) if later else "")
     step_names = {str(step.id): step.name for step in steps}
-    approval_needed = status is not None and any(
-        not requirement.met and requirement.rule_id == approvals.APPROVAL_REQUIRED
-        for requirement in status.requirements
+    approval_needed = (
+        not approver
+        and status is not None
+        and any(
+            not requirement.met and requirement.rule_id == approvals.APPROVAL_REQUIRED
+            for requirement in status.requirements
+        )
     )
     return render(
         request,
