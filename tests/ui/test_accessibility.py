@@ -63,6 +63,7 @@ def test_every_signed_in_page(
         f"/items/{sales.item_id}",
         "/notifications",
         "/approvals",
+        "/notifications/preferences",
         "/no/such/page",
         "/admin/fields",
         "/admin/templates",

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from pacetrack.adapters.clock import FrozenClock
 from pacetrack.bootstrap import Container
-from pacetrack.services import items, moves, templates
+from pacetrack.services import items, moves, notifications, templates
 from pacetrack.services.items import ItemFieldsUpdate
 from pacetrack.services.moves import MoveItem
 from pacetrack.worker.runner import Worker
@@ -82,3 +82,27 @@ def test_the_notification_links_to_its_item(admin_page: Browsing, notified: None
 
     expect(page.get_by_role("heading", name="Acme renewal", level=1)).to_be_visible()
     expect(page.get_by_label("Current step")).to_have_text("Demo")
+
+
+def test_notification_settings_are_saved_from_the_page(
+    admin_page: Browsing, container: Container
+) -> None:
+    page = admin_page.page
+    page.goto("/notifications")
+    page.get_by_role("link", name="Settings").click()
+    expect(page.get_by_role("heading", name="Notification settings")).to_be_visible()
+
+    page.get_by_label("My approval is requested: by email").uncheck()
+    page.get_by_label("An item is at risk of missing its target time: in the app").uncheck()
+    page.get_by_label("Collect them in one email a day (08:00)").check()
+    page.get_by_role("button", name="Save").click()
+
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+    expect(page.get_by_label("My approval is requested: by email")).not_to_be_checked()
+    expect(page.get_by_label("My approval is requested: in the app")).to_be_checked()
+    with container.uow() as work:
+        saved = notifications.get_preferences(work, actor_of(container, admin_page.login))
+    assert saved.channels["approval_requested"] == {"in_app": True, "email": False}
+    assert saved.channels["at_risk"] == {"in_app": False, "email": True}
+    assert saved.channels["on_enter"] == {"in_app": True, "email": True}
+    assert saved.email_digest == "daily"

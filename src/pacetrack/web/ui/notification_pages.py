@@ -7,7 +7,7 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from pacetrack.services import notifications
-from pacetrack.services.notifications import MarkRead
+from pacetrack.services.notifications import CHANNELS, TRIGGER_KINDS, MarkRead, PreferencesIn
 from pacetrack.web.ui.ids import parse_id
 from pacetrack.web.ui.rendering import PageRoute, redirect, render
 from pacetrack.web.ui.security import CheckedForm, PageActor, container
@@ -53,3 +53,49 @@ def mark_read(request: Request, form: CheckedForm, actor: PageActor) -> Response
         notifications.mark_read(work, actor, command)
     back = "/notifications?unread=true" if form.get("unread") == "true" else "/notifications"
     return redirect(back, "read")
+
+
+KIND_NAMES = {
+    "on_enter": "An item enters a step",
+    "on_exit": "An item leaves a step",
+    "on_duration": "An item has stayed in a step a while (reminders)",
+    "at_risk": "An item is at risk of missing its target time",
+    "on_field_change": "A watched field changes",
+    "assigned": "Something is assigned to me",
+    "assignment_unresolved": "Nobody could be assigned",
+    "approval_requested": "My approval is requested",
+    "approval_decided": "My approval request is decided",
+}
+"""Each kind of notification as a person would say it."""
+
+
+@router.get("/notifications/preferences")
+def preferences_page(request: Request, actor: PageActor) -> Response:
+    with container(request).uow() as work:
+        preferences = notifications.get_preferences(work, actor)
+    rows = [
+        {"kind": kind, "name": KIND_NAMES.get(kind, kind), **preferences.channels[kind]}
+        for kind in TRIGGER_KINDS
+    ]
+    return render(
+        request,
+        "preferences.html",
+        {"title": "Notification settings", "rows": rows, "digest": preferences.email_digest},
+    )
+
+
+@router.post("/notifications/preferences")
+def save_preferences(request: Request, form: CheckedForm, actor: PageActor) -> Response:
+    # An unticked box is absent from the form: every kind's switches are set from what came.
+    command = PreferencesIn.model_validate(
+        {
+            "channels": {
+                kind: {channel: form.get(f"{kind}.{channel}") == "on" for channel in CHANNELS}
+                for kind in TRIGGER_KINDS
+            },
+            "email_digest": "daily" if form.get("email_digest") == "daily" else "off",
+        }
+    )
+    with container(request).uow() as work:
+        notifications.set_preferences(work, actor, command)
+    return redirect("/notifications/preferences", "saved")
