@@ -96,7 +96,7 @@ class Settings(BaseSettings):
     )
     worker_poll_seconds: float = Field(default=0.5, gt=0)
     worker_lease_seconds: float = Field(
-        default=60,
+        default=10,
         gt=0,
         le=60,
         description="How long a claimed job stays claimed without a heartbeat",

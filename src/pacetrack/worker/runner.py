@@ -11,10 +11,12 @@ performs it in two parts (``worker.contract``):
   request outside any transaction, and a record transaction.
 
 Run more worker processes to go faster (on PostgreSQL they share the work
-through ``SKIP LOCKED``). Idle workers poll every ``worker_poll_seconds``
-(0.5 s by default) with one indexed query each for timers and jobs.
+through ``SKIP LOCKED``). On PostgreSQL a committed enqueue wakes idle workers
+at once (``db.wakeup``: ``LISTEN``/``NOTIFY``); the poll every
+``worker_poll_seconds`` (0.5 s by default, one indexed query each for timers
+and jobs) stays as the fallback, and is how due timers and retries are found.
 A heartbeat thread extends the batch's leases every third of a lease, so
-leases can stay short and a killed worker's claims are taken over soon.
+leases stay short (10 s) and a killed worker's claims are taken over soon.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from pacetrack.adapters.smtp import SmtpConfig, SmtpMailer
 from pacetrack.bootstrap import Container
 from pacetrack.db import outbox
 from pacetrack.db.outbox import Job
+from pacetrack.db.wakeup import OutboxListener
 from pacetrack.engine.retry_policy import (
     MAX_REASON,
     OUTCOME_TYPES,
@@ -106,6 +109,11 @@ class Worker:
             max_attempts=self.settings.worker_max_attempts,
         )
         self.stop_requested = threading.Event()
+        self.wake = threading.Event()
+        """Set when there may be new work: a notification, or a stop request."""
+        self.idle = threading.Event()
+        """Set while the worker waits for work (nothing was due in its last round)."""
+        self.listener = OutboxListener(container.engine, self.wake)
         self._in_flight: dict[tuple[uuid.UUID, uuid.UUID], Job] = {}
         self._lock = threading.Lock()
 
@@ -359,15 +367,23 @@ class Worker:
     def run(self) -> None:
         """Works until ``request_stop``; finishes the job in hand and hands back the rest."""
         logger.info("worker %s started", self.worker_id)
-        while not self.stop_requested.is_set():
-            try:
-                done = self.run_once()
-            except Exception:
-                logger.exception("worker round failed; retrying after a pause")
-                done = 0
-            if done == 0:
-                self.stop_requested.wait(self.settings.worker_poll_seconds)
+        self.listener.start()
+        try:
+            while not self.stop_requested.is_set():
+                self.wake.clear()
+                try:
+                    done = self.run_once()
+                except Exception:
+                    logger.exception("worker round failed; retrying after a pause")
+                    done = 0
+                if done == 0:
+                    self.idle.set()
+                    self.wake.wait(self.settings.worker_poll_seconds)
+                    self.idle.clear()
+        finally:
+            self.listener.stop()
         logger.info("worker %s stopped", self.worker_id)
 
     def request_stop(self) -> None:
         self.stop_requested.set()
+        self.wake.set()
