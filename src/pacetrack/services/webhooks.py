@@ -42,6 +42,7 @@ from pacetrack.adapters.outbound_http import (
     DeliveryTimeoutError,
     DnsResolutionError,
     ForbiddenDestinationError,
+    OutboundError,
     OutboundPolicy,
     OutboundResponse,
     Resolver,
@@ -51,6 +52,7 @@ from pacetrack.adapters.outbound_http import (
     resolve_and_check,
     system_resolver,
 )
+from pacetrack.adapters.outbound_pool import OutboundPool
 from pacetrack.adapters.webhook_signing import (
     HEADER_ID,
     HEADER_PACETRACK_SIGNATURE,
@@ -595,13 +597,40 @@ def send(
         response = post_sync(
             url, body=body, headers=headers, policy=policy, tls_context=_tls_context()
         )
-    except UnsafeUrlError as exc:
-        return SendResult(failure=FailureKind.REFUSED, error=str(exc))
-    except DeliveryTimeoutError as exc:
-        return SendResult(failure=FailureKind.TIMEOUT, error=str(exc), duration_ms=exc.duration_ms)
-    except DeliveryError as exc:
-        return SendResult(failure=FailureKind.NETWORK, error=str(exc), duration_ms=exc.duration_ms)
+    except OutboundError as exc:
+        return _failure(exc)
     return SendResult(response=response, duration_ms=response.duration_ms)
+
+
+async def send_pooled(
+    pool: OutboundPool,
+    url: str,
+    *,
+    body: bytes,
+    headers: Mapping[str, str],
+    policy: OutboundPolicy,
+) -> SendResult:
+    """``send`` over the worker's kept connections (the same checks, every time)."""
+    try:
+        response = await pool.post(url, body=body, headers=headers, policy=policy)
+    except OutboundError as exc:
+        return _failure(exc)
+    return SendResult(response=response, duration_ms=response.duration_ms)
+
+
+def _failure(exc: OutboundError) -> SendResult:
+    if isinstance(exc, UnsafeUrlError):
+        return SendResult(failure=FailureKind.REFUSED, error=str(exc))
+    if isinstance(exc, DeliveryTimeoutError):
+        return SendResult(failure=FailureKind.TIMEOUT, error=str(exc), duration_ms=exc.duration_ms)
+    if isinstance(exc, DeliveryError):
+        return SendResult(failure=FailureKind.NETWORK, error=str(exc), duration_ms=exc.duration_ms)
+    raise exc
+
+
+def tls_context() -> ssl.SSLContext:
+    """The trust store deliveries use (loaded once per process)."""
+    return _tls_context()
 
 
 def _text(data: bytes) -> str:

@@ -39,9 +39,20 @@ class WebhookDelivery:
             timeout_seconds=self.timeout_seconds,
         )
 
-    def send(self, prepared: webhooks.PreparedDelivery, clients: Clients) -> webhooks.SendResult:
-        return webhooks.send(
-            prepared.url, body=prepared.body, headers=prepared.headers, policy=prepared.policy
+    def endpoint(self, job: Job) -> str:
+        return f"webhook:{job.tenant_id}:{job.payload.get('endpoint_id')}"
+
+    async def send(
+        self, prepared: webhooks.PreparedDelivery, clients: Clients
+    ) -> webhooks.SendResult:
+        if clients.http is None:
+            raise RuntimeError("the worker has no HTTP client")
+        return await webhooks.send_pooled(
+            clients.http,
+            prepared.url,
+            body=prepared.body,
+            headers=prepared.headers,
+            policy=prepared.policy,
         )
 
     def record(

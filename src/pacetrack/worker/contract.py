@@ -15,9 +15,10 @@ Two kinds of handler:
   a failing one is rolled back and retried alone;
 - a **network job** (``NetworkHandler``) waits on a receiver (webhook, SMTP):
   ``prepare`` reads in one short transaction (an outcome returned there ends
-  the job), ``send`` talks to the network outside any transaction with the
-  worker's long-lived ``Clients``, and ``record`` writes the result in a second
-  transaction and returns the outcome.
+  the job), ``send`` (a coroutine, run concurrently with other jobs' on the
+  worker's event loop) talks to the network outside any transaction with the
+  worker's long-lived ``Clients``, and ``record`` writes the result in a
+  second transaction and returns the outcome.
 
 Handlers must tolerate running more than once for the same job (the outbox
 delivers at least once); the job id is the idempotency key.
@@ -31,9 +32,17 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
+from pacetrack.adapters.outbound_pool import OutboundPool
 from pacetrack.adapters.smtp import SmtpMailer
 from pacetrack.db.outbox import Job
-from pacetrack.engine.retry_policy import Backoff, Dead, Outcome, RandomSource, RetryAt
+from pacetrack.engine.retry_policy import (
+    OUTCOME_TYPES,
+    Backoff,
+    Dead,
+    Outcome,
+    RandomSource,
+    RetryAt,
+)
 from pacetrack.services.unit_of_work import UnitOfWork
 from pacetrack.settings import Settings
 
@@ -46,6 +55,9 @@ class Clients:
     """The worker's long-lived network clients, shared by every job it performs."""
 
     mailer: SmtpMailer | None
+    """The SMTP sender, one kept connection (None: no SMTP server is configured)."""
+    http: OutboundPool | None = None
+    """The pooled hardened HTTP client (keep-alive); lives on the worker's event loop."""
 
 
 class JobUnit(UnitOfWork):
@@ -98,8 +110,10 @@ class NetworkHandler(Protocol, Generic[Prepared, Result]):
         """Reads what the request needs; an ``Outcome`` ends the job here."""
         ...
 
-    def send(self, prepared: Prepared, clients: Clients) -> Result:
-        """Talks to the receiver; failures the handler understands come back as values."""
+    async def send(self, prepared: Prepared, clients: Clients) -> Result:
+        """Talks to the receiver on the worker's event loop; failures the handler
+        understands come back as values. A handler may also define ``endpoint(job)``,
+        the receiver's key for the per-endpoint concurrency bound."""
         ...
 
     def record(self, unit: JobUnit, job: Job, prepared: Prepared, result: Result) -> Outcome:
@@ -113,3 +127,10 @@ Handlers = Mapping[str, AnyHandler]
 
 def is_network(handler: AnyHandler) -> bool:
     return hasattr(handler, "send") and hasattr(handler, "record")
+
+
+def checked_outcome(value: object) -> Outcome:
+    """``value``, which a handler returned as its outcome; TypeError when it is none."""
+    if not isinstance(value, OUTCOME_TYPES):
+        raise TypeError(f"the handler returned {type(value).__name__}, not an outcome")
+    return value

@@ -7,6 +7,7 @@ the daily digest and webhook deliveries are network jobs.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -17,6 +18,9 @@ from pacetrack.services import notifications
 from pacetrack.services.side_effects import NOTIFICATION_JOB
 from pacetrack.worker import automation_handlers
 from pacetrack.worker.contract import AnyHandler, Clients, JobUnit
+
+SMTP_ENDPOINT = "smtp"
+"""Every email goes through the one SMTP server: one endpoint for the concurrency bound."""
 
 
 def fire_notification(unit: JobUnit, job: Job) -> Outcome:
@@ -40,11 +44,12 @@ class MailResult:
     """Set when the server could not take the message: the attempt failed."""
 
 
-def _send_mail(mail: OutgoingMail, clients: Clients) -> MailResult:
+async def _send_mail(mail: OutgoingMail, clients: Clients) -> MailResult:
     if clients.mailer is None:
         return MailResult(notifications.NOT_SENT, "no SMTP server is configured")
     try:
-        clients.mailer.send(mail)
+        # smtplib blocks; the mailer's one connection takes one message at a time.
+        await asyncio.to_thread(clients.mailer.send, mail)
     except MailError as exc:
         return MailResult(notifications.FAILED, str(exc), error=f"MailError: {exc}")
     return MailResult(notifications.SENT)
@@ -58,8 +63,11 @@ class EmailDelivery:
             unit, tenant_id=job.tenant_id, job_id=job.id, payload=job.payload
         )
 
-    def send(self, prepared: OutgoingMail, clients: Clients) -> MailResult:
-        return _send_mail(prepared, clients)
+    def endpoint(self, job: Job) -> str:
+        return SMTP_ENDPOINT
+
+    async def send(self, prepared: OutgoingMail, clients: Clients) -> MailResult:
+        return await _send_mail(prepared, clients)
 
     def record(
         self, unit: JobUnit, job: Job, prepared: OutgoingMail, result: MailResult
@@ -82,10 +90,13 @@ class DigestDelivery:
             unit, tenant_id=job.tenant_id, job_id=job.id, payload=job.payload
         )
 
-    def send(self, prepared: notifications.Digest, clients: Clients) -> MailResult:
+    def endpoint(self, job: Job) -> str:
+        return SMTP_ENDPOINT
+
+    async def send(self, prepared: notifications.Digest, clients: Clients) -> MailResult:
         if not prepared.delivery_ids:
             return MailResult(notifications.SENT, "in the daily digest")
-        result = _send_mail(prepared.mail, clients)
+        result = await _send_mail(prepared.mail, clients)
         if result.status == notifications.SENT:
             return MailResult(notifications.SENT, "in the daily digest")
         return result

@@ -28,11 +28,13 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy.orm import Session
 
+from pacetrack.adapters.outbound_pool import OutboundPool
 from pacetrack.adapters.smtp import SmtpConfig, SmtpMailer
 from pacetrack.bootstrap import Container
 from pacetrack.db import outbox
@@ -47,11 +49,19 @@ from pacetrack.engine.retry_policy import (
     Outcome,
     RetryAt,
 )
+from pacetrack.services import webhooks
 from pacetrack.services.side_effects import fire_due_timers
 from pacetrack.services.unit_of_work import UnitOfWork
 from pacetrack.settings import Settings
-from pacetrack.worker.contract import AnyHandler, Clients, JobUnit, NetworkHandler, is_network
+from pacetrack.worker.contract import (
+    AnyHandler,
+    Clients,
+    JobUnit,
+    checked_outcome,
+    is_network,
+)
 from pacetrack.worker.handlers import HANDLERS
+from pacetrack.worker.network import NetworkRunner
 
 logger = logging.getLogger("pacetrack.worker")
 
@@ -76,12 +86,6 @@ def make_mailer(settings: Settings) -> SmtpMailer | None:
 
 def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:MAX_REASON]
-
-
-def _outcome(value: object) -> Outcome:
-    if not isinstance(value, OUTCOME_TYPES):
-        raise TypeError(f"the handler returned {type(value).__name__}, not an outcome")
-    return value
 
 
 class Worker:
@@ -114,6 +118,10 @@ class Worker:
         self.idle = threading.Event()
         """Set while the worker waits for work (nothing was due in its last round)."""
         self.listener = OutboxListener(container.engine, self.wake)
+        self._network: NetworkRunner | None = None
+        self._running = False
+        """True inside ``run``: the network loop and its connections stay open between
+        batches; otherwise they are closed after each batch's network jobs."""
         self._in_flight: dict[tuple[uuid.UUID, uuid.UUID], Job] = {}
         self._lock = threading.Lock()
 
@@ -172,12 +180,10 @@ class Worker:
             database = [job for job in jobs if not self._is_network(job)]
             network = [job for job in jobs if self._is_network(job)]
             performed = self.perform_database_batch(database)
-            for index, job in enumerate(network):
-                if self.stop_requested.is_set():
-                    self._release(network[index:])
-                    break
-                self.perform(job)
-                performed += 1
+            if network and self.stop_requested.is_set():
+                self.release(network)
+            elif network:
+                performed += self.perform_network(network)
         finally:
             heartbeat_stop.set()
             heartbeat.join()
@@ -204,7 +210,7 @@ class Worker:
             performed = 0
             for index, job in enumerate(jobs):
                 if self.stop_requested.is_set():
-                    self._release(jobs[index:])
+                    self.release(jobs[index:])
                     break
                 self.perform(job)
                 performed += 1
@@ -228,7 +234,7 @@ class Worker:
         unit = self._unit(uow, job)
         savepoint = session.begin_nested()
         try:
-            outcome = _outcome(handler(unit, job))  # type: ignore[operator]
+            outcome = checked_outcome(handler(unit, job))  # type: ignore[operator]
             unit.flush()
         except Exception as exc:
             savepoint.rollback()
@@ -244,9 +250,8 @@ class Worker:
 
     def perform(self, job: Job) -> None:
         """Performs one job in transactions of its own."""
-        handler = self.handlers.get(job.kind)
-        if handler is not None and is_network(handler):
-            self._perform_network(job, handler)  # type: ignore[arg-type]
+        if self._is_network(job):
+            self.perform_network([job])
             return
         try:
             with self.container.uow() as uow:
@@ -254,21 +259,50 @@ class Worker:
                 uow.commit()
         except Exception as exc:
             logger.warning("job %s (%s) could not be committed: %s", job.id, job.kind, exc)
-            self._fail(job, _error_text(exc))
+            self.fail(job, _error_text(exc))
 
-    def _perform_network(self, job: Job, handler: NetworkHandler[Any, Any]) -> None:
-        finished, prepared = self._transact(job, lambda unit: handler.prepare(unit, job))
-        if finished:
-            return
+    # --- network jobs -------------------------------------------------------------------------
+
+    def perform_network(self, jobs: Sequence[Job]) -> int:
+        """Performs network jobs concurrently (``worker.network``); returns how many started."""
+        pairs = [(job, self.handlers[job.kind]) for job in jobs]
         try:
-            result = handler.send(prepared, self.clients)
-        except Exception as exc:
-            logger.warning("job %s (%s) attempt %s failed: %s", job.id, job.kind, job.attempts, exc)
-            self._fail(job, _error_text(exc))
-            return
-        self._transact(job, lambda unit: _outcome(handler.record(unit, job, prepared, result)))
+            return self._network_runner().perform(pairs)  # type: ignore[arg-type]
+        finally:
+            if not self._running:
+                self.close()
 
-    def _transact(self, job: Job, step: Callable[[JobUnit], object]) -> tuple[bool, object]:
+    def _network_runner(self) -> NetworkRunner:
+        if self._network is None:
+            per_endpoint = self.settings.worker_endpoint_concurrency
+            clients = replace(
+                self.clients,
+                # Several endpoints may share a host: the per-endpoint bound is the
+                # network runner's, the host's connections are bounded by the global one.
+                http=OutboundPool(
+                    connections_per_host=self.settings.worker_network_concurrency,
+                    keepalive_per_host=per_endpoint,
+                    tls_context=webhooks.tls_context(),
+                ),
+            )
+            self._network = NetworkRunner(
+                self,
+                clients,
+                concurrency=self.settings.worker_network_concurrency,
+                per_endpoint=per_endpoint,
+            )
+        return self._network
+
+    def close(self) -> None:
+        """Closes the kept connections (HTTP, SMTP) and the network loop."""
+        if self._network is not None:
+            network, self._network = self._network, None
+            network.close()
+
+    def stopping(self) -> bool:
+        return self.stop_requested.is_set()
+
+    def transact(self, job: Job, step: Callable[[JobUnit], object]) -> tuple[bool, object]:
         """Runs ``step`` in a transaction of the worker's; (True, None) when the job ended
         there (an outcome, or a failure), else (False, what the step returned)."""
         try:
@@ -283,7 +317,7 @@ class Worker:
                 return False, value
         except Exception as exc:
             logger.warning("job %s (%s) attempt %s failed: %s", job.id, job.kind, job.attempts, exc)
-            self._fail(job, _error_text(exc))
+            self.fail(job, _error_text(exc))
             return True, None
 
     def _unit(self, uow: UnitOfWork, job: Job) -> JobUnit:
@@ -315,7 +349,7 @@ class Worker:
             session, job=job, worker_id=self.worker_id, now=now, error=outcome.reason[:MAX_REASON]
         )
 
-    def _fail(self, job: Job, error: str) -> None:
+    def fail(self, job: Job, error: str) -> None:
         outcome = self.backoff.after_failure(
             job.attempts, reason=error, now=self.container.clock.now(), rng=self.rng
         )
@@ -323,7 +357,7 @@ class Worker:
             self._settle(uow.session, job, outcome)
             uow.commit()
 
-    def _release(self, jobs: Sequence[Job]) -> None:
+    def release(self, jobs: Sequence[Job]) -> None:
         with self.container.uow() as uow:
             self._release_in(uow.session, jobs)
             uow.commit()
@@ -368,6 +402,7 @@ class Worker:
         """Works until ``request_stop``; finishes the job in hand and hands back the rest."""
         logger.info("worker %s started", self.worker_id)
         self.listener.start()
+        self._running = True
         try:
             while not self.stop_requested.is_set():
                 self.wake.clear()
@@ -381,7 +416,9 @@ class Worker:
                     self.wake.wait(self.settings.worker_poll_seconds)
                     self.idle.clear()
         finally:
+            self._running = False
             self.listener.stop()
+            self.close()
         logger.info("worker %s stopped", self.worker_id)
 
     def request_stop(self) -> None:
