@@ -13,11 +13,13 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select, text
 
 from pacetrack.adapters.clock import FrozenClock
 from pacetrack.bootstrap import Container, build
 from pacetrack.db import outbox
 from pacetrack.db.outbox import Job
+from pacetrack.db.tables_delivery import Outbox
 from pacetrack.engine.retry_policy import Done, Outcome
 from pacetrack.services.tenants import create_tenant
 from pacetrack.settings import Settings
@@ -93,3 +95,37 @@ def test_a_killed_workers_claims_are_taken_over_within_15_seconds(
     assert survivor.claim() == []
     clock.advance(timedelta(seconds=1))
     assert [job.id for job in survivor.claim()] == [job_id]
+
+
+def test_the_heartbeat_passes_over_rows_its_batch_is_settling_instead_of_waiting(
+    container: Container, clock: FrozenClock
+) -> None:
+    if container.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no row locks: its heartbeat waits for the batch's commit")
+    tenant_id = _tenant(container)
+    first, second = _enqueue(container, tenant_id), _enqueue(container, tenant_id)
+    worker = Worker(container, handlers={}, mailer=None, worker_id="w")
+    jobs = {job.id: job for job in worker.claim()}
+    until = clock.now() + timedelta(minutes=5)
+    with container.uow() as batch:
+        # The batch has settled the first job and not committed yet: it holds that row.
+        assert outbox.complete(batch.session, job=jobs[first], worker_id="w", now=clock.now())
+        with container.uow() as heartbeat:
+            # Waiting for the lock would fail the test here rather than hang it.
+            heartbeat.session.execute(text("SET LOCAL lock_timeout = '10s'"))
+            extended = outbox.extend_leases(
+                heartbeat.session,
+                keys=[(tenant_id, first), (tenant_id, second)],
+                worker_id="w",
+                until=until,
+            )
+            heartbeat.commit()
+        assert extended == 1
+        batch.commit()
+    with container.uow() as uow:
+        rows = {
+            row.id: (row.status, row.locked_until)
+            for row in uow.session.scalars(select(Outbox).where(Outbox.tenant_id == tenant_id))
+        }
+    assert rows[first] == ("done", None)
+    assert rows[second] == ("running", until)
