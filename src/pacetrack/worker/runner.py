@@ -45,9 +45,7 @@ from pacetrack.engine.retry_policy import (
     OUTCOME_TYPES,
     Backoff,
     Dead,
-    Done,
     Outcome,
-    RetryAt,
 )
 from pacetrack.services import webhooks
 from pacetrack.services.side_effects import fire_due_timers
@@ -62,6 +60,7 @@ from pacetrack.worker.contract import (
 )
 from pacetrack.worker.handlers import HANDLERS
 from pacetrack.worker.network import NetworkRunner
+from pacetrack.worker.settlement import settle
 
 logger = logging.getLogger("pacetrack.worker")
 
@@ -334,19 +333,12 @@ class Worker:
 
     def _settle(self, session: Session, job: Job, outcome: Outcome) -> bool:
         """Writes ``outcome`` to the job's row; False when another worker now owns the job."""
-        now = self.container.clock.now()
-        if isinstance(outcome, Done):
-            return outbox.complete(session, job=job, worker_id=self.worker_id, now=now)
-        if isinstance(outcome, RetryAt):
-            return outbox.retry_later(
-                session,
-                job=job,
-                worker_id=self.worker_id,
-                at=outcome.at,
-                error=outcome.reason[:MAX_REASON],
-            )
-        return outbox.bury(
-            session, job=job, worker_id=self.worker_id, now=now, error=outcome.reason[:MAX_REASON]
+        return settle(
+            session,
+            job=job,
+            outcome=outcome,
+            worker_id=self.worker_id,
+            now=self.container.clock.now(),
         )
 
     def fail(self, job: Job, error: str) -> None:
