@@ -116,12 +116,24 @@ class Settings(BaseSettings):
     )
     worker_poll_seconds: float = Field(default=0.5, gt=0)
     worker_lease_seconds: float = Field(
-        default=60,
+        default=10,
         gt=0,
         le=60,
         description="How long a claimed job stays claimed without a heartbeat",
     )
     worker_batch_size: int = Field(default=50, ge=1, le=1000)
+    worker_network_concurrency: int = Field(
+        default=16,
+        ge=1,
+        le=1000,
+        description="Network jobs (webhooks, email) one worker performs at once",
+    )
+    worker_endpoint_concurrency: int = Field(
+        default=4,
+        ge=1,
+        le=100,
+        description="Requests one worker has in flight to one webhook endpoint",
+    )
     worker_max_attempts: int = Field(
         default=8, ge=1, le=100, description="Attempts of a failing job before it is dead"
     )

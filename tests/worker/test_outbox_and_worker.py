@@ -12,8 +12,9 @@ from pacetrack.bootstrap import Container
 from pacetrack.db import outbox
 from pacetrack.db.outbox import Job
 from pacetrack.db.tables_delivery import DEAD, DONE, PENDING, Outbox
+from pacetrack.engine.retry_policy import Dead, Done, Outcome, RetryAt
 from pacetrack.services.tenants import create_tenant
-from pacetrack.worker import JobContext, Worker
+from pacetrack.worker import JobUnit, Worker
 
 
 def _tenant(container: Container) -> uuid.UUID:
@@ -98,8 +99,9 @@ def test_the_worker_performs_due_jobs_and_marks_them_done(container: Container) 
     ids = _enqueue(container, tenant_id, "test.job", 3)
     seen: list[int] = []
 
-    def handler(job: Job, context: JobContext) -> None:
+    def handler(unit: JobUnit, job: Job) -> Outcome:
         seen.append(job.payload["n"])
+        return Done()
 
     worker = Worker(container, handlers={"test.job": handler}, mailer=None)
     assert worker.drain() == 3
@@ -114,10 +116,11 @@ def test_a_failing_job_backs_off_then_dies_after_the_limit_and_can_be_rerun(
     (job_id,) = _enqueue(container, tenant_id, "test.flaky")
     failures = {"left": 10}
 
-    def flaky(job: Job, context: JobContext) -> None:
+    def flaky(unit: JobUnit, job: Job) -> Outcome:
         if failures["left"] > 0:
             failures["left"] -= 1
             raise RuntimeError("receiver down")
+        return Done()
 
     settings = container.settings
     max_attempts = settings.worker_max_attempts
@@ -168,8 +171,9 @@ def test_a_stopping_worker_hands_back_the_jobs_it_did_not_start(container: Conta
     ids = _enqueue(container, tenant_id, "test.job", 3)
     worker = Worker(container, handlers={}, mailer=None)
 
-    def stop_after_first(job: Job, context: JobContext) -> None:
+    def stop_after_first(unit: JobUnit, job: Job) -> Outcome:
         worker.request_stop()
+        return Done()
 
     worker.handlers["test.job"] = stop_after_first
     assert worker.process_batch() == 1
@@ -179,20 +183,17 @@ def test_a_stopping_worker_hands_back_the_jobs_it_did_not_start(container: Conta
     assert all(rows[i].locked_by is None for i in ids)
 
 
-def test_a_handler_retries_its_job_at_a_chosen_time_or_buries_it_in_its_own_transaction(
+def test_a_handler_returns_a_retry_at_a_chosen_time_or_a_dead_outcome(
     container: Container, clock: FrozenClock
 ) -> None:
     tenant_id = _tenant(container)
     later_id, dead_id = _enqueue(container, tenant_id, "test.decide", 2)
     when = clock.now() + timedelta(minutes=7)
 
-    def decide(job: Job, context: JobContext) -> None:
-        with container.uow() as uow:
-            if job.payload["n"] == 0:
-                assert context.retry_at(uow.session, when, "receiver said 503")
-            else:
-                assert context.bury(uow.session, "receiver said 400")
-            uow.commit()
+    def decide(unit: JobUnit, job: Job) -> Outcome:
+        if job.payload["n"] == 0:
+            return RetryAt(when, "receiver said 503")
+        return Dead("receiver said 400")
 
     worker = Worker(container, handlers={"test.decide": decide}, mailer=None)
     assert worker.drain() == 2

@@ -541,6 +541,59 @@ async def post(
     Raises ``UnsafeUrlError`` for a refused destination and a ``DeliveryError``
     subclass when no response arrives. ``tls_context`` replaces the system trust
     store (a receiver behind a private CA). A 3xx is returned, never followed.
+    The connection is used for this request only (``outbound_pool`` keeps them).
+    """
+
+    def one_off(checked: CheckedUrl, address: IPAddress) -> httpx.AsyncClient:
+        return new_client(tls_context, policy, connections=1, keepalive=0)
+
+    return await post_pinned(
+        url,
+        body=body,
+        headers=headers,
+        policy=policy,
+        resolver=resolver,
+        client_for=one_off,
+        close_after=True,
+    )
+
+
+ClientFor = Callable[["CheckedUrl", IPAddress], httpx.AsyncClient]
+"""The client that talks to one checked host at its pinned address."""
+
+
+def new_client(
+    tls_context: ssl.SSLContext | None,
+    policy: OutboundPolicy,
+    *,
+    connections: int,
+    keepalive: int,
+) -> httpx.AsyncClient:
+    """A client that follows no redirects, ignores proxy settings, opens at most
+    ``connections`` at once and keeps ``keepalive`` idle ones."""
+    return httpx.AsyncClient(
+        verify=tls_context or _default_tls_context(),
+        trust_env=False,
+        follow_redirects=False,
+        timeout=httpx.Timeout(policy.timeout_seconds),
+        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=keepalive),
+    )
+
+
+async def post_pinned(
+    url: str | httpx.URL,
+    *,
+    body: bytes,
+    headers: Mapping[str, str],
+    policy: OutboundPolicy,
+    resolver: Resolver,
+    client_for: ClientFor,
+    close_after: bool,
+) -> OutboundResponse:
+    """``post`` through the client ``client_for`` gives for the checked host and address.
+
+    Every check runs for every request: the URL, then one resolution whose every
+    address must be allowed, then the connection to the checked address.
     """
     started = time.perf_counter()
     checked = check_url(url, policy)
@@ -558,7 +611,12 @@ async def post(
                     ),
                     abandon_on_cancel=True,
                 )
-            return await _send(checked, address, body, headers, policy, tls_context, started)
+            client = client_for(checked, address)
+            try:
+                return await _send(client, checked, address, body, headers, policy, started)
+            finally:
+                if close_after:
+                    await client.aclose()
     except TimeoutError as exc:
         raise DeliveryTimeoutError(
             f"no complete answer within {policy.timeout_seconds:g} s",
@@ -568,12 +626,12 @@ async def post(
 
 
 async def _send(
+    client: httpx.AsyncClient,
     checked: CheckedUrl,
     address: IPAddress,
     body: bytes,
     headers: Mapping[str, str],
     policy: OutboundPolicy,
-    tls_context: ssl.SSLContext | None,
     started: float,
 ) -> OutboundResponse:
     target = checked.url.copy_with(host=str(address))
@@ -587,20 +645,15 @@ async def _send(
     if checked.url.scheme == "https" and checked.literal is None:
         extensions["sni_hostname"] = checked.host
 
-    client = httpx.AsyncClient(
-        verify=tls_context or _default_tls_context(),
-        trust_env=False,
-        follow_redirects=False,
-        timeout=httpx.Timeout(policy.timeout_seconds),
-        limits=httpx.Limits(max_connections=1, max_keepalive_connections=0),
-    )
     try:
-        async with (
-            client,
-            client.stream(
-                "POST", target, content=body, headers=request_headers, extensions=extensions
-            ) as response,
-        ):
+        async with client.stream(
+            "POST",
+            target,
+            content=body,
+            headers=request_headers,
+            extensions=extensions,
+            timeout=httpx.Timeout(policy.timeout_seconds),
+        ) as response:
             received = bytearray()
             truncated = False
             async for chunk in response.aiter_raw():

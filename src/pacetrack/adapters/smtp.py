@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+import threading
+import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -41,26 +43,44 @@ class OutgoingMail:
 
 
 class SmtpMailer:
-    """One connection per message: deliveries are few and a worker may sit idle for hours."""
+    """Sends over one SMTP connection, kept open between messages and reused.
 
-    def __init__(self, config: SmtpConfig) -> None:
+    The connection is opened (and logged in) for the first message and reused
+    for the next ones; one left idle longer than ``idle_seconds`` is closed
+    before the next message rather than trusted, since servers drop idle
+    clients. A connection found dropped when a message starts is reopened once
+    for that message. Messages go one at a time (a lock): SMTP is a
+    conversation, and one connection carries one message at a time.
+    """
+
+    def __init__(self, config: SmtpConfig, *, idle_seconds: float = 30.0) -> None:
         self.config = config
+        self.idle_seconds = idle_seconds
+        self.connections_opened = 0
+        """How many connections this mailer has opened (for operators and tests)."""
+        self._connection: smtplib.SMTP | None = None
+        self._last_used = 0.0
+        self._lock = threading.Lock()
 
     def _connect(self) -> smtplib.SMTP:
         config = self.config
         if config.tls == "tls":
-            return smtplib.SMTP_SSL(
+            connection: smtplib.SMTP = smtplib.SMTP_SSL(
                 config.host,
                 config.port,
                 timeout=config.timeout_seconds,
                 context=ssl.create_default_context(),
             )
-        connection = smtplib.SMTP(config.host, config.port, timeout=config.timeout_seconds)
-        if config.tls == "starttls":
-            connection.starttls(context=ssl.create_default_context())
+        else:
+            connection = smtplib.SMTP(config.host, config.port, timeout=config.timeout_seconds)
+            if config.tls == "starttls":
+                connection.starttls(context=ssl.create_default_context())
+        if config.username:
+            connection.login(config.username, config.password or "")
+        self.connections_opened += 1
         return connection
 
-    def send(self, mail: OutgoingMail) -> None:
+    def _message(self, mail: OutgoingMail) -> EmailMessage:
         message = EmailMessage()
         message["From"] = self.config.sender
         message["To"] = mail.to
@@ -68,10 +88,41 @@ class SmtpMailer:
         message["Message-ID"] = make_msgid(domain="pacetrack")
         message["X-PaceTrack-Idempotency-Key"] = mail.idempotency_key
         message.set_content(mail.body)
+        return message
+
+    def send(self, mail: OutgoingMail) -> None:
+        message = self._message(mail)
+        with self._lock:
+            try:
+                self._send_reusing(message)
+            except (smtplib.SMTPException, OSError, ValueError) as exc:
+                self._drop()
+                raise MailError(f"{type(exc).__name__}: {exc}") from exc
+
+    def _send_reusing(self, message: EmailMessage) -> None:
+        if self._connection is not None and time.monotonic() - self._last_used > self.idle_seconds:
+            self._drop()
+        if self._connection is not None:
+            try:
+                self._connection.send_message(message)
+                self._last_used = time.monotonic()
+                return
+            except smtplib.SMTPServerDisconnected:
+                self._drop()  # dropped while idle: one fresh connection for this message
+        self._connection = self._connect()
+        self._connection.send_message(message)
+        self._last_used = time.monotonic()
+
+    def _drop(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
         try:
-            with self._connect() as connection:
-                if self.config.username:
-                    connection.login(self.config.username, self.config.password or "")
-                connection.send_message(message)
-        except (smtplib.SMTPException, OSError, ValueError) as exc:
-            raise MailError(f"{type(exc).__name__}: {exc}") from exc
+            connection.quit()
+        except (smtplib.SMTPException, OSError):
+            connection.close()
+
+    def close(self) -> None:
+        """Ends the kept connection (the worker calls it when it stops)."""
+        with self._lock:
+            self._drop()

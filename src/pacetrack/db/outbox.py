@@ -193,16 +193,26 @@ def extend_leases(
     worker_id: str,
     until: datetime,
 ) -> int:
-    """The heartbeat: pushes the lease of the worker's running jobs to ``until``."""
+    """The heartbeat: pushes the lease of the worker's running jobs to ``until``.
+
+    Rows another transaction holds locked are skipped (``SKIP LOCKED``): they are
+    the worker's own batch settling them right now, and waiting for them while
+    holding the locks of the batch's later rows could deadlock with it.
+    """
     if not keys:
         return 0
-    result = session.execute(
-        update(Outbox)
+    running = (
+        select(Outbox.tenant_id, Outbox.id)
         .where(
             tuple_(Outbox.tenant_id, Outbox.id).in_(list(keys)),
             Outbox.status == RUNNING,
             Outbox.locked_by == worker_id,
         )
+        .with_for_update(skip_locked=True)
+    )
+    result = session.execute(
+        update(Outbox)
+        .where(tuple_(Outbox.tenant_id, Outbox.id).in_(running.scalar_subquery()))
         .values(locked_until=until, available_at=until)
         .execution_options(synchronize_session=False)
     )

@@ -3,52 +3,33 @@
 Pure decisions: the attempt's outcome, the time and a random source come in,
 a ``DeliveryDecision`` comes out. The worker records it and arms the retry.
 
-Retry schedule (delay after a failed attempt, before the next one)::
-
-    attempt  1 fails -> wait  5 s
-    attempt  2 fails -> wait  5 min
-    attempt  3 fails -> wait 30 min
-    attempt  4 fails -> wait  2 h
-    attempt  5 fails -> wait  5 h
-    attempt  6 fails -> wait 10 h
-    attempt  7 fails -> wait 14 h
-    attempt  8 fails -> wait 20 h
-    attempt  9 fails -> wait 24 h
-    attempt 10 fails -> give up (dead)
-
-Ten attempts over 75 h 35 min 5 s, a little more than three days. Each delay
-is drawn uniformly from ±20 % around its nominal value, so deliveries that
-failed together during a receiver's outage do not return together. Plain full
-jitter (anywhere between zero and the nominal delay) would spread them further
-but could let a day-long wait end after a minute and shrink the three-day
-window at random; the bounded draw keeps the schedule's promise.
-
-``Retry-After`` (seconds or an HTTP date) moves a retry later, never earlier,
-and is capped at 24 h so a receiver cannot park a message for ever.
+The retry schedule is ``retry_policy.WEBHOOK_SCHEDULE`` (documented there):
+ten attempts over a little more than three days, ``Retry-After`` honoured.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timedelta
 
-RandomSource = Callable[[], float]
-"""Returns a float in [0, 1), e.g. ``random.Random(seed).random``."""
-
-DEFAULT_DELAYS: tuple[timedelta, ...] = (
-    timedelta(seconds=5),
-    timedelta(minutes=5),
-    timedelta(minutes=30),
-    timedelta(hours=2),
-    timedelta(hours=5),
-    timedelta(hours=10),
-    timedelta(hours=14),
-    timedelta(hours=20),
-    timedelta(hours=24),
+from pacetrack.engine.retry_policy import (
+    DEFAULT_DELAYS,
+    WEBHOOK_SCHEDULE,
+    RandomSource,
+    Schedule,
+    jittered_delay,
+    parse_retry_after,
 )
+
+__all__ = [
+    "DEFAULT_DELAYS",
+    "DEFAULT_RETRY_POLICY",
+    "RandomSource",
+    "RetryPolicy",
+    "jittered_delay",
+    "parse_retry_after",
+]
 
 # Statuses that describe a temporary condition on the receiver's side.
 _RETRYABLE_4XX = frozenset({408, 425, 429})
@@ -66,27 +47,10 @@ class FailureKind(enum.Enum):
     """The outbound policy refused the destination (private address, bad URL)."""
 
 
-@dataclass(frozen=True, kw_only=True)
-class RetryPolicy:
-    """The tunable part of the policy; the defaults are the documented schedule."""
+RetryPolicy = Schedule
+"""The webhook's retry policy is a ``retry_policy.Schedule``."""
 
-    delays: tuple[timedelta, ...] = DEFAULT_DELAYS
-    jitter: float = 0.2
-    max_retry_after: timedelta = timedelta(hours=24)
-    disable_after: timedelta = timedelta(days=5)
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.jitter < 1:
-            raise ValueError("jitter must be in [0, 1)")
-        if any(delay <= timedelta(0) for delay in self.delays):
-            raise ValueError("retry delays must be positive")
-
-    @property
-    def max_attempts(self) -> int:
-        return len(self.delays) + 1
-
-
-DEFAULT_RETRY_POLICY = RetryPolicy()
+DEFAULT_RETRY_POLICY = WEBHOOK_SCHEDULE
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -130,32 +94,6 @@ class DeliveryDecision:
     give_up: bool = False
     disable_endpoint: bool = False
     reason: str
-
-
-def parse_retry_after(value: str | None, *, now: datetime) -> timedelta | None:
-    """The wait a ``Retry-After`` header asks for; ``None`` if absent or unreadable.
-
-    Accepts delay-seconds (``"120"``) and an HTTP date; a date in the past means
-    no wait.
-    """
-    if value is None:
-        return None
-    text = value.strip()
-    if text.isascii() and text.isdigit():
-        return timedelta(seconds=int(text))
-    try:
-        moment = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if moment.tzinfo is None:
-        # RFC 9110: HTTP dates are always in GMT.
-        moment = moment.replace(tzinfo=UTC)
-    return max(moment - now, timedelta(0))
-
-
-def jittered_delay(nominal: timedelta, *, jitter: float, rng: RandomSource) -> timedelta:
-    """``nominal`` scaled by a uniform factor in ``[1 - jitter, 1 + jitter)``."""
-    return nominal * (1 - jitter + 2 * jitter * rng())
 
 
 def should_disable_for_continuous_failure(
@@ -222,10 +160,12 @@ def decide_delivery(
             reason=f"{reason}; attempt {outcome.attempt} of {policy.max_attempts} was the last",
         )
 
-    delay = jittered_delay(policy.delays[outcome.attempt - 1], jitter=policy.jitter, rng=rng)
-    asked = parse_retry_after(outcome.retry_after, now=outcome.now)
-    if asked is not None and min(asked, policy.max_retry_after) > delay:
-        delay = min(asked, policy.max_retry_after)
+    wait = policy.next_attempt_delay(
+        outcome.attempt, now=outcome.now, retry_after=outcome.retry_after, rng=rng
+    )
+    assert wait is not None  # the last attempt was handled above
+    delay, asked_for = wait
+    if asked_for:
         reason = f"{reason}; Retry-After honoured"
     return DeliveryDecision(succeeded=False, retry_at=outcome.now + delay, reason=reason)
 

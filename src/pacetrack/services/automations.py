@@ -59,6 +59,7 @@ from pacetrack.engine.config import (
 from pacetrack.engine.expressions import ExpressionError, compile_expression
 from pacetrack.engine.fields import decimal_to_json
 from pacetrack.engine.moves import max_automatic_moves
+from pacetrack.engine.retry_policy import DONE, Outcome
 from pacetrack.services import assignments, items, moves, notifications, webhooks
 from pacetrack.services.config_schema import problems_from
 from pacetrack.services.context import Actor, system_actor
@@ -67,7 +68,6 @@ from pacetrack.services.input_types import JsonObject, PlainStr
 from pacetrack.services.side_effects import NOTIFICATION_JOB, dump_rule, rule_payload
 from pacetrack.services.step_configs import effective_config, field_specs, tenant_calendar
 from pacetrack.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from pacetrack.services.webhooks import Settle
 
 INLINE_TRIGGERS = frozenset({"on_enter", "on_field_change"})
 """Triggers whose ``move_to_step`` the move service follows itself."""
@@ -495,63 +495,65 @@ def _new_run(
 
 
 def run_automation(
-    uow_factory: UnitOfWorkFactory,
+    uow: UnitOfWork,
     *,
     tenant_id: uuid.UUID,
     job_id: uuid.UUID,
     payload: Mapping[str, Any],
-    settle: Settle,
     base_url: str,
-) -> None:
-    """Performs an ``automation.run`` job: the action, its run row and the job, one commit.
+) -> Outcome:
+    """Performs an ``automation.run`` job: the action and its run row, in the worker's transaction.
 
-    A run that fails for a reason a retry cannot fix (bad input, blocked move,
-    missing target) is recorded as failed and the job is done; a conflict with
-    a concurrent write is raised so the worker retries the job.
+    The worker commits them together with the job's outcome. A run that fails
+    for a reason a retry cannot fix (bad input, blocked move, missing target)
+    is recorded as failed and the job is done (its action's writes are rolled
+    back to a savepoint, so the jobs sharing the transaction keep theirs); a
+    conflict with a concurrent write is raised so the worker retries the job.
     """
     rule_document = dict(payload.get("rule") or {})
-    with uow_factory() as uow:
-        session = uow.session
-        now = uow.clock.now()
-        if session.get(AutomationRun, (tenant_id, job_id)) is not None:
-            if settle(session):
-                uow.commit()
-            return
-        run = _new_run(
-            tenant_id=tenant_id,
-            job_id=job_id,
-            rule_document=rule_document,
-            payload=payload,
-            now=now,
-        )
-        item_id = _uuid(payload.get("item_id"))
-        item = session.get(Item, (tenant_id, item_id)) if item_id else None
+    session = uow.session
+    now = uow.clock.now()
+    if session.get(AutomationRun, (tenant_id, job_id)) is not None:
+        return DONE
+    run = _new_run(
+        tenant_id=tenant_id,
+        job_id=job_id,
+        rule_document=rule_document,
+        payload=payload,
+        now=now,
+    )
+    item_id = _uuid(payload.get("item_id"))
+    item = session.get(Item, (tenant_id, item_id)) if item_id else None
+    try:
+        rule = _RULE.validate_python(rule_document)
+    except ValidationError as exc:
+        rule = None
+        run.status, run.error = RUN_FAILED, f"the automation is not valid: {exc}"[:2000]
+    if rule is not None and not rule.is_enabled:
+        run.status, run.error = RUN_SKIPPED, "the automation is disabled"
+    elif rule is not None and item is None:
+        run.status, run.error = RUN_SKIPPED, "the item no longer exists"
+    elif rule is not None and item is not None:
+        context = item_context(session, item=item, payload=payload, base_url=base_url, now=now)
+        action = session.begin_nested()
         try:
-            rule = _RULE.validate_python(rule_document)
-        except ValidationError as exc:
-            rule = None
-            run.status, run.error = RUN_FAILED, f"the automation is not valid: {exc}"[:2000]
-        if rule is not None and not rule.is_enabled:
-            run.status, run.error = RUN_SKIPPED, "the automation is disabled"
-        elif rule is not None and item is None:
-            run.status, run.error = RUN_SKIPPED, "the item no longer exists"
-        elif rule is not None and item is not None:
-            context = item_context(session, item=item, payload=payload, base_url=base_url, now=now)
-            try:
-                _perform(uow, run=run, rule=rule, item=item, payload=payload, context=context)
-            except Conflict:
-                raise
-            except moves.MoveBlocked as exc:
-                # The refused move's validation_failure rows stay: they are the record of why.
-                run.status, run.error = RUN_FAILED, exc.message
-            except ServiceError as exc:
-                session.rollback()
-                run.status, run.error = RUN_FAILED, _problem_text(exc)
-        if run.status != RUN_PENDING:
-            run.finished_at = now
-        session.add(run)
-        if settle(session):
-            uow.commit()
+            _perform(uow, run=run, rule=rule, item=item, payload=payload, context=context)
+        except Conflict:
+            action.rollback()
+            raise
+        except moves.MoveBlocked as exc:
+            # The refused move's validation_failure rows stay: they are the record of why.
+            action.commit()
+            run.status, run.error = RUN_FAILED, exc.message
+        except ServiceError as exc:
+            action.rollback()
+            run.status, run.error = RUN_FAILED, _problem_text(exc)
+        else:
+            action.commit()
+    if run.status != RUN_PENDING:
+        run.finished_at = now
+    session.add(run)
+    return DONE
 
 
 def _problem_text(exc: ServiceError) -> str:

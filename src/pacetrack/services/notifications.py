@@ -12,7 +12,8 @@ between handing the message to the SMTP server and recording it sends again).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -21,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from pacetrack.adapters.smtp import MailError, OutgoingMail, SmtpMailer
+from pacetrack.adapters.smtp import OutgoingMail
 from pacetrack.adapters.templating import render
 from pacetrack.db import outbox
 from pacetrack.db.tables import (
@@ -42,10 +43,11 @@ from pacetrack.db.tables_delivery import (
     NotificationLog,
     NotificationPreference,
 )
+from pacetrack.engine.retry_policy import DONE, Outcome
 from pacetrack.services import access
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import InvalidInput, NotFound
-from pacetrack.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from pacetrack.services.unit_of_work import UnitOfWork
 
 EMAIL_JOB = "notification.email"
 DIGEST_JOB = "notification.digest"
@@ -65,9 +67,6 @@ TriggerKind = Literal[
 ]
 TRIGGER_KINDS: tuple[str, ...] = TriggerKind.__args__  # type: ignore[attr-defined]
 CHANNELS = ("in_app", "email")
-
-Settle = Callable[[Session], bool]
-"""Marks the outbox job done inside the caller's transaction; False if the lease was lost."""
 
 # Channel outcomes recorded in notification_delivery.status.
 SENT = "sent"
@@ -371,9 +370,11 @@ def fire_notification(
     payload: Mapping[str, Any],
     base_url: str,
     email_enabled: bool,
-    settle: Settle,
-) -> None:
-    """Performs a ``notification.fire`` job: history, in-app rows, email jobs; commits."""
+) -> Outcome:
+    """Performs a ``notification.fire`` job: history, in-app rows, email jobs.
+
+    The writes join the worker's transaction, committed with the job's outcome.
+    """
     session = uow.session
     now = uow.clock.now()
     if session.get(NotificationLog, (tenant_id, job_id)) is None:
@@ -386,8 +387,7 @@ def fire_notification(
             email_enabled=email_enabled,
             now=now,
         )
-    if settle(session):
-        uow.commit()
+    return DONE
 
 
 def _create_notification(
@@ -522,62 +522,41 @@ def _delivery(
     ).first()
 
 
-def deliver_email(
-    uow_factory: UnitOfWorkFactory,
-    *,
-    tenant_id: uuid.UUID,
-    job_id: uuid.UUID,
-    payload: Mapping[str, Any],
-    mailer: SmtpMailer | None,
-    settle: Settle,
-) -> None:
-    """Performs a ``notification.email`` job; raises MailError for the worker to retry.
+def prepare_email(
+    uow: UnitOfWork, *, tenant_id: uuid.UUID, job_id: uuid.UUID, payload: Mapping[str, Any]
+) -> OutgoingMail | Outcome:
+    """A ``notification.email`` job, step 1: the message to send, or Done when there is none.
 
-    The SMTP conversation happens outside any transaction, so a slow server
-    never holds a database lock.
+    The SMTP conversation (step 2) happens outside any transaction, so a slow
+    server never holds a database lock; ``record_email`` is step 3.
     """
     log_id, account_id = uuid.UUID(payload["log_id"]), uuid.UUID(payload["account_id"])
-    with uow_factory() as uow:
-        delivery = _delivery(uow.session, tenant_id, log_id, account_id)
-        log = uow.session.get(NotificationLog, (tenant_id, log_id))
-        account = uow.session.get(Account, (tenant_id, account_id))
-        if delivery is None or log is None or account is None or delivery.status == SENT:
-            if settle(uow.session):
-                uow.commit()
-            return
-        mail = OutgoingMail(
-            to=account.email, subject=log.subject, body=log.body, idempotency_key=str(job_id)
-        )
-    if mailer is None:
-        status, reason = NOT_SENT, "no SMTP server is configured"
-    else:
-        try:
-            mailer.send(mail)
-        except MailError as exc:
-            _record_email(uow_factory, tenant_id, log_id, account_id, FAILED, str(exc), None)
-            raise
-        status, reason = SENT, None
-    _record_email(uow_factory, tenant_id, log_id, account_id, status, reason, settle)
+    delivery = _delivery(uow.session, tenant_id, log_id, account_id)
+    log = uow.session.get(NotificationLog, (tenant_id, log_id))
+    account = uow.session.get(Account, (tenant_id, account_id))
+    if delivery is None or log is None or account is None or delivery.status == SENT:
+        return DONE
+    return OutgoingMail(
+        to=account.email, subject=log.subject, body=log.body, idempotency_key=str(job_id)
+    )
 
 
-def _record_email(
-    uow_factory: UnitOfWorkFactory,
+def record_email(
+    uow: UnitOfWork,
+    *,
     tenant_id: uuid.UUID,
-    log_id: uuid.UUID,
-    account_id: uuid.UUID,
+    payload: Mapping[str, Any],
     status: str,
     reason: str | None,
-    settle: Settle | None,
 ) -> None:
-    with uow_factory() as uow:
-        delivery = _delivery(uow.session, tenant_id, log_id, account_id)
-        if delivery is not None:
-            delivery.status = status
-            delivery.reason = reason
-            delivery.attempts += 1
-            delivery.updated_at = uow.clock.now()
-        if settle is None or settle(uow.session):
-            uow.commit()
+    """A ``notification.email`` job, step 3: the channel's outcome (sent, failed, not sent)."""
+    log_id, account_id = uuid.UUID(payload["log_id"]), uuid.UUID(payload["account_id"])
+    delivery = _delivery(uow.session, tenant_id, log_id, account_id)
+    if delivery is not None:
+        delivery.status = status
+        delivery.reason = reason
+        delivery.attempts += 1
+        delivery.updated_at = uow.clock.now()
 
 
 def next_digest_at(now: datetime, time_zone: str) -> datetime:
@@ -602,81 +581,88 @@ def _schedule_digest(session: Session, preference: NotificationPreference, now: 
     )
 
 
-def send_digest(
-    uow_factory: UnitOfWorkFactory,
-    *,
-    tenant_id: uuid.UUID,
-    job_id: uuid.UUID,
-    payload: Mapping[str, Any],
-    mailer: SmtpMailer | None,
-    settle: Settle,
-) -> None:
-    """Performs a ``notification.digest`` job: one email listing the queued notifications.
+@dataclass(frozen=True, kw_only=True)
+class Digest:
+    """A daily digest assembled for sending: the message and the deliveries it covers."""
 
-    Then arms the next day's job. A job of an older chain (the account turned
-    the digest off and on again) just ends.
+    mail: OutgoingMail
+    delivery_ids: tuple[uuid.UUID, ...]
+
+
+def prepare_digest(
+    uow: UnitOfWork, *, tenant_id: uuid.UUID, job_id: uuid.UUID, payload: Mapping[str, Any]
+) -> Digest | Outcome:
+    """A ``notification.digest`` job, step 1: one email listing the queued notifications.
+
+    A job of an older chain (the account turned the digest off and on again)
+    just ends (Done).
     """
     account_id = uuid.UUID(payload["account_id"])
-    with uow_factory() as uow:
-        session = uow.session
-        preference = session.get(NotificationPreference, (tenant_id, account_id))
-        account = session.get(Account, (tenant_id, account_id))
-        if (
-            preference is None
-            or account is None
-            or preference.email_digest != "daily"
-            or preference.digest_job_id != job_id
-        ):
-            if settle(session):
-                uow.commit()
-            return
-        queued = session.execute(
-            select(NotificationDelivery.id, NotificationLog.subject, NotificationLog.item_id)
-            .join(
-                NotificationLog,
-                (NotificationLog.tenant_id == NotificationDelivery.tenant_id)
-                & (NotificationLog.id == NotificationDelivery.log_id),
-            )
-            .where(
-                NotificationDelivery.tenant_id == tenant_id,
-                NotificationDelivery.account_id == account_id,
-                NotificationDelivery.channel == "email",
-                NotificationDelivery.status == DIGEST,
-            )
-            .order_by(NotificationLog.created_at)
-        ).all()
-        lines = [f"- {row.subject}" for row in queued]
-        mail = OutgoingMail(
+    session = uow.session
+    preference = session.get(NotificationPreference, (tenant_id, account_id))
+    account = session.get(Account, (tenant_id, account_id))
+    if (
+        preference is None
+        or account is None
+        or preference.email_digest != "daily"
+        or preference.digest_job_id != job_id
+    ):
+        return DONE
+    queued = session.execute(
+        select(NotificationDelivery.id, NotificationLog.subject, NotificationLog.item_id)
+        .join(
+            NotificationLog,
+            (NotificationLog.tenant_id == NotificationDelivery.tenant_id)
+            & (NotificationLog.id == NotificationDelivery.log_id),
+        )
+        .where(
+            NotificationDelivery.tenant_id == tenant_id,
+            NotificationDelivery.account_id == account_id,
+            NotificationDelivery.channel == "email",
+            NotificationDelivery.status == DIGEST,
+        )
+        .order_by(NotificationLog.created_at)
+    ).all()
+    lines = [f"- {row.subject}" for row in queued]
+    return Digest(
+        mail=OutgoingMail(
             to=account.email,
             subject=f"PaceTrack daily digest: {len(queued)} notifications",
             body="Your notifications since the last digest:\n\n" + "\n".join(lines),
             idempotency_key=str(job_id),
-        )
-    status, reason = SENT, "in the daily digest"
-    if queued:
-        if mailer is None:
-            status, reason = NOT_SENT, "no SMTP server is configured"
-        else:
-            mailer.send(mail)
-    with uow_factory() as uow:
-        session = uow.session
-        now = uow.clock.now()
-        if queued:
-            session.execute(
-                update(NotificationDelivery)
-                .where(
-                    NotificationDelivery.tenant_id == tenant_id,
-                    NotificationDelivery.id.in_([row.id for row in queued]),
-                )
-                .values(status=status, reason=reason, updated_at=now)
-                .execution_options(synchronize_session=False)
+        ),
+        delivery_ids=tuple(row.id for row in queued),
+    )
+
+
+def record_digest(
+    uow: UnitOfWork,
+    *,
+    tenant_id: uuid.UUID,
+    payload: Mapping[str, Any],
+    digest: Digest,
+    status: str,
+    reason: str,
+) -> Outcome:
+    """A ``notification.digest`` job, step 3: the covered deliveries' status, the next day's job."""
+    account_id = uuid.UUID(payload["account_id"])
+    session = uow.session
+    now = uow.clock.now()
+    if digest.delivery_ids:
+        session.execute(
+            update(NotificationDelivery)
+            .where(
+                NotificationDelivery.tenant_id == tenant_id,
+                NotificationDelivery.id.in_(list(digest.delivery_ids)),
             )
-        preference = session.get(NotificationPreference, (tenant_id, account_id))
-        if preference is not None:
-            preference.digest_sent_through = now
-            _schedule_digest(session, preference, now)
-        if settle(session):
-            uow.commit()
+            .values(status=status, reason=reason, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    preference = session.get(NotificationPreference, (tenant_id, account_id))
+    if preference is not None:
+        preference.digest_sent_through = now
+        _schedule_digest(session, preference, now)
+    return DONE
 
 
 # --- the API side -----------------------------------------------------------------------------

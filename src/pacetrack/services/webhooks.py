@@ -2,18 +2,19 @@
 
 A delivery is an outbox job of kind ``webhook.deliver``; its id is the
 ``webhook-id`` header, the same on every retry and on a replay. One attempt
-(``perform_delivery``) runs in three steps so no database lock is held while
-the receiver takes its time:
+runs in three steps so no database lock is held while the receiver takes its
+time; the worker owns the transactions of steps 1 and 3 and commits each with
+the job's outcome when there is one:
 
-1. a short transaction reads the endpoint, takes a token from its rate
+1. ``prepare_delivery``, in a short transaction, reads the endpoint, takes a token from its rate
    limiter (a delivery over the limit is put back for later, without counting
    an attempt) and numbers the attempt;
-2. the request goes out through the hardened client, which checks the URL and
+2. ``send``: the request goes out through the hardened client, which checks the URL and
    the resolved address again against the tenant's allow-list;
-3. a second transaction records the attempt, applies the delivery policy
-   (retry when, give up, disable the endpoint and tell its owner) and settles
-   the job through the worker's ``JobSettlement`` (done, retry at a time, or
-   dead), so the outbox row is only ever changed by the worker's outbox calls.
+3. ``record_delivery``, in a second transaction, records the attempt, applies
+   the delivery policy (retry when, give up, disable the endpoint and tell its
+   owner) and returns the job's outcome (done, retry at a time, or dead), which
+   the worker writes to the outbox row in that same transaction.
 
 A worker killed between 2 and 3 records nothing: its lease runs out, another
 worker claims the job and sends it again with the same ``webhook-id``.
@@ -27,10 +28,10 @@ import json
 import re
 import ssl
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -41,6 +42,7 @@ from pacetrack.adapters.outbound_http import (
     DeliveryTimeoutError,
     DnsResolutionError,
     ForbiddenDestinationError,
+    OutboundError,
     OutboundPolicy,
     OutboundResponse,
     Resolver,
@@ -50,6 +52,7 @@ from pacetrack.adapters.outbound_http import (
     resolve_and_check,
     system_resolver,
 )
+from pacetrack.adapters.outbound_pool import OutboundPool
 from pacetrack.adapters.webhook_signing import (
     HEADER_ID,
     HEADER_PACETRACK_SIGNATURE,
@@ -74,13 +77,13 @@ from pacetrack.db.tables_automations import (
 )
 from pacetrack.db.tables_delivery import DEAD, Outbox
 from pacetrack.engine.delivery_policy import (
-    DeliveryDecision,
     DeliveryOutcome,
     FailureKind,
     RandomSource,
     RateLimiter,
     decide_delivery,
 )
+from pacetrack.engine.retry_policy import DONE, Dead, Outcome, RetryAt
 from pacetrack.services.context import ADMIN, Actor
 from pacetrack.services.errors import (
     Conflict,
@@ -96,7 +99,7 @@ from pacetrack.services.input_types import (
     PlainStr,
 )
 from pacetrack.services.side_effects import NOTIFICATION_JOB, rule_payload
-from pacetrack.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from pacetrack.services.unit_of_work import UnitOfWork
 
 WEBHOOK_JOB = "webhook.deliver"
 DEFAULT_TIMEOUT_SECONDS = 15.0
@@ -121,29 +124,6 @@ RESERVED_HEADERS = frozenset(
         "accept-encoding",
     )
 )
-
-Settle = Callable[[Session], bool]
-
-
-class JobSettlement(Protocol):
-    """How a job's handler ends it, inside the transaction that records its outcome.
-
-    Each call changes the job's outbox row in ``session`` and returns False when
-    the worker lost the job's lease (the caller must then not commit).
-    """
-
-    def settle(self, session: Session) -> bool:
-        """The job is done."""
-        ...
-
-    def retry_at(self, session: Session, when: datetime, reason: str) -> bool:
-        """The job runs again at ``when``."""
-        ...
-
-    def bury(self, session: Session, reason: str) -> bool:
-        """The job is given up (dead) until replayed."""
-        ...
-
 
 # --- the allow-list and URL checks -------------------------------------------------------------
 
@@ -617,13 +597,40 @@ def send(
         response = post_sync(
             url, body=body, headers=headers, policy=policy, tls_context=_tls_context()
         )
-    except UnsafeUrlError as exc:
-        return SendResult(failure=FailureKind.REFUSED, error=str(exc))
-    except DeliveryTimeoutError as exc:
-        return SendResult(failure=FailureKind.TIMEOUT, error=str(exc), duration_ms=exc.duration_ms)
-    except DeliveryError as exc:
-        return SendResult(failure=FailureKind.NETWORK, error=str(exc), duration_ms=exc.duration_ms)
+    except OutboundError as exc:
+        return _failure(exc)
     return SendResult(response=response, duration_ms=response.duration_ms)
+
+
+async def send_pooled(
+    pool: OutboundPool,
+    url: str,
+    *,
+    body: bytes,
+    headers: Mapping[str, str],
+    policy: OutboundPolicy,
+) -> SendResult:
+    """``send`` over the worker's kept connections (the same checks, every time)."""
+    try:
+        response = await pool.post(url, body=body, headers=headers, policy=policy)
+    except OutboundError as exc:
+        return _failure(exc)
+    return SendResult(response=response, duration_ms=response.duration_ms)
+
+
+def _failure(exc: OutboundError) -> SendResult:
+    if isinstance(exc, UnsafeUrlError):
+        return SendResult(failure=FailureKind.REFUSED, error=str(exc))
+    if isinstance(exc, DeliveryTimeoutError):
+        return SendResult(failure=FailureKind.TIMEOUT, error=str(exc), duration_ms=exc.duration_ms)
+    if isinstance(exc, DeliveryError):
+        return SendResult(failure=FailureKind.NETWORK, error=str(exc), duration_ms=exc.duration_ms)
+    raise exc
+
+
+def tls_context() -> ssl.SSLContext:
+    """The trust store deliveries use (loaded once per process)."""
+    return _tls_context()
 
 
 def _text(data: bytes) -> str:
@@ -708,7 +715,9 @@ def _tell_owner_disabled(
 
 
 @dataclass(frozen=True, kw_only=True)
-class _Prepared:
+class PreparedDelivery:
+    """Step 1's result: the request to send and the attempt's number."""
+
     url: str
     body: bytes
     headers: dict[str, str]
@@ -716,16 +725,16 @@ class _Prepared:
     policy: OutboundPolicy
 
 
-def _prepare(
+def prepare_delivery(
     uow: UnitOfWork,
     *,
     tenant_id: uuid.UUID,
     delivery_id: uuid.UUID,
     payload: Mapping[str, Any],
-    job: JobSettlement,
-    timeout_seconds: float,
-) -> _Prepared | None:
-    """Step 1: None when the job was settled here (endpoint gone/disabled, rate limited)."""
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+) -> PreparedDelivery | Outcome:
+    """Step 1: the request, or the job's outcome when it ends here (endpoint gone or
+    disabled: dead; over the rate limit: retry when a token is free)."""
     session = uow.session
     now = uow.clock.now()
     run_id = _uuid(payload.get("automation_run_id"))
@@ -739,9 +748,7 @@ def _prepare(
             else f"the endpoint is disabled: {endpoint.disabled_reason or 'no reason given'}"
         )
         _finish_run(session, tenant_id, run_id, status=RUN_FAILED, error=reason, now=now)
-        if job.bury(session, reason):
-            uow.commit()
-        return None
+        return Dead(reason)
     limiter = RateLimiter(
         rate_per_second=endpoint.rate_limit_per_second,
         burst=max(1.0, endpoint.rate_limit_per_second),
@@ -755,9 +762,7 @@ def _prepare(
     endpoint.rate_updated_at = decision.limiter.updated_at
     if not decision.allowed:
         assert decision.retry_at is not None
-        if job.retry_at(session, decision.retry_at, "rate limited"):
-            uow.commit()
-        return None
+        return RetryAt(decision.retry_at, "rate limited")
     attempts = session.scalars(
         select(DeliveryAttempt.attempt).where(
             DeliveryAttempt.tenant_id == tenant_id, DeliveryAttempt.delivery_id == delivery_id
@@ -771,15 +776,13 @@ def _prepare(
         extra=payload.get("headers") or {},
         now=now,
     )
-    prepared = _Prepared(
+    return PreparedDelivery(
         url=endpoint.url,
         body=body,
         headers=headers,
         attempt=len(attempts) + 1,
         policy=tenant_policy(session, tenant_id=tenant_id, timeout_seconds=timeout_seconds),
     )
-    uow.commit()
-    return prepared
 
 
 def _uuid(raw: object) -> uuid.UUID | None:
@@ -791,18 +794,17 @@ def _uuid(raw: object) -> uuid.UUID | None:
         return None
 
 
-def _record(
+def record_delivery(
     uow: UnitOfWork,
     *,
     tenant_id: uuid.UUID,
     delivery_id: uuid.UUID,
     payload: Mapping[str, Any],
-    prepared: _Prepared,
+    prepared: PreparedDelivery,
     result: SendResult,
-    job: JobSettlement,
     rng: RandomSource,
-) -> DeliveryDecision | None:
-    """Step 3: the attempt row, the policy's verdict and the job's next state, in one commit."""
+) -> Outcome:
+    """Step 3: the attempt row and the policy's verdict; returns the job's next state."""
     session = uow.session
     now = uow.clock.now()
     run_id = _uuid(payload.get("automation_run_id"))
@@ -865,56 +867,10 @@ def _record(
         endpoint.updated_at = now
         _tell_owner_disabled(session, endpoint=endpoint, run=run, reason=decision.reason, now=now)
     if decision.succeeded:
-        still_ours = job.settle(session)
-    elif decision.retry_at is not None:
-        still_ours = job.retry_at(session, decision.retry_at, error or decision.reason)
-    else:
-        still_ours = job.bury(session, error or decision.reason)
-    if not still_ours:
-        return None
-    uow.commit()
-    return decision
-
-
-def perform_delivery(
-    uow_factory: UnitOfWorkFactory,
-    *,
-    tenant_id: uuid.UUID,
-    delivery_id: uuid.UUID,
-    payload: Mapping[str, Any],
-    job: JobSettlement,
-    rng: RandomSource,
-    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
-) -> DeliveryDecision | None:
-    """Performs one attempt of a ``webhook.deliver`` job; None when nothing was recorded.
-
-    ``job`` settles the outbox row in the transaction that decides its fate.
-    """
-    with uow_factory() as uow:
-        prepared = _prepare(
-            uow,
-            tenant_id=tenant_id,
-            delivery_id=delivery_id,
-            payload=payload,
-            job=job,
-            timeout_seconds=timeout_seconds,
-        )
-    if prepared is None:
-        return None
-    result = send(
-        prepared.url, body=prepared.body, headers=prepared.headers, policy=prepared.policy
-    )
-    with uow_factory() as uow:
-        return _record(
-            uow,
-            tenant_id=tenant_id,
-            delivery_id=delivery_id,
-            payload=payload,
-            prepared=prepared,
-            result=result,
-            job=job,
-            rng=rng,
-        )
+        return DONE
+    if decision.retry_at is not None:
+        return RetryAt(decision.retry_at, error or decision.reason)
+    return Dead(error or decision.reason)
 
 
 # --- replay --------------------------------------------------------------------------------------

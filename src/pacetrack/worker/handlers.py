@@ -1,123 +1,130 @@
-"""The handler registry: which function performs each kind of outbox job.
+"""The handler registry: which handler performs each kind of outbox job.
 
-A handler is ``handler(job, context) -> None``. It performs the job and ends
-it in the same transaction as its own writes, before committing, with one of
-``context.settle(session)`` (done), ``context.retry_at(session, when, reason)``
-(run again at a chosen time, e.g. a webhook's backoff or ``Retry-After``) or
-``context.bury(session, reason)`` (dead until re-run). Each returns False when
-the worker lost the job's lease; the handler must then not commit. A handler
-that returns without settling has its job marked done by the worker. Raising
-an exception fails the attempt: the job is retried with the worker's backoff,
-and after ``worker_max_attempts`` it is dead.
-
-Handlers must tolerate running more than once for the same job (the outbox
-delivers at least once); the job id is the idempotency key.
+The contract every handler follows is in ``worker.contract``. Notification
+firing and automation runs are database jobs (performed in batches); email,
+the daily digest and webhook deliveries are network jobs.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
-
-from pacetrack.adapters.smtp import SmtpMailer
-from pacetrack.bootstrap import Container
+from pacetrack.adapters.smtp import MailError, OutgoingMail
 from pacetrack.db.outbox import Job
+from pacetrack.engine.retry_policy import DONE, Outcome
 from pacetrack.services import notifications
 from pacetrack.services.side_effects import NOTIFICATION_JOB
 from pacetrack.worker import automation_handlers
+from pacetrack.worker.contract import AnyHandler, Clients, JobUnit
+
+SMTP_ENDPOINT = "smtp"
+"""Every email goes through the one SMTP server: one endpoint for the concurrency bound."""
 
 
-@dataclass(kw_only=True)
-class JobContext:
-    """What a handler gets besides its job: the wiring, and the job's settlement calls.
-
-    ``settlement`` is the worker's outbox access for this job (the only code
-    that changes the job's row); the three methods below apply it in the
-    handler's transaction.
-    """
-
-    container: Container
-    mailer: SmtpMailer | None
-    settlement: JobOutbox
-    settled: bool = False
-    cancelled: threading.Event = field(default_factory=threading.Event)
-
-    def settle(self, session: Session) -> bool:
-        """Marks the job done in ``session``'s transaction; False when the lease is lost."""
-        self.settled = self.settlement.complete(session)
-        return self.settled
-
-    def retry_at(self, session: Session, when: datetime, reason: str) -> bool:
-        """Puts the job back to run at ``when``; False when the lease is lost."""
-        self.settled = self.settlement.retry_at(session, when, reason)
-        return self.settled
-
-    def bury(self, session: Session, reason: str) -> bool:
-        """Gives the job up (dead, visible until re-run); False when the lease is lost."""
-        self.settled = self.settlement.bury(session, reason)
-        return self.settled
+def fire_notification(unit: JobUnit, job: Job) -> Outcome:
+    return notifications.fire_notification(
+        unit,
+        tenant_id=job.tenant_id,
+        job_id=job.id,
+        payload=job.payload,
+        base_url=unit.settings.base_url,
+        email_enabled=unit.clients.mailer is not None,
+    )
 
 
-@dataclass(frozen=True, kw_only=True)
-class JobOutbox:
-    """The outbox calls that settle one claimed job, bound to the worker holding it."""
+@dataclass(frozen=True)
+class MailResult:
+    """What the SMTP server made of one message."""
 
-    complete: Callable[[Session], bool]
-    retry_at: Callable[[Session, datetime, str], bool]
-    bury: Callable[[Session, str], bool]
-
-
-Handler = Callable[[Job, JobContext], None]
+    status: str
+    reason: str | None = None
+    error: str | None = None
+    """Set when the server could not take the message: the attempt failed."""
 
 
-def fire_notification(job: Job, context: JobContext) -> None:
-    settings = context.container.settings
-    with context.container.uow() as uow:
-        notifications.fire_notification(
-            uow,
+async def _send_mail(mail: OutgoingMail, clients: Clients) -> MailResult:
+    if clients.mailer is None:
+        return MailResult(notifications.NOT_SENT, "no SMTP server is configured")
+    try:
+        # smtplib blocks; the mailer's one connection takes one message at a time.
+        await asyncio.to_thread(clients.mailer.send, mail)
+    except MailError as exc:
+        return MailResult(notifications.FAILED, str(exc), error=f"MailError: {exc}")
+    return MailResult(notifications.SENT)
+
+
+class EmailDelivery:
+    """``notification.email``: one message over SMTP, its outcome in the history."""
+
+    def prepare(self, unit: JobUnit, job: Job) -> OutgoingMail | Outcome:
+        return notifications.prepare_email(
+            unit, tenant_id=job.tenant_id, job_id=job.id, payload=job.payload
+        )
+
+    def endpoint(self, job: Job) -> str:
+        return SMTP_ENDPOINT
+
+    async def send(self, prepared: OutgoingMail, clients: Clients) -> MailResult:
+        return await _send_mail(prepared, clients)
+
+    def record(
+        self, unit: JobUnit, job: Job, prepared: OutgoingMail, result: MailResult
+    ) -> Outcome:
+        notifications.record_email(
+            unit,
             tenant_id=job.tenant_id,
-            job_id=job.id,
             payload=job.payload,
-            base_url=settings.base_url,
-            email_enabled=context.mailer is not None,
-            settle=context.settle,
+            status=result.status,
+            reason=result.reason,
+        )
+        return DONE if result.error is None else unit.failed(result.error)
+
+
+class DigestDelivery:
+    """``notification.digest``: the daily digest email, then the next day's job."""
+
+    def prepare(self, unit: JobUnit, job: Job) -> notifications.Digest | Outcome:
+        return notifications.prepare_digest(
+            unit, tenant_id=job.tenant_id, job_id=job.id, payload=job.payload
+        )
+
+    def endpoint(self, job: Job) -> str:
+        return SMTP_ENDPOINT
+
+    async def send(self, prepared: notifications.Digest, clients: Clients) -> MailResult:
+        if not prepared.delivery_ids:
+            return MailResult(notifications.SENT, "in the daily digest")
+        result = await _send_mail(prepared.mail, clients)
+        if result.status == notifications.SENT:
+            return MailResult(notifications.SENT, "in the daily digest")
+        return result
+
+    def record(
+        self, unit: JobUnit, job: Job, prepared: notifications.Digest, result: MailResult
+    ) -> Outcome:
+        if result.error is not None:
+            # Nothing recorded: the queued notifications wait for the retry.
+            return unit.failed(result.error)
+        return notifications.record_digest(
+            unit,
+            tenant_id=job.tenant_id,
+            payload=job.payload,
+            digest=prepared,
+            status=result.status,
+            reason=result.reason or "",
         )
 
 
-def deliver_email(job: Job, context: JobContext) -> None:
-    notifications.deliver_email(
-        context.container.uow,
-        tenant_id=job.tenant_id,
-        job_id=job.id,
-        payload=job.payload,
-        mailer=context.mailer,
-        settle=context.settle,
-    )
-
-
-def send_digest(job: Job, context: JobContext) -> None:
-    notifications.send_digest(
-        context.container.uow,
-        tenant_id=job.tenant_id,
-        job_id=job.id,
-        payload=job.payload,
-        mailer=context.mailer,
-        settle=context.settle,
-    )
-
-
-def default_handlers() -> dict[str, Handler]:
+def default_handlers() -> dict[str, AnyHandler]:
     """The built-in kinds. Other areas add theirs (e.g. ``automation.run``) to this dict."""
     return {
         NOTIFICATION_JOB: fire_notification,
-        notifications.EMAIL_JOB: deliver_email,
-        notifications.DIGEST_JOB: send_digest,
+        notifications.EMAIL_JOB: EmailDelivery(),
+        notifications.DIGEST_JOB: DigestDelivery(),
         **automation_handlers.handlers(),
     }
 
 
-HANDLERS: Mapping[str, Handler] = default_handlers()
+HANDLERS: Mapping[str, AnyHandler] = default_handlers()
