@@ -7,6 +7,7 @@ committed with which outcome.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -135,3 +136,19 @@ def test_a_record_step_that_raises_keeps_none_of_its_writes_and_backs_off(
     assert _written(container) == ["prepare"]  # prepare committed alone; record's write is gone
     with container.uow() as uow:
         assert uow.session.scalar(select(func.count()).select_from(Outbox)) == 2
+
+
+def test_network_jobs_run_when_the_calling_thread_already_runs_an_event_loop(
+    container: Container, clock: FrozenClock
+) -> None:
+    # An embedding application (or a test browser's sync driver) may call the worker from a
+    # thread whose event loop is running; the network loop must be the worker's own.
+    job_id = _enqueue(container, where="record", outcome="done")
+    worker = Worker(container, handlers={KIND: Scripted(clock)}, mailer=None)
+
+    async def inside_a_running_loop() -> int:
+        return worker.process_batch()
+
+    assert asyncio.run(inside_a_running_loop()) == 1
+    assert _row(container, job_id)[0] == DONE
+    assert _written(container) == ["prepare", "record"]

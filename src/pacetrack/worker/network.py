@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+import threading
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, Protocol, TypeVar
 
 from pacetrack.db.outbox import Job
 from pacetrack.worker.contract import Clients, JobUnit, NetworkHandler, checked_outcome
+
+T = TypeVar("T")
 
 logger = logging.getLogger("pacetrack.worker")
 
@@ -50,7 +53,12 @@ def endpoint_of(handler: NetworkHandler[Any, Any], job: Job) -> str:
 
 
 class NetworkRunner:
-    """Performs network jobs concurrently on an event loop of its own."""
+    """Performs network jobs concurrently on an event loop of its own.
+
+    The loop runs in a thread of its own for the runner's whole life, so the pooled
+    clients stay bound to one loop, and the worker may be called from a thread that
+    already runs an event loop (an embedding application's, or a test browser's).
+    """
 
     def __init__(
         self, steps: _Steps, clients: Clients, *, concurrency: int, per_endpoint: int
@@ -60,12 +68,19 @@ class NetworkRunner:
         self.concurrency = concurrency
         self.per_endpoint = per_endpoint
         self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self.loop.run_forever, name="pacetrack-network", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
 
     def perform(self, jobs: Sequence[tuple[Job, NetworkHandler[Any, Any]]]) -> int:
         """Performs the jobs (claim order kept per endpoint); returns how many were started."""
         if not jobs:
             return 0
-        return self.loop.run_until_complete(self._perform_all(jobs))
+        return self._run(self._perform_all(jobs))
 
     async def _perform_all(self, jobs: Sequence[tuple[Job, NetworkHandler[Any, Any]]]) -> int:
         everyone = asyncio.Semaphore(self.concurrency)
@@ -110,9 +125,11 @@ class NetworkRunner:
             )
 
     def close(self) -> None:
-        """Closes the kept connections and the loop."""
+        """Closes the kept connections, then stops and closes the loop."""
         if self.clients.http is not None:
-            self.loop.run_until_complete(self.clients.http.aclose())
+            self._run(self.clients.http.aclose())
         if self.clients.mailer is not None:
             self.clients.mailer.close()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join()
         self.loop.close()
