@@ -85,3 +85,28 @@ def test_a_configuration_document_is_refused_in_the_same_words(
     assert errors["validations[1].field_id"] == "is required"
     assert errors["validations[2].colour"] == "unknown property"
     assert not any(words in response.text for words in LIBRARY_WORDING), response.text
+
+
+def test_a_stored_limit_reads_as_people_write_it(
+    client: TestClient, admin: Login, pipeline: Pipeline
+) -> None:
+    created = client.post(
+        "/api/field-definition/create",
+        json={"name": "headcount", "label": "Headcount", "field_type": "number", "min_value": "0"},
+        headers=admin.headers,
+    )
+    assert created.status_code == 201, created.text
+
+    refused = client.post(
+        "/api/item/create",
+        json={
+            "pipeline_instance_id": str(pipeline.instance_id),
+            "name": "Initech",
+            "field_values": {"headcount": -1},
+        },
+        headers=admin.headers,
+    )
+
+    assert refused.status_code == 422
+    errors = {error["field"]: error["message"] for error in refused.json()["errors"]}
+    assert errors["field_values.headcount"] == "Headcount must be at least 0"

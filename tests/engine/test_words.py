@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
-from pacetrack.engine.words import counted, noun
+from pacetrack.engine.patterns import pattern_problem
+from pacetrack.engine.words import counted, noun, plain_number
 
 
 @pytest.mark.parametrize(
@@ -25,3 +28,21 @@ def test_counted_chooses_the_plural_by_the_count(
 
 def test_noun_is_the_word_alone() -> None:
     assert (noun(1, "instance"), noun(2, "instance")) == ("instance", "instances")
+
+
+@pytest.mark.parametrize(
+    ("number", "expected"),
+    [
+        ("5000.0000000000", "5000"),
+        ("0E-10", "0"),
+        ("4500.50", "4500.5"),
+        ("-0.0", "0"),
+        ("1E+3", "1000"),
+    ],
+)
+def test_plain_number_has_no_exponent_or_trailing_zeros(number: str, expected: str) -> None:
+    assert plain_number(Decimal(number)) == expected
+
+
+def test_a_bad_pattern_says_why_in_text() -> None:
+    assert pattern_problem("[A-Z") == "invalid regular expression: missing ]: [A-Z"

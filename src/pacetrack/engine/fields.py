@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pacetrack.engine.patterns import matches
+from pacetrack.engine.words import plain_number
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 MAX_TEXT_LENGTH = 1_000
@@ -206,9 +207,9 @@ def _normalize_number(spec: FieldSpec, raw: object) -> NormalizedValue:
             return _refuse(f"{spec.display_name} has more than 2 decimal places")
         number = quantized
     if spec.min_value is not None and number < spec.min_value:
-        return _refuse(f"{spec.display_name} must be at least {decimal_to_json(spec.min_value)}")
+        return _refuse(f"{spec.display_name} must be at least {plain_number(spec.min_value)}")
     if spec.max_value is not None and number > spec.max_value:
-        return _refuse(f"{spec.display_name} must be at most {decimal_to_json(spec.max_value)}")
+        return _refuse(f"{spec.display_name} must be at most {plain_number(spec.max_value)}")
     return NormalizedValue(value=decimal_to_json(number))
 
 

@@ -29,7 +29,11 @@ def compile_pattern(pattern: str) -> Any:
     try:
         return re2.compile(pattern)
     except re2.error as exc:
-        raise PatternError(f"invalid regular expression: {exc}") from exc
+        # RE2 gives its reason as bytes; people read text.
+        reason = exc.args[0] if exc.args else "cannot be read"
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        raise PatternError(f"invalid regular expression: {reason}") from exc
 
 
 def pattern_problem(pattern: str) -> str | None:

@@ -44,8 +44,9 @@ from pacetrack.engine.config import (
     ValidationRule,
 )
 from pacetrack.engine.events import DomainEvent, FieldChange, StepEntered
+from pacetrack.engine.expressions.limits import shown_number
 from pacetrack.engine.field_view import FieldView, field_view
-from pacetrack.engine.fields import FieldSpec, decimal_to_json
+from pacetrack.engine.fields import FieldSpec
 from pacetrack.engine.moves import (
     Decision,
     StepRef,
@@ -787,9 +788,9 @@ def describe_rule(rule: ValidationRule, fields: Mapping[str, FieldSpec]) -> str:
     if isinstance(rule, FieldRequiredRule):
         return f"{label} is required"
     if isinstance(rule, FieldMinValueRule):
-        return f"{label} must be at least {decimal_to_json(rule.min_value)}"
+        return f"{label} must be at least {shown_number(rule.min_value)}"
     if isinstance(rule, FieldMaxValueRule):
-        return f"{label} must be at most {decimal_to_json(rule.max_value)}"
+        return f"{label} must be at most {shown_number(rule.max_value)}"
     if isinstance(rule, FieldPatternRule):
         return f"{label} must match {rule.pattern}"
     if isinstance(rule, FieldComparisonRule):

@@ -23,6 +23,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal, DivisionByZero, InvalidOper
 from typing import Final
 
 from pacetrack.engine.fields import parse_decimal
+from pacetrack.engine.words import plain_number
 
 NUMBERS: Final = Context(
     prec=34,
@@ -95,8 +96,8 @@ def bounded_number(raw: object) -> tuple[Decimal | None, str | None]:
 
 
 def shown_number(number: Decimal) -> str:
-    """``number`` as people read it: plain within the bounds, else short scientific text."""
+    """``number`` as people read it: plain within the bounds and without trailing zeros
+    (a limit stored as ``5000.0000000000`` reads 5000), else short scientific text."""
     if number_problem(number) is None:
-        text = format(number, "f")
-        return "0" if text in {"-0", "-0.0"} else text
+        return plain_number(number)
     return str(number)
