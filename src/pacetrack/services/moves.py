@@ -799,6 +799,19 @@ def describe_rule(rule: ValidationRule, fields: Mapping[str, FieldSpec]) -> str:
     return f"condition `{rule.expression}` holds"
 
 
+def _requirement(
+    failing: Mapping[str, Violation], rule_id: str, field_id: str | None, message: str
+) -> RequirementOut:
+    """One line of a checklist: unmet with the violation's words, or met with ``message``."""
+    failed = failing.get(rule_id)
+    return RequirementOut(
+        rule_id=rule_id,
+        field_id=field_id,
+        met=failed is None,
+        message=failed.message if failed is not None else message,
+    )
+
+
 def leave_checklist(
     *,
     config: StepConfig,
@@ -815,15 +828,7 @@ def leave_checklist(
     requirements: list[RequirementOut] = []
 
     def add(rule_id: str, field_id: str | None, message: str) -> None:
-        failed = failing.get(rule_id)
-        requirements.append(
-            RequirementOut(
-                rule_id=rule_id,
-                field_id=field_id,
-                met=failed is None,
-                message=failed.message if failed is not None else message,
-            )
-        )
+        requirements.append(_requirement(failing, rule_id, field_id, message))
 
     for name in view.required:
         spec = fields.get(name)
@@ -881,15 +886,7 @@ def _entry_checklist(
     ]
 
     def add(rule_id: str, field_id: str | None, message: str) -> None:
-        failed = failing.get(rule_id)
-        checklist.append(
-            RequirementOut(
-                rule_id=rule_id,
-                field_id=field_id,
-                met=failed is None,
-                message=failed.message if failed is not None else message,
-            )
-        )
+        checklist.append(_requirement(failing, rule_id, field_id, message))
 
     for name in required:
         spec = context.fields.get(name)
