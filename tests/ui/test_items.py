@@ -14,7 +14,8 @@ from playwright.sync_api import Locator, Page, expect
 
 from pacetrack.adapters.clock import FrozenClock
 from pacetrack.bootstrap import Container
-from pacetrack.services import items
+from pacetrack.services import items, templates
+from pacetrack.services.templates import StepTemplateUpdate
 from tests.conftest import Login
 from tests.ui.conftest import (
     ARTIFACTS,
@@ -192,6 +193,30 @@ def test_unknown_pages_and_form_addresses_answer_html_pages(admin_page: Browsing
     assert form_address is not None and form_address.status == 405
     expect(page.get_by_role("heading", name="Not available")).to_be_visible()
     expect(page.get_by_role("link", name="Back to your pipelines")).to_be_visible()
+
+
+def test_a_step_colour_marks_its_board_column_and_other_text_is_ignored(
+    admin_page: Browsing, sales: SalesPipeline, container: Container, clock: FrozenClock
+) -> None:
+    actor = actor_of(container, admin_page.login)
+    clock.advance(timedelta(minutes=1))
+    with container.uow() as work:
+        templates.update_step(
+            work, actor, StepTemplateUpdate(id=sales.step_templates["Qualified"], color="#ff8800")
+        )
+    with container.uow() as work:
+        templates.update_step(
+            work,
+            actor,
+            StepTemplateUpdate(id=sales.step_templates["Demo"], color="red; background: url(x)"),
+        )
+
+    page = admin_page.page
+    page.goto(f"/pipelines/{sales.instance_id}")
+
+    expect(column(page, "Qualified")).to_have_attribute("style", "--step-color: #ff8800")
+    expect(column(page, "Qualified")).to_have_css("border-top-color", "rgb(255, 136, 0)")
+    assert column(page, "Demo").get_attribute("style") is None
 
 
 def test_unknown_or_foreign_ids_answer_a_404_page(

@@ -74,14 +74,12 @@ def _board(
         )
         names = _names(work, actor)
         targets: dict[uuid.UUID, int | None] = {}
+        colors: dict[uuid.UUID, str | None] = {}
         for step in instance.steps or []:
+            template = templates.get_step(work, actor, step.step_template_id)
             overrides = step.config_overrides
-            if "target_duration_days" in overrides:
-                targets[step.id] = overrides["target_duration_days"]
-            else:
-                targets[step.id] = templates.get_step(
-                    work, actor, step.step_template_id
-                ).target_duration_days
+            targets[step.id] = overrides.get("target_duration_days", template.target_duration_days)
+            colors[step.id] = template.color
         by_step: defaultdict[uuid.UUID | None, list[Card]] = defaultdict(list)
         for item in page.items:
             entered = item.current_step_entered_at
@@ -98,7 +96,12 @@ def _board(
                 )
             )
     columns = [
-        {"step": step, "target": targets.get(step.id), "cards": by_step.get(step.id, [])}
+        {
+            "step": step,
+            "target": targets.get(step.id),
+            "color": colors.get(step.id),
+            "cards": by_step.get(step.id, []),
+        }
         for step in instance.steps or []
     ]
     return render(

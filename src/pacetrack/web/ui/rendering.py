@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -67,6 +68,15 @@ def _when(context: Context, value: object) -> str:
     return "" if value is None else str(value)
 
 
+_HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def _step_color(value: object) -> str:
+    """A step's colour for a style attribute: a plain ``#rrggbb`` or nothing, so no other
+    text an admin stored can reach the page's CSS."""
+    return value if isinstance(value, str) and _HEX_COLOR.fullmatch(value) else ""
+
+
 def _pretty_json(value: object) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, default=str)
 
@@ -79,7 +89,9 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.filters.update(money=_money, when=_when, pretty_json=_pretty_json)
+    environment.filters.update(
+        money=_money, when=_when, pretty_json=_pretty_json, step_color=_step_color
+    )
     environment.globals.update(CSRF_FIELD=CSRF_FIELD)
     return environment
 
