@@ -47,6 +47,7 @@ class Stop(BaseModel):
     days: float = Field(default=0, ge=0, description="Days spent before this stage")
     set: dict[str, Any] = Field(default_factory=dict, description="Field values filled in")
     request_approval: str | None = Field(default=None, description="Username who asks")
+    comment: str = Field(default="", max_length=5000, description="The request's comment")
     approve: str | None = Field(default=None, description="Username who approves the request")
     move: str | None = Field(default=None, description="The step the item moves to")
 
@@ -223,7 +224,7 @@ def _stage(
             request = approvals.request_approval(
                 uow,
                 _person(context, stop.request_approval),
-                approvals.RequestApproval(item_id=item_id),
+                approvals.RequestApproval(item_id=item_id, comment=stop.comment),
             )
         if stop.approve is not None:
             with past.uow() as uow:
