@@ -15,24 +15,12 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from typer.testing import CliRunner, Result
+from typer.testing import CliRunner
 
 from pacetrack import cli
 from pacetrack.bootstrap import Container
 from pacetrack.db.tables import ApiToken
 from tests.support.databases import fresh_postgres_database
-
-
-@pytest.fixture
-def run(container: Container, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Runs ``pacetrack ARGS`` on the test database (wiped by ``container``)."""
-    monkeypatch.setenv("PACETRACK_DATABASE_URL", database_url)
-    runner = CliRunner()
-
-    def invoke(*args: str, stdin: str | None = None) -> Result:
-        return runner.invoke(cli.app, list(args), input=stdin)
-
-    return invoke
 
 
 def bearer(token: str) -> dict[str, str]:

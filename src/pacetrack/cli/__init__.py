@@ -290,14 +290,17 @@ def demo(
         typer.echo(note)
     for line in result.templates:
         typer.echo(f"template {line}")
+    # The words of the sign-in form (web/templates/login.html), so the three lines are
+    # typed into the boxes of the same names.
     typer.echo(
         f"Demo ready: {result.accounts_created} accounts and "
-        f"{result.groups_created} groups created.\n"
-        f"  URL:      {settings.base_url}\n"
-        f"  tenant:   {result.tenant}\n"
-        f"  login:    {result.login}\n"
-        f"  password: {result.password}\n"
-        "Every demo user (sdr_1, ae_1, physician_1, ...) logs in with the same password."
+        f"{result.groups_created} groups created, "
+        f"{result.samples_created} sample items placed in the pipelines.\n"
+        f"Sign in at {settings.base_url.rstrip('/')}/login with\n"
+        f"  Organisation:       {result.tenant}\n"
+        f"  Email or username:  {result.login}\n"
+        f"  Password:           {result.password}\n"
+        "Every demo user (sdr_1, ae_1, physician_1, ...) signs in with the same password."
     )
 
 

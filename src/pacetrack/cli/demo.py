@@ -1,7 +1,9 @@
-"""The demo tenant: the people, groups and roles of the use cases, and the template library.
+"""The demo tenant: the people, groups and roles of the use cases, the template library,
+and sample items in every library pipeline (``demo_samples``).
 
 Running it again changes nothing but the passwords: every demo login gets the
-password printed by the latest run, so the printed one always works.
+password printed by the latest run, so the printed one always works, and a pipeline
+that has items already gets no samples.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pacetrack.bootstrap import Container
-from pacetrack.services import accounts, tenants
+from pacetrack.cli.demo_samples import SampleContext, sample_files, seed_pipeline
+from pacetrack.services import accounts, pipelines, tenants
 from pacetrack.services.accounts import AccountCreate, AccountUpdate, GroupCreate, GroupMembership
 from pacetrack.services.context import ADMIN, MANAGER, MEMBER, Actor, system_actor
 from pacetrack.services.errors import Conflict, NotFound, ServiceError
@@ -105,6 +108,7 @@ class DemoResult:
     accounts_created: int = 0
     groups_created: int = 0
     templates: list[str] = field(default_factory=list)
+    samples_created: int = 0
     notes: list[str] = field(default_factory=list)
 
 
@@ -186,7 +190,43 @@ def seed_demo(container: Container, *, password: str | None = None) -> DemoResul
         email=f"{ADMIN_USERNAME}@{EMAIL_DOMAIN}",
     )
     _import_library(container, admin, result)
+    people = {
+        username: Actor(
+            tenant_id=tenant_id,
+            account_id=account_id,
+            roles=frozenset(wanted[username]),
+            email=f"{username}@{EMAIL_DOMAIN}",
+        )
+        for username, account_id in ids.items()
+    }
+    _seed_samples(container, admin, people, result)
     return result
+
+
+def _seed_samples(
+    container: Container, admin: Actor, people: dict[str, Actor], result: DemoResult
+) -> None:
+    """Sample items in each library pipeline that has none yet."""
+    library_documents = _optional("pacetrack.services.template_transfer", "library_documents")
+    if library_documents is None:
+        return
+    with container.uow() as uow:
+        instances = {
+            instance.name: instance.id for instance in pipelines.list_instances(uow, admin)
+        }
+    context = SampleContext(
+        container=container, admin=admin, people=people, now=container.clock.now()
+    )
+    names = {key: document.get("name") for key, document in library_documents().items()}
+    for key, file in sample_files().items():
+        instance_id = instances.get(str(names.get(key)))
+        if instance_id is None:
+            result.notes.append(f"No running pipeline for the samples “{key}”.")
+            continue
+        try:
+            result.samples_created += seed_pipeline(context, instance_id=instance_id, file=file)
+        except (ValueError, ServiceError) as error:
+            result.notes.append(f"The samples “{key}” were not all placed: {error}")
 
 
 def _import_library(container: Container, admin: Actor, result: DemoResult) -> None:
