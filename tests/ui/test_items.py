@@ -121,6 +121,13 @@ def test_a_bad_value_shows_an_inline_error_and_nothing_is_saved(
     expect(error).to_have_text(re.compile("Deal value has more than 2 decimal places"))
     expect(page.get_by_label("Deal value")).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_label("Deal value")).to_have_value("4500.125")
+    expect(page.get_by_label("Decision maker")).to_have_value("Sam Stone")
+    # The refused save landed on the item's own address: reloading it posts nothing again.
+    assert page.url.split("#")[0].endswith(f"/items/{sales.item_id}")
+    reloaded = page.reload()
+    assert reloaded is not None and reloaded.status == 200
+    expect(page.locator("#f-deal_value-error")).to_have_count(0)
+    expect(page.get_by_label("Deal value")).to_have_value("4000.00")
     assert stored_values(container, admin_page.login, sales.item_id) == {
         "deal_value": "4000.00",
         "decision_maker": "Dana Diaz",

@@ -23,6 +23,7 @@ from pacetrack.services.errors import Conflict, InvalidInput, NotFound
 from pacetrack.services.items import ItemCreate, ItemFieldsUpdate
 from pacetrack.services.moves import MoveBlocked, MoveItem, ValidationStatusOut
 from pacetrack.services.unit_of_work import UnitOfWork
+from pacetrack.web.ui import flash
 from pacetrack.web.ui.errors import FieldErrors, from_invalid_input, from_validation_error
 from pacetrack.web.ui.field_inputs import build_inputs, changed_values
 from pacetrack.web.ui.ids import parse_id, uuid_or_none
@@ -268,7 +269,34 @@ def _item_page(
 
 @router.get("/items/{item_id}")
 def item_page(request: Request, item_id: str, actor: PageActor) -> Response:
-    return _item_page(request, actor, parse_id(item_id, "item"))
+    identifier = parse_id(item_id, "item")
+    path = f"/items/{identifier}"
+    remembered = flash.take(request, path)
+    if remembered is None:
+        return _item_page(request, actor, identifier)
+    refusal = Refusal(
+        field_errors=remembered.field_errors,
+        form=remembered.form,
+        alert=remembered.alert or None,
+    )
+    response = _item_page(request, actor, identifier, refusal)
+    flash.forget(response, path)
+    return response
+
+
+def _refused_save(request: Request, item_id: uuid.UUID, refusal: Refusal) -> Response:
+    """Post, redirect, get: the item's page shows the refusal once, with what was typed."""
+    path = f"/items/{item_id}"
+    response = redirect(f"{path}#fields-heading")
+    flash.remember(
+        response,
+        request,
+        path=path,
+        field_errors=refusal.field_errors,
+        alert=refusal.alert,
+        form=refusal.form,
+    )
+    return response
 
 
 def _version(form: FormData) -> int | None:
@@ -294,9 +322,7 @@ def save_fields(request: Request, item_id: str, form: CheckedForm, actor: PageAc
         form=form,
     )
     if unreadable:
-        return _item_page(
-            request, actor, identifier, Refusal(field_errors=unreadable, form=form), status_code=422
-        )
+        return _refused_save(request, identifier, Refusal(field_errors=unreadable, form=form))
     if not changes:
         return redirect(f"/items/{identifier}", "saved")
     try:
@@ -313,8 +339,7 @@ def save_fields(request: Request, item_id: str, form: CheckedForm, actor: PageAc
         refusal = Refusal(field_errors={}, form=form, alert=[exc.message])
     else:
         return redirect(f"/items/{identifier}", "saved")
-    status = 409 if refusal.alert else 422
-    return _item_page(request, actor, identifier, refusal, status_code=status)
+    return _refused_save(request, identifier, refusal)
 
 
 @router.post("/items/{item_id}/move")
