@@ -90,6 +90,11 @@ class Settings(BaseSettings):
         le=64,
         description="argon2id lanes for new password hashes",
     )
+    metrics_token: str | None = Field(
+        default=None,
+        min_length=32,
+        description="Bearer token of the operator's Prometheus scraper (GET /metrics, all tenants)",
+    )
     max_body_bytes: int = Field(
         default=1024 * 1024,
         ge=16 * 1024,

@@ -18,6 +18,7 @@ from pacetrack.web.routes import (
     automations,
     fields,
     items,
+    metrics,
     notifications,
     pipelines,
     studio,
@@ -71,6 +72,7 @@ def create_app(container: Container, *, close_container: bool = False) -> FastAP
         automations,
         audit,
         studio,
+        metrics,
     ):
         app.include_router(module.router)
     install_ui(app)

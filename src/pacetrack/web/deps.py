@@ -81,4 +81,5 @@ def login_policy(settings: Settings) -> LoginPolicy:
 
 
 CurrentActor = Annotated[Actor, Depends(actor)]
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 Work = Annotated[UnitOfWork, Depends(uow)]

@@ -1,0 +1,18 @@
+"""The operational figures of the worker's queues, for monitoring (``GET /metrics``)."""
+
+from __future__ import annotations
+
+from pacetrack.db.metrics import Figures, figures
+from pacetrack.services.context import Actor
+from pacetrack.services.unit_of_work import UnitOfWork
+
+
+def tenant_figures(uow: UnitOfWork, actor: Actor) -> Figures:
+    """The figures of the caller's tenant (admins only)."""
+    actor.require_admin("read the operational figures")
+    return figures(uow.session, tenant_id=actor.tenant_id, now=uow.clock.now())
+
+
+def all_figures(uow: UnitOfWork) -> Figures:
+    """The figures of every tenant, for the operator's scraper (the metrics token)."""
+    return figures(uow.session, tenant_id=None, now=uow.clock.now())
