@@ -6,14 +6,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from pacetrack.adapters.smtp import SmtpConfig, SmtpMailer
 from pacetrack.bootstrap import Container
 from pacetrack.db.tables_delivery import NotificationDelivery
 from pacetrack.worker import Worker
-from tests.worker.conftest import Inbox, build_world, free_port
+from tests.worker.conftest import Inbox, build_world, running_smtp
 
 ENTERED = {
     "id": "entered",
@@ -38,13 +37,8 @@ class PeerInbox(Inbox):
 @pytest.fixture
 def peer_smtp() -> Iterator[tuple[PeerInbox, int]]:
     inbox = PeerInbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with running_smtp(inbox) as port:
         yield inbox, port
-    finally:
-        controller.stop()
 
 
 def test_one_worker_sends_its_emails_over_one_smtp_connection(

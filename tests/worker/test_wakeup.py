@@ -42,17 +42,22 @@ def _enqueue(container: Container, tenant_id: uuid.UUID) -> uuid.UUID:
     return job_id
 
 
+ONLY_POSTGRESQL = pytest.mark.parametrize(
+    "database_url", ["postgresql"], indirect=True, scope="session"
+)
+
+
 @pytest.fixture
 def sleepy(container: Container) -> Iterator[Container]:
     """The test database, seen by a worker whose poll interval is an hour."""
-    if container.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has no LISTEN/NOTIFY: its workers find new work by polling")
     settings = container.settings.model_copy(update={"worker_poll_seconds": 3600.0})
     built = build(settings, clock=container.clock)
     yield built
     built.close()
 
 
+# SQLite has no LISTEN/NOTIFY: its workers find new work by polling.
+@ONLY_POSTGRESQL
 def test_a_committed_enqueue_wakes_an_idle_worker_on_postgresql(
     container: Container, sleepy: Container
 ) -> None:
@@ -97,11 +102,11 @@ def test_a_killed_workers_claims_are_taken_over_within_15_seconds(
     assert [job.id for job in survivor.claim()] == [job_id]
 
 
+# SQLite has no row locks: its heartbeat waits for the batch's commit.
+@ONLY_POSTGRESQL
 def test_the_heartbeat_passes_over_rows_its_batch_is_settling_instead_of_waiting(
     container: Container, clock: FrozenClock
 ) -> None:
-    if container.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has no row locks: its heartbeat waits for the batch's commit")
     tenant_id = _tenant(container)
     first, second = _enqueue(container, tenant_id), _enqueue(container, tenant_id)
     worker = Worker(container, handlers={}, mailer=None, worker_id="w")
