@@ -99,6 +99,7 @@ MATRIX: list[tuple[str, DeliveryOutcome, str, timedelta | None]] = [
     ("network error", outcome(error=FailureKind.NETWORK), BACKOFF, None),
     ("timeout", outcome(error=FailureKind.TIMEOUT), BACKOFF, None),
     ("refused by outbound policy", outcome(error=FailureKind.REFUSED), DEAD, None),
+    ("no access token from the token server", outcome(error=FailureKind.TOKEN), BACKOFF, None),
 ]
 
 

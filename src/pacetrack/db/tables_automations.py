@@ -47,6 +47,9 @@ class WebhookEndpoint(Base):
     During a rotation ``previous_secret`` stays live until
     ``previous_secret_expires_at`` and deliveries carry both signatures.
     ``rate_tokens``/``rate_updated_at`` hold the endpoint's token bucket.
+    The ``oauth_*`` columns hold the OAuth client of an endpoint whose
+    ``auth_type`` is ``oauth2_client_credentials``; its secret is kept like
+    the signing secret and never shown again.
     """
 
     __tablename__ = "webhook_endpoint"
@@ -71,6 +74,14 @@ class WebhookEndpoint(Base):
     first_failure_at: Mapped[datetime | None]
     owner_account_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     auto_registered: Mapped[bool] = mapped_column(Boolean, default=False)
+    auth_type: Mapped[str | None] = mapped_column(String(40))
+    """How deliveries authenticate besides the signature: None, or ``oauth2_client_credentials``."""
+    oauth_token_url: Mapped[str | None] = mapped_column(String(2000))
+    oauth_client_id: Mapped[str | None] = mapped_column(String(500))
+    oauth_client_secret: Mapped[str | None] = mapped_column(Text)
+    oauth_scope: Mapped[str | None] = mapped_column(String(1000))
+    oauth_audience: Mapped[str | None] = mapped_column(String(2000))
+    oauth_client_auth: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

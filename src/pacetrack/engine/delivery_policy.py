@@ -45,6 +45,8 @@ class FailureKind(enum.Enum):
     """No complete response within the timeout."""
     REFUSED = "refused"
     """The outbound policy refused the destination (private address, bad URL)."""
+    TOKEN = "token"
+    """The endpoint's OAuth token server gave no access token (refused, failed, unreachable)."""
 
 
 RetryPolicy = Schedule
@@ -111,6 +113,8 @@ def _classify(outcome: DeliveryOutcome) -> tuple[bool, str]:
     if outcome.error is not None:
         if outcome.error is FailureKind.REFUSED:
             return False, "destination refused by the outbound policy"
+        if outcome.error is FailureKind.TOKEN:
+            return True, "no access token"
         return True, f"{outcome.error.value} error"
     status = outcome.status_code
     assert status is not None

@@ -37,6 +37,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pacetrack.adapters.clock import Clock
+from pacetrack.adapters.oauth_tokens import BearerAuth, ClientCredentials, TokenCache, TokenError
 from pacetrack.adapters.outbound_http import (
     DeliveryError,
     DeliveryTimeoutError,
@@ -100,6 +102,13 @@ from pacetrack.services.input_types import (
 )
 from pacetrack.services.side_effects import NOTIFICATION_JOB, rule_payload
 from pacetrack.services.unit_of_work import UnitOfWork
+from pacetrack.services.webhook_auth import (
+    OAuthClientCredentials,
+    OAuthClientCredentialsOut,
+    auth_out,
+    credentials_of,
+    set_auth,
+)
 
 WEBHOOK_JOB = "webhook.deliver"
 DEFAULT_TIMEOUT_SECONDS = 15.0
@@ -287,6 +296,9 @@ class EndpointCreate(BaseModel):
     owner_account_id: uuid.UUID | None = Field(
         default=None, description="Told when the endpoint is disabled; defaults to the caller"
     )
+    auth: OAuthClientCredentials | None = Field(
+        default=None, description="An OAuth 2.0 client whose bearer token every delivery carries"
+    )
 
 
 class EndpointUpdate(BaseModel):
@@ -300,6 +312,11 @@ class EndpointUpdate(BaseModel):
     owner_account_id: uuid.UUID | None = None
     is_enabled: bool | None = Field(
         default=None, description="true re-enables a disabled endpoint and clears its failures"
+    )
+    auth: OAuthClientCredentials | None = Field(
+        default=None,
+        description="Replaces the endpoint's OAuth 2.0 client (leave client_secret out to keep "
+        "it); null removes it; left out, it stays as it is",
     )
 
 
@@ -325,6 +342,7 @@ class EndpointOut(BaseModel):
     first_failure_at: datetime | None
     owner_account_id: uuid.UUID | None
     auto_registered: bool
+    auth: OAuthClientCredentialsOut | None
     created_at: datetime
     updated_at: datetime
 
@@ -359,6 +377,7 @@ def endpoint_out(endpoint: WebhookEndpoint) -> EndpointOut:
         first_failure_at=endpoint.first_failure_at,
         owner_account_id=endpoint.owner_account_id,
         auto_registered=endpoint.auto_registered,
+        auth=auth_out(endpoint),
         created_at=endpoint.created_at,
         updated_at=endpoint.updated_at,
     )
@@ -437,8 +456,15 @@ def create_endpoint(uow: UnitOfWork, actor: Actor, command: EndpointCreate) -> E
         description=command.description,
         rate_limit_per_second=command.rate_limit_per_second,
     )
+    if command.auth is not None:
+        _check_token_url(session, actor.tenant_id, command.auth)
+        set_auth(endpoint, command.auth)
     uow.commit()
     return _with_secret(endpoint)
+
+
+def _check_token_url(session: Session, tenant_id: uuid.UUID, auth: OAuthClientCredentials) -> None:
+    check_webhook_url(session, tenant_id=tenant_id, url=auth.token_url, field="auth.token_url")
 
 
 def _endpoint(uow: UnitOfWork, actor: Actor, endpoint_id: uuid.UUID) -> WebhookEndpoint:
@@ -493,6 +519,10 @@ def update_endpoint(uow: UnitOfWork, actor: Actor, command: EndpointUpdate) -> E
         endpoint.is_enabled = False
         endpoint.disabled_reason = "disabled by an admin"
         endpoint.disabled_at = now
+    if "auth" in command.model_fields_set:
+        if command.auth is not None:
+            _check_token_url(session, actor.tenant_id, command.auth)
+        set_auth(endpoint, command.auth)
     endpoint.updated_at = now
     uow.commit()
     return endpoint_out(endpoint)
@@ -609,10 +639,27 @@ async def send_pooled(
     body: bytes,
     headers: Mapping[str, str],
     policy: OutboundPolicy,
+    auth: BearerAuth | None = None,
 ) -> SendResult:
-    """``send`` over the worker's kept connections (the same checks, every time)."""
+    """``send`` over the worker's kept connections (the same checks, every time).
+
+    With ``auth`` the request carries the endpoint's bearer token, which is
+    asked for through the same pool; no token is a failed attempt.
+    """
+
+    async def post(
+        target: str, data: bytes, fields: Mapping[str, str], rules: OutboundPolicy
+    ) -> OutboundResponse:
+        return await pool.post(target, body=data, headers=fields, policy=rules)
+
     try:
-        response = await pool.post(url, body=body, headers=headers, policy=policy)
+        if auth is None:
+            response = await post(url, body, headers, policy)
+        else:
+            response = await auth.post(post, url, body=body, headers=headers, policy=policy)
+    except TokenError as exc:
+        kind = FailureKind.REFUSED if exc.refused else FailureKind.TOKEN
+        return SendResult(failure=kind, error=str(exc), duration_ms=exc.duration_ms)
     except OutboundError as exc:
         return _failure(exc)
     return SendResult(response=response, duration_ms=response.duration_ms)
@@ -721,8 +768,38 @@ class PreparedDelivery:
     url: str
     body: bytes
     headers: dict[str, str]
+    """Stored with the attempt; the bearer token is added when sending, never stored."""
     attempt: int
     policy: OutboundPolicy
+    credentials: ClientCredentials | None = None
+    """The endpoint's OAuth client, when it has one."""
+    clock: Clock | None = None
+    """Tells the token cache the time (the worker's clock)."""
+    endpoint_key: tuple[uuid.UUID, uuid.UUID] | None = None
+    """(tenant, endpoint): whose token the token cache keeps."""
+
+
+async def send_prepared(
+    pool: OutboundPool, tokens: TokenCache, prepared: PreparedDelivery
+) -> SendResult:
+    """Step 2 in the worker: the prepared request over its pool, with a bearer token
+    from the worker's ``tokens`` when the endpoint has an OAuth client."""
+    auth = None
+    if prepared.credentials is not None and prepared.clock is not None:
+        auth = BearerAuth(
+            cache=tokens,
+            key=prepared.endpoint_key,
+            credentials=prepared.credentials,
+            now=prepared.clock.now,
+        )
+    return await send_pooled(
+        pool,
+        prepared.url,
+        body=prepared.body,
+        headers=prepared.headers,
+        policy=prepared.policy,
+        auth=auth,
+    )
 
 
 def prepare_delivery(
@@ -782,6 +859,9 @@ def prepare_delivery(
         headers=headers,
         attempt=len(attempts) + 1,
         policy=tenant_policy(session, tenant_id=tenant_id, timeout_seconds=timeout_seconds),
+        credentials=credentials_of(endpoint),
+        clock=uow.clock,
+        endpoint_key=(tenant_id, endpoint.id),
     )
 
 
