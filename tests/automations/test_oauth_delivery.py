@@ -278,3 +278,24 @@ def test_a_token_url_the_policy_no_longer_allows_is_refused_when_delivering(
         assert scene.receiver.requests == []
         assert run.delivery_id is not None
         assert scene.job(run.delivery_id).status == "dead"
+
+
+def test_a_test_send_asks_for_a_token_too(scene: Scene, tokens: TokenServer) -> None:
+    scene.endpoint(scene.url("/hook"), auth=oauth(tokens.url))
+    checking_tokens(scene, tokens)
+    automation = {
+        "id": "ping",
+        "trigger": "on_enter",
+        "action": {"type": "webhook", "target": scene.url("/hook"), "data": {}},
+    }
+    payload = {"automation": automation, "sample": {"name": "Sample"}, "send": True}
+    sent = scene.api("POST", "/api/automation/test", json=payload)
+    assert sent["sent"]["status_code"] == 200
+    assert scene.receiver.wait_for(1)[0].header("Authorization") == "Bearer token-1"
+    assert "token-1" not in str(sent) and SECRET not in str(sent)
+
+    tokens.client_secret = "rotated at the token server"
+    refused = scene.api("POST", "/api/automation/test", json=payload)
+    assert refused["sent"]["status_code"] is None
+    assert refused["sent"]["error"] == "the token server refused the client credentials (401)"
+    assert len(scene.receiver.requests) == 1

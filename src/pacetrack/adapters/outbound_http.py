@@ -26,8 +26,9 @@ import ipaddress
 import socket
 import ssl
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import anyio
 import anyio.to_thread
@@ -37,6 +38,8 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolver = Callable[[str, int], Sequence[IPAddress]]
 """Host name and port in, every address the name has out (blocking is fine)."""
+
+T = TypeVar("T")
 
 USER_AGENT = "PaceTrack-Webhooks/1"
 _SCHEMES = {"http": 80, "https": 443}
@@ -688,11 +691,7 @@ def post_sync(
     resolver: Resolver = system_resolver,
     tls_context: ssl.SSLContext | None = None,
 ) -> OutboundResponse:
-    """``post`` for synchronous callers (the worker, the CLI, synchronous routes).
-
-    A thread that already runs an event loop (an embedding host, a browser driver)
-    cannot start another, so there the request runs on a short-lived thread of its own.
-    """
+    """``post`` for synchronous callers (the CLI, synchronous routes)."""
     call = functools.partial(
         post,
         url,
@@ -702,6 +701,15 @@ def post_sync(
         resolver=resolver,
         tls_context=tls_context,
     )
+    return run_blocking(call)
+
+
+def run_blocking(call: Callable[[], Awaitable[T]]) -> T:
+    """Runs the coroutine ``call`` makes to its end, for a synchronous caller.
+
+    A thread that already runs an event loop (an embedding host, a browser driver)
+    cannot start another, so there it runs on a short-lived thread of its own.
+    """
     try:
         asyncio.get_running_loop()
     except RuntimeError:

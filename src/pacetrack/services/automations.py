@@ -68,6 +68,7 @@ from pacetrack.services.input_types import JsonObject, PlainStr
 from pacetrack.services.side_effects import NOTIFICATION_JOB, dump_rule, rule_payload
 from pacetrack.services.step_configs import effective_config, field_specs, tenant_calendar
 from pacetrack.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from pacetrack.services.webhook_auth import credentials_of
 
 INLINE_TRIGGERS = frozenset({"on_enter", "on_field_change"})
 """Triggers whose ``move_to_step`` the move service follows itself."""
@@ -733,10 +734,18 @@ def try_automation(
         )
         policy = webhooks.tenant_policy(session, tenant_id=actor.tenant_id)
         endpoint_id, endpoint_url = endpoint.id, endpoint.url
+        credentials = credentials_of(endpoint)
         request["headers"] = headers
         # The endpoint a send registers is kept: the receiver needs its secret.
         uow.commit()
-    result = webhooks.send(endpoint_url, body=body, headers=headers, policy=policy)
+    result = webhooks.send(
+        endpoint_url,
+        body=body,
+        headers=headers,
+        policy=policy,
+        credentials=credentials,
+        clock=uow.clock,
+    )
     response = result.response
     with uow_factory() as uow:
         uow.session.add(

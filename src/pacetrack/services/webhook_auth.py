@@ -22,7 +22,7 @@ from pacetrack.adapters.oauth_tokens import (
     ClientCredentials,
 )
 from pacetrack.db.tables_automations import WebhookEndpoint
-from pacetrack.services.errors import InvalidInput
+from pacetrack.services.errors import Conflict
 from pacetrack.services.input_types import HTTP_URL_PATTERN, PlainStr
 
 OAUTH_CLIENT_CREDENTIALS = "oauth2_client_credentials"
@@ -47,8 +47,8 @@ def _patterned(pattern: str, max_length: int, description: str, *, optional: boo
     )
 
 
-class OAuthClientCredentials(BaseModel):
-    """An OAuth 2.0 client for the client-credentials grant (RFC 6749 section 4.4)."""
+class OAuthClientChange(BaseModel):
+    """An endpoint's OAuth 2.0 client replaced; without ``client_secret`` the stored one stays."""
 
     model_config = ConfigDict(extra="forbid")
     type: Literal["oauth2_client_credentials"]
@@ -82,6 +82,14 @@ class OAuthClientCredentials(BaseModel):
     )
 
 
+class OAuthClientCredentials(OAuthClientChange):
+    """An OAuth 2.0 client for the client-credentials grant (RFC 6749 section 4.4)."""
+
+    client_secret: PlainStr = _patterned(
+        CLIENT_TEXT_PATTERN, 2000, "The client's secret; never shown again", optional=False
+    )
+
+
 class OAuthClientCredentialsOut(BaseModel):
     type: Literal["oauth2_client_credentials"]
     token_url: str
@@ -111,11 +119,11 @@ def auth_out(endpoint: WebhookEndpoint) -> OAuthClientCredentialsOut | None:
     )
 
 
-def set_auth(endpoint: WebhookEndpoint, auth: OAuthClientCredentials | None) -> None:
+def set_auth(endpoint: WebhookEndpoint, auth: OAuthClientChange | None) -> None:
     """Gives the endpoint ``auth`` (None: signature only). The token URL is checked by the caller.
 
     Without a secret in ``auth`` the stored one is kept when there is one for the
-    same token URL; otherwise the secret is required (422).
+    same token URL; otherwise the change conflicts with what is stored (409).
     """
     if auth is None:
         endpoint.auth_type = None
@@ -129,11 +137,9 @@ def set_auth(endpoint: WebhookEndpoint, auth: OAuthClientCredentials | None) -> 
     secret = auth.client_secret
     if secret is None:
         if endpoint.auth_type != OAUTH_CLIENT_CREDENTIALS or not endpoint.oauth_client_secret:
-            raise InvalidInput.one("auth.client_secret", "required: no secret is stored yet")
+            raise Conflict.one("auth.client_secret", "required: no secret is stored yet")
         if endpoint.oauth_token_url != auth.token_url:
-            raise InvalidInput.one(
-                "auth.client_secret", "required again when the token URL changes"
-            )
+            raise Conflict.one("auth.client_secret", "required again when the token URL changes")
         secret = endpoint.oauth_client_secret
     endpoint.auth_type = OAUTH_CLIENT_CREDENTIALS
     endpoint.oauth_token_url = auth.token_url

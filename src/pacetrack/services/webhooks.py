@@ -38,7 +38,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pacetrack.adapters.clock import Clock
-from pacetrack.adapters.oauth_tokens import BearerAuth, ClientCredentials, TokenCache, TokenError
+from pacetrack.adapters.oauth_tokens import (
+    BearerAuth,
+    ClientCredentials,
+    Post,
+    TokenCache,
+    TokenError,
+)
 from pacetrack.adapters.outbound_http import (
     DeliveryError,
     DeliveryTimeoutError,
@@ -52,7 +58,11 @@ from pacetrack.adapters.outbound_http import (
     check_url,
     post_sync,
     resolve_and_check,
+    run_blocking,
     system_resolver,
+)
+from pacetrack.adapters.outbound_http import (
+    post as outbound_post,
 )
 from pacetrack.adapters.outbound_pool import OutboundPool
 from pacetrack.adapters.webhook_signing import (
@@ -103,6 +113,7 @@ from pacetrack.services.input_types import (
 from pacetrack.services.side_effects import NOTIFICATION_JOB, rule_payload
 from pacetrack.services.unit_of_work import UnitOfWork
 from pacetrack.services.webhook_auth import (
+    OAuthClientChange,
     OAuthClientCredentials,
     OAuthClientCredentialsOut,
     auth_out,
@@ -313,7 +324,7 @@ class EndpointUpdate(BaseModel):
     is_enabled: bool | None = Field(
         default=None, description="true re-enables a disabled endpoint and clears its failures"
     )
-    auth: OAuthClientCredentials | None = Field(
+    auth: OAuthClientChange | None = Field(
         default=None,
         description="Replaces the endpoint's OAuth 2.0 client (leave client_secret out to keep "
         "it); null removes it; left out, it stays as it is",
@@ -463,7 +474,7 @@ def create_endpoint(uow: UnitOfWork, actor: Actor, command: EndpointCreate) -> E
     return _with_secret(endpoint)
 
 
-def _check_token_url(session: Session, tenant_id: uuid.UUID, auth: OAuthClientCredentials) -> None:
+def _check_token_url(session: Session, tenant_id: uuid.UUID, auth: OAuthClientChange) -> None:
     check_webhook_url(session, tenant_id=tenant_id, url=auth.token_url, field="auth.token_url")
 
 
@@ -620,9 +631,24 @@ def _tls_context() -> ssl.SSLContext:
 
 
 def send(
-    url: str, *, body: bytes, headers: Mapping[str, str], policy: OutboundPolicy
+    url: str,
+    *,
+    body: bytes,
+    headers: Mapping[str, str],
+    policy: OutboundPolicy,
+    credentials: ClientCredentials | None = None,
+    clock: Clock | None = None,
 ) -> SendResult:
-    """One POST through the hardened client; every failure becomes a value."""
+    """One POST through the hardened client; every failure becomes a value.
+
+    With ``credentials`` (and the ``clock``) a token is asked for first, through
+    the same client, and sent as a bearer token; nothing is kept for later.
+    """
+    if credentials is not None and clock is not None:
+        auth = BearerAuth(cache=TokenCache(), key=url, credentials=credentials, now=clock.now)
+        return run_blocking(
+            functools.partial(_send_with, auth, url, body=body, headers=headers, policy=policy)
+        )
     try:
         response = post_sync(
             url, body=body, headers=headers, policy=policy, tls_context=_tls_context()
@@ -630,6 +656,19 @@ def send(
     except OutboundError as exc:
         return _failure(exc)
     return SendResult(response=response, duration_ms=response.duration_ms)
+
+
+async def _send_with(
+    auth: BearerAuth, url: str, *, body: bytes, headers: Mapping[str, str], policy: OutboundPolicy
+) -> SendResult:
+    async def post(
+        target: str, data: bytes, fields: Mapping[str, str], rules: OutboundPolicy
+    ) -> OutboundResponse:
+        return await outbound_post(
+            target, body=data, headers=fields, policy=rules, tls_context=_tls_context()
+        )
+
+    return await _sent(post, url, body=body, headers=headers, policy=policy, auth=auth)
 
 
 async def send_pooled(
@@ -652,6 +691,19 @@ async def send_pooled(
     ) -> OutboundResponse:
         return await pool.post(target, body=data, headers=fields, policy=rules)
 
+    return await _sent(post, url, body=body, headers=headers, policy=policy, auth=auth)
+
+
+async def _sent(
+    post: Post,
+    url: str,
+    *,
+    body: bytes,
+    headers: Mapping[str, str],
+    policy: OutboundPolicy,
+    auth: BearerAuth | None,
+) -> SendResult:
+    """The request through ``post``, with ``auth``'s bearer token when given, as a value."""
     try:
         if auth is None:
             response = await post(url, body, headers, policy)
