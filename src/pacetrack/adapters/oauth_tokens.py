@@ -257,8 +257,15 @@ class TokenCache:
                     return token
                 del self._tokens[key]
             token = await request_token(credentials, post=post, policy=policy, now=now())
+            self._forget_expired(now())
             self._tokens[key] = (fingerprint, token)
             return token
+
+    def _forget_expired(self, now: datetime) -> None:
+        # Keeps the cache as small as the endpoints in use (deleted ones' tokens expire).
+        for key, (_, token) in list(self._tokens.items()):
+            if not token.usable_at(now):
+                self._tokens.pop(key, None)
 
     def __len__(self) -> int:
         return len(self._tokens)
