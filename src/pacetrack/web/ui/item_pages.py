@@ -27,6 +27,7 @@ from pacetrack.web.ui import flash
 from pacetrack.web.ui.errors import FieldErrors, from_invalid_input, from_validation_error
 from pacetrack.web.ui.field_inputs import build_inputs, changed_values
 from pacetrack.web.ui.ids import parse_id, uuid_or_none
+from pacetrack.web.ui.move_choices import move_choices, readiness
 from pacetrack.web.ui.rendering import PageRoute, redirect, render
 from pacetrack.web.ui.security import CheckedForm, PageActor, container
 
@@ -199,7 +200,17 @@ def _item_page(
         instance = pipelines.get_instance(work, actor, item.pipeline_instance_id)
         definitions = {field.name: field for field in fields.list_fields(work, actor)}
         names = _names(work, actor)
-        status = moves.validation_status(work, actor, item.id) if detail.step is not None else None
+        choices = move_choices(detail.allowed_next_steps, current=detail.step)
+        status = (
+            moves.validation_status(
+                work,
+                actor,
+                item.id,
+                target_step_id=choices.primary.id if choices.primary else None,
+            )
+            if detail.step is not None
+            else None
+        )
         refused_to = uuid_or_none(request.query_params.get("refused_move"))
         if refusal is NO_REFUSAL and refused_to is not None and detail.step is not None:
             try:
@@ -227,10 +238,6 @@ def _item_page(
         for message in messages
     ]
     steps = instance.steps or []
-    # The current step's transition rules decide (the same check the move makes).
-    targets = detail.allowed_next_steps
-    later = [step for step in targets if detail.step is None or step.order > detail.step.order]
-    chosen = refusal.move_target or (str(later[0].id) if later else "")
     step_names = {str(step.id): step.name for step in steps}
     approval_needed = (
         not approver
@@ -249,8 +256,9 @@ def _item_page(
             "step": detail.step,
             "instance": instance,
             "inputs": inputs,
-            "targets": targets,
-            "chosen_target": chosen,
+            "choices": choices,
+            "readiness": readiness(status),
+            "chosen_target": refusal.move_target,
             "status": status,
             "history": history,
             "activity": activity,
