@@ -287,6 +287,33 @@ def test_a_failing_calculation_is_recorded_on_the_item_not_a_crash(
     assert "roi" not in fixed.json()["calculation_errors"]
 
 
+def test_the_item_names_its_calculated_fields_with_formulas_and_errors_in_words(
+    client: TestClient, admin: Login, pipeline: Pipeline
+) -> None:
+    item = create(client, admin, pipeline, step_id=str(pipeline.step("Material Procurement")))
+    client.post(
+        "/api/item/update-fields",
+        json={"id": item["id"], "field_values": {"actual_leads": 40, "actual_spend": 0}},
+        headers=admin.headers,
+    )
+
+    detail = client.get("/api/item/get", params={"id": item["id"]}, headers=admin.headers)
+
+    assert detail.status_code == 200
+    assert detail.json()["calculated_fields"] == [
+        {
+            "field_id": "material_cost",
+            "formula": "Dimensions.sqft * Material.cost_per_sqft",
+            "error": "Left of * is empty where a number is needed.",
+        },
+        {
+            "field_id": "current_roi",
+            "formula": "(Actual leads * 250 - Actual spend) / Actual spend * 100",
+            "error": "Cannot divide by zero.",
+        },
+    ]
+
+
 def test_list_filters_and_pages_with_a_total(
     client: TestClient, admin: Login, member: Login, pipeline: Pipeline
 ) -> None:

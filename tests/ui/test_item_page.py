@@ -6,11 +6,15 @@ both databases by the service and API tests.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
 from pacetrack.bootstrap import Container
-from pacetrack.services import items
+from pacetrack.services import fields, items, templates
+from pacetrack.services.fields import FieldDefinitionCreate
+from tests.ui.accessibility import assert_accessible
 from tests.ui.conftest import Browsing, SalesPipeline, actor_of, screenshot
 
 pytestmark = [
@@ -94,3 +98,60 @@ def test_a_move_refused_from_the_menu_reopens_the_menu_on_that_step(
     expect(step).to_be_visible()
     expect(step).to_have_value(str(sales.steps["Lead"]))
     assert current_step(container, admin_page, sales) == "Qualified"
+
+
+def test_a_calculated_field_is_read_only_with_its_formula_on_hover_and_focus(
+    admin_page: Browsing, sales: SalesPipeline, container: Container
+) -> None:
+    actor = actor_of(container, admin_page.login)
+    with container.uow() as work:
+        fields.create_field(
+            work,
+            actor,
+            FieldDefinitionCreate(name="commission", label="Commission", field_type="currency"),
+        )
+    qualified = sales.step_templates["Qualified"]
+    with container.uow() as work:
+        templates.update_family(
+            work,
+            actor,
+            qualified,
+            family="field_configs",
+            raw=[
+                {"field_definition_id": "deal_value", "is_visible": True, "is_required": True},
+                {"field_definition_id": "decision_maker", "is_visible": True},
+                {"field_definition_id": "commission", "is_visible": True},
+            ],
+        )
+    with container.uow() as work:
+        templates.update_family(
+            work,
+            actor,
+            qualified,
+            family="calculations",
+            raw=[
+                {
+                    "id": "commission",
+                    "type": "custom",
+                    "expression": "deal_value * 0.1",
+                    "output_field_id": "commission",
+                }
+            ],
+        )
+    page = admin_page.page
+    page.goto(f"/items/{sales.item_id}")
+    page.get_by_label("Deal value").fill("6000")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+
+    commission = page.get_by_label("Commission (calculated)")
+    expect(commission).to_have_value("600.00")
+    expect(commission).not_to_be_editable()
+    expect(commission).to_have_attribute("title", "Deal value * 0.1")
+    expect(commission).to_have_accessible_description(re.compile("Calculated: Deal value \\* 0.1"))
+    expect(page.locator("#f-commission-formula")).to_be_visible()
+    expect(page.locator("#f-commission-calculation")).to_have_count(0)
+    assert_accessible(page)
+    with container.uow() as work:
+        stored = items.get_item(work, actor, sales.item_id).item.field_values
+    assert stored["commission"] == "600.00"

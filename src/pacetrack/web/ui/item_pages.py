@@ -230,6 +230,7 @@ def _item_page(
         values=item.field_values,
         errors=refusal.field_errors,
         form=refusal.form,
+        calculated={calc.field_id: calc for calc in detail.calculated_fields},
     )
     hidden_problems = [
         message
@@ -266,7 +267,6 @@ def _item_page(
             "approval_needed": approval_needed,
             "names": names,
             "step_names": step_names,
-            "calculation_errors": item.calculation_errors,
             "refusal": refusal,
             "other_problems": hidden_problems,
             "time_zone": detail.time_zone,
@@ -323,9 +323,10 @@ def save_fields(request: Request, item_id: str, form: CheckedForm, actor: PageAc
     with container(request).uow() as work:
         detail = items.get_item(work, actor, identifier)
         definitions = {field.name: field for field in fields.list_fields(work, actor)}
+    calculated = {calc.field_id for calc in detail.calculated_fields}
     changes, unreadable = changed_values(
         definitions,
-        visible=detail.field_view.visible,
+        visible=[name for name in detail.field_view.visible if name not in calculated],
         values=detail.item.field_values,
         form=form,
     )
