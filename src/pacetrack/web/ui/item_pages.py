@@ -16,7 +16,16 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from pacetrack.services import accounts, approvals, fields, items, moves, pipelines, templates
+from pacetrack.services import (
+    accounts,
+    activity_feed,
+    approvals,
+    fields,
+    items,
+    moves,
+    pipelines,
+    templates,
+)
 from pacetrack.services.approvals import ApproveRequest, RejectRequest, RequestApproval
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict, InvalidInput, NotFound
@@ -220,7 +229,7 @@ def _item_page(
             except NotFound:
                 refusal = NO_REFUSAL
         history = items.item_history(work, actor, item.id)
-        activity = items.item_activity(work, actor, item.id)
+        activity = activity_feed.item_timeline(work, actor, item.id)
         pending = [a for a in approvals.list_pending(work, actor) if a.item_id == item.id]
         approver = approvals.is_approver(work, actor, item.id)
     inputs = build_inputs(
@@ -238,8 +247,6 @@ def _item_page(
         if name not in detail.field_view.visible
         for message in messages
     ]
-    steps = instance.steps or []
-    step_names = {str(step.id): step.name for step in steps}
     approval_needed = (
         not approver
         and status is not None
@@ -266,7 +273,6 @@ def _item_page(
             "pending": pending,
             "approval_needed": approval_needed,
             "names": names,
-            "step_names": step_names,
             "refusal": refusal,
             "other_problems": hidden_problems,
             "time_zone": detail.time_zone,
