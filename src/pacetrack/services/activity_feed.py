@@ -28,6 +28,7 @@ from pacetrack.db.tables_automations import (
     DeliveryAttempt,
 )
 from pacetrack.db.tables_delivery import NotificationDelivery, NotificationLog
+from pacetrack.engine.words import counted
 from pacetrack.services import access
 from pacetrack.services.activity_words import Lookup, joined, sentence
 from pacetrack.services.context import Actor
@@ -202,9 +203,15 @@ def _run(run: AutomationRun, last: DeliveryAttempt | None, link: str | None) -> 
         text = f"{label} failed and will try again: {error or 'no reason was recorded'}."
     else:
         text = f"{label} is waiting to run."
-    details = (
-        [f"Tried {last.attempt} times so far."] if last is not None and last.attempt > 1 else []
-    )
+    tries = last.attempt if last is not None else 0
+    details: list[str] = []
+    if tries > 1:
+        if run.status == RUN_SUCCEEDED:
+            details.append(f"Delivered on attempt {tries}.")
+        elif run.status == RUN_FAILED:
+            details.append(f"Gave up after {counted(tries, 'attempt')}.")
+        else:
+            details.append(f"{counted(tries, 'attempt')} so far.")
     outcome = {RUN_SUCCEEDED: "ok", RUN_FAILED: "failed", RUN_SKIPPED: "info"}.get(
         run.status, "pending"
     )
