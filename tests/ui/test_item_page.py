@@ -7,15 +7,19 @@ both databases by the service and API tests.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 
+from pacetrack.adapters.clock import FrozenClock
 from pacetrack.bootstrap import Container
+from pacetrack.db.tables import Account
 from pacetrack.services import fields, items, templates
 from pacetrack.services.fields import FieldDefinitionCreate
-from tests.ui.accessibility import assert_accessible
-from tests.ui.conftest import Browsing, SalesPipeline, actor_of, screenshot
+from tests.conftest import make_login
+from tests.ui.accessibility import assert_accessible, assert_fits_width
+from tests.ui.conftest import MIN_DEAL_MESSAGE, Browsing, SalesPipeline, actor_of, screenshot
 
 pytestmark = [
     pytest.mark.browser,
@@ -155,3 +159,80 @@ def test_a_calculated_field_is_read_only_with_its_formula_on_hover_and_focus(
     with container.uow() as work:
         stored = items.get_item(work, actor, sales.item_id).item.field_values
     assert stored["commission"] == "600.00"
+
+
+def named_member(container: Container, username: str, name: str, *, active: bool = True) -> None:
+    login = make_login(container, slug="acme", username=username, roles=["member"])
+    with container.uow() as work:
+        account = work.session.get(Account, (login.tenant_id, login.account_id))
+        assert account is not None
+        account.display_name = name
+        account.is_active = active
+        work.commit()
+
+
+def test_the_people_card_assigns_removes_and_changes_the_owner(
+    admin_page: Browsing, sales: SalesPipeline, container: Container, clock: FrozenClock
+) -> None:
+    named_member(container, "ana", "Ana Lima")
+    named_member(container, "gus", "Gus Old", active=False)
+    page = admin_page.page
+    page.goto(f"/items/{sales.item_id}")
+    people = page.locator("section[aria-labelledby=people-heading]")
+    expect(people).to_contain_text("Nobody is assigned.")
+
+    page.get_by_label("Assign someone").select_option(label="Ana Lima")
+    people.get_by_role("button", name="Assign", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+    assigned = page.get_by_role("list", name="Assigned")
+    expect(assigned).to_have_text("Ana Lima Remove")
+
+    page.get_by_label("Assign someone").select_option(label="Gus Old")
+    people.get_by_role("button", name="Assign", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("Gus Old is inactive and cannot be assigned.")
+    assert page.url.split("#")[0].endswith(f"/items/{sales.item_id}")
+    expect(assigned).to_have_text("Ana Lima Remove")
+
+    clock.advance(timedelta(minutes=1))
+    page.get_by_label("New owner").select_option(label="Ana Lima")
+    page.get_by_role("button", name="Change owner").click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+    expect(people.locator("dl.facts")).to_contain_text("Ana Lima")
+
+    clock.advance(timedelta(minutes=1))
+    page.get_by_role("button", name="Remove Ana Lima").click()
+    expect(people).to_contain_text("Nobody is assigned.")
+    activity = page.locator("ol.activity > li .activity-text")
+    expect(activity.nth(0)).to_have_text("Removed Ana Lima from the assignees.")
+    expect(activity.nth(1)).to_have_text("Changed the owner from ada to Ana Lima.")
+    expect(activity.nth(2)).to_have_text("Assigned Ana Lima.")
+    with container.uow() as work:
+        item = items.get_item(work, actor_of(container, admin_page.login), sales.item_id).item
+    assert item.assigned_account_ids == []
+    assert item.version == 4
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_item_page_with_its_activity_passes_axe_and_fits(
+    admin_page: Browsing, sales: SalesPipeline, container: Container, width: int
+) -> None:
+    named_member(container, "ana", "Ana Lima")
+    page = admin_page.page
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"/items/{sales.item_id}")
+    page.get_by_role("button", name="Move to Demo").click()
+    expect(page.locator("#move-summary")).to_be_visible()
+    page.get_by_label("Assign someone").select_option(label="Ana Lima")
+    page.get_by_role("button", name="Assign", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+
+    refused = page.locator('ol.activity > li[data-kind="item.move_blocked"]')
+    expect(refused.locator(".activity-text")).to_have_text(
+        "The move to Demo was refused (1 reason)."
+    )
+    expect(refused.locator(".activity-details")).to_have_text(MIN_DEAL_MESSAGE)
+    expect(refused.locator(".activity-meta")).to_contain_text("ada")
+    page.get_by_text("Move to another step").click()
+    assert_accessible(page)
+    assert_fits_width(page)
+    screenshot(page, f"item-page-{width}")

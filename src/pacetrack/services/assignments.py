@@ -628,14 +628,15 @@ def _check_accounts(
             problems.append(
                 FieldProblem(
                     field=f"account_ids[{index}]",
-                    message=f"account “{row.username}” is inactive and cannot be assigned",
+                    message=f"{row.display_name or row.username} is inactive and cannot be "
+                    "assigned",
                 )
             )
         elif account_id not in visible:
             problems.append(
                 FieldProblem(
                     field=f"account_ids[{index}]",
-                    message=f"account “{row.username}” cannot see this pipeline",
+                    message=f"{row.display_name or row.username} cannot see this pipeline",
                 )
             )
     if problems:

@@ -35,7 +35,7 @@ from pacetrack.services.unit_of_work import UnitOfWork
 from pacetrack.web.ui import flash
 from pacetrack.web.ui.errors import FieldErrors, from_invalid_input, from_validation_error
 from pacetrack.web.ui.field_inputs import build_inputs, changed_values
-from pacetrack.web.ui.ids import parse_id, uuid_or_none
+from pacetrack.web.ui.ids import expected_version, parse_id, uuid_or_none
 from pacetrack.web.ui.move_choices import move_choices, readiness
 from pacetrack.web.ui.rendering import PageRoute, redirect, render
 from pacetrack.web.ui.security import CheckedForm, PageActor, container
@@ -313,11 +313,6 @@ def _refused_save(request: Request, item_id: uuid.UUID, refusal: Refusal) -> Res
     return response
 
 
-def _version(form: FormData) -> int | None:
-    raw = str(form.get("expected_version", ""))
-    return int(raw) if raw.isdigit() and int(raw) >= 1 else None
-
-
 def _by_field(errors: FieldErrors) -> FieldErrors:
     """Service problems name ``field_values.<name>``; the form knows fields by name."""
     return {key.removeprefix(FIELD_VALUES_PREFIX): messages for key, messages in errors.items()}
@@ -342,7 +337,7 @@ def save_fields(request: Request, item_id: str, form: CheckedForm, actor: PageAc
         return redirect(f"/items/{identifier}", "saved")
     try:
         command = ItemFieldsUpdate(
-            id=identifier, field_values=changes, expected_version=_version(form)
+            id=identifier, field_values=changes, expected_version=expected_version(form)
         )
         with container(request).uow() as work:
             items.update_fields(work, actor, command)
@@ -363,7 +358,7 @@ def move(request: Request, item_id: str, form: CheckedForm, actor: PageActor) ->
     target = str(form.get("step_id", ""))
     try:
         command = MoveItem.model_validate(
-            {"id": identifier, "step_id": target, "expected_version": _version(form)}
+            {"id": identifier, "step_id": target, "expected_version": expected_version(form)}
         )
         with container(request).uow() as work:
             moves.move_item(work, actor, command)
