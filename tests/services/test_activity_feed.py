@@ -1,7 +1,8 @@
 """The item's activity in sentences (services.activity_feed), on SQLite and PostgreSQL.
 
 Each kind of entry is made by the service that makes it in the product (create, update,
-move, assign, change owner, request and decide approvals) and read back as people see it.
+move, assign, change owner, request and decide approvals) and read back as people see it,
+through the service and through GET /api/item/timeline.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from pacetrack.adapters.clock import FrozenClock
 from pacetrack.bootstrap import Container
@@ -234,3 +236,66 @@ def test_someone_else_s_item_is_not_found(
     stranger = admin_actor(other_admin)
     with container.uow() as uow, pytest.raises(items.NotFound):
         activity_feed.item_timeline(uow, stranger, item_id)
+
+
+def test_an_unresolved_assignment_and_a_broken_routing_rule_say_why(
+    container: Container, admin: Login, world: World
+) -> None:
+    world.add_group("Night shift", [])
+    pipeline = build_pipeline(
+        container,
+        admin.tenant_id,
+        [
+            StepDef(name="Intake"),
+            StepDef(
+                name="Review",
+                config={
+                    "assignments": [{"type": "round_robin", "id": "Night shift"}],
+                    "automations": [
+                        {
+                            "id": "route_on",
+                            "trigger": "on_enter",
+                            "action": {"type": "move_to_step", "step": "Archive"},
+                        }
+                    ],
+                },
+            ),
+        ],
+    )
+    actor = admin_actor(admin)
+    item_id = create(container, actor, pipeline)
+    move(container, actor, item_id, pipeline.step("Review"))
+
+    entries = {entry.kind: entry for entry in timeline(container, actor, item_id)}
+
+    unresolved = entries["assignment.unresolved"]
+    assert (unresolved.text, unresolved.outcome) == (
+        "Nobody could be assigned by round robin among Night shift: group “Night shift” has "
+        "no members. The item has no assignee.",
+        "failed",
+    )
+    broken = entries["item.automation_error"]
+    assert (broken.text, broken.outcome) == (
+        "An automation could not run: no step “Archive” in this pipeline.",
+        "failed",
+    )
+
+
+def test_the_timeline_is_also_an_api(
+    client: TestClient, container: Container, admin: Login, pipeline: Pipeline
+) -> None:
+    item_id = create(container, admin_actor(admin), pipeline, deal_value="4000")
+
+    answer = client.get("/api/item/timeline", params={"id": str(item_id)}, headers=admin.headers)
+    unknown = client.get(
+        "/api/item/timeline", params={"id": str(uuid.uuid4())}, headers=admin.headers
+    )
+    malformed = client.get("/api/item/timeline", params={"id": "x"}, headers=admin.headers)
+
+    assert answer.status_code == 200
+    assert [(e["kind"], e["text"], e["actor"]) for e in answer.json()] == [
+        ("item.created", "Created at Lead.", "Ada Lovelace")
+    ]
+    assert unknown.status_code == 404
+    assert malformed.status_code == 422
+    assert malformed.json()["errors"][0]["field"] == "id"

@@ -86,7 +86,6 @@ def test_the_other_steps_menu_works_from_the_keyboard(
     expect(page.get_by_role("button", name="Move to Qualified")).to_be_visible()
     page.get_by_text("Move to another step").click()
     expect(page.get_by_label("Step", exact=True).locator("option")).to_have_text(["Demo"])
-    screenshot(page, "item-move")
 
 
 def test_a_move_refused_from_the_menu_reopens_the_menu_on_that_step(

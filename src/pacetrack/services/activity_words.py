@@ -209,8 +209,17 @@ def _approval_voided(data: Mapping[str, Any], lookup: Lookup) -> Sentence:
 
 
 def _automation_problem(data: Mapping[str, Any], lookup: Lookup) -> Sentence:
-    message = str(data.get("message") or data.get("error") or "it could not run")
+    message = str(data.get("message") or "it could not run")
     return Sentence(text=f"An automation could not run: {message}.", outcome="failed")
+
+
+def _condition_failed(data: Mapping[str, Any], lookup: Lookup) -> Sentence:
+    rule = "A notification" if data.get("rule_kind") == "notification" else "An automation"
+    error = str(data.get("error") or "it could not be checked")
+    return Sentence(
+        text=f"{rule} did not run because its condition could not be checked: {error}.",
+        outcome="failed",
+    )
 
 
 SENTENCES: dict[str, Callable[[Mapping[str, Any], Lookup], Sentence]] = {
@@ -227,7 +236,7 @@ SENTENCES: dict[str, Callable[[Mapping[str, Any], Lookup], Sentence]] = {
     "approval.voided": _approval_voided,
     "item.automation_error": _automation_problem,
     "item.automation_loop_stopped": _automation_problem,
-    "rule.condition_failed": _automation_problem,
+    "rule.condition_failed": _condition_failed,
 }
 
 
