@@ -57,6 +57,12 @@ def test_the_primary_button_moves_to_the_next_step_beside_the_checklists_state(
     expect(page.get_by_role("status")).to_have_text("Moved.")
     expect(page.get_by_label("Current step")).to_have_text("Demo")
     assert current_step(container, admin_page, sales) == "Demo"
+    # At the last step there is no next step: only the menu, open, with the earlier steps.
+    expect(page.get_by_role("button", name=re.compile("^Move to "))).to_have_count(0)
+    expect(page.get_by_text("Move to a step")).to_be_visible()
+    expect(page.get_by_label("Step", exact=True).locator("option")).to_have_text(
+        ["Lead", "Qualified"]
+    )
 
 
 def test_the_other_steps_menu_works_from_the_keyboard(
