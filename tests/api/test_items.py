@@ -314,6 +314,27 @@ def test_the_item_names_its_calculated_fields_with_formulas_and_errors_in_words(
     ]
 
 
+def test_the_item_page_shows_a_failed_calculation_of_a_field_it_does_not_show_in_words(
+    client: TestClient, admin: Login, pipeline: Pipeline
+) -> None:
+    item = create(client, admin, pipeline, step_id=str(pipeline.step("Material Procurement")))
+    client.post(
+        "/api/item/update-fields",
+        json={"id": item["id"], "field_values": {"actual_leads": 40, "actual_spend": 0}},
+        headers=admin.headers,
+    )
+    client.cookies.set("pacetrack_token", admin.token)
+
+    page = client.get(f"/items/{item['id']}")
+
+    assert page.status_code == 200
+    html = page.text
+    # The step shows no fields; its failed calculations are listed in words all the same.
+    assert "Current roi could not be calculated: Cannot divide by zero." in html
+    assert "Material cost could not be calculated: Left of * is empty" in html
+    assert "{&#39;" not in html and "{'" not in html
+
+
 def test_list_filters_and_pages_with_a_total(
     client: TestClient, admin: Login, member: Login, pipeline: Pipeline
 ) -> None:

@@ -241,6 +241,13 @@ def _item_page(
         form=refusal.form,
         calculated={calc.field_id: calc for calc in detail.calculated_fields},
     )
+    # A calculated field the step does not show can still fail: say so in the Details card.
+    hidden_calculations = [
+        f"{definitions[calc.field_id].label if calc.field_id in definitions else calc.field_id} "
+        f"could not be calculated: {calc.error}"
+        for calc in detail.calculated_fields
+        if calc.error and calc.field_id not in detail.field_view.visible
+    ]
     hidden_problems = [
         message
         for name, messages in refusal.field_errors.items()
@@ -275,6 +282,7 @@ def _item_page(
             "names": names,
             "refusal": refusal,
             "other_problems": hidden_problems,
+            "hidden_calculations": hidden_calculations,
             "time_zone": detail.time_zone,
         },
         status_code=status_code,
