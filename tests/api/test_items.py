@@ -287,6 +287,54 @@ def test_a_failing_calculation_is_recorded_on_the_item_not_a_crash(
     assert "roi" not in fixed.json()["calculation_errors"]
 
 
+def test_the_item_names_its_calculated_fields_with_formulas_and_errors_in_words(
+    client: TestClient, admin: Login, pipeline: Pipeline
+) -> None:
+    item = create(client, admin, pipeline, step_id=str(pipeline.step("Material Procurement")))
+    client.post(
+        "/api/item/update-fields",
+        json={"id": item["id"], "field_values": {"actual_leads": 40, "actual_spend": 0}},
+        headers=admin.headers,
+    )
+
+    detail = client.get("/api/item/get", params={"id": item["id"]}, headers=admin.headers)
+
+    assert detail.status_code == 200
+    assert detail.json()["calculated_fields"] == [
+        {
+            "field_id": "material_cost",
+            "formula": "Dimensions.sqft * Material.cost_per_sqft",
+            "error": "Left of * is empty where a number is needed.",
+        },
+        {
+            "field_id": "current_roi",
+            "formula": "(Actual leads * 250 - Actual spend) / Actual spend * 100",
+            "error": "Cannot divide by zero.",
+        },
+    ]
+
+
+def test_the_item_page_shows_a_failed_calculation_of_a_field_it_does_not_show_in_words(
+    client: TestClient, admin: Login, pipeline: Pipeline
+) -> None:
+    item = create(client, admin, pipeline, step_id=str(pipeline.step("Material Procurement")))
+    client.post(
+        "/api/item/update-fields",
+        json={"id": item["id"], "field_values": {"actual_leads": 40, "actual_spend": 0}},
+        headers=admin.headers,
+    )
+    client.cookies.set("pacetrack_token", admin.token)
+
+    page = client.get(f"/items/{item['id']}")
+
+    assert page.status_code == 200
+    html = page.text
+    # The step shows no fields; its failed calculations are listed in words all the same.
+    assert "Current roi could not be calculated: Cannot divide by zero." in html
+    assert "Material cost could not be calculated: Left of * is empty" in html
+    assert "{&#39;" not in html and "{'" not in html
+
+
 def test_list_filters_and_pages_with_a_total(
     client: TestClient, admin: Login, member: Login, pipeline: Pipeline
 ) -> None:

@@ -166,6 +166,8 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("POST", "/api/item/bulk-move"): Probe(request=post(lambda w: {"item_ids": [w.item], "step_id": w.b_instance_steps[1]}), **ok("per-item results: A's item is not found", all_not_found("status"))),
     ("GET", "/api/item/history"): Probe(request=get(id=lambda w: w.item)),
     ("GET", "/api/item/activity"): Probe(request=get(id=lambda w: w.item)),
+    ("GET", "/api/item/timeline"): Probe(request=get(id=lambda w: w.item)),
+    ("POST", "/api/item/change-owner"): Probe(request=post(lambda w: {"id": w.item, "owner_account_id": w.account})),
     ("POST", "/api/item/assign"): Probe(request=post(lambda w: {"id": w.item, "mode": "replace", "account_ids": []})),
     ("POST", "/api/item/bulk-assign"): Probe(request=post(lambda w: {"items": [{"id": w.item}], "mode": "replace", "account_ids": []}), **ok("per-item results: A's item is not found", all_not_found("result"))),
     ("POST", "/api/approval/request"): Probe(request=post(lambda w: {"item_id": w.item})),

@@ -271,6 +271,6 @@ def test_assigning_by_hand_refuses_someone_who_cannot_see_the_pipeline(world: Wo
         )
 
     assert [(p.field, p.message) for p in refused.value.problems] == [
-        ("account_ids[0]", "account “bob” cannot see this pipeline")
+        ("account_ids[0]", "bob cannot see this pipeline")
     ]
     assert world.assignees(item) == []

@@ -40,9 +40,18 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+DOC_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 PASSWORD = "correct horse"
 
 expect.set_options(timeout=10_000)
+
+
+def screenshot(page: Page, name: str) -> None:
+    """A full-page screenshot: into docs/images/ for the user guide with
+    ``PACETRACK_DOC_SCREENSHOTS=1``, else into test-artifacts/."""
+    folder = DOC_IMAGES if os.environ.get("PACETRACK_DOC_SCREENSHOTS") == "1" else ARTIFACTS
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 @pytest.fixture(scope="session")

@@ -77,7 +77,7 @@ def test_an_admin_approves_a_members_request_and_the_item_moves(
 
     expect(page.get_by_role("status")).to_have_text("Approved.")
     expect(page.get_by_role("list", name="Requirements").locator("li.unmet")).to_have_count(0)
-    page.get_by_role("button", name="Move", exact=True).click()
+    page.get_by_role("button", name="Move to Demo").click()
     expect(page.get_by_label("Current step")).to_have_text("Demo")
 
 
@@ -93,7 +93,7 @@ def test_a_rejection_needs_a_reason_and_then_blocks_the_move(
     page.get_by_label("Comment (needed to reject)").fill("Budget not confirmed")
     page.get_by_role("button", name="Reject").click()
     expect(page.get_by_role("status")).to_have_text("Rejected.")
-    page.get_by_role("button", name="Move", exact=True).click()
+    page.get_by_role("button", name="Move to Demo").click()
 
     summary = page.locator("#move-summary")
     expect(summary).to_contain_text(re.compile("Budget not confirmed"))

@@ -103,7 +103,8 @@ def test_the_item_page_shows_only_the_steps_visible_fields_with_required_markers
     expect(page.get_by_label("Discount %")).to_have_count(0)
     checklist = page.get_by_role("list", name="Requirements")
     expect(checklist.locator("li.unmet")).to_have_text(re.compile(re.escape(MIN_DEAL_MESSAGE)))
-    expect(page.get_by_label("Move to")).to_contain_text("Demo")
+    expect(page.get_by_role("button", name="Move to Demo")).to_be_visible()
+    expect(page.locator("#move-readiness")).to_have_text("1 requirement not met")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "item-page.png"), full_page=True)
 
@@ -139,8 +140,7 @@ def test_a_blocked_move_shows_the_violation_then_the_fixed_item_moves(
 ) -> None:
     page = admin_page.page
     page.goto(f"/items/{sales.item_id}")
-    page.get_by_label("Move to").select_option(label="Demo")
-    page.get_by_role("button", name="Move").click()
+    page.get_by_role("button", name="Move to Demo").click()
 
     expect(page.locator("#move-summary")).to_contain_text("cannot move to Demo")
     expect(page.locator("#move-summary")).to_contain_text(MIN_DEAL_MESSAGE)
@@ -154,8 +154,7 @@ def test_a_blocked_move_shows_the_violation_then_the_fixed_item_moves(
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("status")).to_have_text("Saved.")
     expect(page.get_by_role("list", name="Requirements").locator("li.unmet")).to_have_count(0)
-    page.get_by_label("Move to").select_option(label="Demo")
-    page.get_by_role("button", name="Move").click()
+    page.get_by_role("button", name="Move to Demo").click()
 
     expect(page.get_by_role("status")).to_have_text("Moved.")
     expect(page.get_by_label("Current step")).to_have_text("Demo")
@@ -169,8 +168,7 @@ def test_a_refused_move_lands_on_a_page_that_reloads_safely(
 ) -> None:
     page = admin_page.page
     page.goto(f"/items/{sales.item_id}")
-    page.get_by_label("Move to").select_option(label="Demo")
-    page.get_by_role("button", name="Move").click()
+    page.get_by_role("button", name="Move to Demo").click()
     expect(page.locator("#move-summary")).to_contain_text(MIN_DEAL_MESSAGE)
     landed = page.url
 

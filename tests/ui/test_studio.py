@@ -9,9 +9,7 @@ docs/images/ (otherwise they go to test-artifacts/).
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,20 +18,12 @@ from playwright.sync_api import Locator, Page, expect
 
 from tests.conftest import Login
 from tests.ui.accessibility import assert_accessible, assert_fits_width
-from tests.ui.conftest import ARTIFACTS, MIN_DEAL_MESSAGE, Browsing, SalesPipeline
+from tests.ui.conftest import MIN_DEAL_MESSAGE, Browsing, SalesPipeline, screenshot
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.parametrize("database_url", ["sqlite"], indirect=True, scope="session"),
 ]
-
-DOC_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
-
-
-def screenshot(page: Page, name: str) -> None:
-    folder = DOC_IMAGES if os.environ.get("PACETRACK_DOC_SCREENSHOTS") == "1" else ARTIFACTS
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 def api_get(browsing: Browsing, path: str, **query: Any) -> Any:

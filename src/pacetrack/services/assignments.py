@@ -440,11 +440,16 @@ def assign_on_entry(
     now = uow.clock.now()
     chosen: list[uuid.UUID] = []
     unresolved: list[tuple[Assignment, str]] = []
+    # Which rule chose whom, so the activity log can say why someone was assigned.
+    choices: list[dict[str, Any]] = []
     for rule in config.assignments:
         choice = _choose(uow, item=item, step=step, rule=rule, now=now)
         if choice.unresolved_reason is not None:
             unresolved.append((rule, choice.unresolved_reason))
         chosen.extend(choice.chosen)
+        choices.append(
+            {"rule_type": rule.type, "rule_target": rule.id, "chosen": _ids(choice.chosen)}
+        )
     before = assignees(item)
     after = tuple(dict.fromkeys(chosen))
     _store_assignees(item, after)
@@ -491,6 +496,7 @@ def assign_on_entry(
             "source": "step_entry",
             "step_id": str(step.id),
             "rules": [rule.type for rule in config.assignments],
+            "choices": choices,
             "added": _ids(added),
             "removed": _ids(removed),
             "assignees": _ids(after),
@@ -622,14 +628,15 @@ def _check_accounts(
             problems.append(
                 FieldProblem(
                     field=f"account_ids[{index}]",
-                    message=f"account “{row.username}” is inactive and cannot be assigned",
+                    message=f"{row.display_name or row.username} is inactive and cannot be "
+                    "assigned",
                 )
             )
         elif account_id not in visible:
             problems.append(
                 FieldProblem(
                     field=f"account_ids[{index}]",
-                    message=f"account “{row.username}” cannot see this pipeline",
+                    message=f"{row.display_name or row.username} cannot see this pipeline",
                 )
             )
     if problems:
@@ -639,6 +646,15 @@ def _check_accounts(
         raise error(
             "Only active accounts of the tenant who can see the pipeline can be assigned.",
             problems=problems,
+        )
+
+
+def ensure_version(item: Item, expected: int | None) -> None:
+    """A change by hand sent with a stale ``expected_version`` is a conflict."""
+    if expected is not None and expected != item.version:
+        raise Conflict(
+            f"The item changed (version {item.version}, you sent {expected}); "
+            "reload it and try again."
         )
 
 
@@ -656,11 +672,7 @@ def assign_item(uow: UnitOfWork, actor: Actor, command: AssignItem) -> Assignmen
         raise PermissionDenied(
             "Only admins, managers and the item's owner or assignees can change its assignees."
         )
-    if command.expected_version is not None and command.expected_version != item.version:
-        raise Conflict(
-            f"The item changed (version {item.version}, you sent {command.expected_version}); "
-            "reload it and try again."
-        )
+    ensure_version(item, command.expected_version)
     if item.status != "active":
         raise InvalidInput.one("id", f"the item is {item.status}; only active items are assigned")
     if command.mode != "remove":

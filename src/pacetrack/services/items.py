@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session
 from pacetrack.db import repository
 from pacetrack.db.tables import Account, Activity, Item, ItemStepHistory, Step
 from pacetrack.db.tables_moves import ValidationFailure
+from pacetrack.engine.calculation_words import calculation_problem, describe_calculation
+from pacetrack.engine.config import StepConfig
 from pacetrack.engine.events import DomainEvent, FieldChange, FieldsChanged, ItemCreated
 from pacetrack.engine.field_view import field_view
 from pacetrack.engine.fields import FieldSpec, FieldType, normalize_value
@@ -110,10 +112,24 @@ class FieldViewOut(BaseModel):
     problems: list[str]
 
 
+class CalculatedFieldOut(BaseModel):
+    """A field the current step calculates: people read it, they do not type it."""
+
+    field_id: str
+    formula: str = Field(description="What the value is made of, fields named by their labels")
+    error: str | None = Field(
+        default=None, description="Why the last calculation failed, in words; None when it worked"
+    )
+
+
 class ItemDetail(BaseModel):
     item: ItemOut
     step: StepBrief | None
     field_view: FieldViewOut
+    calculated_fields: list[CalculatedFieldOut] = Field(
+        default_factory=list,
+        description="The current step's calculated fields, with their formulas and errors",
+    )
     allowed_next_steps: list[StepBrief] = Field(
         description="The steps the current step's transition rules let the item move to, in "
         "pipeline order (the move still checks validations, approvals and entry requirements)"
@@ -379,8 +395,10 @@ def get_item(uow: UnitOfWork, actor: Actor, item_id: uuid.UUID) -> ItemDetail:
     step = context.step(item.current_step_id)
     view = FieldViewOut(visible=[], required=[], problems=[])
     allowed: list[StepBrief] = []
+    calculated: list[CalculatedFieldOut] = []
     if step is not None:
         config = context.config(uow, step)
+        calculated = _calculated_fields(config, context.fields, item.calculation_errors or {})
         computed = field_view(
             config=config,
             fields=context.fields,
@@ -407,9 +425,29 @@ def get_item(uow: UnitOfWork, actor: Actor, item_id: uuid.UUID) -> ItemDetail:
         item=item_out(item, entered_at=entered.get(item.id)),
         step=_step_brief(step),
         field_view=view,
+        calculated_fields=calculated,
         allowed_next_steps=allowed,
         time_zone=context.calendar.time_zone,
     )
+
+
+def _calculated_fields(
+    config: StepConfig, fields: Mapping[str, FieldSpec], errors: Mapping[str, Any]
+) -> list[CalculatedFieldOut]:
+    """Each calculated field of ``config`` with its formula and the last failure, if any
+    (``errors``: the item's ``calculation_errors``, by calculation id)."""
+    out: list[CalculatedFieldOut] = []
+    for calc in config.calculations:
+        failure = errors.get(calc.id)
+        message = failure.get("message") if isinstance(failure, Mapping) else None
+        out.append(
+            CalculatedFieldOut(
+                field_id=calc.output_field_id,
+                formula=describe_calculation(calc, fields),
+                error=calculation_problem(str(message), fields) if message else None,
+            )
+        )
+    return out
 
 
 def update_fields(uow: UnitOfWork, actor: Actor, data: ItemFieldsUpdate) -> ItemOut:

@@ -1,4 +1,5 @@
-"""/api/item/{create,get,update-fields,list,move-to-step,validation-status,bulk-move,history,activity}"""
+"""/api/item/{create,get,update-fields,list,move-to-step,validation-status,bulk-move,history,
+activity,timeline}"""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from pacetrack.services import items, moves
+from pacetrack.services import activity_feed, items, moves
+from pacetrack.services.activity_feed import TimelineEntry
 from pacetrack.services.input_types import Offset
 from pacetrack.services.items import (
     ActivityOut,
@@ -119,3 +121,16 @@ def activity(
 ) -> list[ActivityOut]:
     with work:
         return items.item_activity(work, actor, id, limit=limit)
+
+
+@router.get("/timeline")
+def timeline(
+    id: uuid.UUID,
+    actor: CurrentActor,
+    work: Work,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[TimelineEntry]:
+    """The item's activity, notifications and automation runs in sentences, newest first
+    (what the item page shows)."""
+    with work:
+        return activity_feed.item_timeline(work, actor, id, limit=limit)

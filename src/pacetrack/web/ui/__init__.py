@@ -10,6 +10,7 @@ from pacetrack.web.ui import (
     auth_pages,
     item_pages,
     notification_pages,
+    people_pages,
     pipeline_pages,
     template_pages,
 )
@@ -21,6 +22,7 @@ PAGE_MODULES = (
     pipeline_pages,
     template_pages,
     item_pages,
+    people_pages,
     notification_pages,
 )
 

@@ -16,6 +16,7 @@ from starlette.datastructures import FormData
 
 from pacetrack.engine.fields import FieldType
 from pacetrack.services.fields import FieldDefinitionOut
+from pacetrack.services.items import CalculatedFieldOut
 
 INPUT_PREFIX = "field__"
 
@@ -52,6 +53,9 @@ class FieldInput:
     options: tuple[str, ...]
     required: bool
     errors: tuple[str, ...] = field(default=())
+    formula: str = ""
+    """For a calculated field (shown read-only): what its value is made of."""
+    calculation_error: str = ""
 
     @property
     def input_id(self) -> str:
@@ -122,17 +126,20 @@ def build_inputs(
     values: Mapping[str, Any],
     errors: Mapping[str, Sequence[str]],
     form: FormData | None = None,
+    calculated: Mapping[str, CalculatedFieldOut] | None = None,
 ) -> list[FieldInput]:
-    """The inputs of the visible fields; after a refused save they keep what was typed."""
+    """The inputs of the visible fields; after a refused save they keep what was typed.
+    Calculated fields always show their stored value (they are read-only)."""
     inputs = []
     for name in visible:
         definition = definitions.get(name)
         if definition is None:
             continue
         kind = FieldType(definition.field_type)
+        calculation = (calculated or {}).get(name)
         shown = (
             submitted_value(definition, form)
-            if form is not None
+            if form is not None and calculation is None
             else shown_value(definition, values.get(name))
         )
         inputs.append(
@@ -146,6 +153,8 @@ def build_inputs(
                 options=tuple(definition.options),
                 required=name in required,
                 errors=tuple(errors.get(name, ())),
+                formula=calculation.formula if calculation else "",
+                calculation_error=(calculation.error or "") if calculation else "",
             )
         )
     return inputs

@@ -16,7 +16,16 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from pacetrack.services import accounts, approvals, fields, items, moves, pipelines, templates
+from pacetrack.services import (
+    accounts,
+    activity_feed,
+    approvals,
+    fields,
+    items,
+    moves,
+    pipelines,
+    templates,
+)
 from pacetrack.services.approvals import ApproveRequest, RejectRequest, RequestApproval
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict, InvalidInput, NotFound
@@ -26,7 +35,8 @@ from pacetrack.services.unit_of_work import UnitOfWork
 from pacetrack.web.ui import flash
 from pacetrack.web.ui.errors import FieldErrors, from_invalid_input, from_validation_error
 from pacetrack.web.ui.field_inputs import build_inputs, changed_values
-from pacetrack.web.ui.ids import parse_id, uuid_or_none
+from pacetrack.web.ui.ids import expected_version, parse_id, uuid_or_none
+from pacetrack.web.ui.move_choices import move_choices, readiness
 from pacetrack.web.ui.rendering import PageRoute, redirect, render
 from pacetrack.web.ui.security import CheckedForm, PageActor, container
 
@@ -199,7 +209,17 @@ def _item_page(
         instance = pipelines.get_instance(work, actor, item.pipeline_instance_id)
         definitions = {field.name: field for field in fields.list_fields(work, actor)}
         names = _names(work, actor)
-        status = moves.validation_status(work, actor, item.id) if detail.step is not None else None
+        choices = move_choices(detail.allowed_next_steps, current=detail.step)
+        status = (
+            moves.validation_status(
+                work,
+                actor,
+                item.id,
+                target_step_id=choices.primary.id if choices.primary else None,
+            )
+            if detail.step is not None
+            else None
+        )
         refused_to = uuid_or_none(request.query_params.get("refused_move"))
         if refusal is NO_REFUSAL and refused_to is not None and detail.step is not None:
             try:
@@ -209,7 +229,7 @@ def _item_page(
             except NotFound:
                 refusal = NO_REFUSAL
         history = items.item_history(work, actor, item.id)
-        activity = items.item_activity(work, actor, item.id)
+        activity = activity_feed.item_timeline(work, actor, item.id)
         pending = [a for a in approvals.list_pending(work, actor) if a.item_id == item.id]
         approver = approvals.is_approver(work, actor, item.id)
     inputs = build_inputs(
@@ -219,19 +239,21 @@ def _item_page(
         values=item.field_values,
         errors=refusal.field_errors,
         form=refusal.form,
+        calculated={calc.field_id: calc for calc in detail.calculated_fields},
     )
+    # A calculated field the step does not show can still fail: say so in the Details card.
+    hidden_calculations = [
+        f"{definitions[calc.field_id].label if calc.field_id in definitions else calc.field_id} "
+        f"could not be calculated: {calc.error}"
+        for calc in detail.calculated_fields
+        if calc.error and calc.field_id not in detail.field_view.visible
+    ]
     hidden_problems = [
         message
         for name, messages in refusal.field_errors.items()
         if name not in detail.field_view.visible
         for message in messages
     ]
-    steps = instance.steps or []
-    # The current step's transition rules decide (the same check the move makes).
-    targets = detail.allowed_next_steps
-    later = [step for step in targets if detail.step is None or step.order > detail.step.order]
-    chosen = refusal.move_target or (str(later[0].id) if later else "")
-    step_names = {str(step.id): step.name for step in steps}
     approval_needed = (
         not approver
         and status is not None
@@ -249,18 +271,18 @@ def _item_page(
             "step": detail.step,
             "instance": instance,
             "inputs": inputs,
-            "targets": targets,
-            "chosen_target": chosen,
+            "choices": choices,
+            "readiness": readiness(status),
+            "chosen_target": refusal.move_target,
             "status": status,
             "history": history,
             "activity": activity,
             "pending": pending,
             "approval_needed": approval_needed,
             "names": names,
-            "step_names": step_names,
-            "calculation_errors": item.calculation_errors,
             "refusal": refusal,
             "other_problems": hidden_problems,
+            "hidden_calculations": hidden_calculations,
             "time_zone": detail.time_zone,
         },
         status_code=status_code,
@@ -299,11 +321,6 @@ def _refused_save(request: Request, item_id: uuid.UUID, refusal: Refusal) -> Res
     return response
 
 
-def _version(form: FormData) -> int | None:
-    raw = str(form.get("expected_version", ""))
-    return int(raw) if raw.isdigit() and int(raw) >= 1 else None
-
-
 def _by_field(errors: FieldErrors) -> FieldErrors:
     """Service problems name ``field_values.<name>``; the form knows fields by name."""
     return {key.removeprefix(FIELD_VALUES_PREFIX): messages for key, messages in errors.items()}
@@ -315,9 +332,10 @@ def save_fields(request: Request, item_id: str, form: CheckedForm, actor: PageAc
     with container(request).uow() as work:
         detail = items.get_item(work, actor, identifier)
         definitions = {field.name: field for field in fields.list_fields(work, actor)}
+    calculated = {calc.field_id for calc in detail.calculated_fields}
     changes, unreadable = changed_values(
         definitions,
-        visible=detail.field_view.visible,
+        visible=[name for name in detail.field_view.visible if name not in calculated],
         values=detail.item.field_values,
         form=form,
     )
@@ -327,7 +345,7 @@ def save_fields(request: Request, item_id: str, form: CheckedForm, actor: PageAc
         return redirect(f"/items/{identifier}", "saved")
     try:
         command = ItemFieldsUpdate(
-            id=identifier, field_values=changes, expected_version=_version(form)
+            id=identifier, field_values=changes, expected_version=expected_version(form)
         )
         with container(request).uow() as work:
             items.update_fields(work, actor, command)
@@ -348,7 +366,7 @@ def move(request: Request, item_id: str, form: CheckedForm, actor: PageActor) ->
     target = str(form.get("step_id", ""))
     try:
         command = MoveItem.model_validate(
-            {"id": identifier, "step_id": target, "expected_version": _version(form)}
+            {"id": identifier, "step_id": target, "expected_version": expected_version(form)}
         )
         with container(request).uow() as work:
             moves.move_item(work, actor, command)
