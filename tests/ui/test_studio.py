@@ -124,7 +124,7 @@ def test_steps_are_added_duplicated_and_deleted(admin_page: Browsing, sales: Sal
     page.get_by_label("Description").fill("Signed and paid")
     page.get_by_label("Target duration (days)").fill("3")
     page.get_by_label("Colour", exact=True).fill("#1e7a3c")
-    page.get_by_label("Icon").fill("🏆")
+    page.get_by_label("Icon").select_option("trophy")
     page.get_by_role("button", name="Save step").click()
     expect(page.get_by_role("status")).to_have_text("Saved.")
     won = api_get(admin_page, "/api/pipeline-template/get", id=str(sales.template_id))["steps"][3]
@@ -132,9 +132,10 @@ def test_steps_are_added_duplicated_and_deleted(admin_page: Browsing, sales: Sal
         "Signed and paid",
         3,
         "#1e7a3c",
-        "🏆",
+        "trophy",
     )
     expect(page.locator(".step-entry", has_text="Won")).to_contain_text("3 days")
+    expect(page.locator(".step-entry", has_text="Won").locator(".step-icon")).to_have_text("🏆")
     screenshot(page, "studio-settings")
 
     page.get_by_label("New step name").fill("Won")

@@ -1,0 +1,230 @@
+"""Builds a template document's steps in the studio through its controls, as an admin does.
+
+Every value is chosen, typed or ticked in the control a person uses (no JSON is typed and
+Edit as JSON is never opened). The driver knows the kinds of configuration the library's
+templates use; a kind it has no control for fails the test, naming the kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+# The metadata flags with a checkbox on the Settings tab, by the checkbox's label.
+METADATA_FLAGS = {
+    "requires_approval": "Leaving this step needs an approval",
+    "is_final": "Final step: items here are finished",
+}
+RULE_INPUTS = {"min_value": "Minimum", "max_value": "Maximum"}
+TRIGGER_INPUTS = {
+    "threshold_days": "Days past the target",
+    "duration_days": "After (days)",
+    "repeat_every_days": "Then every (days, optional)",
+}
+ASSIGNEE_LABELS = {
+    "user": "Person",
+    "role": "Role",
+    "account_group": "Group",
+    "round_robin": "Group",
+    "least_assigned": "Group",
+}
+
+
+def unsupported(what: str, value: object) -> None:
+    pytest.fail(f"the studio driver has no control for {what}: {value!r}")
+
+
+def text(value: object) -> str:
+    return str(value)
+
+
+STUDIO_TABS = (
+    "Fields",
+    "Validations",
+    "Assignments",
+    "Notifications",
+    "Automations",
+    "Calculations",
+    "Settings",
+)
+
+
+def open_tab(page: Page, name: str) -> Locator:
+    page.get_by_role("tab", name=name, exact=True).click()
+    expect(page.get_by_role("tab", name=name, exact=True)).to_have_attribute(
+        "aria-selected", "true"
+    )
+    return page.get_by_role("tabpanel")
+
+
+def add_card(panel: Locator, button: str, index: int, selector: str = ".config-row") -> Locator:
+    """Clicks the tab's "Add …" button and answers the new card (the ``index``-th)."""
+    panel.get_by_role("button", name=button).click()
+    return panel.locator(selector).nth(index)
+
+
+def fill_rule(rule: Locator, spec: Mapping[str, Any]) -> None:
+    """One validation rule card (the Validations tab's, or an entry rule's)."""
+    rule.get_by_label("Type").select_option(spec["type"])
+    rule.get_by_label("Rule id").fill(spec["id"])
+    for key, value in spec.items():
+        if key in ("type", "id"):
+            continue
+        if key == "field_id":
+            rule.get_by_label("Field", exact=True).select_option(value)
+        elif key in RULE_INPUTS:
+            rule.get_by_label(RULE_INPUTS[key]).fill(text(value))
+        elif key == "error_message":
+            rule.get_by_label("Message when the rule fails").fill(value)
+        else:
+            unsupported("a validation rule's property", key)
+
+
+def build_settings(page: Page, step: Mapping[str, Any]) -> None:
+    panel = open_tab(page, "Settings")
+    if step.get("description"):
+        panel.get_by_label("Description").fill(step["description"])
+    if step.get("target_duration_days") is not None:
+        panel.get_by_label("Target duration (days)").fill(text(step["target_duration_days"]))
+    if step.get("color"):
+        panel.get_by_label("Colour", exact=True).fill(step["color"])
+    if step.get("icon"):
+        panel.get_by_label("Icon").select_option(step["icon"])
+    for key, value in (step.get("metadata") or {}).items():
+        if key in METADATA_FLAGS and value is True:
+            panel.get_by_label(METADATA_FLAGS[key]).check()
+        elif key == "outcome":
+            panel.get_by_label("Outcome (optional)").fill(value)
+        elif key == "entry_validations":
+            rules = panel.locator(".entry-rules")
+            for index, spec in enumerate(value):
+                fill_rule(add_card(rules, "Add entry rule", index, ".rule"), spec)
+        else:
+            unsupported("a metadata key", key)
+
+
+def build_fields(page: Page, configs: Sequence[Mapping[str, Any]]) -> None:
+    panel = open_tab(page, "Fields")
+    for index, config in enumerate(configs):
+        panel.get_by_label("Field to add").select_option(config["field_definition_id"])
+        row = add_card(panel, "Add field", index)
+        if config.get("is_required"):
+            row.get_by_label("Required", exact=True).check()
+        if config.get("is_visible") is False:
+            row.get_by_label("Visible", exact=True).uncheck()
+        for key in set(config) - {"field_definition_id", "is_visible", "is_required"}:
+            unsupported("a field configuration's property", key)
+
+
+def build_validations(page: Page, rules: Sequence[Mapping[str, Any]]) -> None:
+    panel = open_tab(page, "Validations")
+    for index, spec in enumerate(rules):
+        fill_rule(add_card(panel, "Add rule", index, ".rule"), spec)
+
+
+def build_assignments(page: Page, entries: Sequence[Mapping[str, Any]]) -> None:
+    panel = open_tab(page, "Assignments")
+    for index, entry in enumerate(entries):
+        row = add_card(panel, "Add assignment", index)
+        row.get_by_label("Assign to").select_option(entry["type"])
+        row.get_by_label(ASSIGNEE_LABELS[entry["type"]]).select_option(entry["id"])
+
+
+def choose_recipients(card: Locator, recipients: Sequence[Mapping[str, Any]]) -> None:
+    """Ticks the owner and assignees and adds each named recipient, in the document's order
+    (a new notification starts with the owner ticked)."""
+    kinds = [recipient["type"] for recipient in recipients]
+    for kind, label in (("owner", "the item's owner"), ("assignees", "its assignees")):
+        card.get_by_role("checkbox", name=label).set_checked(kind in kinds)
+    named = [entry for entry in recipients if entry["type"] not in ("owner", "assignees")]
+    for index, recipient in enumerate(named):
+        card.get_by_role("button", name="Add recipient").click()
+        card.get_by_label("Recipient").nth(index).select_option(recipient["type"])
+        card.get_by_label("Who").nth(index).select_option(recipient["id"])
+
+
+def fill_trigger(card: Locator, rule: Mapping[str, Any]) -> None:
+    card.get_by_label("Trigger").select_option(rule["trigger"])
+    for key, label in TRIGGER_INPUTS.items():
+        if key in rule:
+            card.get_by_label(label).fill(text(rule[key]))
+    if "condition" in rule:
+        card.get_by_label("Only while (expression, optional)").fill(rule["condition"])
+
+
+def build_notifications(page: Page, rules: Sequence[Mapping[str, Any]]) -> None:
+    panel = open_tab(page, "Notifications")
+    known = {"id", "trigger", "condition", "recipients", "template", "subject", "body"}
+    for index, rule in enumerate(rules):
+        card = add_card(panel, "Add notification", index)
+        card.get_by_label("Notification id").fill(rule["id"])
+        fill_trigger(card, rule)
+        choose_recipients(card, rule.get("recipients", []))
+        if "template" in rule:
+            card.get_by_label("Message template").select_option(rule["template"])
+        if "subject" in rule:
+            card.get_by_label("Subject").fill(rule["subject"])
+        if "body" in rule:
+            card.get_by_label("Message", exact=True).fill(rule["body"])
+        for key in set(rule) - known - set(TRIGGER_INPUTS):
+            unsupported("a notification's property", key)
+
+
+def build_automations(page: Page, rules: Sequence[Mapping[str, Any]]) -> None:
+    panel = open_tab(page, "Automations")
+    for index, rule in enumerate(rules):
+        card = add_card(panel, "Add automation", index)
+        card.get_by_label("Automation id").fill(rule["id"])
+        if "name" in rule:
+            card.get_by_label("Name (optional)").fill(rule["name"])
+        fill_trigger(card, rule)
+        action = rule["action"]
+        card.get_by_label("Action").select_option(action["type"])
+        if action["type"] != "webhook":
+            unsupported("an automation's action", action["type"])
+        card.get_by_label("URL").fill(action["target"])
+        for number, (key, value) in enumerate(action.get("data", {}).items(), start=1):
+            card.get_by_role("button", name="Add key").click()
+            card.get_by_role("textbox", name=f"Key {number}", exact=True).fill(key)
+            card.get_by_role("textbox", name=f"Value {number}", exact=True).fill(value)
+
+
+def build_calculations(page: Page, calculations: Sequence[Mapping[str, Any]]) -> None:
+    panel = open_tab(page, "Calculations")
+    for index, calc in enumerate(calculations):
+        card = add_card(panel, "Add calculation", index)
+        card.get_by_label("Type").select_option(calc["type"])
+        card.get_by_label("Calculation id").fill(calc["id"])
+        if "name" in calc:
+            card.get_by_label("Name (optional)").fill(calc["name"])
+        card.get_by_label("Result goes to").select_option(calc["output_field_id"])
+        if calc["type"] != "custom":
+            unsupported("a calculation type", calc["type"])
+        card.get_by_label("Formula").fill(calc["expression"])
+
+
+FAMILY_BUILDERS = {
+    "field_configs": build_fields,
+    "validations": build_validations,
+    "assignments": build_assignments,
+    "notifications": build_notifications,
+    "automations": build_automations,
+    "calculations": build_calculations,
+}
+
+
+def build_step(page: Page, step: Mapping[str, Any]) -> None:
+    """Adds ``step`` at the end of the step list, sets everything it holds, and saves it."""
+    page.get_by_label("New step name").fill(step["name"])
+    page.get_by_role("button", name="Add step").click()
+    expect(page.get_by_role("heading", name=f"Step: {step['name']}")).to_be_visible()
+    build_settings(page, step)
+    for family, build in FAMILY_BUILDERS.items():
+        if step.get(family):
+            build(page, step[family])
+    page.get_by_role("button", name="Save step").click()
+    expect(page.locator(".studio-status")).to_have_text("Saved.")
+    expect(page.locator(".unsaved-mark")).to_have_count(0)

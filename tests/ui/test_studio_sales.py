@@ -1,0 +1,136 @@
+"""The library's Sales pipeline built in the studio from an empty template, entirely through
+its controls, equals the library's template: ``pacetrack template export`` (the real
+command, in a subprocess, on the test's database) of the built template and of the library
+template imported by ``pacetrack template import --library sales`` are the same document
+in every step property and config family.
+
+Every studio tab is checked with axe-core at 1280 and 390 px. SQLite only, like the other
+studio tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+import pacetrack
+from pacetrack.bootstrap import Container
+from pacetrack.services import accounts, template_transfer
+from pacetrack.services.accounts import GroupCreate
+from tests.conftest import Login, make_login
+from tests.ui.accessibility import assert_accessible, assert_fits_width
+from tests.ui.conftest import Browsing, actor_of
+from tests.ui.studio_driver import FAMILY_BUILDERS, STUDIO_TABS, build_step, open_tab
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True, scope="session"),
+]
+
+LIBRARY_NAME = "Sales pipeline (library)"
+SOURCE = Path(pacetrack.__file__).resolve().parents[1]
+
+
+def pacetrack_command(database_url: str, *args: str) -> str:
+    """Runs the ``pacetrack`` command of this checkout on the test's database."""
+    environment = {
+        **os.environ,
+        "PACETRACK_DATABASE_URL": database_url,
+        "PYTHONPATH": str(SOURCE),
+    }
+    command = [str(Path(sys.executable).parent / "pacetrack"), *args]
+    finished = subprocess.run(
+        command, env=environment, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert finished.returncode == 0, finished.stderr
+    return finished.stdout
+
+
+def export(database_url: str, tenant: str, template: str) -> dict[str, Any]:
+    text = pacetrack_command(
+        database_url, "template", "export", "--tenant", tenant, "--template", template,
+        "--format", "json",
+    )  # fmt: skip
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def sales_people(container: Container, admin: Login) -> None:
+    """The people and groups the library's Sales template names."""
+    for username in ("sales_manager", "vp_sales"):
+        make_login(container, slug=admin.tenant_slug, username=username, roles=["member"])
+    actor = actor_of(container, admin)
+    for group in ("sdr_team", "ae_team"):
+        with container.uow() as work:
+            accounts.create_group(work, actor, GroupCreate(name=group))
+
+
+@pytest.fixture
+def library_sales(database_url: str, admin: Login, sales_people: None) -> dict[str, Any]:
+    """The library's Sales template imported by the command line (which also creates the
+    tenant's fields the template uses), exported again."""
+    pacetrack_command(
+        database_url, "template", "import", "--tenant", admin.tenant_slug, "--library", "sales",
+        "--name", LIBRARY_NAME,
+    )  # fmt: skip
+    return export(database_url, admin.tenant_slug, LIBRARY_NAME)
+
+
+def create_empty_template(page: Page, name: str, description: str) -> None:
+    page.goto("/admin/templates")
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Description").fill(description)
+    page.get_by_role("button", name="Create template").click()
+    expect(page.get_by_role("heading", name=name, level=1)).to_be_visible()
+    expect(page.get_by_text("This template has no steps yet.")).to_be_visible()
+
+
+def check_every_tab(page: Page) -> None:
+    for width, height in ((1280, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        for tab in STUDIO_TABS:
+            open_tab(page, tab)
+            assert_accessible(page)
+            assert_fits_width(page)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_the_library_sales_pipeline_built_with_the_studios_controls_equals_the_library(
+    admin_page: Browsing, database_url: str, library_sales: dict[str, Any]
+) -> None:
+    document = template_transfer.library_documents()["sales"]
+    page = admin_page.page
+    create_empty_template(page, document["name"], document["description"])
+
+    for step in document["steps"]:
+        build_step(page, step)
+
+    names = [entry.strip() for entry in page.locator(".step-name").all_inner_texts()]
+    assert names == [f"{n}. {step['name']}" for n, step in enumerate(document["steps"], 1)]
+    expect(page.locator(".studio-steps .step-icon")).to_have_count(len(document["steps"]))
+    page.locator(".step-entry", has_text="Qualified").locator(".step-select").click()
+    check_every_tab(page)
+
+    built = export(database_url, admin_page.login.tenant_slug, document["name"])
+    for ours, theirs in zip(built["steps"], document["steps"], strict=True):
+        for family in FAMILY_BUILDERS:
+            assert len(ours[family]) == len(theirs.get(family, [])), (ours["name"], family)
+        assert ours["metadata"].keys() == theirs.get("metadata", {}).keys()
+    assert built["steps"] == library_sales["steps"]
+    assert built["fields"] == library_sales["fields"]
+    assert (built["name"], built["description"]) == (document["name"], document["description"])
+    # The library's own file says the same (its steps in its order, with their looks).
+    assert [
+        (step["name"], step["order"], step["target_duration_days"], step["color"], step["icon"])
+        for step in built["steps"]
+    ] == [
+        (step["name"], step["order"], step.get("target_duration_days"), step["color"], step["icon"])
+        for step in document["steps"]
+    ]
