@@ -3,6 +3,7 @@
 // steps, entry requirements, loop limit). Other metadata keys are kept as they are and
 // edited with the tab's Edit as JSON.
 
+import { assigneeChoices } from "./assignments_tab";
 import type { TabContext } from "./context";
 import { button, choice, h, row } from "./dom";
 import { checkboxSet } from "./message_controls";
@@ -21,15 +22,19 @@ function metadataOf(ctx: TabContext): JsonObject {
   return fresh;
 }
 
-function flag(metadata: JsonObject, key: string, label: string, ctx: TabContext, redraw = false): HTMLElement {
+/** A checkbox for a true-or-absent key; ``dependents`` are removed with it, and the tab is
+ * redrawn when there are any (their controls come and go). */
+function flag(metadata: JsonObject, key: string, label: string, ctx: TabContext, dependents: string[] = []): HTMLElement {
   const box = h("input", { type: "checkbox", checked: metadata[key] === true, "data-path": `metadata.${key}` });
   box.addEventListener("change", () => {
     if (box.checked) {
       metadata[key] = true;
     } else {
-      delete metadata[key];
+      for (const name of [key, ...dependents]) {
+        delete metadata[name];
+      }
     }
-    if (redraw) {
+    if (dependents.length) {
       ctx.redraw("metadata");
     } else {
       ctx.changed("metadata");
@@ -53,6 +58,44 @@ function nameSet(metadata: JsonObject, key: string, legend: string, options: [st
   });
   set.classList.add("wide");
   return set;
+}
+
+const APPROVERS: [string, string][] = [
+  ["", "admins and managers"],
+  ["user", "a person"],
+  ["account_group", "a member of a group"],
+  ["role", "everyone with a role"],
+];
+const APPROVAL_KEYS = ["approver", "approvals_required", "allow_self_approval"];
+const APPROVER_NAMES: Record<string, string> = { user: "Person", account_group: "Group", role: "Role" };
+
+/** Who approves leaving the step, how many must, and whether the requester may. */
+function approvalControls(metadata: JsonObject, ctx: TabContext): HTMLElement[] {
+  const approver = isObject(metadata.approver) ? metadata.approver : null;
+  const type = approver ? String(approver.type ?? "") : "";
+  const kind = choice(APPROVERS, type, (value) => {
+    if (value) {
+      metadata.approver = { type: value, id: assigneeChoices(ctx, value)[0]?.[0] ?? "" };
+    } else {
+      delete metadata.approver;
+    }
+    ctx.redraw("metadata");
+  });
+  const controls = [row("Who approves", kind, "metadata.approver.type")];
+  if (approver && type in APPROVER_NAMES) {
+    const who = choice(assigneeChoices(ctx, type), String(approver.id ?? ""), (value) => {
+      approver.id = value;
+      ctx.changed("metadata");
+    });
+    controls.push(row(`Approving ${APPROVER_NAMES[type]!.toLowerCase()}`, who, "metadata.approver.id"));
+  }
+  const count = boundInput(metadata, "approvals_required", "metadata", ctx, numberOrText);
+  count.inputMode = "numeric";
+  controls.push(
+    row("Approvals needed (optional)", count, "metadata.approvals_required", "Different approvers who must approve. Default 1."),
+    h("div", { class: "toggles" }, flag(metadata, "allow_self_approval", "The person who asks may also approve", ctx)),
+  );
+  return controls;
 }
 
 function entryRules(metadata: JsonObject, ctx: TabContext): HTMLElement {
@@ -96,7 +139,8 @@ function metadataControls(ctx: TabContext): HTMLElement {
     "div",
     { class: "form-grid step-rules" },
     h("h3", { class: "wide" }, "Moving in and out"),
-    h("div", { class: "toggles wide" }, flag(metadata, "requires_approval", "Leaving this step needs an approval", ctx), flag(metadata, "is_final", "Final step: items here are finished", ctx)),
+    h("div", { class: "toggles wide" }, flag(metadata, "requires_approval", "Leaving this step needs an approval", ctx, APPROVAL_KEYS), flag(metadata, "is_final", "Final step: items here are finished", ctx)),
+    ...(metadata.requires_approval === true ? approvalControls(metadata, ctx) : []),
     row("Outcome (optional)", outcome, "metadata.outcome", "What a final step means for its items, for example won, lost or hired."),
     row("Automatic moves in a row at most (optional)", loopLimit, "metadata.max_automatic_moves", "Stops automations that move items in circles. Default 10."),
     others.length ? nameSet(metadata, "allowed_next_steps", "Items may move on only to (none ticked: any step)", others.map((step) => [step, step]), ctx) : null,

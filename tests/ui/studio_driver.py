@@ -19,6 +19,11 @@ METADATA_FLAGS = {
     "is_final": "Final step: items here are finished",
 }
 RULE_INPUTS = {"min_value": "Minimum", "max_value": "Maximum"}
+APPROVER_LABELS = {
+    "user": "Approving person",
+    "account_group": "Approving group",
+    "role": "Approving role",
+}
 TRIGGER_INPUTS = {
     "threshold_days": "Days past the target",
     "duration_days": "After (days)",
@@ -77,6 +82,20 @@ def fill_rule(rule: Locator, spec: Mapping[str, Any]) -> None:
             rule.get_by_label("Field", exact=True).select_option(value)
         elif key in RULE_INPUTS:
             rule.get_by_label(RULE_INPUTS[key]).fill(text(value))
+        elif key == "operator":
+            rule.get_by_label("Operator").select_option(value)
+        elif key == "compare_value" and value in ("today", "now"):
+            rule.get_by_label("Compare with").select_option(value)
+        elif key == "compare_value":
+            rule.get_by_label("Compare with").select_option("value")
+            rule.get_by_label("Value", exact=True).fill(text(value))
+        elif key == "compare_field_id":
+            rule.get_by_label("Compare with").select_option("field")
+            rule.get_by_label("Other field").select_option(value)
+        elif key == "pattern":
+            rule.get_by_label("Pattern (RE2 regular expression)").fill(value)
+        elif key == "expression":
+            rule.get_by_label("Expression (must be true to leave the step)").fill(value)
         elif key == "error_message":
             rule.get_by_label("Message when the rule fails").fill(value)
         else:
@@ -98,6 +117,13 @@ def build_settings(page: Page, step: Mapping[str, Any]) -> None:
             panel.get_by_label(METADATA_FLAGS[key]).check()
         elif key == "outcome":
             panel.get_by_label("Outcome (optional)").fill(value)
+        elif key == "approver":
+            panel.get_by_label("Who approves").select_option(value["type"])
+            panel.get_by_label(APPROVER_LABELS[value["type"]]).select_option(value["id"])
+        elif key in ("allowed_next_steps", "entry_required_fields"):
+            group = panel.locator(f'fieldset[data-path="metadata.{key}"]')
+            for name in value:
+                group.locator(f'input[value="{name}"]').check()
         elif key == "entry_validations":
             rules = panel.locator(".entry-rules")
             for index, spec in enumerate(value):
@@ -181,15 +207,33 @@ def build_automations(page: Page, rules: Sequence[Mapping[str, Any]]) -> None:
         if "name" in rule:
             card.get_by_label("Name (optional)").fill(rule["name"])
         fill_trigger(card, rule)
-        action = rule["action"]
-        card.get_by_label("Action").select_option(action["type"])
-        if action["type"] != "webhook":
-            unsupported("an automation's action", action["type"])
+        fill_action(card, rule["action"])
+
+
+def fill_mapping(card: Locator, mapping: Mapping[str, str], name: str, value: str) -> None:
+    """Webhook data or a field mapping, one row of two inputs per entry."""
+    for number, (key, template) in enumerate(mapping.items(), start=1):
+        card.get_by_role("button", name=f"Add {name.lower()}").click()
+        card.get_by_role("textbox", name=f"{name} {number}", exact=True).fill(key)
+        card.get_by_role("textbox", name=f"{value} {number}", exact=True).fill(template)
+
+
+def fill_action(card: Locator, action: Mapping[str, Any]) -> None:
+    card.get_by_label("Action").select_option(action["type"])
+    if action["type"] == "webhook":
         card.get_by_label("URL").fill(action["target"])
-        for number, (key, value) in enumerate(action.get("data", {}).items(), start=1):
-            card.get_by_role("button", name="Add key").click()
-            card.get_by_role("textbox", name=f"Key {number}", exact=True).fill(key)
-            card.get_by_role("textbox", name=f"Value {number}", exact=True).fill(value)
+        fill_mapping(card, action.get("data", {}), "Key", "Value")
+    elif action["type"] == "create_item":
+        card.get_by_label("Pipeline (name or id)").fill(action["pipeline_instance_id"])
+        if "name" in action:
+            card.get_by_label("Item name").fill(action["name"])
+        if "step" in action:
+            card.get_by_label("Start at step (optional)").fill(action["step"])
+        fill_mapping(card, action.get("field_mapping", {}), "Field", "Template")
+    elif action["type"] == "move_to_step":
+        card.get_by_label("Step", exact=True).select_option(action["step"])
+    else:
+        unsupported("an automation's action", action["type"])
 
 
 def build_calculations(page: Page, calculations: Sequence[Mapping[str, Any]]) -> None:
