@@ -78,7 +78,9 @@ def fill_rule(rule: Locator, spec: Mapping[str, Any]) -> None:
     for key, value in spec.items():
         if key in ("type", "id"):
             continue
-        if key == "field_id":
+        if key == "field_id" and spec["type"] == "custom_expression":
+            rule.get_by_label("Show the message at field (optional)").select_option(value)
+        elif key == "field_id":
             rule.get_by_label("Field", exact=True).select_option(value)
         elif key in RULE_INPUTS:
             rule.get_by_label(RULE_INPUTS[key]).fill(text(value))
@@ -177,13 +179,34 @@ def fill_trigger(card: Locator, rule: Mapping[str, Any]) -> None:
     for key, label in TRIGGER_INPUTS.items():
         if key in rule:
             card.get_by_label(label).fill(text(rule[key]))
+    if "day_kind" in rule:
+        card.get_by_label("Count").select_option(rule["day_kind"])
+    if "field_id" in rule:
+        card.get_by_label("Field", exact=True).first.select_option(rule["field_id"])
+    for key, label in (("from_value", "From (optional)"), ("to_value", "To (optional)")):
+        if key in rule:
+            card.get_by_label(label).fill(text(rule[key]))
     if "condition" in rule:
         card.get_by_label("Only while (expression, optional)").fill(rule["condition"])
 
 
+def fill_message(card: Locator, holder: Mapping[str, Any]) -> None:
+    """Subject, message and channels (both channels are on unless ``channels`` says otherwise)."""
+    if "subject" in holder:
+        card.get_by_label("Subject").fill(holder["subject"])
+    if "body" in holder:
+        card.get_by_label("Message", exact=True).fill(holder["body"])
+    if "channels" in holder:
+        for channel, label in (("in_app", "in the app"), ("email", "by email")):
+            card.get_by_role("checkbox", name=label).set_checked(channel in holder["channels"])
+
+
 def build_notifications(page: Page, rules: Sequence[Mapping[str, Any]]) -> None:
     panel = open_tab(page, "Notifications")
-    known = {"id", "trigger", "condition", "recipients", "template", "subject", "body"}
+    known = {
+        "id", "trigger", "condition", "recipients", "template", "subject", "body", "channels",
+        "day_kind", "field_id", "from_value", "to_value",
+    }  # fmt: skip
     for index, rule in enumerate(rules):
         card = add_card(panel, "Add notification", index)
         card.get_by_label("Notification id").fill(rule["id"])
@@ -191,10 +214,7 @@ def build_notifications(page: Page, rules: Sequence[Mapping[str, Any]]) -> None:
         choose_recipients(card, rule.get("recipients", []))
         if "template" in rule:
             card.get_by_label("Message template").select_option(rule["template"])
-        if "subject" in rule:
-            card.get_by_label("Subject").fill(rule["subject"])
-        if "body" in rule:
-            card.get_by_label("Message", exact=True).fill(rule["body"])
+        fill_message(card, rule)
         for key in set(rule) - known - set(TRIGGER_INPUTS):
             unsupported("a notification's property", key)
 
@@ -230,13 +250,37 @@ def fill_action(card: Locator, action: Mapping[str, Any]) -> None:
         if "step" in action:
             card.get_by_label("Start at step (optional)").fill(action["step"])
         fill_mapping(card, action.get("field_mapping", {}), "Field", "Template")
+    elif action["type"] == "notify":
+        choose_recipients(card, action.get("recipients", []))
+        fill_message(card, action)
     elif action["type"] == "move_to_step":
         card.get_by_label("Step", exact=True).select_option(action["step"])
     else:
         unsupported("an automation's action", action["type"])
 
 
-def build_calculations(page: Page, calculations: Sequence[Mapping[str, Any]]) -> None:
+def fill_calculation(card: Locator, calc: Mapping[str, Any], labels: Mapping[str, str]) -> None:
+    kind = calc["type"]
+    if kind == "custom":
+        card.get_by_label("Formula").fill(calc["expression"])
+    elif kind in ("sum", "average"):
+        for name in calc["field_ids"]:
+            card.get_by_role("checkbox", name=labels[name], exact=True).check()
+    elif kind == "percentage":
+        card.get_by_label("Numerator").select_option(calc["numerator_field_id"])
+        card.get_by_label("Denominator").select_option(calc["denominator_field_id"])
+    elif kind == "date_diff":
+        card.get_by_label("From", exact=True).select_option(calc["start_field_id"])
+        card.get_by_label("To", exact=True).select_option(calc["end_field_id"])
+        if "day_kind" in calc:
+            card.get_by_label("Count").select_option(calc["day_kind"])
+    else:
+        unsupported("a calculation type", kind)
+
+
+def build_calculations(
+    page: Page, calculations: Sequence[Mapping[str, Any]], labels: Mapping[str, str]
+) -> None:
     panel = open_tab(page, "Calculations")
     for index, calc in enumerate(calculations):
         card = add_card(panel, "Add calculation", index)
@@ -245,9 +289,7 @@ def build_calculations(page: Page, calculations: Sequence[Mapping[str, Any]]) ->
         if "name" in calc:
             card.get_by_label("Name (optional)").fill(calc["name"])
         card.get_by_label("Result goes to").select_option(calc["output_field_id"])
-        if calc["type"] != "custom":
-            unsupported("a calculation type", calc["type"])
-        card.get_by_label("Formula").fill(calc["expression"])
+        fill_calculation(card, calc, labels)
 
 
 FAMILY_BUILDERS = {
@@ -256,19 +298,35 @@ FAMILY_BUILDERS = {
     "assignments": build_assignments,
     "notifications": build_notifications,
     "automations": build_automations,
-    "calculations": build_calculations,
 }
+FAMILIES = (*FAMILY_BUILDERS, "calculations")
+SETTINGS = ("description", "target_duration_days", "color", "icon")
 
 
-def build_step(page: Page, step: Mapping[str, Any]) -> None:
-    """Adds ``step`` at the end of the step list, sets everything it holds, and saves it."""
-    page.get_by_label("New step name").fill(step["name"])
-    page.get_by_role("button", name="Add step").click()
-    expect(page.get_by_role("heading", name=f"Step: {step['name']}")).to_be_visible()
-    build_settings(page, step)
-    for family, build in FAMILY_BUILDERS.items():
-        if step.get(family):
-            build(page, step[family])
-    page.get_by_role("button", name="Save step").click()
-    expect(page.locator(".studio-status")).to_have_text("Saved.")
-    expect(page.locator(".unsaved-mark")).to_have_count(0)
+def select_step(page: Page, index: int, name: str) -> None:
+    page.locator(".step-entry").nth(index).locator(".step-select").click()
+    expect(page.get_by_role("heading", name=f"Step: {name}", exact=True)).to_be_visible()
+
+
+def build_template(page: Page, document: Mapping[str, Any]) -> None:
+    """Adds the document's steps by name (so rules may name later steps), then sets
+    everything each step holds and saves it."""
+    for step in document["steps"]:
+        page.get_by_label("New step name").fill(step["name"])
+        page.get_by_role("button", name="Add step").click()
+        expect(
+            page.get_by_role("heading", name=f"Step: {step['name']}", exact=True)
+        ).to_be_visible()
+    labels = {field["name"]: field["label"] for field in document["fields"]}
+    for index, step in enumerate(document["steps"]):
+        select_step(page, index, step["name"])
+        build_settings(page, step)
+        for family, build in FAMILY_BUILDERS.items():
+            if step.get(family):
+                build(page, step[family])
+        if step.get("calculations"):
+            build_calculations(page, step["calculations"], labels)
+        if any(step.get(key) for key in (*SETTINGS, *FAMILIES, "metadata")):
+            page.get_by_role("button", name="Save step").click()
+            expect(page.locator(".studio-status")).to_have_text("Saved.")
+        expect(page.locator(".unsaved-mark")).to_have_count(0)
