@@ -137,7 +137,7 @@ function metadataControls(ctx: TabContext): HTMLElement {
   loopLimit.inputMode = "numeric";
   const section = h(
     "div",
-    { class: "form-grid step-rules" },
+    { class: "form-grid step-rules wide" },
     h("h3", { class: "wide" }, "Moving in and out"),
     h("div", { class: "toggles wide" }, flag(metadata, "requires_approval", "Leaving this step needs an approval", ctx, APPROVAL_KEYS), flag(metadata, "is_final", "Final step: items here are finished", ctx)),
     ...(metadata.requires_approval === true ? approvalControls(metadata, ctx) : []),

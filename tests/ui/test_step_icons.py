@@ -49,7 +49,7 @@ def test_board_headings_show_each_steps_icon_beside_its_name(
     page = admin_page.page
     page.goto(f"/pipelines/{dressed.instance_id}")
     lead = page.locator("section.board-column", has_text="Lead")
-    expect(lead.locator("h2 .step-icon")).to_have_text("📥")
+    expect(lead.locator("h2 .step-icon")).to_have_text("⇩")
     expect(lead.locator("h2 .step-icon")).to_have_attribute("aria-hidden", "true")
     qualified = page.get_by_role("heading", name=re.compile(r"^Qualified"))
     expect(qualified.locator(".step-icon")).to_have_text("✔")

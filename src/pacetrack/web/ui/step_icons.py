@@ -2,7 +2,9 @@
 
 One fixed table serves the server's pages (the ``step_icon`` filter) and the studio
 (its icon picker and step list read it from the page), so a name means the same symbol
-everywhere. The symbol is decorative: the step's name stays its label.
+everywhere. The symbol is decorative: the step's name stays its label. The symbols are
+text characters common fonts have (DejaVu, Liberation's fallbacks, system UI fonts), so they
+show without an emoji font.
 """
 
 from __future__ import annotations
@@ -10,38 +12,38 @@ from __future__ import annotations
 import json
 
 STEP_ICONS: dict[str, str] = {
-    "inbox": "📥",
+    "inbox": "⇩",
     "check": "✔",
-    "presentation": "📊",
-    "document": "📄",
-    "handshake": "🤝",
-    "trophy": "🏆",
+    "presentation": "▤",
+    "document": "❏",
+    "handshake": "✍",
+    "trophy": "♛",
     "close": "✖",
-    "phone": "📞",
+    "phone": "☎",
     "mail": "✉",
-    "calendar": "📅",
-    "clock": "⏱",
-    "person": "👤",
-    "people": "👥",
-    "search": "🔍",
-    "money": "💰",
-    "cart": "🛒",
-    "truck": "🚚",
-    "box": "📦",
-    "wrench": "🔧",
+    "calendar": "▦",
+    "clock": "◷",
+    "person": "☺",
+    "people": "⚇",
+    "search": "⌕",
+    "money": "⛁",
+    "box": "❒",
+    "tools": "⚒",
     "gear": "⚙",
-    "flask": "🧪",
-    "hospital": "🏥",
-    "heart": "❤",
-    "megaphone": "📣",
-    "rocket": "🚀",
-    "camera": "🎥",
-    "film": "🎬",
-    "pencil": "✏",
-    "flag": "🚩",
-    "star": "⭐",
+    "lab": "⚗",
+    "medical": "⚕",
+    "heart": "♥",
+    "shipping": "✈",
+    "play": "▶",
+    "film": "✇",
+    "cut": "✂",
+    "pencil": "✎",
+    "flag": "⚑",
+    "star": "★",
     "warning": "⚠",
-    "pause": "⏸",
+    "scales": "⚖",
+    "cloud": "☁",
+    "home": "⌂",
 }
 
 
