@@ -238,6 +238,7 @@ def entry_rule_problems(
     *,
     names_by_id: Mapping[str, str],
     fields: Mapping[str, FieldSpec],
+    prefix: str = "",
 ) -> list[FieldProblem]:
     """``metadata.entry_validations`` checked like the step's validations, so a broken entry
     rule is refused when it is saved instead of blocking every move into the step."""
@@ -246,13 +247,15 @@ def entry_rule_problems(
         return []
     try:
         rules = parse_family(
-            "validations", normalize_field_references(raw, names_by_id), prefix=ENTRY_RULES_PATH
+            "validations",
+            normalize_field_references(raw, names_by_id),
+            prefix=f"{prefix}{ENTRY_RULES_PATH}",
         )
     except InvalidInput as exc:
         return list(exc.problems)
     return [
         FieldProblem(
-            field=ENTRY_RULES_PATH + problem.field.removeprefix("validations"),
+            field=f"{prefix}{ENTRY_RULES_PATH}{problem.field.removeprefix('validations')}",
             message=problem.message,
         )
         for problem in check_config(StepConfig(validations=rules), fields=fields)
