@@ -4,7 +4,7 @@
 import { assigneeChoices, STRATEGIES } from "./assignments_tab";
 import type { TabContext } from "./context";
 import { configCard, configList, freeId } from "./config_list";
-import { choice, h, row } from "./dom";
+import { button, choice, h, row, uid } from "./dom";
 import { messageControls, recipientControls } from "./message_controls";
 import { isObject, type Json, type JsonObject } from "./model";
 import { boundInput, triggerControls } from "./trigger_controls";
@@ -42,6 +42,82 @@ function jsonBox(holder: JsonObject, key: string, path: string, label: string, c
   wrapper.append(state);
   wrapper.classList.add("wide");
   return wrapper;
+}
+
+/** Whether ``value`` is a flat map of texts, which the mapping rows can edit. */
+function isTextMap(value: Json | undefined): value is { [key: string]: string } {
+  return value === undefined || (isObject(value) && Object.values(value).every((entry) => typeof entry === "string"));
+}
+
+/** The rows being edited per map, so a row whose name is not typed yet survives a redraw. */
+const rowsByHolder = new WeakMap<JsonObject, Map<string, [string, string][]>>();
+
+function rowsOf(holder: JsonObject, key: string, stored: { [key: string]: string } | undefined): [string, string][] {
+  let maps = rowsByHolder.get(holder);
+  if (!maps) {
+    maps = new Map();
+    rowsByHolder.set(holder, maps);
+  }
+  let pairs = maps.get(key);
+  if (!pairs) {
+    pairs = Object.entries(stored ?? {});
+    maps.set(key, pairs);
+  }
+  return pairs;
+}
+
+/** A map of names to text templates (webhook data, a field mapping) as rows of two inputs;
+ * anything else the map may hold (numbers, nested objects) is edited as JSON. */
+function mappingRows(holder: JsonObject, key: string, path: string, labels: { legend: string; name: string; value: string }, ctx: TabContext): HTMLElement {
+  const stored = holder[key];
+  if (!isTextMap(stored)) {
+    return jsonBox(holder, key, path, `${labels.legend} (JSON)`, ctx);
+  }
+  const pairs = rowsOf(holder, key, stored);
+  const write = () => {
+    const named = pairs.filter(([name]) => name.trim());
+    if (named.length) {
+      holder[key] = Object.fromEntries(named.map(([name, value]) => [name.trim(), value]));
+    } else {
+      delete holder[key];
+    }
+  };
+  const legend = uid("legend");
+  const rows = pairs.map((pair, index) => {
+    const name = h("input", { value: pair[0], class: "code", spellcheck: "false" });
+    name.addEventListener("input", () => {
+      pair[0] = name.value;
+      write();
+      ctx.changed("automations");
+    });
+    const value = h("input", { value: pair[1] });
+    value.addEventListener("input", () => {
+      pair[1] = value.value;
+      write();
+      ctx.changed("automations");
+    });
+    return h(
+      "div",
+      { class: "add-row mapping-row", "data-path": `${path}.${pair[0]}` },
+      row(`${labels.name} ${index + 1}`, name),
+      row(`${labels.value} ${index + 1}`, value),
+      button("Remove", () => {
+        pairs.splice(index, 1);
+        write();
+        ctx.redraw("automations");
+      }, { class: "link-button", "aria-label": `Remove ${labels.name.toLowerCase()} ${index + 1}` }),
+    );
+  });
+  return h(
+    "fieldset",
+    { class: "options wide mapping", "data-path": path, "aria-labelledby": legend },
+    h("legend", { id: legend }, labels.legend),
+    ...rows,
+    button(`Add ${labels.name.toLowerCase()}`, () => {
+      pairs.push(["", ""]);
+      ctx.redraw("automations");
+    }),
+  );
 }
 
 function updateFieldControls(action: JsonObject, at: string, ctx: TabContext): HTMLElement[] {
@@ -121,7 +197,10 @@ function actionControls(rule: JsonObject, path: string, ctx: TabContext): HTMLEl
       const url = boundInput(action, "target", "automations", ctx);
       url.type = "url";
       url.placeholder = "https://…";
-      controls.push(row("URL", url, `${at}.target`), jsonBox(action, "data", `${at}.data`, "Data (JSON; {{item.id}} and {{field.<name>}} are filled in)", ctx));
+      controls.push(
+        row("URL", url, `${at}.target`),
+        mappingRows(action, "data", `${at}.data`, { legend: "Data sent ({{item.id}} and {{field.<name>}} are filled in)", name: "Key", value: "Value" }, ctx),
+      );
       break;
     }
     case "update_field":
@@ -146,7 +225,7 @@ function actionControls(rule: JsonObject, path: string, ctx: TabContext): HTMLEl
         row("Pipeline (name or id)", boundInput(action, "pipeline_instance_id", "automations", ctx), `${at}.pipeline_instance_id`),
         row("Item name", boundInput(action, "name", "automations", ctx), `${at}.name`, "Default: {{item.name}}."),
         row("Start at step (optional)", boundInput(action, "step", "automations", ctx), `${at}.step`),
-        jsonBox(action, "field_mapping", `${at}.field_mapping`, "Field mapping (JSON: target field to template)", ctx),
+        mappingRows(action, "field_mapping", `${at}.field_mapping`, { legend: "Fields of the new item (from templates such as {{field.<name>}})", name: "Field", value: "Template" }, ctx),
       );
       break;
     default:

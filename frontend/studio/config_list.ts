@@ -11,6 +11,8 @@ export interface CardOptions {
   entries: Json[];
   index: number;
   family: Family;
+  /** The list's JSON path when it is not the family itself (``metadata.entry_validations``). */
+  listPath?: string;
   ctx: TabContext;
   /** How buttons name the entry: "rule 2". */
   what: string;
@@ -28,7 +30,7 @@ export function configCard(options: CardOptions): HTMLElement {
   const removeLabel = options.removeLabel ?? "Delete";
   return h(
     "li",
-    { class: `config-row${options.className ? ` ${options.className}` : ""}`, "data-path": `${family}[${index}]` },
+    { class: `config-row${options.className ? ` ${options.className}` : ""}`, "data-path": `${options.listPath ?? family}[${index}]` },
     h(
       "div",
       { class: "row-head" },
@@ -50,6 +52,8 @@ export function configCard(options: CardOptions): HTMLElement {
 
 export interface ListOptions {
   family: Family;
+  /** The entries when they are not the family itself (a list inside the metadata). */
+  entries?: Json[];
   ctx: TabContext;
   /** "rules", "calculations": for the notice about JSON that is not a list. */
   noun: string;
@@ -64,7 +68,7 @@ export interface ListOptions {
 
 export function configList(options: ListOptions): HTMLElement {
   const { family, ctx } = options;
-  const entries = ctx.draft.families[family];
+  const entries = options.entries ?? ctx.draft.families[family];
   if (!Array.isArray(entries) || !entries.every(isObject)) {
     return h("p", { class: "alert" }, `This configuration is not a list of ${options.noun}; correct it with Edit as JSON.`);
   }

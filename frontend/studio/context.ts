@@ -1,3 +1,4 @@
+import type { IconTable } from "./icons";
 import type { Draft, FieldDefinition, Part } from "./model";
 
 /** The organisation's people, groups and roles, for the pickers that name them. */
@@ -12,6 +13,10 @@ export interface TabContext {
   draft: Draft;
   fields: FieldDefinition[];
   directory: Directory;
+  /** The step icons' names and symbols. */
+  icons: IconTable;
+  /** The built-in notification templates' names. */
+  messageTemplates: string[];
   /** The template's step names, for actions that move an item to a step. */
   stepNames: string[];
   /** The draft changed in place (typing): mark ``part`` unsaved, keep the controls. */

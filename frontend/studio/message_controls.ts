@@ -34,6 +34,7 @@ export function checkboxSet(
         {},
         h("input", {
           type: "checkbox",
+          value,
           checked: isOn(value),
           onchange: (event: Event) => onToggle(value, (event.target as HTMLInputElement).checked),
         }),

@@ -2,7 +2,7 @@
 
 import type { TabContext } from "./context";
 import { configCard, configList, freeId } from "./config_list";
-import { row } from "./dom";
+import { choice, row } from "./dom";
 import { messageControls, recipientControls } from "./message_controls";
 import type { Json, JsonObject } from "./model";
 import { boundInput, triggerControls } from "./trigger_controls";
@@ -13,6 +13,18 @@ function notificationCard(rules: Json[], index: number, ctx: TabContext): HTMLEl
   const title = `notification ${index + 1}`;
   const id = boundInput(rule, "id", "notifications", ctx);
   id.classList.add("code");
+  const template = choice(
+    [["", "the trigger's default"], ...ctx.messageTemplates.map((name): [string, string] => [name, name.replaceAll("_", " ")])],
+    typeof rule.template === "string" ? rule.template : "",
+    (value) => {
+      if (value) {
+        rule.template = value;
+      } else {
+        delete rule.template;
+      }
+      ctx.changed("notifications");
+    },
+  );
   return configCard({
     entries: rules,
     index,
@@ -24,6 +36,7 @@ function notificationCard(rules: Json[], index: number, ctx: TabContext): HTMLEl
       row("Notification id", id, `${path}.id`, "Unique in the step."),
       ...triggerControls(rule, path, "notifications", ctx),
       recipientControls(rule, path, "notifications", ctx),
+      row("Message template", template, `${path}.template`, "A built-in text; a subject or message below takes its place."),
       ...messageControls(rule, path, "notifications", ctx),
     ],
   });

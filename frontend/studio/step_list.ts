@@ -1,6 +1,7 @@
 // The step list: select a step, reorder by drag or with the buttons, add, duplicate, delete.
 
 import { h, row } from "./dom";
+import { type IconTable, iconSymbol } from "./icons";
 import type { StepOut } from "./model";
 import { dragHandle, moveButtons, sortable } from "./sortable_list";
 
@@ -9,12 +10,14 @@ export interface StepListActions {
   move(from: number, to: number): void;
   add(name: string): void;
   unsaved(id: string): boolean;
+  icons: IconTable;
 }
 
 function stepEntry(steps: StepOut[], index: number, selected: string | null, actions: StepListActions): HTMLElement {
   const step = steps[index]!;
   const days = step.target_duration_days;
   const current = step.id === selected;
+  const symbol = iconSymbol(actions.icons, step.icon);
   return h(
     "li",
     { class: current ? "step-entry selected" : "step-entry", "data-step": step.id },
@@ -28,7 +31,7 @@ function stepEntry(steps: StepOut[], index: number, selected: string | null, act
         "aria-current": current ? "true" : null,
         onclick: () => actions.select(step.id),
       },
-      step.icon ? h("span", { class: "step-icon", "aria-hidden": "true" }, step.icon) : null,
+      symbol ? h("span", { class: "step-icon", "aria-hidden": "true" }, symbol) : null,
       h("span", { class: "step-name" }, `${index + 1}. ${step.name}`),
       h("span", { class: "muted step-days" }, days === null ? "no target" : `${days} day${days === 1 ? "" : "s"}`),
       actions.unsaved(step.id) ? h("span", { class: "unsaved-mark" }, " • unsaved") : null,

@@ -22,6 +22,7 @@ import {
   unsavedParts,
 } from "./model";
 import { focusKey, restoreFocus } from "./focus";
+import { type IconTable, readIcons, readMessageTemplates } from "./icons";
 import { placeProblems } from "./problems";
 import { moveItem } from "./sortable_list";
 import { renderStepList } from "./step_list";
@@ -54,11 +55,16 @@ export class Studio {
   private readonly status = h("p", { class: "notice studio-status", role: "status", "aria-live": "polite" });
   private readonly alert = h("div", { class: "studio-alert" });
   private readonly layout = h("div", { class: "studio-layout" });
+  private readonly icons: IconTable;
+  private readonly messageTemplates: string[];
 
   constructor(
     private readonly root: HTMLElement,
     private readonly templateId: string,
-  ) {}
+  ) {
+    this.icons = readIcons(root);
+    this.messageTemplates = readMessageTemplates(root);
+  }
 
   async start(): Promise<void> {
     const [template, fields, people, groups, roles] = await Promise.all([
@@ -128,6 +134,7 @@ export class Studio {
       select: (id) => this.select(id),
       move: (from, to) => void this.reorder(from, to),
       add: (name) => void this.addStep(name),
+      icons: this.icons,
       unsaved: (id) => {
         const step = this.steps.find((entry) => entry.id === id);
         return step ? this.unsaved(step).size > 0 : false;
@@ -139,14 +146,14 @@ export class Studio {
     restoreFocus(this.layout, focus);
   }
 
-
-
   private renderEditor(step: StepOut): HTMLElement {
     const draft = this.draft(step);
     const ctx: TabContext = {
       draft,
       fields: this.fields,
       directory: this.directory,
+      icons: this.icons,
+      messageTemplates: this.messageTemplates,
       stepNames: this.steps.map((entry) => entry.name),
       changed: () => this.markUnsaved(),
       redraw: () => this.render(),

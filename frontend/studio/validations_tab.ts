@@ -7,6 +7,7 @@ import type { TabContext } from "./context";
 import { choice, h, row } from "./dom";
 import {
   DATE_TYPES,
+  type Family,
   type FieldDefinition,
   type Json,
   type JsonObject,
@@ -27,6 +28,14 @@ export const RULE_TYPES: Record<string, { label: string; keys: string[] }> = {
   custom_expression: { label: "Custom expression", keys: ["expression", "field_id"] },
 };
 const COMMON_KEYS = ["id", "type", "error_message"];
+
+/** Where a list of rules lives: the step's validations, or its entry rules in the metadata. */
+export interface RuleScope {
+  family: Family;
+  /** The list's JSON path: ``validations`` or ``metadata.entry_validations``. */
+  path: string;
+}
+const VALIDATIONS: RuleScope = { family: "validations", path: "validations" };
 const OPERATORS = ["<", "<=", ">", ">=", "=", "!="];
 
 /** The fields a rule type can check. */
@@ -54,7 +63,7 @@ function ordered(field: FieldDefinition | undefined): boolean {
   return ["number", "date"].includes(kind(field));
 }
 
-function textInput(rule: JsonObject, key: string, ctx: TabContext, convert: (text: string) => Json = (t) => t): HTMLInputElement {
+function textInput(rule: JsonObject, key: string, ctx: TabContext, scope: RuleScope, convert: (text: string) => Json = (t) => t): HTMLInputElement {
   const value = rule[key];
   return h("input", {
     value: value === undefined || value === null ? "" : String(value),
@@ -65,12 +74,12 @@ function textInput(rule: JsonObject, key: string, ctx: TabContext, convert: (tex
       } else {
         rule[key] = converted;
       }
-      ctx.changed("validations");
+      ctx.changed(scope.family);
     },
   });
 }
 
-function fieldPicker(rule: JsonObject, key: string, choices: FieldDefinition[], ctx: TabContext, optional = false): HTMLSelectElement {
+function fieldPicker(rule: JsonObject, key: string, choices: FieldDefinition[], ctx: TabContext, scope: RuleScope, optional = false): HTMLSelectElement {
   const options: [string, string][] = choices.map((field) => [field.name, `${field.label} (${field.field_type})`]);
   if (optional) {
     options.unshift(["", "No field"]);
@@ -81,7 +90,7 @@ function fieldPicker(rule: JsonObject, key: string, choices: FieldDefinition[], 
     } else {
       delete rule[key];
     }
-    ctx.redraw("validations");
+    ctx.redraw(scope.family);
   });
 }
 
@@ -104,7 +113,7 @@ function patternTry(rule: JsonObject): HTMLElement {
   return h("div", { class: "try-value wide" }, row("Try a value", sample, undefined, "Checked in the browser as you type."), result);
 }
 
-function comparisonControls(rule: JsonObject, path: string, ctx: TabContext): HTMLElement[] {
+function comparisonControls(rule: JsonObject, path: string, ctx: TabContext, scope: RuleScope): HTMLElement[] {
   const left = ctx.fields.find((field) => field.name === rule.field_id);
   const operators = ordered(left) || !left ? OPERATORS : ["=", "!="];
   const mode =
@@ -133,53 +142,53 @@ function comparisonControls(rule: JsonObject, path: string, ctx: TabContext): HT
           rule.compare_field_id = first.name;
         }
       }
-      ctx.redraw("validations");
+      ctx.redraw(scope.family);
     },
   );
   const controls = [
     row("Operator", choice(operators.map((op) => [op, op]), String(rule.operator ?? ""), (value) => {
       rule.operator = value;
-      ctx.changed("validations");
+      ctx.changed(scope.family);
     }), `${path}.operator`),
     row("Compare with", modeSelect),
   ];
   if (mode === "field") {
     const others = ctx.fields.filter((field) => field.name !== rule.field_id && (!left || kind(field) === kind(left)));
-    controls.push(row("Other field", fieldPicker(rule, "compare_field_id", others, ctx), `${path}.compare_field_id`));
+    controls.push(row("Other field", fieldPicker(rule, "compare_field_id", others, ctx, scope), `${path}.compare_field_id`));
   } else if (mode === "value") {
     controls.push(
-      row("Value", textInput(rule, "compare_value", ctx, numberOrText), `${path}.compare_value`, "A number or an ISO date (2026-03-31)."),
+      row("Value", textInput(rule, "compare_value", ctx, scope, numberOrText), `${path}.compare_value`, "A number or an ISO date (2026-03-31)."),
     );
   }
   return controls;
 }
 
-function typeControls(rule: JsonObject, path: string, ctx: TabContext): HTMLElement[] {
+function typeControls(rule: JsonObject, path: string, ctx: TabContext, scope: RuleScope): HTMLElement[] {
   const type = String(rule.type);
   const pick = (optional = false) =>
-    row(optional ? "Show the message at field (optional)" : "Field", fieldPicker(rule, "field_id", fieldsFor(type, ctx.fields), ctx, optional), `${path}.field_id`);
+    row(optional ? "Show the message at field (optional)" : "Field", fieldPicker(rule, "field_id", fieldsFor(type, ctx.fields), ctx, scope, optional), `${path}.field_id`);
   switch (type) {
     case "field_required":
       return [pick()];
     case "field_min_value":
-      return [pick(), row("Minimum", textInput(rule, "min_value", ctx, numberOrText), `${path}.min_value`)];
+      return [pick(), row("Minimum", textInput(rule, "min_value", ctx, scope, numberOrText), `${path}.min_value`)];
     case "field_max_value":
-      return [pick(), row("Maximum", textInput(rule, "max_value", ctx, numberOrText), `${path}.max_value`)];
+      return [pick(), row("Maximum", textInput(rule, "max_value", ctx, scope, numberOrText), `${path}.max_value`)];
     case "field_pattern": {
       const tryBox = patternTry(rule);
-      const pattern = textInput(rule, "pattern", ctx);
+      const pattern = textInput(rule, "pattern", ctx, scope);
       pattern.classList.add("code");
       pattern.addEventListener("input", () => tryBox.querySelector("input")?.dispatchEvent(new Event("input")));
       return [pick(), row("Pattern (RE2 regular expression)", pattern, `${path}.pattern`), tryBox];
     }
     case "field_comparison":
-      return [pick(), ...comparisonControls(rule, path, ctx)];
+      return [pick(), ...comparisonControls(rule, path, ctx, scope)];
     case "custom_expression": {
       const editor = h("textarea", { class: "code", rows: 3, spellcheck: "false" });
       editor.value = typeof rule.expression === "string" ? rule.expression : "";
       editor.addEventListener("input", () => {
         rule.expression = editor.value;
-        ctx.changed("validations");
+        ctx.changed(scope.family);
       });
       const expression = row("Expression (must be true to leave the step)", editor, `${path}.expression`);
       expression.classList.add("wide");
@@ -227,26 +236,27 @@ function summary(rule: JsonObject, ctx: TabContext): string {
   return field ? `${type}: ${field.label}` : type;
 }
 
-function ruleCard(rules: Json[], index: number, ctx: TabContext): HTMLElement {
+function ruleCard(rules: Json[], index: number, ctx: TabContext, scope: RuleScope): HTMLElement {
   const rule = rules[index] as JsonObject;
-  const path = `validations[${index}]`;
+  const path = `${scope.path}[${index}]`;
   const title = `rule ${index + 1}`;
   const typeSelect = choice(
     Object.entries(RULE_TYPES).map(([value, info]) => [value, info.label]),
     String(rule.type ?? ""),
     (value) => {
       changeType(rules, rule, value, ctx);
-      ctx.redraw("validations");
+      ctx.redraw(scope.family);
     },
   );
-  const message = textInput(rule, "error_message", ctx);
-  const idInput = textInput(rule, "id", ctx);
+  const message = textInput(rule, "error_message", ctx, scope);
+  const idInput = textInput(rule, "id", ctx, scope);
   idInput.classList.add("code");
   idInput.addEventListener("input", () => madeUpIds.delete(rule));
   return configCard({
     entries: rules,
     index,
-    family: "validations",
+    family: scope.family,
+    listPath: scope.path,
     ctx,
     what: title,
     heading: h("span", {}, `Rule ${index + 1}`, h("span", { class: "muted" }, ` · ${summary(rule, ctx)}`)),
@@ -255,27 +265,48 @@ function ruleCard(rules: Json[], index: number, ctx: TabContext): HTMLElement {
     controls: [
       row("Type", typeSelect, `${path}.type`),
       row("Rule id", idInput, `${path}.id`, "Unique in the step."),
-      ...typeControls(rule, path, ctx),
+      ...typeControls(rule, path, ctx, scope),
       wide(row("Message when the rule fails", message, `${path}.error_message`)),
     ],
   });
 }
 
-export function renderValidationsTab(ctx: TabContext): HTMLElement {
+export interface RuleListText {
+  hint: string;
+  empty: string;
+  listLabel: string;
+  addLabel: string;
+}
+
+/** A list of rule cards: the Validations tab, and the entry rules on the Settings tab. */
+export function ruleList(
+  ctx: TabContext,
+  scope: RuleScope,
+  text: RuleListText,
+  list?: { entries: Json[]; attach(entries: Json[]): void },
+): HTMLElement {
   return configList({
-    family: "validations",
+    family: scope.family,
+    entries: list?.entries,
     ctx,
     noun: "rules",
-    hint: "Every rule must hold before an item may leave this step.",
-    empty: "No rules yet.",
-    listLabel: "Validation rules, checked in this order",
-    card: (entries, index) => ruleCard(entries, index, ctx),
-    addLabel: "Add rule",
+    ...text,
+    card: (rules, index) => ruleCard(rules, index, ctx, scope),
     draggable: true,
-    add: (entries) => {
-      const rule: JsonObject = { id: freeId(entries, "field_required"), type: "field_required" };
+    add: (rules) => {
+      list?.attach(rules);
+      const rule: JsonObject = { id: freeId(rules, "field_required"), type: "field_required" };
       madeUpIds.add(rule);
       return rule;
     },
+  });
+}
+
+export function renderValidationsTab(ctx: TabContext): HTMLElement {
+  return ruleList(ctx, VALIDATIONS, {
+    hint: "Every rule must hold before an item may leave this step.",
+    empty: "No rules yet.",
+    listLabel: "Validation rules, checked in this order",
+    addLabel: "Add rule",
   });
 }

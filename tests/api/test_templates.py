@@ -458,6 +458,62 @@ def test_metadata_is_a_free_object_and_must_be_an_object(client: TestClient, adm
     assert get_step(client, admin, step["id"])["metadata"] == stored["metadata"]
 
 
+@pytest.mark.parametrize(
+    ("rule", "path", "fragment"),
+    [
+        (
+            {"id": "min", "type": "field_min_value", "field_id": "deal_value", "min_value": "lots"},
+            "metadata.entry_validations[0].min_value",
+            "number",
+        ),
+        (
+            {"id": "min", "type": "field_min_value", "field_id": "deal_valu", "min_value": 1},
+            "metadata.entry_validations[0].field_id",
+            "deal_value",
+        ),
+        (
+            {"id": "bad", "type": "field_pattern", "field_id": "decision_maker", "pattern": "("},
+            "metadata.entry_validations[0].pattern",
+            "",
+        ),
+    ],
+)
+def test_a_broken_entry_rule_is_refused_naming_its_path_and_nothing_changes(
+    client: TestClient, admin: Login, rule: dict[str, Any], path: str, fragment: str
+) -> None:
+    define_fields(client, admin)
+    step = make_template(client, admin, steps=1)["steps"][0]
+    before = get_step(client, admin, step["id"])
+
+    refused = client.post(
+        "/api/step-template/update-metadata",
+        json={"id": step["id"], "metadata": {"is_final": True, "entry_validations": [rule]}},
+        headers=admin.headers,
+    )
+
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    errors = refused.json()["errors"]
+    assert [error["field"] for error in errors] == [path], errors
+    assert fragment in errors[0]["message"]
+    assert get_step(client, admin, step["id"]) == before
+
+
+def test_a_sound_entry_rule_is_stored_as_sent(client: TestClient, admin: Login) -> None:
+    define_fields(client, admin)
+    step = make_template(client, admin, steps=1)["steps"][0]
+    rule = {"id": "min", "type": "field_min_value", "field_id": "deal_value", "min_value": 5000}
+
+    stored = post(
+        client,
+        admin,
+        "/api/step-template/update-metadata",
+        {"id": step["id"], "metadata": {"entry_validations": [rule]}},
+    )
+
+    assert stored["metadata"] == {"entry_validations": [rule]}
+
+
 def test_a_field_id_in_a_config_is_stored_as_the_field_name(
     client: TestClient, admin: Login
 ) -> None:

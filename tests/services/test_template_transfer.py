@@ -113,6 +113,19 @@ def test_a_bad_document_is_refused_with_paths_and_writes_nothing(container: Cont
     assert count(container, PipelineTemplate, actor) == 0
 
 
+def test_a_broken_entry_rule_is_refused_with_its_path(container: Container) -> None:
+    actor = tenant(container, "entry")
+    document = copy.deepcopy(library_documents()["sales"])
+    document["steps"][1]["metadata"]["entry_validations"][0]["field_id"] = "deal_valu"
+
+    with pytest.raises(InvalidInput) as refused:
+        do_import(container, actor, document)
+
+    paths = [problem.field for problem in refused.value.problems]
+    assert paths == ["steps[1].metadata.entry_validations[0].field_id"]
+    assert count(container, PipelineTemplate, actor) == 0
+
+
 def test_an_existing_field_of_another_type_is_refused(container: Container) -> None:
     actor = tenant(container, "typed")
     do_import(

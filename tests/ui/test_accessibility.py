@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 from tests.conftest import Login
 from tests.ui.accessibility import assert_accessible, assert_fits_width
 from tests.ui.conftest import SalesPipeline, sign_in_with_token
+from tests.ui.studio_driver import STUDIO_TABS
 
 pytestmark = [
     pytest.mark.browser,
@@ -109,14 +110,7 @@ def test_the_step_editor(
     expect(page.get_by_role("tab", name="Fields")).to_be_visible()
     check(page)
     page.get_by_role("button", name="2. Qualified").click()
-    for tab in (
-        "Validations",
-        "Assignments",
-        "Notifications",
-        "Automations",
-        "Calculations",
-        "Settings",
-    ):
+    for tab in STUDIO_TABS[1:]:
         page.get_by_role("tab", name=tab).click()
         expect(page.get_by_role("tab", name=tab)).to_have_attribute("aria-selected", "true")
         check(page)

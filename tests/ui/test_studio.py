@@ -114,7 +114,7 @@ def test_steps_are_added_duplicated_and_deleted(admin_page: Browsing, sales: Sal
     page.get_by_label("Description").fill("Signed and paid")
     page.get_by_label("Target duration (days)").fill("3")
     page.get_by_label("Colour", exact=True).fill("#1e7a3c")
-    page.get_by_label("Icon").fill("🏆")
+    page.get_by_label("Icon").select_option("trophy")
     page.get_by_role("button", name="Save step").click()
     expect(page.get_by_role("status")).to_have_text("Saved.")
     won = api_get(admin_page, "/api/pipeline-template/get", id=str(sales.template_id))["steps"][3]
@@ -122,9 +122,10 @@ def test_steps_are_added_duplicated_and_deleted(admin_page: Browsing, sales: Sal
         "Signed and paid",
         3,
         "#1e7a3c",
-        "🏆",
+        "trophy",
     )
     expect(page.locator(".step-entry", has_text="Won")).to_contain_text("3 days")
+    expect(page.locator(".step-entry", has_text="Won").locator(".step-icon")).to_have_text("♛")
     screenshot(page, "studio-settings")
 
     page.get_by_label("New step name").fill("Won")
@@ -255,6 +256,14 @@ def test_fields_and_validations_built_with_controls_are_saved(
     expect(page.locator(".unsaved-mark")).to_have_count(0)
 
 
+def assert_problem_at(page: Page, control: Locator, path: str) -> None:
+    """The server's problem for ``path`` is shown at ``control``, which it describes."""
+    expect(control).to_have_attribute("aria-invalid", "true")
+    problem = page.locator(f'[data-problem-for="{path}"]')
+    expect(problem).to_be_visible()
+    assert problem.get_attribute("id") in (control.get_attribute("aria-describedby") or "")
+
+
 def test_a_bad_value_shows_the_servers_problem_next_to_its_control(
     admin_page: Browsing, sales: SalesPipeline
 ) -> None:
@@ -266,11 +275,7 @@ def test_a_bad_value_shows_the_servers_problem_next_to_its_control(
     rule.get_by_label("Minimum").fill("lots")
     page.get_by_role("button", name="Save step").click()
 
-    minimum = rule.get_by_label("Minimum")
-    expect(minimum).to_have_attribute("aria-invalid", "true")
-    problem = panel.locator('[data-problem-for="validations[0].min_value"]')
-    expect(problem).to_be_visible()
-    assert problem.get_attribute("id") in (minimum.get_attribute("aria-describedby") or "")
+    assert_problem_at(page, rule.get_by_label("Minimum"), "validations[0].min_value")
     expect(page.get_by_role("tab", name=re.compile("Validations"))).to_contain_text("problems")
     expect(page.get_by_role("status")).to_contain_text("Not saved")
     assert_accessible(page)
@@ -291,6 +296,40 @@ def test_a_bad_value_shows_the_servers_problem_next_to_its_control(
     expect(page.locator('[data-problem-for="target_duration_days"]')).to_be_visible()
     after = saved_step(admin_page, sales.step_templates["Qualified"])
     assert after["target_duration_days"] == before["target_duration_days"]
+
+
+def test_a_broken_entry_rule_shows_the_servers_problem_at_its_control(
+    admin_page: Browsing, sales: SalesPipeline
+) -> None:
+    page = open_studio(admin_page, sales, "Demo")
+    before = saved_step(admin_page, sales.step_templates["Demo"])
+    page.get_by_role("tab", name="Settings").click()
+    rules = page.locator(".entry-rules")
+    rules.get_by_role("button", name="Add entry rule").click()
+    rule = rules.locator(".rule").nth(0)
+    rule.get_by_label("Type").select_option("field_min_value")
+    rule.get_by_label("Field", exact=True).select_option("deal_value")
+    rule.get_by_label("Minimum").fill("lots")
+    page.get_by_role("button", name="Save step").click()
+
+    minimum = rule.get_by_label("Minimum")
+    assert_problem_at(page, minimum, "metadata.entry_validations[0].min_value")
+    assert_accessible(page)
+    assert saved_step(admin_page, sales.step_templates["Demo"]) == before
+
+    minimum.fill("5000")
+    page.get_by_role("button", name="Save step").click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+    assert saved_step(admin_page, sales.step_templates["Demo"])["metadata"] == {
+        "entry_validations": [
+            {
+                "id": "field_min_value_1",
+                "type": "field_min_value",
+                "field_id": "deal_value",
+                "min_value": 5000,
+            }
+        ]
+    }
 
 
 def test_edit_as_json_round_trips_with_the_controls(

@@ -319,6 +319,14 @@ def _checked_steps(
             StepConfig(target_duration_days=step.target_duration_days), **parsed_families
         )
         problems.extend(templates.check_config(config, fields=specs, prefix=f"{path}."))
+        problems.extend(
+            templates.entry_rule_problems(
+                parsed_families.get("metadata", {}),
+                names_by_id=names_by_id,
+                fields=specs,
+                prefix=f"{path}.",
+            )
+        )
         dumped = {family: dump_family(family, value) for family, value in parsed_families.items()}
         checked.append((step, position, dumped))
     return checked, problems

@@ -230,6 +230,38 @@ def check_config(
     ]
 
 
+ENTRY_RULES_PATH = "metadata.entry_validations"
+
+
+def entry_rule_problems(
+    metadata: Mapping[str, Any],
+    *,
+    names_by_id: Mapping[str, str],
+    fields: Mapping[str, FieldSpec],
+    prefix: str = "",
+) -> list[FieldProblem]:
+    """``metadata.entry_validations`` checked like the step's validations, so a broken entry
+    rule is refused when it is saved instead of blocking every move into the step."""
+    raw = metadata.get("entry_validations")
+    if raw is None:
+        return []
+    try:
+        rules = parse_family(
+            "validations",
+            normalize_field_references(raw, names_by_id),
+            prefix=f"{prefix}{ENTRY_RULES_PATH}",
+        )
+    except InvalidInput as exc:
+        return list(exc.problems)
+    return [
+        FieldProblem(
+            field=f"{prefix}{ENTRY_RULES_PATH}{problem.field.removeprefix('validations')}",
+            message=problem.message,
+        )
+        for problem in check_config(StepConfig(validations=rules), fields=fields)
+    ]
+
+
 def checked_families(
     session: Session,
     *,
@@ -248,6 +280,8 @@ def checked_families(
     config = replace(step_config(current, target_duration_days=target_duration_days), **parsed)
     specs = fields if fields is not None else load_field_specs(session, tenant_id=tenant_id)
     problems = check_config(config, fields=specs)
+    if "metadata" in parsed:
+        problems += entry_rule_problems(parsed["metadata"], names_by_id=names_by_id, fields=specs)
     problems += automation_url_problems(
         session, tenant_id=tenant_id, automations=parsed.get("automations", ())
     )

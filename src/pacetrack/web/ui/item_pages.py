@@ -86,11 +86,13 @@ def _board(
         names = _names(work, actor)
         targets: dict[uuid.UUID, int | None] = {}
         colors: dict[uuid.UUID, str | None] = {}
+        icons: dict[uuid.UUID, str | None] = {}
         for step in instance.steps or []:
             template = templates.get_step(work, actor, step.step_template_id)
             overrides = step.config_overrides
             targets[step.id] = overrides.get("target_duration_days", template.target_duration_days)
             colors[step.id] = template.color
+            icons[step.id] = template.icon
         by_step: defaultdict[uuid.UUID | None, list[Card]] = defaultdict(list)
         for item in page.items:
             entered = item.current_step_entered_at
@@ -111,6 +113,7 @@ def _board(
             "step": step,
             "target": targets.get(step.id),
             "color": colors.get(step.id),
+            "icon": icons.get(step.id),
             "cards": by_step.get(step.id, []),
         }
         for step in instance.steps or []
@@ -195,6 +198,24 @@ def _refused_move(status: ValidationStatusOut) -> Refusal:
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class StepLook:
+    """How the item's current step is shown: its template's colour and icon."""
+
+    color: str | None
+    icon: str | None
+
+
+def _step_look(
+    work: UnitOfWork, actor: Actor, instance: pipelines.PipelineInstanceOut, step_id: uuid.UUID
+) -> StepLook:
+    for step in instance.steps or []:
+        if step.id == step_id:
+            template = templates.get_step(work, actor, step.step_template_id)
+            return StepLook(color=template.color, icon=template.icon)
+    return StepLook(color=None, icon=None)
+
+
 def _item_page(
     request: Request,
     actor: Actor,
@@ -220,6 +241,7 @@ def _item_page(
             if detail.step is not None
             else None
         )
+        look = _step_look(work, actor, instance, detail.step.id) if detail.step else None
         refused_to = uuid_or_none(request.query_params.get("refused_move"))
         if refusal is NO_REFUSAL and refused_to is not None and detail.step is not None:
             try:
@@ -269,6 +291,7 @@ def _item_page(
             "title": item.name,
             "item": item,
             "step": detail.step,
+            "step_look": look,
             "instance": instance,
             "inputs": inputs,
             "choices": choices,

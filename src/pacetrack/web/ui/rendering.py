@@ -19,12 +19,14 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
+from markupsafe import Markup, escape
 from starlette.responses import RedirectResponse, Response
 
 from pacetrack.services import notifications, step_configs
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import ServiceError
 from pacetrack.web.ui.security import CSRF_FIELD, SESSION_COOKIE, CsrfRejected, LoginRequired
+from pacetrack.web.ui.step_icons import symbol_of
 
 logger = logging.getLogger("pacetrack.web.ui")
 
@@ -77,6 +79,15 @@ def _step_color(value: object) -> str:
     return value if isinstance(value, str) and _HEX_COLOR.fullmatch(value) else ""
 
 
+def _step_icon(name: object) -> Markup:
+    """The symbol of a step's icon name, hidden from screen readers (the step's name is
+    its label); an unknown name renders nothing."""
+    symbol = symbol_of(name)
+    if not symbol:
+        return Markup("")
+    return Markup('<span class="step-icon" aria-hidden="true">{}</span>').format(escape(symbol))
+
+
 def _pretty_json(value: object) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, default=str)
 
@@ -90,7 +101,11 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     environment.filters.update(
-        money=_money, when=_when, pretty_json=_pretty_json, step_color=_step_color
+        money=_money,
+        when=_when,
+        pretty_json=_pretty_json,
+        step_color=_step_color,
+        step_icon=_step_icon,
     )
     environment.globals.update(CSRF_FIELD=CSRF_FIELD)
     return environment

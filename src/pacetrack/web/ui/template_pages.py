@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from pacetrack.engine.config import CONFIG_FAMILIES
-from pacetrack.services import templates
+from pacetrack.services import notifications, templates
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import InvalidInput
 from pacetrack.services.templates import PipelineTemplateCreate, StepTemplateCreate
@@ -27,6 +27,7 @@ from pacetrack.web.ui.errors import FieldErrors, from_invalid_input, from_valida
 from pacetrack.web.ui.ids import parse_id
 from pacetrack.web.ui.rendering import STATIC_DIR, PageRoute, not_found, redirect, render
 from pacetrack.web.ui.security import CheckedForm, PageActor, container
+from pacetrack.web.ui.step_icons import icons_json
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -146,6 +147,8 @@ def studio_page(request: Request, template_id: str, actor: PageActor) -> Respons
             # Without the built assets (``npm ci && npm run build`` not run) the page
             # says so and offers the plain editor instead of an island that never loads.
             "studio_built": STUDIO_SCRIPT.is_file(),
+            "step_icons": icons_json(),
+            "message_templates": json.dumps(sorted(notifications.BUILT_IN_TEMPLATES)),
         },
     )
 
