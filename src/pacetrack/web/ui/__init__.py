@@ -8,6 +8,7 @@ from fastapi.staticfiles import StaticFiles
 from pacetrack.web.ui import (
     admin_pages,
     auth_pages,
+    board_pages,
     item_pages,
     notification_pages,
     pipeline_pages,
@@ -20,6 +21,7 @@ PAGE_MODULES = (
     admin_pages,
     pipeline_pages,
     template_pages,
+    board_pages,
     item_pages,
     notification_pages,
 )
