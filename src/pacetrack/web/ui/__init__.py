@@ -10,6 +10,7 @@ from pacetrack.web.ui import (
     auth_pages,
     board_pages,
     item_pages,
+    list_pages,
     notification_pages,
     pipeline_pages,
     template_pages,
@@ -22,6 +23,7 @@ PAGE_MODULES = (
     pipeline_pages,
     template_pages,
     board_pages,
+    list_pages,
     item_pages,
     notification_pages,
 )
