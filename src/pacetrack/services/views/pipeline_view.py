@@ -321,3 +321,22 @@ def money_sum(session: Session, name: str) -> tuple[ColumnElement[Any], Decimal]
         else_=cast(func.replace(text, ".", ""), Integer),
     )
     return func.sum(cents), Decimal("0.01")
+
+
+def item_names(
+    uow: UnitOfWork, actor: Actor, instance_id: uuid.UUID, item_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The names of those of ``item_ids`` that are items of the pipeline (404 when the
+    caller may not see it)."""
+    session = uow.session
+    access.ensure_can_see_instance(session, actor, instance_id)
+    if not item_ids:
+        return {}
+    rows = session.execute(
+        select(Item.id, Item.name).where(
+            Item.tenant_id == actor.tenant_id,
+            Item.pipeline_instance_id == instance_id,
+            Item.id.in_(list(item_ids)),
+        )
+    ).all()
+    return {item_id: name for item_id, name in rows}

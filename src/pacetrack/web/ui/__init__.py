@@ -9,6 +9,7 @@ from pacetrack.web.ui import (
     admin_pages,
     auth_pages,
     board_pages,
+    bulk_pages,
     item_pages,
     list_pages,
     notification_pages,
@@ -24,6 +25,7 @@ PAGE_MODULES = (
     template_pages,
     board_pages,
     list_pages,
+    bulk_pages,
     item_pages,
     notification_pages,
 )
