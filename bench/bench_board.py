@@ -173,7 +173,7 @@ def baseline(world: World) -> Callable[[], object]:
     statement = text(
         "SELECT id, version, name, owner_account_id, assigned_account_ids, field_values, "
         "created_at FROM item WHERE tenant_id = :tenant AND pipeline_instance_id = :pipeline "
-        "AND current_step_id = :step ORDER BY created_at DESC LIMIT 25"
+        "AND status = 'active' AND current_step_id = :step ORDER BY created_at DESC LIMIT 25"
     )
     steps = [world.pipeline.step(name) for name in STEPS]
 

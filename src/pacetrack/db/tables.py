@@ -310,9 +310,19 @@ class Item(Base):
         tenant_fk(["owner_account_id"], "account"),
         Index("ix_item_instance_step", "tenant_id", "pipeline_instance_id", "current_step_id"),
         Index("ix_item_status", "tenant_id", "status"),
-        # A board column's newest cards in index order (migration 0010).
+        # A board column's newest cards in index order, and each column's count from the
+        # index alone (migration 0010).
         Index(
-            "ix_item_board", "tenant_id", "pipeline_instance_id", "current_step_id", "created_at"
+            "ix_item_board",
+            "tenant_id",
+            "pipeline_instance_id",
+            "status",
+            "current_step_id",
+            "created_at",
+        ),
+        # The list's first page by name without sorting every item (migration 0010).
+        Index(
+            "ix_item_list_name", "tenant_id", "pipeline_instance_id", "status", text("lower(name)")
         ),
         # ``field_values`` has no GIN index: no query filters by it, and each move rewrites
         # the row (migration 0007).

@@ -11,11 +11,10 @@ from typing import Any
 
 from sqlalchemy import Select, desc, func, select, union_all
 
-from pacetrack.db.tables import Item, ItemStepHistory
+from pacetrack.db.tables import Item
 from pacetrack.services.context import Actor
 from pacetrack.services.unit_of_work import UnitOfWork
 from pacetrack.services.views.pipeline_view import (
-    OPEN_STAY,
     ROW_COLUMNS,
     FieldValue,
     ItemFilters,
@@ -27,6 +26,7 @@ from pacetrack.services.views.pipeline_view import (
     is_at_risk,
     load,
     money_sum,
+    with_stay,
 )
 
 CARDS_PER_COLUMN = 25
@@ -80,11 +80,11 @@ def _totals(
     if money is not None:
         total, unit = money_sum(session, money.name)
         columns.append(total)
-    statement = select(*columns).select_from(Item)
-    if filters.at_risk:
-        statement = statement.join(ItemStepHistory, OPEN_STAY)
-    statement = statement.where(*conditions(session, actor, view, filters)).group_by(
-        Item.current_step_id
+    statement = (
+        select(*columns)
+        .select_from(Item)
+        .where(*conditions(session, actor, view, filters))
+        .group_by(Item.current_step_id)
     )
     answer: dict[uuid.UUID | None, tuple[int, Decimal | None]] = {}
     for row in session.execute(statement):
@@ -104,9 +104,7 @@ def _slice(
 ) -> Select[tuple[object, ...]]:
     session = uow.session
     return (
-        select(*ROW_COLUMNS)
-        .select_from(Item)
-        .outerjoin(ItemStepHistory, OPEN_STAY)
+        with_stay(select(*ROW_COLUMNS).select_from(Item), filters)
         .where(*conditions(session, actor, view, filters), Item.current_step_id == step_id)
         .order_by(desc(Item.created_at), Item.id)
         .limit(limit)

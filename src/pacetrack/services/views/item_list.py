@@ -29,6 +29,7 @@ from pacetrack.services.views.pipeline_view import (
     field_text,
     is_at_risk,
     load,
+    with_stay,
 )
 
 PAGE_SIZE = 50
@@ -125,12 +126,15 @@ def _statement(
     if sort.key == "days":
         ascending = not ascending
     ordered = expression.asc() if ascending else expression.desc()
-    return (
-        select(*ROW_COLUMNS)
-        .select_from(Item)
-        .outerjoin(ItemStepHistory, OPEN_STAY)
-        .where(*conditions(session, actor, view, filters))
-        .order_by(ordered.nulls_last(), desc(Item.created_at), Item.id)
+    if sort.key != "name":
+        # Items without the value come last either way (a name is never missing, and the
+        # name index serves both directions only without the clause).
+        ordered = ordered.nulls_last()
+    statement = select(*ROW_COLUMNS).select_from(Item)
+    if sort.key == "days" or filters.at_risk:
+        statement = statement.outerjoin(ItemStepHistory, OPEN_STAY)
+    return statement.where(*conditions(session, actor, view, filters)).order_by(
+        ordered, desc(Item.created_at), Item.id
     )
 
 
@@ -153,9 +157,7 @@ def _row(view: PipelineView, row: Any) -> Row:
 
 
 def _count(session: Session, actor: Actor, view: PipelineView, filters: ItemFilters) -> int:
-    statement = select(func.count()).select_from(Item)
-    if filters.at_risk:
-        statement = statement.join(ItemStepHistory, OPEN_STAY)
+    statement = with_stay(select(func.count()).select_from(Item), filters)
     return session.scalar(statement.where(*conditions(session, actor, view, filters))) or 0
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Numeric,
+    Select,
     and_,
     case,
     cast,
@@ -227,11 +228,31 @@ def load(uow: UnitOfWork, actor: Actor, instance_id: uuid.UUID) -> PipelineView:
 
 # --- shared query parts ----------------------------------------------------------------------
 
+ENTERED_AT = (
+    select(ItemStepHistory.entered_at)
+    .where(
+        ItemStepHistory.tenant_id == Item.tenant_id,
+        ItemStepHistory.item_id == Item.id,
+        ItemStepHistory.exited_at.is_(None),
+    )
+    .correlate(Item)
+    .scalar_subquery()
+)
+"""When the item entered its current step (its open stay). A subquery rather than a join:
+PostgreSQL runs it only for the rows a page shows, after sorting and limiting."""
+
 OPEN_STAY = and_(
     ItemStepHistory.tenant_id == Item.tenant_id,
     ItemStepHistory.item_id == Item.id,
     ItemStepHistory.exited_at.is_(None),
 )
+"""The join to the open stay, for what filters or sorts by it over every item (one hash
+join is cheaper there than a subquery per item)."""
+
+
+def with_stay(statement: Select[Any], filters: ItemFilters) -> Select[Any]:
+    """``statement`` (over ``item``) with the open stay joined when the filters need it."""
+    return statement.outerjoin(ItemStepHistory, OPEN_STAY) if filters.at_risk else statement
 
 
 ROW_COLUMNS = (
@@ -243,9 +264,9 @@ ROW_COLUMNS = (
     Item.assigned_account_ids,
     Item.field_values,
     Item.created_at,
-    ItemStepHistory.entered_at,
+    ENTERED_AT.label("entered_at"),
 )
-"""What a card and a list row are made of (the open stay joined for ``entered_at``)."""
+"""What a card and a list row are made of."""
 
 
 def days_in_step(view: PipelineView, entered_at: datetime | None) -> int:
@@ -271,7 +292,7 @@ def _at_risk(view: PipelineView) -> ColumnElement[bool]:
     limits = [
         and_(
             Item.current_step_id == step.id,
-            ItemStepHistory.entered_at <= view.now - timedelta(days=step.target_days + 1),
+            view.now - timedelta(days=step.target_days + 1) >= ENTERED_AT,
         )
         for step in view.steps
         if step.target_days is not None
@@ -282,8 +303,8 @@ def _at_risk(view: PipelineView) -> ColumnElement[bool]:
 def conditions(
     session: Session, actor: Actor, view: PipelineView, filters: ItemFilters
 ) -> list[ColumnElement[bool]]:
-    """Where the pipeline's active items match ``filters`` (the at-risk condition needs the
-    open stay joined: see ``needs_stay``)."""
+    """Where the pipeline's active items match ``filters`` (the at-risk filter reads the
+    open stay: join it with ``with_stay``)."""
     where: list[ColumnElement[bool]] = [
         Item.tenant_id == actor.tenant_id,
         Item.pipeline_instance_id == view.instance_id,

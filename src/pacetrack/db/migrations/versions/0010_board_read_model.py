@@ -4,7 +4,10 @@
   shows (``{"money_field": ..., "card_fields": [...]}``), checked at save.
 - ``tenant.currency``: the ISO 4217 code money is shown in (default ``USD``).
 - ``ix_item_board``: a column's newest cards, read in index order (tenant, pipeline,
-  step, created_at) instead of sorting every item of the step.
+  status, step, created_at) instead of sorting every item of the step; the columns'
+  counts come from the index alone.
+- ``ix_item_list_name``: the list's default order (by name, case-insensitive), so its
+  first page is read from the index instead of sorting every item.
 
 Revision ID: 0010_board_read_model
 Revises: 0001
@@ -37,12 +40,19 @@ def upgrade() -> None:
     op.create_index(
         "ix_item_board",
         "item",
-        ["tenant_id", "pipeline_instance_id", "current_step_id", "created_at"],
+        ["tenant_id", "pipeline_instance_id", "status", "current_step_id", "created_at"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_item_list_name",
+        "item",
+        ["tenant_id", "pipeline_instance_id", "status", sa.text("lower(name)")],
         unique=False,
     )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_item_list_name", table_name="item")
     op.drop_index("ix_item_board", table_name="item")
     with op.batch_alter_table("tenant") as batch:
         batch.drop_column("currency")
