@@ -21,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context,
 from jinja2.runtime import Context
 from starlette.responses import RedirectResponse, Response
 
-from pacetrack.engine.money import DEFAULT_CURRENCY, format_money
+from pacetrack.engine.money import DEFAULT_CURRENCY, currency, format_money
 from pacetrack.services import notifications, step_configs, tenant_settings
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import ServiceError
@@ -53,6 +53,11 @@ def _money(context: Context, value: object) -> str:
     except (InvalidOperation, ValueError):
         return str(value)
     return format_money(number, str(context.get("currency", DEFAULT_CURRENCY)))
+
+
+def _currency_symbol(code: object) -> str:
+    """What a money input is prefixed with: the currency's symbol ("$", "€", "CHF")."""
+    return currency(str(code)).symbol
 
 
 def _zone(name: object) -> ZoneInfo:
@@ -95,7 +100,11 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     environment.filters.update(
-        money=_money, when=_when, pretty_json=_pretty_json, step_color=_step_color
+        money=_money,
+        when=_when,
+        pretty_json=_pretty_json,
+        step_color=_step_color,
+        currency_symbol=_currency_symbol,
     )
     environment.globals.update(CSRF_FIELD=CSRF_FIELD)
     return environment
