@@ -91,7 +91,7 @@ def test_a_tenant_admin_sets_the_currency_and_an_unknown_code_is_refused(
 ) -> None:
     assert client.get("/api/tenant/settings", headers=member.headers).json()["currency"] == "USD"
 
-    changed = post(client, admin, "/api/tenant/update-settings", {"currency": "eur"})
+    changed = post(client, admin, "/api/tenant/update-settings", {"currency": "EUR"})
     assert (changed["currency"], changed["currency_name"]) == ("EUR", "Euro")
 
     unknown = client.post(
@@ -99,6 +99,7 @@ def test_a_tenant_admin_sets_the_currency_and_an_unknown_code_is_refused(
     )
     assert unknown.status_code == 422
     assert [e["field"] for e in unknown.json()["errors"]] == ["currency"]
+    assert "“XYZ” is not a currency code" in unknown.json()["errors"][0]["message"]
     refused = client.post(
         "/api/tenant/update-settings", json={"currency": "GBP"}, headers=member.headers
     )

@@ -9,7 +9,7 @@ fields: an unknown field, or a money field that is not a currency field, is refu
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,16 +18,17 @@ from pacetrack.services.errors import FieldProblem, InvalidInput
 from pacetrack.services.input_types import PlainStr
 
 MAX_CARD_FIELDS = 6
+FieldName = Annotated[PlainStr, Field(min_length=1, max_length=63)]
 
 
 class BoardSetting(BaseModel):
     """Which field a column totals (a currency field) and which fields a card shows."""
 
     model_config = ConfigDict(extra="forbid")
-    money_field: PlainStr | None = Field(
-        default=None, max_length=63, description="A currency field, totalled per column"
+    money_field: FieldName | None = Field(
+        default=None, description="A currency field, totalled per column"
     )
-    card_fields: list[PlainStr] = Field(
+    card_fields: list[FieldName] = Field(
         default_factory=list,
         max_length=MAX_CARD_FIELDS,
         description="Fields shown on each card, in order",

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pacetrack.db.tables import Tenant
 from pacetrack.engine.money import CURRENCIES, DEFAULT_CURRENCY
 from pacetrack.services.context import Actor
-from pacetrack.services.errors import InvalidInput, NotFound
-from pacetrack.services.input_types import PlainStr
+from pacetrack.services.errors import NotFound
 from pacetrack.services.unit_of_work import UnitOfWork
 
 
@@ -23,10 +23,23 @@ class TenantSettingsOut(BaseModel):
     currency_name: str
 
 
+def _known_currency(code: str) -> str:
+    if code not in CURRENCIES:
+        raise ValueError(f"“{code}” is not a currency code PaceTrack knows")
+    return code
+
+
+CurrencyCode = Annotated[
+    str,
+    AfterValidator(_known_currency),
+    WithJsonSchema({"type": "string", "enum": sorted(CURRENCIES)}, mode="validation"),
+]
+
+
 class TenantSettingsUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    currency: PlainStr | None = Field(
-        default=None, max_length=3, description="ISO 4217 code, such as USD or EUR"
+    currency: CurrencyCode | None = Field(
+        default=None, description="ISO 4217 code, such as USD or EUR"
     )
 
 
@@ -63,11 +76,6 @@ def update_settings(
     actor.require_admin("change the organisation's settings")
     tenant = _tenant(uow, actor)
     if command.currency is not None:
-        code = command.currency.strip().upper()
-        if code not in CURRENCIES:
-            raise InvalidInput.one(
-                "currency", f"“{command.currency}” is not a currency code PaceTrack knows"
-            )
-        tenant.currency = code
+        tenant.currency = command.currency
     uow.commit()
     return _out(tenant)

@@ -72,6 +72,7 @@ class StepColumn:
 class Person:
     id: uuid.UUID
     name: str
+    active: bool = True
 
     @property
     def initials(self) -> str:
@@ -194,12 +195,13 @@ def _steps(
 
 def _people(session: Session, *, tenant_id: uuid.UUID) -> dict[uuid.UUID, Person]:
     rows = session.execute(
-        select(Account.id, Account.display_name, Account.username).where(
+        select(Account.id, Account.display_name, Account.username, Account.is_active).where(
             Account.tenant_id == tenant_id
         )
     ).all()
     return {
-        account_id: Person(id=account_id, name=shown or name) for account_id, shown, name in rows
+        account_id: Person(id=account_id, name=shown or name, active=active)
+        for account_id, shown, name, active in rows
     }
 
 
