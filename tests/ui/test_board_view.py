@@ -107,3 +107,23 @@ def test_totals_show_the_tenants_currency_and_cards_show_initials(
     expect(card).to_contain_text("Owner: ada")
     page.goto(f"/items/{sales.item_id}")
     expect(page.locator(".input-prefix", has=page.get_by_label("Deal value"))).to_contain_text("€")
+
+
+def test_an_address_with_unreadable_filters_says_which_and_why(
+    admin_page: Browsing, sales: SalesPipeline
+) -> None:
+    page = admin_page.page
+    for path, words in (
+        (f"/pipelines/{sales.instance_id}?owner=nobody", "Owner: the owner is not a known person"),
+        (
+            f"/pipelines/{sales.instance_id}/list?sort=field:secret",
+            "Sort: the list cannot be sorted by that column",
+        ),
+        (
+            f"/pipelines/{sales.instance_id}/list.csv?direction=up",
+            "Sort order: must be asc or desc",
+        ),
+    ):
+        response = page.goto(path)
+        assert response is not None and response.status == 422, path
+        expect(page.locator("main")).to_contain_text(words)

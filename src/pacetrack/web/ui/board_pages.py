@@ -20,7 +20,7 @@ from pacetrack.services.moves import MoveBlocked
 from pacetrack.services.views.board import CARDS_PER_COLUMN, board
 from pacetrack.web.ui.errors import FieldErrors, from_invalid_input, from_validation_error
 from pacetrack.web.ui.ids import parse_id, uuid_or_none
-from pacetrack.web.ui.item_filters import parse_filters, query_string
+from pacetrack.web.ui.item_filters import parse_filters, query_string, refused_query
 from pacetrack.web.ui.rendering import PageRoute, redirect, render
 from pacetrack.web.ui.security import CheckedForm, PageActor, container
 
@@ -36,7 +36,10 @@ def _board(
     errors: FieldErrors,
     status_code: int = 200,
 ) -> Response:
-    filters = parse_filters(request.query_params)
+    try:
+        filters = parse_filters(request.query_params)
+    except InvalidInput as exc:
+        return refused_query(request, exc)
     expanded = uuid_or_none(request.query_params.get("more"))
     with container(request).uow() as work:
         shown = board(work, actor, instance_id, filters, expanded=expanded)

@@ -7,10 +7,22 @@ import uuid
 from collections.abc import Mapping
 from urllib.parse import urlencode
 
+from fastapi import Request
 from pydantic import ValidationError
+from starlette.responses import Response
 
 from pacetrack.services.errors import FieldProblem, InvalidInput
 from pacetrack.services.views.pipeline_view import ItemFilters
+from pacetrack.web.ui.rendering import error_page
+
+QUERY_WORDS = {
+    "assignee": "Assigned to",
+    "owner": "Owner",
+    "at_risk": "At risk only",
+    "q": "Name contains",
+    "sort": "Sort",
+    "direction": "Sort order",
+}
 
 TRUE_WORDS = frozenset({"1", "on", "true", "yes"})
 FALSE_WORDS = frozenset({"", "0", "off", "false", "no"})
@@ -64,3 +76,14 @@ def query_string(filters: ItemFilters, **extra: object) -> str:
     params = filter_params(filters)
     params.update({key: str(value) for key, value in extra.items() if value is not None})
     return f"?{urlencode(params)}" if params else ""
+
+
+def refused_query(request: Request, exc: InvalidInput) -> Response:
+    """A 422 page saying which part of the address cannot be read, and why."""
+    reasons = "; ".join(
+        f"{QUERY_WORDS.get(problem.field or '', 'The address')}: {problem.message}"
+        for problem in exc.problems
+    )
+    return error_page(
+        request, 422, "This view cannot be shown", f"{reasons}. Change or clear the filters."
+    )

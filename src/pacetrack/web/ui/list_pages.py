@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 
+from pacetrack.services.errors import InvalidInput
 from pacetrack.services.views import csv_export, item_list
 from pacetrack.services.views.item_list import FIELD_SORT, FIXED_SORTS
 from pacetrack.web.ui.ids import parse_id
-from pacetrack.web.ui.item_filters import parse_filters, query_string
+from pacetrack.web.ui.item_filters import parse_filters, query_string, refused_query
 from pacetrack.web.ui.rendering import PageRoute, render
 from pacetrack.web.ui.security import PageActor, container
 
@@ -31,18 +32,21 @@ def _page_number(raw: str | None) -> int:
 @router.get("/pipelines/{instance_id}/list")
 def list_page(request: Request, instance_id: str, actor: PageActor) -> Response:
     identifier = parse_id(instance_id, "pipeline")
-    filters = parse_filters(request.query_params)
     params = request.query_params
-    with container(request).uow() as work:
-        shown = item_list.item_list(
-            work,
-            actor,
-            identifier,
-            filters,
-            sort_key=params.get("sort", "name"),
-            direction=params.get("direction", "asc"),
-            page=_page_number(params.get("page")),
-        )
+    try:
+        filters = parse_filters(params)
+        with container(request).uow() as work:
+            shown = item_list.item_list(
+                work,
+                actor,
+                identifier,
+                filters,
+                sort_key=params.get("sort", "name"),
+                direction=params.get("direction", "asc"),
+                page=_page_number(params.get("page")),
+            )
+    except InvalidInput as exc:
+        return refused_query(request, exc)
     view = shown.view
     sort = shown.sort
     headings = [(key, heading) for key, heading in FIXED_HEADINGS.items()]
@@ -80,17 +84,20 @@ def list_page(request: Request, instance_id: str, actor: PageActor) -> Response:
 @router.get("/pipelines/{instance_id}/list.csv")
 def list_csv(request: Request, instance_id: str, actor: PageActor) -> Response:
     identifier = parse_id(instance_id, "pipeline")
-    filters = parse_filters(request.query_params)
     params = request.query_params
     built = container(request)
-    with built.uow() as work:
-        view, sort = item_list.export_view(
-            work,
-            actor,
-            identifier,
-            sort_key=params.get("sort", "name"),
-            direction=params.get("direction", "asc"),
-        )
+    try:
+        filters = parse_filters(params)
+        with built.uow() as work:
+            view, sort = item_list.export_view(
+                work,
+                actor,
+                identifier,
+                sort_key=params.get("sort", "name"),
+                direction=params.get("direction", "asc"),
+            )
+    except InvalidInput as exc:
+        return refused_query(request, exc)
 
     def lines() -> Iterator[str]:
         with built.uow() as work:
