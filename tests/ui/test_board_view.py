@@ -10,10 +10,15 @@ from playwright.sync_api import expect
 
 from pacetrack.bootstrap import Container
 from pacetrack.db.tables import Tenant
-from pacetrack.services import items, templates
+from pacetrack.services import items, pipelines, templates
 from pacetrack.services.board_setting import BoardSetting
 from pacetrack.services.items import ItemCreate
-from pacetrack.services.templates import PipelineTemplateUpdate
+from pacetrack.services.pipelines import PipelineInstanceCreate
+from pacetrack.services.templates import (
+    PipelineTemplateCreate,
+    PipelineTemplateUpdate,
+    StepTemplateCreate,
+)
 from pacetrack.services.views.board import CARDS_PER_COLUMN
 from tests.conftest import Login
 from tests.ui.conftest import Browsing, SalesPipeline, actor_of
@@ -127,3 +132,31 @@ def test_an_address_with_unreadable_filters_says_which_and_why(
         response = page.goto(path)
         assert response is not None and response.status == 422, path
         expect(page.locator("main")).to_contain_text(words)
+
+
+def test_a_wide_board_says_it_scrolls_sideways(
+    admin_page: Browsing, container: Container, admin: Login
+) -> None:
+    actor = actor_of(container, admin)
+    with container.uow() as work:
+        template = templates.create_template(work, actor, PipelineTemplateCreate(name="Wide"))
+    names = ("One", "Two", "Three", "Four", "Five", "Six")
+    for name in names:
+        with container.uow() as work:
+            templates.create_step(
+                work, actor, StepTemplateCreate(pipeline_template_id=template.id, name=name)
+            )
+    with container.uow() as work:
+        instance = pipelines.create_instance(
+            work, actor, PipelineInstanceCreate(pipeline_template_id=template.id, name="Wide")
+        )
+    page = admin_page.page
+    page.goto(f"/pipelines/{instance.id}")
+
+    hint = page.locator("#board-scroll-hint")
+    expect(hint).to_have_text("6 columns: scroll sideways to see them all →")
+    expect(page.locator("[data-board]")).to_have_attribute("aria-describedby", "board-scroll-hint")
+    overflow = page.locator("[data-board]").evaluate(
+        "board => board.scrollWidth > board.clientWidth"
+    )
+    assert overflow, "six columns are wider than the window at 1280 px"
