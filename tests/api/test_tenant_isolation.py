@@ -188,6 +188,8 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("POST", "/api/webhook-delivery/replay"): Probe(request=post(lambda w: {"delivery_id": w.delivery})),
     ("GET", "/api/webhook-allow-list/get"): Probe(request=get(), **ok("B's own allow-list")),
     ("POST", "/api/webhook-allow-list/set"): Probe(request=post(lambda w: {"entries": []}), **ok("sets B's own allow-list; A's is read back unchanged")),
+    ("GET", "/api/tenant/settings"): Probe(request=get(), **ok("B's own organisation settings")),
+    ("POST", "/api/tenant/update-settings"): Probe(request=post(lambda w: {"currency": "EUR"}), **ok("sets B's own currency; A's is read back unchanged")),
 }
 # fmt: on
 

@@ -70,7 +70,7 @@ def test_a_card_over_its_step_target_is_marked_at_risk(
     card = column(page, "Qualified").locator(".item-card")
     expect(card).to_have_class(re.compile("at-risk"))
     expect(card).to_contain_text("11 days in step")
-    expect(card.locator(".risk-label")).to_have_text("at risk")
+    expect(card.locator(".risk-label")).to_have_text(re.compile("^At risk: past the 10-day target"))
 
 
 def test_a_new_item_is_added_from_the_board(admin_page: Browsing, sales: SalesPipeline) -> None:

@@ -74,6 +74,8 @@ class Tenant(Base):
     working_weekdays: Mapped[list[Any]] = mapped_column(default=lambda: [0, 1, 2, 3, 4])
     holidays: Mapped[list[Any]] = mapped_column(default=list)
     webhook_allow_list: Mapped[list[Any]] = mapped_column(default=list)
+    # ISO 4217 code money is shown in (migration 0010).
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
     created_at: Mapped[datetime]
 
 
@@ -210,6 +212,8 @@ class PipelineTemplate(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    # The board setting: ``{"money_field": name, "card_fields": [names]}`` (migration 0010).
+    board: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -306,6 +310,20 @@ class Item(Base):
         tenant_fk(["owner_account_id"], "account"),
         Index("ix_item_instance_step", "tenant_id", "pipeline_instance_id", "current_step_id"),
         Index("ix_item_status", "tenant_id", "status"),
+        # A board column's newest cards in index order, and each column's count from the
+        # index alone (migration 0010).
+        Index(
+            "ix_item_board",
+            "tenant_id",
+            "pipeline_instance_id",
+            "status",
+            "current_step_id",
+            "created_at",
+        ),
+        # The list's first page by name without sorting every item (migration 0010).
+        Index(
+            "ix_item_list_name", "tenant_id", "pipeline_instance_id", "status", text("lower(name)")
+        ),
         # ``field_values`` has no GIN index: no query filters by it, and each move rewrites
         # the row (migration 0007).
         gin("item", "assigned_account_ids"),

@@ -30,6 +30,7 @@ from pacetrack.engine.config import CONFIG_FAMILIES, StepConfig
 from pacetrack.engine.expressions import ExpressionError, referenced_names
 from pacetrack.engine.fields import NAME_PATTERN, FieldSpec, FieldType
 from pacetrack.services import templates
+from pacetrack.services.board_setting import BoardSetting, board_problems, stored_board
 from pacetrack.services.config_schema import dump_family, problems_from
 from pacetrack.services.context import Actor, system_actor
 from pacetrack.services.errors import Conflict, FieldProblem, InvalidInput
@@ -86,6 +87,7 @@ class TemplateDocument(BaseModel):
     format: Literal["pacetrack.pipeline-template/v1"]
     name: PlainStr = Field(min_length=1, max_length=200)
     description: PlainStr = Field(default="", max_length=5000)
+    board: BoardSetting | None = None
     # Checked one by one, so that every bad field and step is reported at once.
     fields: JsonList = Field(default_factory=list, max_length=1000)
     steps: JsonList = Field(default_factory=list, max_length=200)
@@ -186,11 +188,14 @@ def export_template(uow: UnitOfWork, actor: Actor, template_id: uuid.UUID) -> di
                 "metadata": dict(families["metadata"] or {}),
             }
         )
+    board = stored_board(template.board).model_dump()
+    mentioned |= set(board["card_fields"]) | ({board["money_field"]} - {None})
     rows = load_field_rows(uow.session, tenant_id=actor.tenant_id)
     return {
         "format": FORMAT,
         "name": template.name,
         "description": template.description or "",
+        "board": board,
         "fields": [field_document(row) for row in rows if row.name in mentioned],
         "steps": step_documents,
     }
@@ -347,6 +352,8 @@ def import_template(
         names_by_id=templates.field_ids_to_names(session, tenant_id=actor.tenant_id),
     )
     problems.extend(step_problems)
+    if parsed.board is not None:
+        problems.extend(board_problems(parsed.board, specs))
     if problems:
         raise InvalidInput(problems, "The template document cannot be imported.")
     template_name = name or parsed.name
@@ -377,7 +384,13 @@ def import_template(
                 deleted_at=None,
             )
         )
-    row = templates.add_template_row(uow, actor, name=template_name, description=parsed.description)
+    row = templates.add_template_row(
+        uow,
+        actor,
+        name=template_name,
+        description=parsed.description,
+        board=parsed.board.model_dump() if parsed.board is not None else None,
+    )
     step_rows = [
         templates.add_step_row(
             uow,

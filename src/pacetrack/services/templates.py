@@ -37,6 +37,7 @@ from pacetrack.engine.config import CONFIG_FAMILIES, StepConfig
 from pacetrack.engine.config_check import check_step_config
 from pacetrack.engine.fields import FieldSpec
 from pacetrack.engine.words import noun
+from pacetrack.services.board_setting import BoardSetting, checked_board, stored_board
 from pacetrack.services.config_schema import (
     dump_family,
     family_schemas,
@@ -76,6 +77,7 @@ class PipelineTemplateCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: PlainStr = Field(min_length=1, max_length=200)
     description: PlainStr = Field(default="", max_length=5000)
+    board: BoardSetting | None = None
 
 
 class PipelineTemplateUpdate(BaseModel):
@@ -83,6 +85,9 @@ class PipelineTemplateUpdate(BaseModel):
     id: uuid.UUID
     name: PlainStr | None = Field(default=None, min_length=1, max_length=200)
     description: PlainStr | None = Field(default=None, max_length=5000)
+    board: BoardSetting | None = Field(
+        default=None, description="Replaces the board setting when given"
+    )
 
 
 class StepTemplateOut(BaseModel):
@@ -110,6 +115,7 @@ class PipelineTemplateOut(BaseModel):
     id: uuid.UUID
     name: str
     description: str
+    board: BoardSetting
     created_by: uuid.UUID | None
     created_at: datetime
     updated_at: datetime
@@ -350,6 +356,7 @@ def template_out(
         id=row.id,
         name=row.name,
         description=row.description,
+        board=stored_board(row.board),
         created_by=row.created_by,
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -389,7 +396,12 @@ def template_name_taken(
 
 
 def add_template_row(
-    uow: UnitOfWork, actor: Actor, *, name: str, description: str
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    name: str,
+    description: str,
+    board: dict[str, Any] | None = None,
 ) -> PipelineTemplate:
     """Adds a template to the open unit of work (409 when the name is taken)."""
     if template_name_taken(uow.session, tenant_id=actor.tenant_id, name=name):
@@ -400,6 +412,7 @@ def add_template_row(
         id=uuid.uuid4(),
         name=name,
         description=description,
+        board=dict(board or {}),
         created_by=actor.account_id,
         created_at=now,
         updated_at=now,
@@ -414,7 +427,8 @@ def create_template(
     uow: UnitOfWork, actor: Actor, data: PipelineTemplateCreate
 ) -> PipelineTemplateOut:
     actor.require_admin("create pipeline templates")
-    row = add_template_row(uow, actor, name=data.name, description=data.description)
+    board = checked_board(data.board, load_field_specs(uow.session, tenant_id=actor.tenant_id))
+    row = add_template_row(uow, actor, name=data.name, description=data.description, board=board)
     uow.commit()
     return template_out(row, [])
 
@@ -445,6 +459,10 @@ def update_template(
         row.name = data.name
     if data.description is not None:
         row.description = data.description
+    if data.board is not None:
+        row.board = checked_board(
+            data.board, load_field_specs(uow.session, tenant_id=actor.tenant_id)
+        )
     row.updated_at = uow.clock.now()
     uow.commit()
     return get_template(uow, actor, row.id)

@@ -23,6 +23,7 @@ from pacetrack.web.routes import (
     pipelines,
     studio,
     templates,
+    tenant,
 )
 from pacetrack.web.ui import install as install_ui
 
@@ -73,6 +74,7 @@ def create_app(container: Container, *, close_container: bool = False) -> FastAP
         audit,
         studio,
         metrics,
+        tenant,
     ):
         app.include_router(module.router)
     install_ui(app)

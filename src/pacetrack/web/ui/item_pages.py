@@ -1,4 +1,4 @@
-"""The board of a pipeline instance (/pipelines/{id}) and the item page (/items/{id}).
+"""The item page (/items/{id}) and the approvals inbox (/approvals).
 
 Every change goes through the item, move and approval services, so the same
 rules apply as through the JSON API; refused input comes back next to the
@@ -29,7 +29,7 @@ from pacetrack.services import (
 from pacetrack.services.approvals import ApproveRequest, RejectRequest, RequestApproval
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict, InvalidInput, NotFound
-from pacetrack.services.items import ItemCreate, ItemFieldsUpdate
+from pacetrack.services.items import ItemFieldsUpdate
 from pacetrack.services.moves import MoveBlocked, MoveItem, ValidationStatusOut
 from pacetrack.services.unit_of_work import UnitOfWork
 from pacetrack.web.ui import flash
@@ -42,8 +42,6 @@ from pacetrack.web.ui.security import CheckedForm, PageActor, container
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
-BOARD_LIMIT = 500
-SECONDS_PER_DAY = 86_400
 FIELD_VALUES_PREFIX = "field_values."
 
 
@@ -52,113 +50,6 @@ def _names(work: UnitOfWork, actor: Actor) -> dict[str, str]:
         str(account.id): account.display_name or account.username
         for account in accounts.list_accounts(work, actor)
     }
-
-
-# --- board -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class Card:
-    id: uuid.UUID
-    name: str
-    owner: str
-    assignees: tuple[str, ...]
-    days_in_step: int
-    at_risk: bool
-
-
-def _board(
-    request: Request,
-    actor: Actor,
-    instance_id: uuid.UUID,
-    *,
-    values: dict[str, str],
-    errors: FieldErrors,
-    status_code: int = 200,
-) -> Response:
-    built = container(request)
-    with built.uow() as work:
-        now = built.clock.now()
-        instance = pipelines.get_instance(work, actor, instance_id)
-        page = items.list_items(
-            work, actor, pipeline_instance_id=instance.id, status="active", limit=BOARD_LIMIT
-        )
-        names = _names(work, actor)
-        targets: dict[uuid.UUID, int | None] = {}
-        colors: dict[uuid.UUID, str | None] = {}
-        icons: dict[uuid.UUID, str | None] = {}
-        for step in instance.steps or []:
-            template = templates.get_step(work, actor, step.step_template_id)
-            overrides = step.config_overrides
-            targets[step.id] = overrides.get("target_duration_days", template.target_duration_days)
-            colors[step.id] = template.color
-            icons[step.id] = template.icon
-        by_step: defaultdict[uuid.UUID | None, list[Card]] = defaultdict(list)
-        for item in page.items:
-            entered = item.current_step_entered_at
-            days = int((now - entered).total_seconds() // SECONDS_PER_DAY) if entered else 0
-            target = targets.get(item.current_step_id) if item.current_step_id else None
-            by_step[item.current_step_id].append(
-                Card(
-                    id=item.id,
-                    name=item.name,
-                    owner=names.get(str(item.owner_account_id), ""),
-                    assignees=tuple(names.get(a, a) for a in item.assigned_account_ids),
-                    days_in_step=days,
-                    at_risk=target is not None and days > target,
-                )
-            )
-    columns = [
-        {
-            "step": step,
-            "target": targets.get(step.id),
-            "color": colors.get(step.id),
-            "icon": icons.get(step.id),
-            "cards": by_step.get(step.id, []),
-        }
-        for step in instance.steps or []
-    ]
-    return render(
-        request,
-        "board.html",
-        {
-            "title": instance.name,
-            "instance": instance,
-            "columns": columns,
-            "total": page.total,
-            "shown": len(page.items),
-            "values": values,
-            "errors": errors,
-            "time_zone": page.time_zone,
-        },
-        status_code=status_code,
-    )
-
-
-@router.get("/pipelines/{instance_id}")
-def board(request: Request, instance_id: str, actor: PageActor) -> Response:
-    return _board(request, actor, parse_id(instance_id, "pipeline"), values={}, errors={})
-
-
-@router.post("/pipelines/{instance_id}/items")
-def create_item(
-    request: Request, instance_id: str, form: CheckedForm, actor: PageActor
-) -> Response:
-    identifier = parse_id(instance_id, "pipeline")
-    values = {"name": str(form.get("name", ""))}
-    try:
-        command = ItemCreate(pipeline_instance_id=identifier, name=values["name"].strip())
-        with container(request).uow() as work:
-            created = items.create_item(work, actor, command)
-    except ValidationError as exc:
-        errors = from_validation_error(exc)
-    except InvalidInput as exc:
-        errors = from_invalid_input(exc)
-    except MoveBlocked as exc:
-        errors = {"_form": [exc.message, *(v.message for v in exc.violations)]}
-    else:
-        return redirect(f"/items/{created.id}", "created")
-    return _board(request, actor, identifier, values=values, errors=errors, status_code=422)
 
 
 # --- item page -------------------------------------------------------------------------------

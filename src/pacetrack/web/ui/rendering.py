@@ -22,7 +22,8 @@ from jinja2.runtime import Context
 from markupsafe import Markup, escape
 from starlette.responses import RedirectResponse, Response
 
-from pacetrack.services import notifications, step_configs
+from pacetrack.engine.money import DEFAULT_CURRENCY, currency, format_money
+from pacetrack.services import notifications, step_configs, tenant_settings
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import ServiceError
 from pacetrack.web.ui.security import CSRF_FIELD, SESSION_COOKIE, CsrfRejected, LoginRequired
@@ -44,12 +45,21 @@ NOTICES = {
 }
 
 
-def _money(value: object) -> str:
+@pass_context
+def _money(context: Context, value: object) -> str:
+    """An amount in the tenant's currency (the page's ``currency``): "$150,000.00"."""
+    if value is None or value == "":
+        return ""
     try:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return str(value)
-    return f"{number:,.2f}"
+    return format_money(number, str(context.get("currency", DEFAULT_CURRENCY)))
+
+
+def _currency_symbol(code: object) -> str:
+    """What a money input is prefixed with: the currency's symbol ("$", "€", "CHF")."""
+    return currency(str(code)).symbol
 
 
 def _zone(name: object) -> ZoneInfo:
@@ -106,6 +116,7 @@ def _environment() -> Environment:
         pretty_json=_pretty_json,
         step_color=_step_color,
         step_icon=_step_icon,
+        currency_symbol=_currency_symbol,
     )
     environment.globals.update(CSRF_FIELD=CSRF_FIELD)
     return environment
@@ -132,23 +143,28 @@ def render(
         "notice": notice,
         "title": "",
         "time_zone": "UTC",
+        "currency": DEFAULT_CURRENCY,
     }
     full.update(context or {})
     if context is None or "unread_notifications" not in context:
-        full["unread_notifications"], time_zone = _chrome(request, actor)
+        full["unread_notifications"], time_zone, currency = _chrome(request, actor)
         if context is None or "time_zone" not in context:
             full["time_zone"] = time_zone
+        if context is None or "currency" not in context:
+            full["currency"] = currency
     return templates.TemplateResponse(request, name, full, status_code=status_code)
 
 
-def _chrome(request: Request, actor: Actor | None) -> tuple[int, str]:
-    """The unread count for the navigation badge (0 before login) and the tenant's time zone."""
+def _chrome(request: Request, actor: Actor | None) -> tuple[int, str, str]:
+    """The unread count for the navigation badge (0 before login), the tenant's time zone
+    and currency."""
     if actor is None or actor.account_id is None:
-        return 0, "UTC"
+        return 0, "UTC", DEFAULT_CURRENCY
     with request.app.state.container.uow() as work:
         unread = notifications.list_notifications(work, actor, unread=True, limit=1).unread
         calendar = step_configs.tenant_calendar(work.session, tenant_id=actor.tenant_id)
-        return unread, calendar.time_zone
+        currency = tenant_settings.tenant_currency(work.session, tenant_id=actor.tenant_id)
+        return unread, calendar.time_zone, currency
 
 
 def error_page(request: Request, status: int, heading: str, message: str) -> Response:

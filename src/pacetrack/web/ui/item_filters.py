@@ -1,0 +1,89 @@
+"""The one reading of the item filters in a page's query (board, list and CSV share it),
+and the query that keeps them when a link changes something else (a page, a sort)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from urllib.parse import urlencode
+
+from fastapi import Request
+from pydantic import ValidationError
+from starlette.responses import Response
+
+from pacetrack.services.errors import FieldProblem, InvalidInput
+from pacetrack.services.views.pipeline_view import ItemFilters
+from pacetrack.web.ui.rendering import error_page
+
+QUERY_WORDS = {
+    "assignee": "Assigned to",
+    "owner": "Owner",
+    "at_risk": "At risk only",
+    "q": "Name contains",
+    "sort": "Sort",
+    "direction": "Sort order",
+}
+
+TRUE_WORDS = frozenset({"1", "on", "true", "yes"})
+FALSE_WORDS = frozenset({"", "0", "off", "false", "no"})
+PEOPLE = {"assignee": "assignee", "owner": "owner"}
+
+
+def parse_filters(query: Mapping[str, str]) -> ItemFilters:
+    """The filters ``query`` asks for; a value that cannot be read is a 422 naming it."""
+    problems: list[FieldProblem] = []
+    people: dict[str, uuid.UUID | None] = {}
+    for key, word in PEOPLE.items():
+        raw = query.get(key, "").strip()
+        try:
+            people[key] = uuid.UUID(raw) if raw else None
+        except ValueError:
+            problems.append(FieldProblem(field=key, message=f"the {word} is not a known person"))
+    risk = query.get("at_risk", "").strip().lower()
+    if risk not in TRUE_WORDS | FALSE_WORDS:
+        problems.append(FieldProblem(field="at_risk", message="must be on or off"))
+    if problems:
+        raise InvalidInput(problems, "The filters cannot be read.")
+    try:
+        return ItemFilters(
+            assignee=people["assignee"],
+            owner=people["owner"],
+            at_risk=risk in TRUE_WORDS,
+            q=query.get("q", "").strip(),
+        )
+    except ValidationError as exc:
+        raise InvalidInput(
+            [FieldProblem(field="q", message="the search text is too long or not plain text")],
+            "The filters cannot be read.",
+        ) from exc
+
+
+def filter_params(filters: ItemFilters) -> dict[str, str]:
+    params: dict[str, str] = {}
+    if filters.assignee is not None:
+        params["assignee"] = str(filters.assignee)
+    if filters.owner is not None:
+        params["owner"] = str(filters.owner)
+    if filters.at_risk:
+        params["at_risk"] = "1"
+    if filters.q:
+        params["q"] = filters.q
+    return params
+
+
+def query_string(filters: ItemFilters, **extra: object) -> str:
+    """``?assignee=…&q=…`` plus ``extra`` (left out when None), or "" when empty."""
+    params = filter_params(filters)
+    params.update({key: str(value) for key, value in extra.items() if value is not None})
+    return f"?{urlencode(params)}" if params else ""
+
+
+def refused_query(request: Request, exc: InvalidInput) -> Response:
+    """A 422 page saying which part of the address cannot be read, and why."""
+    reasons = "; ".join(
+        f"{QUERY_WORDS.get(problem.field or '', 'The address')}: {problem.message}"
+        for problem in exc.problems
+    )
+    return error_page(
+        request, 422, "This view cannot be shown", f"{reasons}. Change or clear the filters."
+    )
