@@ -1,9 +1,36 @@
-// The Settings tab: the step's name, description, target duration, colour and icon.
-// The step's free metadata is edited with the tab's Edit as JSON.
+// The Settings tab: the step's name, description, target duration, colour, icon and whether
+// entering it completes the item (metadata.terminal). The rest of the step's free metadata
+// is edited with the tab's Edit as JSON.
 
 import type { TabContext } from "./context";
-import { button, h, row } from "./dom";
-import { numberOrText } from "./model";
+import { button, choice, h, row } from "./dom";
+import { isObject, numberOrText } from "./model";
+
+/** The outcomes a terminal step may record (engine/lifecycle.py OUTCOMES). */
+const OUTCOMES: [string, string][] = [
+  ["won", "Won"],
+  ["lost", "Lost"],
+  ["done", "Done"],
+  ["hired", "Hired"],
+  ["rejected", "Rejected"],
+  ["cancelled", "Cancelled"],
+];
+
+function terminalControl(ctx: TabContext): HTMLSelectElement {
+  const metadata = isObject(ctx.draft.families.metadata) ? ctx.draft.families.metadata : {};
+  const terminal = metadata.terminal;
+  const current = isObject(terminal) && typeof terminal.outcome === "string" ? terminal.outcome : "";
+  return choice([["", "No: the item stays open"], ...OUTCOMES], current, (outcome) => {
+    const next = { ...metadata };
+    if (outcome) {
+      next.terminal = { outcome };
+    } else {
+      delete next.terminal;
+    }
+    ctx.draft.families.metadata = next;
+    ctx.redraw("metadata");
+  });
+}
 
 export function renderSettingsTab(ctx: TabContext): HTMLElement {
   const settings = ctx.draft.settings;
@@ -55,6 +82,12 @@ export function renderSettingsTab(ctx: TabContext): HTMLElement {
       h("label", { class: "toggle", for: noColor.id }, noColor, " No colour"),
     ),
     row("Icon", icon, "icon", "A short name or an emoji shown with the step."),
+    row(
+      "Completes the item with outcome",
+      terminalControl(ctx),
+      "metadata.terminal.outcome",
+      "Entering this step completes the item with this outcome and cancels its reminders.",
+    ),
     h("p", { class: "hint" }, "The step's other settings (its metadata, such as requires_approval) are edited with Edit as JSON.",
       button("Edit metadata as JSON", () => document.querySelector<HTMLButtonElement>("[data-json-toggle]")?.click(), { class: "link-button" })),
   );
