@@ -214,3 +214,30 @@ def test_a_terminal_setting_is_saved_and_cleared_with_null(
         )
         assert response.status_code == 200, response.text
         assert response.json()["metadata"]["terminal"] == terminal
+
+
+def test_export_carries_the_terminal_setting_and_import_checks_it(
+    client: TestClient, admin: Login, other_admin: Login, pipeline: Pipeline
+) -> None:
+    exported = client.post(
+        "/api/pipeline-template/export",
+        json={"id": str(pipeline.template_id)},
+        headers=admin.headers,
+    ).json()
+    hired_step = next(step for step in exported["steps"] if step["name"] == "Hired")
+    assert hired_step["metadata"] == {"terminal": {"outcome": "hired"}}
+
+    hired_step["metadata"] = {"terminal": {"outcome": "promoted"}}
+    refused = client.post(
+        "/api/pipeline-template/import", json={"document": exported}, headers=other_admin.headers
+    )
+    assert refused.status_code == 422
+    index = exported["steps"].index(hired_step)
+    assert [e["field"] for e in refused.json()["errors"]] == [
+        f"steps[{index}].metadata.terminal.outcome"
+    ]
+    hired_step["metadata"] = {"terminal": {"outcome": "hired"}}
+    imported = client.post(
+        "/api/pipeline-template/import", json={"document": exported}, headers=other_admin.headers
+    )
+    assert imported.status_code == 201, imported.text

@@ -15,6 +15,8 @@ from pacetrack.db import timers as timer_rows
 from pacetrack.db.tables import Activity, Item, Step
 from pacetrack.engine.config import StepConfig
 from pacetrack.engine.lifecycle import (
+    ACTIVE,
+    ARCHIVED,
     COMPLETED,
     LifecycleAction,
     lifecycle_refusal,
@@ -23,6 +25,17 @@ from pacetrack.engine.lifecycle import (
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict
 from pacetrack.services.unit_of_work import UnitOfWork
+
+__all__ = [
+    "ACTIVE",
+    "ARCHIVED",
+    "COMPLETED",
+    "ItemNotOpen",
+    "complete_if_terminal",
+    "ensure_allows",
+    "record_activity",
+    "stop_timers",
+]
 
 
 def record_activity(

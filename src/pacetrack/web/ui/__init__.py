@@ -8,6 +8,7 @@ from fastapi.staticfiles import StaticFiles
 from pacetrack.web.ui import (
     admin_pages,
     auth_pages,
+    item_lifecycle_pages,
     item_pages,
     notification_pages,
     pipeline_pages,
@@ -21,6 +22,7 @@ PAGE_MODULES = (
     pipeline_pages,
     template_pages,
     item_pages,
+    item_lifecycle_pages,
     notification_pages,
 )
 

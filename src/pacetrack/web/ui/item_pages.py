@@ -20,6 +20,7 @@ from pacetrack.services import accounts, approvals, fields, items, moves, pipeli
 from pacetrack.services.approvals import ApproveRequest, RejectRequest, RequestApproval
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict, InvalidInput, NotFound
+from pacetrack.services.item_status import ACTIVE, COMPLETED
 from pacetrack.services.items import ItemCreate, ItemFieldsUpdate
 from pacetrack.services.moves import MoveBlocked, MoveItem, ValidationStatusOut
 from pacetrack.services.unit_of_work import UnitOfWork
@@ -227,8 +228,9 @@ def _item_page(
         for message in messages
     ]
     steps = instance.steps or []
-    # The current step's transition rules decide (the same check the move makes).
-    targets = detail.allowed_next_steps
+    # The current step's transition rules decide (the same check the move makes); a
+    # completed or archived item does not move (its page offers to reopen it instead).
+    targets = detail.allowed_next_steps if item.status == ACTIVE else []
     later = [step for step in targets if detail.step is None or step.order > detail.step.order]
     chosen = refusal.move_target or (str(later[0].id) if later else "")
     step_names = {str(step.id): step.name for step in steps}
@@ -262,6 +264,7 @@ def _item_page(
             "refusal": refusal,
             "other_problems": hidden_problems,
             "time_zone": detail.time_zone,
+            "reopen_steps": steps if item.status == COMPLETED else [],
         },
         status_code=status_code,
     )
