@@ -123,6 +123,24 @@ def test_entering_a_terminal_step_completes_the_item_and_cancels_its_timers(
     )
 
 
+def test_an_item_created_at_a_terminal_step_is_completed_at_once(
+    container: Container, admin: Login, actor: Actor, pipeline: Pipeline
+) -> None:
+    with container.uow() as uow:
+        created = items.create_item(
+            uow,
+            actor,
+            ItemCreate(
+                pipeline_instance_id=pipeline.instance_id,
+                name="Imported win",
+                step_id=pipeline.step("Closed Won"),
+            ),
+        )
+
+    assert (created.status, created.outcome) == ("completed", "won")
+    assert armed_rules(container, created.id) == []
+
+
 def test_a_completed_item_is_not_moved_until_reopened_but_its_fields_can_be_filled_in(
     container: Container, admin: Login, actor: Actor, pipeline: Pipeline
 ) -> None:

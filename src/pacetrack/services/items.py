@@ -32,7 +32,7 @@ from pacetrack.services import access, approvals, side_effects
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import FieldProblem, InvalidInput, NotFound
 from pacetrack.services.input_types import JsonObject, PlainStr, Version
-from pacetrack.services.item_status import ensure_allows, record_activity
+from pacetrack.services.item_status import complete_if_terminal, ensure_allows, record_activity
 from pacetrack.services.moves import (
     MoveBlocked,
     creation_entry_violations,
@@ -360,6 +360,7 @@ def create_item(uow: UnitOfWork, actor: Actor, data: ItemCreate) -> ItemOut:
     ]
     events.extend(enter_step(uow, actor=actor, item=item, step=step, config=config))
     side_effects.record(uow, actor=actor, item=item, events=events)
+    complete_if_terminal(uow, actor=actor, item=item, step=step, config=config, at=now)
     uow.flush()
     context = load_context(uow, item=item)
     route_automatically(uow, actor=actor, item=item, context=context, entered=True)
