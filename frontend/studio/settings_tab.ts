@@ -1,7 +1,7 @@
 // The Settings tab: the step's name, description, target duration, colour and icon, and
-// the metadata keys PaceTrack acts on (approval, final step and outcome, allowed next
-// steps, entry requirements, loop limit). Other metadata keys are kept as they are and
-// edited with the tab's Edit as JSON.
+// the metadata keys PaceTrack acts on (approval, whether entering the step completes the
+// item and with which outcome, allowed next steps, entry requirements, loop limit). Other
+// metadata keys are kept as they are and edited with the tab's Edit as JSON.
 
 import { assigneeChoices } from "./assignments_tab";
 import type { TabContext } from "./context";
@@ -132,16 +132,20 @@ function metadataControls(ctx: TabContext): HTMLElement {
   const metadata = metadataOf(ctx);
   const name = ctx.draft.settings.name;
   const others = ctx.stepNames.filter((step) => step !== name);
-  const outcome = boundInput(metadata, "outcome", "metadata", ctx, (text) => text.trim());
   const loopLimit = boundInput(metadata, "max_automatic_moves", "metadata", ctx, numberOrText);
   loopLimit.inputMode = "numeric";
   const section = h(
     "div",
     { class: "form-grid step-rules wide" },
     h("h3", { class: "wide" }, "Moving in and out"),
-    h("div", { class: "toggles wide" }, flag(metadata, "requires_approval", "Leaving this step needs an approval", ctx, APPROVAL_KEYS), flag(metadata, "is_final", "Final step: items here are finished", ctx)),
+    h("div", { class: "toggles wide" }, flag(metadata, "requires_approval", "Leaving this step needs an approval", ctx, APPROVAL_KEYS)),
     ...(metadata.requires_approval === true ? approvalControls(metadata, ctx) : []),
-    row("Outcome (optional)", outcome, "metadata.outcome", "What a final step means for its items, for example won, lost or hired."),
+    row(
+      "Completes the item with outcome",
+      terminalControl(ctx),
+      "metadata.terminal.outcome",
+      "Entering this step completes the item with this outcome and cancels its reminders.",
+    ),
     row("Automatic moves in a row at most (optional)", loopLimit, "metadata.max_automatic_moves", "Stops automations that move items in circles. Default 10."),
     others.length ? nameSet(metadata, "allowed_next_steps", "Items may move on only to (none ticked: any step)", others.map((step) => [step, step]), ctx) : null,
     ctx.fields.length
@@ -158,6 +162,30 @@ function iconChoice(ctx: TabContext): HTMLSelectElement {
   return choice(options, settings.icon ?? "", (value) => {
     settings.icon = value || null;
     ctx.redraw("settings");
+  });
+}
+
+/** The outcomes a terminal step may record (engine/lifecycle.py OUTCOMES). */
+const OUTCOMES: [string, string][] = [
+  ["won", "Won"],
+  ["lost", "Lost"],
+  ["done", "Done"],
+  ["hired", "Hired"],
+  ["rejected", "Rejected"],
+  ["cancelled", "Cancelled"],
+];
+
+function terminalControl(ctx: TabContext): HTMLSelectElement {
+  const metadata = metadataOf(ctx);
+  const terminal = metadata.terminal;
+  const current = isObject(terminal) && typeof terminal.outcome === "string" ? terminal.outcome : "";
+  return choice([["", "No: the item stays open"], ...OUTCOMES], current, (outcome) => {
+    if (outcome) {
+      metadata.terminal = { outcome };
+    } else {
+      delete metadata.terminal;
+    }
+    ctx.redraw("metadata");
   });
 }
 

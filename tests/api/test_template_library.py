@@ -56,7 +56,7 @@ def test_a_preview_shows_the_fields_and_each_steps_rules(client: TestClient, mem
     assert qualified["rule_counts"]["automations"] == 1
     assert qualified["visible_fields"] == ["deal_value", "decision_maker", "company_size"]
     assert steps["Negotiation"]["rule_ids"]["notifications"] == ["stalled_negotiation", "big_deal"]
-    assert steps["Closed Won"]["metadata"] == {"outcome": "won", "is_final": True}
+    assert steps["Closed Won"]["metadata"] == {"terminal": {"outcome": "won"}}
 
 
 def test_an_unknown_key_is_404_naming_it(client: TestClient, admin: Login) -> None:

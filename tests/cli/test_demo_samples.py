@@ -38,13 +38,17 @@ def item_count(container: Container) -> int:
 
 
 def boards(container: Container) -> dict[str, list[items.ItemOut]]:
-    """Every item of every demo pipeline, by pipeline name."""
+    """Every item of every demo pipeline, open or completed, by pipeline name."""
     actor = system_actor(demo_tenant(container))
     with container.uow() as uow:
         return {
-            instance.name: items.list_items(
-                uow, actor, pipeline_instance_id=instance.id, limit=100
-            ).items
+            instance.name: [
+                item
+                for status in ("active", "completed")
+                for item in items.list_items(
+                    uow, actor, pipeline_instance_id=instance.id, status=status, limit=100
+                ).items
+            ]
             for instance in pipelines.list_instances(uow, actor)
         }
 
@@ -99,6 +103,7 @@ def test_demo_puts_sample_items_in_several_steps_of_every_pipeline(
             uow, system_actor(demo_tenant(container)), won.pipeline_instance_id
         ).steps
     assert {step.id: step.name for step in steps or []}[won.current_step_id] == "Closed Won"
+    assert (won.status, won.outcome) == ("completed", "won")
     assert Decimal(won.field_values["deal_value"]) == 96000
     # Calculated by the Proposal step on the way: 96,000 less 15 % at 10 %.
     assert Decimal(won.field_values["commission"]) == 8160

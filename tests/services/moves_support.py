@@ -24,6 +24,7 @@ from pacetrack.db.tables import (
     Step,
     StepTemplate,
 )
+from pacetrack.db.tables_delivery import ARMED, Timer
 from pacetrack.db.tables_moves import ValidationFailure
 from pacetrack.engine.config import CONFIG_FAMILIES
 from pacetrack.services.config_schema import dump_family, parse_family
@@ -239,5 +240,15 @@ def failures(container: Container, tenant_id: uuid.UUID, item_id: uuid.UUID) -> 
                     ValidationFailure.tenant_id == tenant_id,
                     ValidationFailure.item_id == item_id,
                 )
+            )
+        )
+
+
+def armed_rules(container: Container, item_id: uuid.UUID) -> list[str]:
+    """The rule ids of the item's armed timers, sorted."""
+    with container.uow() as uow:
+        return sorted(
+            uow.session.scalars(
+                select(Timer.rule_id).where(Timer.item_id == item_id, Timer.status == ARMED)
             )
         )

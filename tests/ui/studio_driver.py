@@ -16,7 +16,6 @@ from playwright.sync_api import Locator, Page, expect
 # The metadata flags with a checkbox on the Settings tab, by the checkbox's label.
 METADATA_FLAGS = {
     "requires_approval": "Leaving this step needs an approval",
-    "is_final": "Final step: items here are finished",
 }
 RULE_INPUTS = {"min_value": "Minimum", "max_value": "Maximum"}
 APPROVER_LABELS = {
@@ -117,8 +116,8 @@ def build_settings(page: Page, step: Mapping[str, Any]) -> None:
     for key, value in (step.get("metadata") or {}).items():
         if key in METADATA_FLAGS and value is True:
             panel.get_by_label(METADATA_FLAGS[key]).check()
-        elif key == "outcome":
-            panel.get_by_label("Outcome (optional)").fill(value)
+        elif key == "terminal":
+            panel.get_by_label("Completes the item with outcome").select_option(value["outcome"])
         elif key == "approver":
             panel.get_by_label("Who approves").select_option(value["type"])
             panel.get_by_label(APPROVER_LABELS[value["type"]]).select_option(value["id"])

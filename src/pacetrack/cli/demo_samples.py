@@ -131,7 +131,12 @@ def seed_pipeline(context: SampleContext, *, instance_id: uuid.UUID, file: Sampl
     container, admin = context.container, context.admin
     with container.uow() as uow:
         instance = pipelines.get_instance(uow, admin, instance_id)
-        if items.list_items(uow, admin, pipeline_instance_id=instance_id, limit=1).total:
+        if any(
+            items.list_items(
+                uow, admin, pipeline_instance_id=instance_id, status=status, limit=1
+            ).total
+            for status in ("active", "completed", "archived")
+        ):
             return 0
     steps = {step.name: step for step in instance.steps or []}
     if file.webhook_allow_list:

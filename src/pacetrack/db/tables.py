@@ -337,7 +337,13 @@ class Item(Base):
     calculation_errors: Mapped[dict[str, Any]] = mapped_column(default=dict)
     owner_account_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     assigned_account_ids: Mapped[list[Any]] = mapped_column(default=list)
+    # active, completed, archived or deleted (``engine.lifecycle``).
     status: Mapped[str] = mapped_column(String(20), default="active")
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    completed_at: Mapped[datetime | None]
+    archived_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
+    deleted_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     version: Mapped[int] = mapped_column(Integer, default=1)
     source_item_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)

@@ -11,12 +11,13 @@ that dies mid-batch leaves its timers armed for the next one.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import ColumnElement, Update, bindparam, func, not_, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from pacetrack.db.tables import Item
 from pacetrack.db.tables_delivery import ARMED, CANCELLED, FIRED, Timer
 
 
@@ -34,17 +35,51 @@ def cancel_for_stay(
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-# Built once: building a statement costs more CPU than running it.
-_CANCEL_STAY = (
-    update(Timer)
-    .where(
-        Timer.tenant_id == bindparam("p_tenant_id"),
-        Timer.history_id == bindparam("p_history_id"),
-        Timer.status == ARMED,
+def cancel_for_item(
+    session: Session, *, tenant_id: uuid.UUID, item_id: uuid.UUID, now: datetime
+) -> int:
+    """Cancels every armed timer of one item (it was completed or deleted)."""
+    result = session.execute(
+        _CANCEL_ITEM, {"p_tenant_id": tenant_id, "p_item_id": item_id, "p_now": now}
     )
-    .values(status=CANCELLED, fired_at=bindparam("p_now"))
-    .execution_options(synchronize_session=False)
-)
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def cancel_rules_except(
+    session: Session,
+    *,
+    tenant_id: uuid.UUID,
+    step_id: uuid.UUID,
+    keep: Collection[tuple[str, str]],
+    now: datetime,
+) -> int:
+    """Cancels the armed timers of step ``step_id`` whose rule (kind, id) is not in ``keep``:
+    the rule was deleted, disabled, or no longer waits for a time.
+
+    The timers are reached through the items at the step (``ix_item_instance_step``, then
+    the timer's unique key that leads with the item), not by a scan of every timer.
+    """
+    at_step = select(Item.id).where(Item.tenant_id == tenant_id, Item.current_step_id == step_id)
+    statement = _cancel_armed(Timer.item_id.in_(at_step), Timer.step_id == step_id)
+    if keep:
+        statement = statement.where(not_(tuple_(Timer.rule_kind, Timer.rule_id).in_(list(keep))))
+    result = session.execute(statement, {"p_tenant_id": tenant_id, "p_now": now})
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _cancel_armed(*where: ColumnElement[bool]) -> Update:
+    """Cancels the tenant's armed timers that match ``where``, at ``p_now``."""
+    return (
+        update(Timer)
+        .where(Timer.tenant_id == bindparam("p_tenant_id"), Timer.status == ARMED, *where)
+        .values(status=CANCELLED, fired_at=bindparam("p_now"))
+        .execution_options(synchronize_session=False)
+    )
+
+
+# Built once: building a statement costs more CPU than running it.
+_CANCEL_STAY = _cancel_armed(Timer.history_id == bindparam("p_history_id"))
+_CANCEL_ITEM = _cancel_armed(Timer.item_id == bindparam("p_item_id"))
 
 
 def due_query(now: datetime, limit: int):  # type: ignore[no-untyped-def]

@@ -42,6 +42,7 @@ from pacetrack.engine.fields import (
     parse_datetime,
     parse_decimal,
 )
+from pacetrack.engine.lifecycle import terminal_problems
 from pacetrack.engine.patterns import pattern_problem
 
 DATE_TYPES = frozenset({FieldType.DATE, FieldType.DATETIME})
@@ -441,4 +442,6 @@ def check_step_config(
     _check_notifications(checker, config.notifications)
     _check_automations(checker, config.automations)
     _check_calculations(checker)
+    for problem in terminal_problems(config.metadata):
+        checker.report(problem.path, problem.message)
     return tuple(checker.problems)

@@ -36,6 +36,7 @@ from pacetrack.db.tables import (
     Role,
 )
 from pacetrack.engine.access import InstanceAccess, Viewer, may_see, needs_memberships, parse_access
+from pacetrack.engine.lifecycle import DELETED
 from pacetrack.services.context import ADMIN, Actor
 from pacetrack.services.errors import FieldProblem, NotFound
 from pacetrack.services.input_types import PlainStr
@@ -221,7 +222,10 @@ def ensure_can_see_instance(
 
 
 def ensure_can_see_item(session: Session, actor: Actor, item: Item) -> None:
-    """``NotFound`` (as if the item did not exist) unless the actor may see its pipeline."""
+    """``NotFound`` (as if the item did not exist) unless the actor may see its pipeline;
+    a deleted item is not found by anyone."""
+    if item.status == DELETED:
+        raise NotFound("Item not found.")
     if actor.is_admin:
         return
     if not can_see_instance(session, actor, item.pipeline_instance_id):

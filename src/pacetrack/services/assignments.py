@@ -35,7 +35,6 @@ from pacetrack.db.tables import (
     AccountGroup,
     AccountGroupMember,
     AccountRole,
-    Activity,
     Item,
     Role,
     Step,
@@ -73,6 +72,7 @@ from pacetrack.services.errors import (
     ServiceError,
 )
 from pacetrack.services.input_types import Version
+from pacetrack.services.item_status import record_activity
 from pacetrack.services.unit_of_work import UnitOfWork
 
 MAX_BULK_ITEMS = 1000
@@ -404,22 +404,6 @@ def _choose(
     return choose(uow.session, placement=_placement(item, step), rule=rule, now=now, take_turn=True)
 
 
-def _activity(
-    uow: UnitOfWork, *, item: Item, actor: Actor, kind: str, data: dict[str, Any]
-) -> None:
-    uow.session.add(
-        Activity(
-            tenant_id=item.tenant_id,
-            id=uuid.uuid4(),
-            item_id=item.id,
-            actor_account_id=actor.account_id,
-            kind=kind,
-            data=data,
-            created_at=uow.clock.now(),
-        )
-    )
-
-
 def _ids(accounts: Sequence[uuid.UUID]) -> list[str]:
     return [str(account) for account in accounts]
 
@@ -454,7 +438,7 @@ def assign_on_entry(
     after = tuple(dict.fromkeys(chosen))
     _store_assignees(item, after)
     for rule, reason in unresolved:
-        _activity(
+        record_activity(
             uow,
             item=item,
             actor=actor,
@@ -487,7 +471,7 @@ def assign_on_entry(
     added, removed = difference(before, after)
     if not added and not removed:
         return None
-    _activity(
+    record_activity(
         uow,
         item=item,
         actor=actor,
@@ -685,7 +669,7 @@ def assign_item(uow: UnitOfWork, actor: Actor, command: AssignItem) -> Assignmen
         _store_assignees(item, after)
         item.version += 1
         item.updated_at = now
-        _activity(
+        record_activity(
             uow,
             item=item,
             actor=actor,

@@ -58,6 +58,7 @@ from pacetrack.engine.config import (
 )
 from pacetrack.engine.expressions import ExpressionError, compile_expression
 from pacetrack.engine.fields import decimal_to_json
+from pacetrack.engine.lifecycle import DELETED
 from pacetrack.engine.moves import max_automatic_moves
 from pacetrack.engine.retry_policy import DONE, Outcome
 from pacetrack.services import assignments, items, moves, notifications, webhooks
@@ -65,6 +66,7 @@ from pacetrack.services.config_schema import problems_from
 from pacetrack.services.context import Actor, system_actor
 from pacetrack.services.errors import Conflict, InvalidInput, NotFound, ServiceError
 from pacetrack.services.input_types import JsonObject, PlainStr
+from pacetrack.services.item_status import ItemNotOpen
 from pacetrack.services.side_effects import NOTIFICATION_JOB, dump_rule, rule_payload
 from pacetrack.services.step_configs import effective_config, field_specs, tenant_calendar
 from pacetrack.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -539,6 +541,9 @@ def run_automation(
         action = session.begin_nested()
         try:
             _perform(uow, run=run, rule=rule, item=item, payload=payload, context=context)
+        except ItemNotOpen as exc:
+            action.rollback()
+            run.status, run.error = RUN_SKIPPED, exc.message
         except Conflict:
             action.rollback()
             raise
@@ -635,7 +640,7 @@ def _test_rule(session: Session, actor: Actor, command: AutomationTest) -> Autom
 def _sample_item(session: Session, actor: Actor, command: AutomationTest) -> Item:
     if command.item_id is not None:
         item = repository.get(session, Item, tenant_id=actor.tenant_id, id=command.item_id)
-        if item is None:
+        if item is None or item.status == DELETED:
             raise NotFound("Item not found.")
         # Detached copy: rendering and dry runs never write to the real item.
         session.expunge(item)

@@ -34,6 +34,7 @@ from pacetrack.services import access, approvals, side_effects
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import FieldProblem, InvalidInput, NotFound
 from pacetrack.services.input_types import JsonObject, PlainStr, Version
+from pacetrack.services.item_status import complete_if_terminal, ensure_allows, record_activity
 from pacetrack.services.moves import (
     MoveBlocked,
     creation_entry_violations,
@@ -43,7 +44,6 @@ from pacetrack.services.moves import (
     load_context,
     lock_item_in_context,
     open_history,
-    record_activity,
     route_automatically,
     step_ref,
 )
@@ -52,6 +52,7 @@ from pacetrack.services.unit_of_work import UnitOfWork
 
 MAX_FIELD_VALUES = 500
 ItemStatus = Literal["active", "completed", "archived"]
+"""The statuses a list can ask for; deleted items are in no list."""
 
 
 # --- commands and answers --------------------------------------------------------------------
@@ -87,7 +88,12 @@ class ItemOut(BaseModel):
     calculation_errors: dict[str, Any]
     owner_account_id: uuid.UUID | None
     assigned_account_ids: list[str]
-    status: str
+    status: str = Field(description="active, completed or archived")
+    outcome: str | None = Field(
+        default=None, description="The outcome of the terminal step that completed the item"
+    )
+    completed_at: datetime | None = None
+    archived_at: datetime | None = None
     version: int
     source_item_id: uuid.UUID | None
     created_by: uuid.UUID | None
@@ -192,6 +198,9 @@ def item_out(item: Item, *, entered_at: datetime | None = None) -> ItemOut:
         owner_account_id=item.owner_account_id,
         assigned_account_ids=[str(a) for a in item.assigned_account_ids or []],
         status=item.status,
+        outcome=item.outcome,
+        completed_at=item.completed_at,
+        archived_at=item.archived_at,
         version=item.version,
         source_item_id=item.source_item_id,
         created_by=item.created_by,
@@ -367,6 +376,7 @@ def create_item(uow: UnitOfWork, actor: Actor, data: ItemCreate) -> ItemOut:
     ]
     events.extend(enter_step(uow, actor=actor, item=item, step=step, config=config))
     side_effects.record(uow, actor=actor, item=item, events=events)
+    complete_if_terminal(uow, actor=actor, item=item, step=step, config=config, at=now)
     uow.flush()
     context = load_context(uow, item=item)
     route_automatically(uow, actor=actor, item=item, context=context, entered=True)
@@ -455,6 +465,7 @@ def update_fields(uow: UnitOfWork, actor: Actor, data: ItemFieldsUpdate) -> Item
     item, context = lock_item_in_context(
         uow, actor, data.id, expected_version=data.expected_version
     )
+    ensure_allows(item, "change")
     session = uow.session
     normalized = normalize_values(
         session, tenant_id=actor.tenant_id, fields=context.fields, raw=data.field_values
@@ -531,13 +542,17 @@ def list_items(
     pipeline_instance_id: uuid.UUID | None = None,
     step_id: uuid.UUID | None = None,
     assignee: uuid.UUID | None = None,
-    status: str | None = None,
+    status: ItemStatus = "active",
     limit: int = 50,
     offset: int = 0,
 ) -> ItemPage:
-    """The tenant's items matching every given filter, newest first, with the total."""
+    """The tenant's items with ``status`` (open ones unless asked) matching every given
+    filter, newest first, with the total."""
     session = uow.session
-    conditions: list[ColumnElement[bool]] = [Item.tenant_id == actor.tenant_id]
+    conditions: list[ColumnElement[bool]] = [
+        Item.tenant_id == actor.tenant_id,
+        Item.status == status,
+    ]
     visible = access.visible_instance_ids(session, actor)
     if visible is not None:
         conditions.append(Item.pipeline_instance_id.in_(visible))
@@ -547,8 +562,6 @@ def list_items(
         conditions.append(Item.current_step_id == step_id)
     if assignee is not None:
         conditions.append(_assigned_to(session, assignee))
-    if status is not None:
-        conditions.append(Item.status == status)
     where = and_(*conditions)
     total = session.scalar(select(func.count()).select_from(Item).where(where)) or 0
     rows = session.scalars(

@@ -47,6 +47,7 @@ from pacetrack.engine.events import DomainEvent, FieldChange, StepEntered
 from pacetrack.engine.expressions.limits import shown_number
 from pacetrack.engine.field_view import FieldView, field_view
 from pacetrack.engine.fields import FieldSpec
+from pacetrack.engine.lifecycle import ACTIVE
 from pacetrack.engine.moves import (
     Decision,
     StepRef,
@@ -60,11 +61,12 @@ from pacetrack.engine.moves import (
 )
 from pacetrack.engine.validations import Violation, validate_step
 from pacetrack.engine.words import counted
-from pacetrack.services import access, approvals, assignments, side_effects
+from pacetrack.services import access, approvals, assignments, item_status, side_effects
 from pacetrack.services.config_schema import stored_family
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict, InvalidInput, NotFound, ServiceError
 from pacetrack.services.input_types import Version
+from pacetrack.services.item_status import record_activity
 from pacetrack.services.step_configs import (
     PipelineConfigs,
     effective_configs,
@@ -147,28 +149,6 @@ def violation_out(violation: Violation) -> ViolationOut:
 
 
 # --- small shared writers --------------------------------------------------------------------
-
-
-def record_activity(
-    uow: UnitOfWork,
-    *,
-    item: Item,
-    actor: Actor,
-    kind: str,
-    data: dict[str, Any],
-    at: datetime | None = None,
-) -> None:
-    uow.session.add(
-        Activity(
-            tenant_id=item.tenant_id,
-            id=uuid.uuid4(),
-            item_id=item.id,
-            actor_account_id=actor.account_id,
-            kind=kind,
-            data=data,
-            created_at=at or uow.clock.now(),
-        )
-    )
 
 
 def open_history(
@@ -577,15 +557,17 @@ def _apply(
             entered_history_id=entered_id,
         )
     )
-    events.extend(
-        enter_step(uow, actor=actor, item=item, step=target, config=context.config(uow, target))
-    )
+    target_config = context.config(uow, target)
+    events.extend(enter_step(uow, actor=actor, item=item, step=target, config=target_config))
     side_effects.record(
         uow, actor=actor, item=item, events=events, timers_cancelled_for=(exited_id,)
     )
+    item_status.complete_if_terminal(
+        uow, actor=actor, item=item, step=target, config=target_config, at=now
+    )
 
 
-def _move_once(
+def move_once(
     uow: UnitOfWork,
     *,
     actor: Actor,
@@ -641,8 +623,8 @@ def route_automatically(
     made = 0
     while True:
         step = context.step(item.current_step_id)
-        if step is None:
-            return
+        if step is None or item.status != ACTIVE:
+            return  # a completed item stays in its terminal step
         config = context.config(uow, step)
         outcome = automatic_route(
             config=config,
@@ -699,7 +681,7 @@ def route_automatically(
         target_step = context.step(target.id)
         assert target_step is not None
         uow.flush()
-        result = _move_once(
+        result = move_once(
             uow,
             actor=actor,
             item=item,
@@ -739,10 +721,11 @@ def move_item(uow: UnitOfWork, actor: Actor, command: MoveItem) -> MoveOut:
     item, context = lock_item_in_context(
         uow, actor, command.id, expected_version=command.expected_version, wanted=[command.step_id]
     )
+    item_status.ensure_allows(item, "move")
     target = context.step(command.step_id)
     if target is None:
         raise InvalidInput.one("step_id", "not a step of the item's pipeline")
-    result = _move_once(uow, actor=actor, item=item, target=target, context=context, automatic=None)
+    result = move_once(uow, actor=actor, item=item, target=target, context=context, automatic=None)
     if not result.moved:
         uow.commit()
         raise MoveBlocked(

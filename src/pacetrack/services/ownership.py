@@ -18,7 +18,7 @@ from pacetrack.services.assignments import ensure_version
 from pacetrack.services.context import ADMIN, MANAGER, Actor
 from pacetrack.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from pacetrack.services.input_types import Version
-from pacetrack.services.moves import record_activity
+from pacetrack.services.item_status import record_activity
 from pacetrack.services.unit_of_work import UnitOfWork
 
 OWNER_CHANGED = "item.owner_changed"

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pacetrack.db import repository
 from pacetrack.db.tables import Account, PipelineInstance, Step, StepTemplate
 from pacetrack.engine.config import CONFIG_FAMILIES, StepConfig, apply_overrides
-from pacetrack.services import access
+from pacetrack.services import access, rule_timers
 from pacetrack.services.access import AccessOut, AccessSpec
 from pacetrack.services.config_schema import dump_family, step_config
 from pacetrack.services.context import Actor
@@ -300,5 +300,8 @@ def update_step_overrides(uow: UnitOfWork, actor: Actor, data: StepOverridesUpda
         raise NotFound("The step's template was deleted.")
     step.config_overrides = _checked_overrides(uow, actor, template, data.config_overrides)
     step.updated_at = uow.clock.now()
+    rule_timers.stop_removed_rules_of_step(
+        uow, template=template, families=stored_families(template), step=step
+    )
     uow.commit()
     return step_out(step)

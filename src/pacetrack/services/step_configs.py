@@ -152,6 +152,14 @@ def _merge(template: StepConfig, overrides: Mapping[str, Any] | None) -> StepCon
     return apply_overrides(template, parsed, present)
 
 
+def config_with_overrides(
+    families: Mapping[str, Any], *, target_duration_days: int | None, overrides: Mapping[str, Any]
+) -> StepConfig:
+    """The effective config of a runtime step from its template's stored ``families`` and the
+    step's ``config_overrides``, as a move would read it once they are saved."""
+    return _merge(step_config(families, target_duration_days=target_duration_days), overrides)
+
+
 def effective_configs(
     session: Session, *, tenant_id: uuid.UUID, steps: Sequence[Step]
 ) -> dict[uuid.UUID, StepConfig]:

@@ -37,6 +37,7 @@ from pacetrack.engine.config import CONFIG_FAMILIES, StepConfig
 from pacetrack.engine.config_check import check_step_config
 from pacetrack.engine.fields import FieldSpec
 from pacetrack.engine.words import noun
+from pacetrack.services import rule_timers
 from pacetrack.services.board_setting import BoardSetting, checked_board, stored_board
 from pacetrack.services.config_schema import (
     dump_family,
@@ -732,6 +733,9 @@ def update_family(
     )
     setattr(row, _column(family), families[family])
     row.updated_at = uow.clock.now()
+    rule_timers.stop_removed_rules_of_template(
+        uow, template=row, families=stored_families(row), changed=families
+    )
     uow.commit()
     return step_out(row)
 

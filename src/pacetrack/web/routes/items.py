@@ -1,14 +1,14 @@
 """/api/item/{create,get,update-fields,list,move-to-step,validation-status,bulk-move,history,
-activity,timeline}"""
+activity,timeline,reopen,archive,unarchive,delete}"""
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from pacetrack.services import activity_feed, items, moves
+from pacetrack.services import activity_feed, items, lifecycle, moves
 from pacetrack.services.activity_feed import TimelineEntry
 from pacetrack.services.input_types import Offset
 from pacetrack.services.items import (
@@ -21,6 +21,7 @@ from pacetrack.services.items import (
     ItemPage,
     ItemStatus,
 )
+from pacetrack.services.lifecycle import ItemLifecycleChange, ReopenItem
 from pacetrack.services.moves import (
     BulkMove,
     BulkMoveOut,
@@ -58,7 +59,10 @@ def list_(
     pipeline_instance_id: uuid.UUID | None = None,
     step_id: uuid.UUID | None = None,
     assignee: uuid.UUID | None = None,
-    status: ItemStatus | None = None,
+    status: Annotated[
+        ItemStatus,
+        Query(description="Which items: open (active, the default), completed or archived"),
+    ] = "active",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[Offset, Query()] = 0,
 ) -> ItemPage:
@@ -134,3 +138,41 @@ def timeline(
     (what the item page shows)."""
     with work:
         return activity_feed.item_timeline(work, actor, id, limit=limit)
+
+
+_STALE: dict[int | str, dict[str, Any]] = {
+    409: {
+        "description": "The item's version is not `expected_version`, or its status does not "
+        "allow the change"
+    }
+}
+
+
+@router.post(
+    "/reopen",
+    responses={
+        **_STALE,
+        422: {"description": "Every rule that keeps the item from entering the step"},
+    },
+)
+def reopen(body: ReopenItem, actor: CurrentActor, work: Work) -> ItemOut:
+    with work:
+        return lifecycle.reopen_item(work, actor, body)
+
+
+@router.post("/archive", responses=_STALE)
+def archive(body: ItemLifecycleChange, actor: CurrentActor, work: Work) -> ItemOut:
+    with work:
+        return lifecycle.archive_item(work, actor, body)
+
+
+@router.post("/unarchive", responses=_STALE)
+def unarchive(body: ItemLifecycleChange, actor: CurrentActor, work: Work) -> ItemOut:
+    with work:
+        return lifecycle.unarchive_item(work, actor, body)
+
+
+@router.post("/delete", status_code=204, responses={**_STALE, 403: {"description": "Admins only"}})
+def delete(body: ItemLifecycleChange, actor: CurrentActor, work: Work) -> None:
+    with work:
+        lifecycle.delete_item(work, actor, body)

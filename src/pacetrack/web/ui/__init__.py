@@ -10,6 +10,7 @@ from pacetrack.web.ui import (
     auth_pages,
     board_pages,
     bulk_pages,
+    item_lifecycle_pages,
     item_pages,
     list_pages,
     notification_pages,
@@ -29,6 +30,7 @@ PAGE_MODULES = (
     bulk_pages,
     item_pages,
     people_pages,
+    item_lifecycle_pages,
     notification_pages,
 )
 

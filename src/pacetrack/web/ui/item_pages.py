@@ -29,6 +29,7 @@ from pacetrack.services import (
 from pacetrack.services.approvals import ApproveRequest, RejectRequest, RequestApproval
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict, InvalidInput, NotFound
+from pacetrack.services.item_status import ACTIVE, COMPLETED
 from pacetrack.services.items import ItemFieldsUpdate
 from pacetrack.services.moves import MoveBlocked, MoveItem, ValidationStatusOut
 from pacetrack.services.unit_of_work import UnitOfWork
@@ -121,7 +122,9 @@ def _item_page(
         instance = pipelines.get_instance(work, actor, item.pipeline_instance_id)
         definitions = {field.name: field for field in fields.list_fields(work, actor)}
         names = _names(work, actor)
-        choices = move_choices(detail.allowed_next_steps, current=detail.step)
+        # A completed or archived item does not move (its page offers to reopen it instead).
+        targets = detail.allowed_next_steps if item.status == ACTIVE else []
+        choices = move_choices(targets, current=detail.step)
         status = (
             moves.validation_status(
                 work,
@@ -198,6 +201,7 @@ def _item_page(
             "other_problems": hidden_problems,
             "hidden_calculations": hidden_calculations,
             "time_zone": detail.time_zone,
+            "reopen_steps": (instance.steps or []) if item.status == COMPLETED else [],
         },
         status_code=status_code,
     )

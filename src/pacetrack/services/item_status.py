@@ -1,0 +1,108 @@
+"""The item's lifecycle inside the move path: the activity log, completing an item as
+it enters a terminal step, and the guard every change of an item passes.
+
+``engine.lifecycle`` decides; this module writes what it decided in the caller's unit
+of work (which commits once).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pacetrack.db import timers as timer_rows
+from pacetrack.db.tables import Activity, Item, Step
+from pacetrack.engine.config import StepConfig
+from pacetrack.engine.lifecycle import (
+    ACTIVE,
+    ARCHIVED,
+    COMPLETED,
+    LifecycleAction,
+    lifecycle_refusal,
+    terminal_outcome,
+)
+from pacetrack.services.context import Actor
+from pacetrack.services.errors import Conflict
+from pacetrack.services.unit_of_work import UnitOfWork
+
+__all__ = [
+    "ACTIVE",
+    "ARCHIVED",
+    "COMPLETED",
+    "ItemNotOpen",
+    "complete_if_terminal",
+    "ensure_allows",
+    "record_activity",
+    "stop_timers",
+]
+
+
+def record_activity(
+    uow: UnitOfWork,
+    *,
+    item: Item,
+    actor: Actor,
+    kind: str,
+    data: dict[str, Any],
+    at: datetime | None = None,
+) -> None:
+    uow.session.add(
+        Activity(
+            tenant_id=item.tenant_id,
+            id=uuid.uuid4(),
+            item_id=item.id,
+            actor_account_id=actor.account_id,
+            kind=kind,
+            data=data,
+            created_at=at or uow.clock.now(),
+        )
+    )
+
+
+class ItemNotOpen(Conflict):
+    """The item's status does not allow this change."""
+
+
+def ensure_allows(item: Item, action: LifecycleAction) -> None:
+    """``ItemNotOpen`` (409) when the item's status does not allow ``action``; unlike a
+    concurrent write, waiting does not help, so a worker's job does not retry it."""
+    refusal = lifecycle_refusal(action, item.status)
+    if refusal is not None:
+        raise ItemNotOpen(refusal)
+
+
+def stop_timers(uow: UnitOfWork, *, item: Item, at: datetime) -> int:
+    """Cancels every armed timer of the item (those armed in this transaction too)."""
+    uow.flush()
+    return timer_rows.cancel_for_item(
+        uow.session, tenant_id=item.tenant_id, item_id=item.id, now=at
+    )
+
+
+def complete_if_terminal(
+    uow: UnitOfWork, *, actor: Actor, item: Item, step: Step, config: StepConfig, at: datetime
+) -> bool:
+    """Completes the item that has just entered ``step`` when the step is terminal: status,
+    outcome and time recorded, its timers cancelled, an ``item.completed`` entry logged."""
+    outcome = terminal_outcome(config.metadata)
+    if outcome is None:
+        return False
+    item.status = COMPLETED
+    item.outcome = outcome
+    item.completed_at = at
+    cancelled = stop_timers(uow, item=item, at=at)
+    record_activity(
+        uow,
+        item=item,
+        actor=actor,
+        kind="item.completed",
+        data={
+            "step_id": str(step.id),
+            "step": step.name,
+            "outcome": outcome,
+            "timers_cancelled": cancelled,
+        },
+        at=at,
+    )
+    return True
