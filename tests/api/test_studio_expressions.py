@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from pacetrack.bootstrap import Container
+from pacetrack.engine.expressions import function_summaries
+from pacetrack.engine.expressions.functions import FUNCTION_NAMES
 from tests.api.studio_support import SalesStudio, database_snapshot, sales_studio
 from tests.conftest import make_login
 
@@ -32,14 +34,35 @@ def test_a_good_condition_is_ok_with_the_fields_it_reads_and_its_type(
     answer = checked(
         sales_studio, "deal_value > 100000 and not is_empty(decision_maker)", "condition"
     )
+    functions = answer.pop("functions")
     assert answer == {
         "ok": True,
         "errors": [],
         "suggestions": [],
         "fields_read": ["deal_value", "decision_maker"],
+        "paths_read": ["deal_value", "decision_maker"],
         "result_type": "boolean",
         "expected_type": "boolean",
     }
+    assert {"name": "is_empty", "summary": function_summaries()["is_empty"]} in functions
+
+
+def test_the_answer_lists_every_function_and_the_paths_read_inside_object_fields(
+    sales_studio: SalesStudio,
+) -> None:
+    for name in ("dimensions", "material"):
+        created = sales_studio.post(
+            "/api/field-definition/create",
+            {"name": name, "label": name.title(), "field_type": "object"},
+        )
+        assert created.status_code == 201, created.text
+    answer = checked(sales_studio, "dimensions.sqft * material.cost_per_sqft", "calculation")
+    assert answer["ok"] is True
+    assert answer["fields_read"] == ["dimensions", "material"]
+    assert answer["paths_read"] == ["dimensions.sqft", "material.cost_per_sqft"]
+    assert [entry["name"] for entry in answer["functions"]] == sorted(FUNCTION_NAMES)
+    broken = checked(sales_studio, "dimensions.sqft *", "calculation")
+    assert (broken["paths_read"], len(broken["functions"])) == ([], len(FUNCTION_NAMES))
 
 
 def test_a_calculation_gives_its_type_and_is_checked_against_its_output_field(
