@@ -104,6 +104,11 @@ class ExpressionCheckOut(BaseModel):
         "null when it does not compile"
     )
     expected_type: str | None = Field(description="The type the context needs, when fixed")
+    output_fields: list[str] = Field(
+        description="For a calculation: the fields its result may be written to (every field "
+        "whose type accepts the result type); empty in other contexts or when it does not "
+        "compile"
+    )
     functions: list[FunctionOut] = Field(
         description="Every function the language offers, for an editor's completion"
     )
@@ -163,6 +168,12 @@ def check_expression(uow: UnitOfWork, actor: Actor, command: ExpressionCheck) ->
     elif verdict.type_problem is not None:
         errors.append(_problem(source, verdict.type_problem, 0, None))
     compiled = verdict.expression
+    output_fields: list[str] = []
+    if compiled is not None and command.context == "calculation":
+        given = compiled.result_type
+        output_fields = sorted(
+            name for name, spec in fields.items() if given.accepts(type_of_field(spec).value)
+        )
     return ExpressionCheckOut(
         ok=verdict.ok,
         errors=errors,
@@ -171,5 +182,6 @@ def check_expression(uow: UnitOfWork, actor: Actor, command: ExpressionCheck) ->
         paths_read=paths_read,
         result_type=compiled.result_type.value if compiled is not None else None,
         expected_type=expected,
+        output_fields=output_fields,
         functions=[FunctionOut(name=n, summary=s) for n, s in function_summaries().items()],
     )
