@@ -145,6 +145,7 @@ export class Studio {
     const draft = this.draft(step);
     const ctx: TabContext = {
       draft,
+      stepId: step.id,
       fields: this.fields,
       directory: this.directory,
       stepNames: this.steps.map((entry) => entry.name),
