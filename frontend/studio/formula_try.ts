@@ -6,7 +6,8 @@
 import { ApiProblem, apiPost } from "./api";
 import { button, h, row } from "./dom";
 import type { CheckAnswer } from "./formula_check";
-import { type FieldDefinition, type Json, type JsonObject, NUMERIC_TYPES, numberOrText } from "./model";
+import type { FieldDefinition, Json, JsonObject } from "./model";
+import { sampleValue } from "./sample_value";
 
 interface SimulatedCalculation {
   calculation_id: string;
@@ -28,15 +29,6 @@ export interface SampleValues {
   follow(answer: CheckAnswer | null): void;
 }
 
-function sampleValue(field: FieldDefinition | undefined, nested: boolean, text: string): Json {
-  if (nested || (field && NUMERIC_TYPES.has(field.field_type))) {
-    return numberOrText(text);
-  }
-  if (field?.field_type === "boolean") {
-    return text.trim().toLowerCase() === "true";
-  }
-  return text;
-}
 
 /** ``{"dimensions": {"sqft": 120}}`` from ``dimensions.sqft`` = "120". */
 function fieldValues(typed: Map<string, string>, fields: FieldDefinition[]): JsonObject {
@@ -54,7 +46,7 @@ function fieldValues(typed: Map<string, string>, fields: FieldDefinition[]): Jso
       holder = (holder[key] = typeof inner === "object" && inner !== null && !Array.isArray(inner) ? inner : {}) as JsonObject;
       key = next;
     }
-    holder[key] = sampleValue(field, keys.length > 0, text);
+    holder[key] = sampleValue(field, text, keys.length > 0);
   }
   return values;
 }

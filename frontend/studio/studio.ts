@@ -24,6 +24,7 @@ import {
 import { focusKey, restoreFocus } from "./focus";
 import { placeProblems } from "./problems";
 import { moveItem } from "./sortable_list";
+import { SimulatePanel } from "./simulate_panel";
 import { renderStepList } from "./step_list";
 
 const FAMILY_ENDPOINT: Record<string, string> = {
@@ -54,6 +55,7 @@ export class Studio {
   private readonly status = h("p", { class: "notice studio-status", role: "status", "aria-live": "polite" });
   private readonly alert = h("div", { class: "studio-alert" });
   private readonly layout = h("div", { class: "studio-layout" });
+  private simulator: SimulatePanel | null = null;
 
   constructor(
     private readonly root: HTMLElement,
@@ -71,6 +73,7 @@ export class Studio {
     this.fields = fields;
     this.directory = { people, groups, roles };
     this.steps = template.steps ?? [];
+    this.simulator = new SimulatePanel(this.templateId, fields);
     const wanted = location.hash.startsWith("#step-") ? location.hash.slice(6) : null;
     this.selected = this.steps.find((step) => step.id === wanted)?.id ?? this.steps[0]?.id ?? null;
     this.root.replaceChildren(this.status, this.alert, this.layout);
@@ -135,7 +138,12 @@ export class Studio {
     });
     const step = this.current();
     const editor = step ? this.renderEditor(step) : h("section", { class: "card studio-editor" }, h("p", { class: "muted" }, "Add a step to configure it."));
-    this.layout.replaceChildren(list, editor);
+    const main = h("div", { class: "studio-main" }, editor);
+    if (step && this.simulator) {
+      this.simulator.show(step.id, this.draft(step));
+      main.append(this.simulator.element);
+    }
+    this.layout.replaceChildren(list, main);
     restoreFocus(this.layout, focus);
   }
 
