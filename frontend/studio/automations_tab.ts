@@ -2,12 +2,14 @@
 // webhook, set a field, send a notification, move or assign the item, create an item.
 
 import { assigneeChoices, STRATEGIES } from "./assignments_tab";
+import { automationRuns } from "./automation_runs";
 import type { TabContext } from "./context";
 import { configCard, configList, freeId } from "./config_list";
 import { choice, h, row } from "./dom";
 import { messageControls, recipientControls } from "./message_controls";
 import { isObject, type Json, type JsonObject } from "./model";
 import { boundInput, triggerControls } from "./trigger_controls";
+import { webhookTest } from "./webhook_test";
 
 export const ACTIONS: Record<string, { label: string; start: () => JsonObject }> = {
   webhook: { label: "Call a webhook", start: () => ({ type: "webhook", target: "" }) },
@@ -121,7 +123,11 @@ function actionControls(rule: JsonObject, path: string, ctx: TabContext): HTMLEl
       const url = boundInput(action, "target", "automations", ctx);
       url.type = "url";
       url.placeholder = "https://…";
-      controls.push(row("URL", url, `${at}.target`), jsonBox(action, "data", `${at}.data`, "Data (JSON; {{item.id}} and {{field.<name>}} are filled in)", ctx));
+      controls.push(
+        row("URL", url, `${at}.target`),
+        jsonBox(action, "data", `${at}.data`, "Data (JSON; {{item.id}} and {{field.<name>}} are filled in)", ctx),
+        webhookTest(rule),
+      );
       break;
     }
     case "update_field":
@@ -183,6 +189,7 @@ function automationCard(rules: Json[], index: number, ctx: TabContext): HTMLElem
       row("Name (optional)", boundInput(rule, "name", "automations", ctx), `${path}.name`),
       ...triggerControls(rule, path, "automations", ctx),
       ...actionControls(rule, path, ctx),
+      ...(typeof rule.id === "string" && rule.id ? [automationRuns(rule.id)] : []),
     ],
   });
 }

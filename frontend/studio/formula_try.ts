@@ -73,7 +73,7 @@ function resultInWords(found: SimulatedCalculation | undefined, fields: FieldDef
 export function sampleValues(options: TryOptions): SampleValues {
   const typed = new Map<string, string>();
   const inputs = h("div", { class: "form-grid sample-inputs" });
-  const result = h("p", { class: "try-result", role: "status", "aria-live": "polite" });
+  const result = h("p", { class: "try-result", "aria-live": "polite" });
   const run = async () => {
     const calculation = options.calculation();
     result.textContent = "Computing…";
