@@ -9,7 +9,7 @@ import { EditorState, StateEffect } from "@codemirror/state";
 import { EditorView, keymap, placeholder } from "@codemirror/view";
 import { type CheckAnswer, type CheckRequest, checkExpression, type ExpressionProblem, indexOfOffset, knownFunctions, problemInWords, resultInWords } from "./formula_check";
 import { h, uid } from "./dom";
-import type { FieldDefinition } from "./model";
+import type { FieldDefinition, JsonObject } from "./model";
 
 export interface FormulaOptions {
   label: string | Node;
@@ -94,6 +94,10 @@ export function formulaEditor(options: FormulaOptions): FormulaEditor {
   const lint = linter(
     async (view): Promise<Diagnostic[]> => {
       const text = view.state.doc.toString();
+      if (!view.dom.isConnected) {
+        // A redrawn tab left this editor behind: nothing to check.
+        return [];
+      }
       if (!text.trim()) {
         show(null);
         return [];
@@ -151,4 +155,35 @@ export function formulaEditor(options: FormulaOptions): FormulaEditor {
   );
   const recheck = () => view.dispatch({ effects: recheckEffect.of(null) });
   return { element, view, recheck };
+}
+
+/** A one-line condition (visible_when, required_when, a rule's condition) bound to
+ * ``holder[key]``; an empty condition removes the key (always true). */
+export function conditionEditor(options: {
+  label: string | Node;
+  holder: JsonObject;
+  key: string;
+  path: string;
+  stepId: string;
+  fields: FieldDefinition[];
+  changed(): void;
+}): HTMLElement {
+  const { holder, key } = options;
+  return formulaEditor({
+    label: options.label,
+    value: typeof holder[key] === "string" ? (holder[key] as string) : "",
+    path: options.path,
+    fields: options.fields,
+    singleLine: true,
+    placeholder: "always",
+    request: () => ({ context: "condition", stepId: options.stepId }),
+    onChange: (text) => {
+      if (text.trim()) {
+        holder[key] = text;
+      } else {
+        delete holder[key];
+      }
+      options.changed();
+    },
+  }).element;
 }

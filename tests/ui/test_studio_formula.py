@@ -159,3 +159,42 @@ def test_the_manufacturing_calculations_are_built_with_the_formula_editor(
     saved = saved_calculations(admin_page, manufacturing)
     for step in library_steps():
         assert saved[step["name"]] == step.get("calculations", []), step["name"]
+
+
+def test_conditions_are_checked_in_place_on_one_line(
+    admin_page: Browsing, manufacturing: uuid.UUID
+) -> None:
+    page = admin_page.page
+    page.goto(f"/admin/templates/{manufacturing}")
+    page.locator(".step-entry", has_text="Rework").locator(".step-select").click()
+    panel = page.get_by_role("tabpanel")
+    name = "Required when (Quality status (quality_status))"
+    condition = panel.get_by_role("textbox", name=name)
+    condition.click()
+    page.keyboard.type('quality_statu == "fail"')
+    page.keyboard.press("Escape")
+    page.keyboard.press("Enter")
+    row = panel.locator(".formula-row", has=page.get_by_role("textbox", name=name))
+    expect(row.locator(".formula-verdict")).to_have_text(
+        "Line 1, column 1: unknown field `quality_statu`; did you mean quality_status?"
+    )
+    # One line: Enter adds no line break, and Tab leaves the editor.
+    expect(condition).to_have_text('quality_statu == "fail"')
+    page.keyboard.press("Home")
+    page.keyboard.press("Shift+End")
+    page.keyboard.type('quality_status == "fail"')
+    page.keyboard.press("Escape")
+    expect(row.locator(".formula-verdict")).to_have_text("Valid: gives true or false.")
+    page.keyboard.press("Tab")
+    expect(condition).not_to_be_focused()
+    assert_accessible(page)
+    page.get_by_role("button", name="Save step").click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+    template = api_get(admin_page, "/api/pipeline-template/get", id=str(manufacturing))
+    rework = next(step for step in template["steps"] if step["name"] == "Rework")
+    assert rework["field_configs"][1] == {
+        "field_definition_id": "quality_status",
+        "is_visible": True,
+        "is_required": False,
+        "required_when": 'quality_status == "fail"',
+    }
