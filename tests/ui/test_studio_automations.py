@@ -21,7 +21,7 @@ from tests.automations.support import LOOPBACK, allow, make_worker
 from tests.support.webhook_receiver import Reply, WebhookReceiver
 from tests.ui.accessibility import assert_accessible, assert_fits_width
 from tests.ui.conftest import Browsing, SalesPipeline
-from tests.ui.test_studio import open_studio, screenshot
+from tests.ui.test_studio import open_studio, saved_step, screenshot
 
 pytestmark = [
     pytest.mark.browser,
@@ -137,3 +137,35 @@ def test_a_webhook_is_tested_and_its_runs_are_shown_and_replayed(
     page.set_viewport_size({"width": 390, "height": 844})
     assert_fits_width(page)
     assert_accessible(page)
+
+
+def test_a_set_field_expression_is_checked_against_the_field_it_sets(
+    admin_page: Browsing, sales: SalesPipeline
+) -> None:
+    page = open_studio(admin_page, sales, "Demo")
+    page.get_by_role("tab", name="Automations").click()
+    panel = page.get_by_role("tabpanel")
+    panel.get_by_role("button", name="Add automation").click()
+    card = panel.locator(".config-row").nth(0)
+    card.get_by_label("Action").select_option("update_field")
+    card.get_by_label("Field", exact=True).select_option("decision_maker")
+    card.get_by_label("Set it to").select_option("expression")
+    card.get_by_role("textbox", name="Expression", exact=True).click()
+    page.keyboard.type("discount_pct * 2")
+    page.keyboard.press("Escape")
+    expression = page.get_by_role("textbox", name="Expression", exact=True)
+    verdict = card.locator(".formula-row", has=expression).locator(".formula-verdict")
+    expect(verdict).to_have_text(
+        "Line 1, column 1: the expression gives number, but text is needed"
+    )
+    # Setting a number field instead satisfies the same expression.
+    card.get_by_label("Field", exact=True).select_option("deal_value")
+    expect(verdict).to_have_text("Valid: gives a number.")
+    page.get_by_role("button", name="Save step").click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+    [saved] = saved_step(admin_page, sales.step_templates["Demo"])["automations"]
+    assert saved["action"] == {
+        "type": "update_field",
+        "field_id": "deal_value",
+        "expression": "discount_pct * 2",
+    }
