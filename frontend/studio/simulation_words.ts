@@ -18,7 +18,7 @@ interface Firing {
   fires: boolean;
   condition_error: string | null;
   recipients: Account[];
-  rule: { name?: string; subject?: string; action?: { type?: string } };
+  rule: { name?: string };
 }
 
 interface Timer {
@@ -66,8 +66,7 @@ function valueText(value: Json): string {
 
 function ruleName(firing: Firing): string {
   const kind = firing.rule_kind === "notification" ? "Notification" : "Automation";
-  const label = firing.rule.name || firing.rule.subject;
-  return `${kind} ${firing.rule_id}${label ? ` (${label})` : ""}`;
+  return `${kind} ${firing.rule_id}${firing.rule.name ? ` (${firing.rule.name})` : ""}`;
 }
 
 function firingText(firing: Firing): string {

@@ -7,9 +7,12 @@ SQLite only, like the other UI modules besides ``test_smoke.py``. With
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
+from pacetrack.bootstrap import Container
+from tests.conftest import make_login
 from tests.ui.accessibility import assert_accessible, assert_fits_width
 from tests.ui.conftest import MIN_DEAL_MESSAGE, Browsing, SalesPipeline
 from tests.ui.test_studio import api_get, open_studio, saved_step, screenshot
@@ -68,3 +71,39 @@ def test_a_stored_item_and_sample_values_are_simulated_with_the_draft(
     assert_accessible(page)
     after = api_get(admin_page, "/api/item/get", id=str(sales.item_id))["item"]
     assert after == before
+
+
+def test_what_fires_on_entering_is_said_with_its_recipients_and_timers(
+    admin_page: Browsing, container: Container
+) -> None:
+    make_login(container, slug=admin_page.login.tenant_slug, username="vp_sales", roles=["member"])
+    created = httpx.post(
+        f"{admin_page.base_url}/api/template-library/instantiate",
+        json={"key": "sales"},
+        headers={"Authorization": f"Bearer {admin_page.login.token}"},
+    )
+    assert created.status_code == 201, created.text
+    page = admin_page.page
+    page.goto(f"/admin/templates/{created.json()['id']}")
+    page.locator(".step-entry", has_text="Negotiation").locator(".step-select").click()
+    panel = page.locator(".studio-simulate")
+    expect(panel.get_by_label("Values from").locator("option")).to_have_text(["Sample values"])
+    panel.get_by_label("Deal value").fill("150000")
+    panel.get_by_role("button", name="Simulate").click()
+    entering = panel.locator(".simulation-part", has_text="On entering")
+    expect(entering).to_contain_text(
+        "Notification big_deal, when an item enters the step: would fire to vp_sales."
+    )
+    expect(entering).to_contain_text(
+        "Notification stalled_negotiation, when an item is at risk: a timer due"
+    )
+    leaving = panel.locator(".simulation-part", has_text="On leaving")
+    expect(leaving).to_contain_text("The timer of stalled_negotiation is cancelled.")
+
+    panel.get_by_label("Deal value").fill("50000")
+    panel.get_by_role("button", name="Simulate").click()
+    expect(entering).to_contain_text(
+        "Notification big_deal, when an item enters the step: "
+        "would not fire, its condition is false."
+    )
+    assert_accessible(page)
