@@ -2,12 +2,15 @@
 // webhook, set a field, send a notification, move or assign the item, create an item.
 
 import { assigneeChoices, STRATEGIES } from "./assignments_tab";
+import { automationRuns } from "./automation_runs";
 import type { TabContext } from "./context";
 import { configCard, configList, freeId } from "./config_list";
 import { button, choice, h, row, uid } from "./dom";
+import { formulaEditor } from "./formula_editor";
 import { messageControls, recipientControls } from "./message_controls";
 import { isObject, type Json, type JsonObject } from "./model";
 import { boundInput, triggerControls } from "./trigger_controls";
+import { webhookTest } from "./webhook_test";
 
 export const ACTIONS: Record<string, { label: string; start: () => JsonObject }> = {
   webhook: { label: "Call a webhook", start: () => ({ type: "webhook", target: "" }) },
@@ -141,15 +144,26 @@ function updateFieldControls(action: JsonObject, at: string, ctx: TabContext): H
       ctx.redraw("automations");
     },
   );
-  const input = byExpression ? boundInput(action, "expression", "automations", ctx) : boundInput(action, "value", "automations", ctx);
-  if (byExpression) {
-    input.classList.add("code");
+  const formula = byExpression
+    ? formulaEditor({
+        label: "Expression",
+        value: String(action.expression ?? ""),
+        path: `${at}.expression`,
+        fields: ctx.fields,
+        singleLine: true,
+        // Checked like a calculation writing the chosen field: its result must suit it.
+        request: () => ({ context: "calculation", stepId: ctx.stepId, outputFieldId: typeof action.field_id === "string" && action.field_id ? action.field_id : undefined }),
+        onChange: (text) => {
+          action.expression = text;
+          ctx.changed("automations");
+        },
+      })
+    : null;
+  if (formula) {
+    field.addEventListener("change", () => formula.recheck());
   }
-  return [
-    row("Field", field, `${at}.field_id`),
-    row("Set it to", mode),
-    row(byExpression ? "Expression" : "Value", input, `${at}.${byExpression ? "expression" : "value"}`, byExpression ? undefined : "Text; {{item.name}} and {{field.<name>}} are filled in."),
-  ];
+  const value = formula?.element ?? row("Value", boundInput(action, "value", "automations", ctx), `${at}.value`, "Text; {{item.name}} and {{field.<name>}} are filled in.");
+  return [row("Field", field, `${at}.field_id`), row("Set it to", mode), value];
 }
 
 function assignControls(action: JsonObject, at: string, ctx: TabContext): HTMLElement[] {
@@ -200,6 +214,7 @@ function actionControls(rule: JsonObject, path: string, ctx: TabContext): HTMLEl
       controls.push(
         row("URL", url, `${at}.target`),
         mappingRows(action, "data", `${at}.data`, { legend: "Data sent ({{item.id}} and {{field.<name>}} are filled in)", name: "Key", value: "Value" }, ctx),
+        webhookTest(rule),
       );
       break;
     }
@@ -262,6 +277,7 @@ function automationCard(rules: Json[], index: number, ctx: TabContext): HTMLElem
       row("Name (optional)", boundInput(rule, "name", "automations", ctx), `${path}.name`),
       ...triggerControls(rule, path, "automations", ctx),
       ...actionControls(rule, path, ctx),
+      ...(typeof rule.id === "string" && rule.id ? [automationRuns(rule.id)] : []),
     ],
   });
 }

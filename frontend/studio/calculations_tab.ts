@@ -4,6 +4,8 @@
 import type { TabContext } from "./context";
 import { configCard, configList, freeId } from "./config_list";
 import { choice, h, row, uid } from "./dom";
+import { formulaEditor } from "./formula_editor";
+import { sampleValues } from "./formula_try";
 import { DATE_TYPES, type FieldDefinition, type Json, type JsonObject, NUMERIC_TYPES } from "./model";
 
 export const CALCULATION_TYPES: Record<string, { label: string; keys: string[] }> = {
@@ -87,20 +89,47 @@ function typeControls(calc: JsonObject, path: string, ctx: TabContext): HTMLElem
         row("Count", kind, `${path}.day_kind`),
       ];
     }
-    case "custom": {
-      const editor = h("textarea", { class: "code", rows: 3, spellcheck: "false" });
-      editor.value = typeof calc.expression === "string" ? calc.expression : "";
-      editor.addEventListener("input", () => {
-        calc.expression = editor.value;
-        ctx.changed("calculations");
-      });
-      const formula = row("Formula", editor, `${path}.expression`, "For example deal_value * discount_pct / 100.");
-      formula.classList.add("wide");
-      return [formula];
-    }
     default:
       return [h("p", { class: "muted" }, `A calculation of type ${String(calc.type)}: edit it with Edit as JSON.`)];
   }
+}
+
+/** The output picker's options, narrowed to ``allowed`` names (all fields when null). */
+function offerOutputs(select: HTMLSelectElement, fields: FieldDefinition[], allowed: string[] | null, current: string): void {
+  const offered = allowed ? fields.filter((field) => allowed.includes(field.name)) : fields;
+  const fresh = choice(offered.map((field) => [field.name, `${field.label} (${field.field_type})`]), current, () => undefined);
+  select.replaceChildren(...Array.from(fresh.children));
+  select.value = current;
+}
+
+/** The formula, its sample-values form, and an output picker that follows the formula's type. */
+function customControls(calc: JsonObject, path: string, output: HTMLSelectElement, ctx: TabContext): HTMLElement[] {
+  const tryIt = sampleValues({ stepId: ctx.stepId, fields: ctx.fields, calculation: () => calc });
+  const editor = formulaEditor({
+    label: "Formula",
+    value: typeof calc.expression === "string" ? calc.expression : "",
+    path: `${path}.expression`,
+    hint: "For example units * minutes_per_unit / 60. Ctrl+Space lists fields and functions.",
+    fields: ctx.fields,
+    request: () => ({
+      context: "calculation",
+      stepId: ctx.stepId,
+      outputFieldId: typeof calc.output_field_id === "string" && calc.output_field_id ? calc.output_field_id : undefined,
+    }),
+    onChange: (text) => {
+      calc.expression = text;
+      ctx.changed("calculations");
+    },
+    onAnswer: (answer) => {
+      tryIt.follow(answer);
+      if (answer?.result_type) {
+        offerOutputs(output, ctx.fields, answer.output_fields, String(calc.output_field_id ?? ""));
+      }
+    },
+  });
+  editor.element.classList.add("wide");
+  output.addEventListener("change", () => editor.recheck());
+  return [editor.element, tryIt.element];
 }
 
 function changeType(calc: JsonObject, type: string): void {
@@ -145,7 +174,7 @@ function calculationCard(calcs: Json[], index: number, ctx: TabContext): HTMLEle
   );
   // A formula may write any kind of field (its value must suit it); the others write numbers.
   const custom = String(calc.type) === "custom";
-  const output = custom ? ctx.fields : numeric(ctx.fields);
+  const output = fieldChoice(calc, "output_field_id", custom ? ctx.fields : numeric(ctx.fields), ctx);
   return configCard({
     entries: calcs,
     index,
@@ -157,8 +186,8 @@ function calculationCard(calcs: Json[], index: number, ctx: TabContext): HTMLEle
       row("Type", type, `${path}.type`),
       row("Calculation id", text("id"), `${path}.id`, "Unique in the step."),
       row("Name (optional)", text("name"), `${path}.name`),
-      row("Result goes to", fieldChoice(calc, "output_field_id", output, ctx), `${path}.output_field_id`, custom ? undefined : "A numeric field."),
-      ...typeControls(calc, path, ctx),
+      row("Result goes to", output, `${path}.output_field_id`, custom ? "The fields that can hold the formula's result." : "A numeric field."),
+      ...(custom ? customControls(calc, path, output, ctx) : typeControls(calc, path, ctx)),
     ],
   });
 }

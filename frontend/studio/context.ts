@@ -11,6 +11,8 @@ export interface Directory {
 /** What a tab's controls need from the studio. */
 export interface TabContext {
   draft: Draft;
+  /** The step being edited (expression checks and simulations name it). */
+  stepId: string;
   fields: FieldDefinition[];
   directory: Directory;
   /** The step icons' names and symbols. */

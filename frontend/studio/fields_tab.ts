@@ -4,6 +4,7 @@
 import type { TabContext } from "./context";
 import { fieldLabel } from "./context";
 import { button, h, row, uid } from "./dom";
+import { conditionEditor } from "./formula_editor";
 import { isObject, type Json, type JsonObject } from "./model";
 import { dragHandle, moveButtons, moveItem, sortable } from "./sortable_list";
 
@@ -23,23 +24,8 @@ function checkbox(label: string, checked: boolean, path: string, onChange: (valu
   );
 }
 
-function expressionInput(entry: JsonObject, key: string, path: string, ctx: TabContext): HTMLInputElement {
-  return h("input", {
-    class: "code",
-    spellcheck: "false",
-    value: typeof entry[key] === "string" ? (entry[key] as string) : "",
-    placeholder: "always",
-    "data-path": path,
-    oninput: (event: Event) => {
-      const text = (event.target as HTMLInputElement).value;
-      if (text.trim()) {
-        entry[key] = text;
-      } else {
-        delete entry[key];
-      }
-      ctx.changed("field_configs");
-    },
-  });
+function condition(label: Node, entry: JsonObject, key: string, path: string, ctx: TabContext): HTMLElement {
+  return conditionEditor({ label, holder: entry, key, path, stepId: ctx.stepId, fields: ctx.fields, changed: () => ctx.changed("field_configs") });
 }
 
 /** A label that names its field for screen readers, where the row's heading shows it. */
@@ -86,8 +72,8 @@ function fieldRow(entries: Json[], index: number, ctx: TabContext): HTMLElement 
     h(
       "div",
       { class: "form-grid" },
-      row(withContext("Visible when", name), expressionInput(entry, "visible_when", `${path}.visible_when`, ctx)),
-      row(withContext("Required when", name), expressionInput(entry, "required_when", `${path}.required_when`, ctx)),
+      condition(withContext("Visible when", name), entry, "visible_when", `${path}.visible_when`, ctx),
+      condition(withContext("Required when", name), entry, "required_when", `${path}.required_when`, ctx),
     ),
   );
 }

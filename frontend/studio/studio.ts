@@ -25,6 +25,7 @@ import { focusKey, restoreFocus } from "./focus";
 import { type IconTable, readIcons, readMessageTemplates } from "./icons";
 import { placeProblems } from "./problems";
 import { moveItem } from "./sortable_list";
+import { SimulatePanel } from "./simulate_panel";
 import { renderStepList } from "./step_list";
 
 const FAMILY_ENDPOINT: Record<string, string> = {
@@ -57,6 +58,7 @@ export class Studio {
   private readonly layout = h("div", { class: "studio-layout" });
   private readonly icons: IconTable;
   private readonly messageTemplates: string[];
+  private simulator: SimulatePanel | null = null;
 
   constructor(
     private readonly root: HTMLElement,
@@ -77,6 +79,7 @@ export class Studio {
     this.fields = fields;
     this.directory = { people, groups, roles };
     this.steps = template.steps ?? [];
+    this.simulator = new SimulatePanel(this.templateId, fields);
     const wanted = location.hash.startsWith("#step-") ? location.hash.slice(6) : null;
     this.selected = this.steps.find((step) => step.id === wanted)?.id ?? this.steps[0]?.id ?? null;
     this.root.replaceChildren(this.status, this.alert, this.layout);
@@ -142,7 +145,12 @@ export class Studio {
     });
     const step = this.current();
     const editor = step ? this.renderEditor(step) : h("section", { class: "card studio-editor" }, h("p", { class: "muted" }, "Add a step to configure it."));
-    this.layout.replaceChildren(list, editor);
+    const main = h("div", { class: "studio-main" }, editor);
+    if (step && this.simulator) {
+      this.simulator.show(step.id, this.draft(step));
+      main.append(this.simulator.element);
+    }
+    this.layout.replaceChildren(list, main);
     restoreFocus(this.layout, focus);
   }
 
@@ -150,6 +158,7 @@ export class Studio {
     const draft = this.draft(step);
     const ctx: TabContext = {
       draft,
+      stepId: step.id,
       fields: this.fields,
       directory: this.directory,
       icons: this.icons,

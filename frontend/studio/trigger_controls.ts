@@ -3,6 +3,7 @@
 
 import type { TabContext } from "./context";
 import { choice, h, row } from "./dom";
+import { conditionEditor } from "./formula_editor";
 import { type Family, type Json, type JsonObject, numberOrText } from "./model";
 
 export const TRIGGERS: Record<string, { label: string; keys: string[] }> = {
@@ -96,10 +97,15 @@ export function triggerControls(rule: JsonObject, path: string, family: Family, 
       row("To (optional)", boundInput(rule, "to_value", family, ctx), `${path}.to_value`),
     );
   }
-  const condition = boundInput(rule, "condition", family, ctx);
-  condition.classList.add("code");
-  condition.placeholder = "always";
-  const conditionRow = row("Only while (expression, optional)", condition, `${path}.condition`);
+  const conditionRow = conditionEditor({
+    label: "Only while (expression, optional)",
+    holder: rule,
+    key: "condition",
+    path: `${path}.condition`,
+    stepId: ctx.stepId,
+    fields: ctx.fields,
+    changed: () => ctx.changed(family),
+  });
   conditionRow.classList.add("wide");
   controls.push(conditionRow);
   return controls;

@@ -5,6 +5,7 @@
 import { configCard, configList, freeId } from "./config_list";
 import type { TabContext } from "./context";
 import { choice, h, row } from "./dom";
+import { formulaEditor } from "./formula_editor";
 import {
   DATE_TYPES,
   type Family,
@@ -184,13 +185,17 @@ function typeControls(rule: JsonObject, path: string, ctx: TabContext, scope: Ru
     case "field_comparison":
       return [pick(), ...comparisonControls(rule, path, ctx, scope)];
     case "custom_expression": {
-      const editor = h("textarea", { class: "code", rows: 3, spellcheck: "false" });
-      editor.value = typeof rule.expression === "string" ? rule.expression : "";
-      editor.addEventListener("input", () => {
-        rule.expression = editor.value;
-        ctx.changed(scope.family);
-      });
-      const expression = row("Expression (must be true to leave the step)", editor, `${path}.expression`);
+      const expression = formulaEditor({
+        label: "Expression (must be true to leave the step)",
+        value: typeof rule.expression === "string" ? rule.expression : "",
+        path: `${path}.expression`,
+        fields: ctx.fields,
+        request: () => ({ context: "validation", stepId: ctx.stepId }),
+        onChange: (text) => {
+          rule.expression = text;
+          ctx.changed(scope.family);
+        },
+      }).element;
       expression.classList.add("wide");
       return [expression, pick(true)];
     }

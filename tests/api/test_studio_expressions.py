@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from pacetrack.bootstrap import Container
+from pacetrack.engine.expressions import function_summaries
+from pacetrack.engine.expressions.functions import FUNCTION_NAMES
 from tests.api.studio_support import SalesStudio, database_snapshot, sales_studio
 from tests.conftest import make_login
 
@@ -32,14 +34,41 @@ def test_a_good_condition_is_ok_with_the_fields_it_reads_and_its_type(
     answer = checked(
         sales_studio, "deal_value > 100000 and not is_empty(decision_maker)", "condition"
     )
+    functions = answer.pop("functions")
     assert answer == {
         "ok": True,
         "errors": [],
         "suggestions": [],
         "fields_read": ["deal_value", "decision_maker"],
+        "paths_read": ["deal_value", "decision_maker"],
         "result_type": "boolean",
         "expected_type": "boolean",
+        "output_fields": [],
     }
+    assert {"name": "is_empty", "summary": function_summaries()["is_empty"]} in functions
+
+
+def test_the_answer_lists_every_function_and_the_paths_read_inside_object_fields(
+    sales_studio: SalesStudio,
+) -> None:
+    for name in ("dimensions", "material"):
+        created = sales_studio.post(
+            "/api/field-definition/create",
+            {"name": name, "label": name.title(), "field_type": "object"},
+        )
+        assert created.status_code == 201, created.text
+    answer = checked(sales_studio, "dimensions.sqft * material.cost_per_sqft", "calculation")
+    assert answer["ok"] is True
+    assert answer["fields_read"] == ["dimensions", "material"]
+    assert answer["paths_read"] == ["dimensions.sqft", "material.cost_per_sqft"]
+    assert [entry["name"] for entry in answer["functions"]] == sorted(FUNCTION_NAMES)
+    broken = checked(sales_studio, "dimensions.sqft *", "calculation")
+    assert (broken["paths_read"], len(broken["functions"])) == ([], len(FUNCTION_NAMES))
+    assert broken["output_fields"] == []
+    # A key of an object field has no static type: its result may go to any field.
+    assert len(answer["output_fields"]) == len(
+        sales_studio.get("/api/field-definition/list").json()
+    )
 
 
 def test_a_calculation_gives_its_type_and_is_checked_against_its_output_field(
@@ -54,6 +83,12 @@ def test_a_calculation_gives_its_type_and_is_checked_against_its_output_field(
     assert answer["ok"] is True
     assert answer["result_type"] == "number"
     assert answer["expected_type"] is None
+    numeric = {"commission", "company_size", "deal_value", "discount_pct", "list_price"}
+    assert numeric <= set(answer["output_fields"])
+    assert "decision_maker" not in answer["output_fields"]
+    text = checked(sales_studio, "upper(decision_maker)", "calculation")
+    assert "decision_maker" in text["output_fields"]
+    assert not numeric & set(text["output_fields"])
     wrong = checked(sales_studio, "decision_maker", "calculation", output_field_id="commission")
     assert wrong["ok"] is False
     assert wrong["result_type"] == "text"

@@ -15,8 +15,11 @@ from pacetrack.engine.expressions import (
     ExpressionError,
     ValueType,
     compile_expression,
+    function_summaries,
     referenced_names,
+    referenced_paths,
 )
+from pacetrack.engine.expressions.functions import FUNCTION_NAMES
 
 ITEM: dict[str, Any] = {
     "deal_value": "6000.00",
@@ -340,6 +343,14 @@ def test_result_type_and_referenced_fields() -> None:
     assert compile_expression("deal_value > 1", fields=FIELDS).result_type is ValueType.BOOLEAN
     assert compile_expression("close_date + 1", fields=FIELDS).result_type is ValueType.DATE
     assert referenced_names("a + b.c + f(d)") == frozenset({"a", "b", "d"})
+    assert referenced_paths("a + b.c + f(d, b.e.g)") == frozenset({"a", "b.c", "d", "b.e.g"})
+
+
+def test_every_callable_name_has_a_summary_naming_it() -> None:
+    summaries = function_summaries()
+    assert list(summaries) == sorted(FUNCTION_NAMES)
+    for name, summary in summaries.items():
+        assert summary.startswith(f"{name}("), summary
 
 
 def test_compiled_expressions_are_shared_per_source_and_fields() -> None:

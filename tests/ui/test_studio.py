@@ -209,7 +209,7 @@ def test_fields_and_validations_built_with_controls_are_saved(
     screenshot(page, "studio-validations")
 
     page.get_by_role("tab", name="Fields").click()
-    expect(panel.get_by_label("Visible when (Discount % (discount_pct))")).to_have_value(
+    expect(panel.get_by_label("Visible when (Discount % (discount_pct))")).to_have_text(
         "deal_value > 0"
     )
     page.get_by_role("button", name="Save step").click()

@@ -44,8 +44,9 @@ from pacetrack.engine.expressions.compiler import (
     Expression,
     compile_expression,
     referenced_names,
+    referenced_paths,
 )
-from pacetrack.engine.expressions.functions import FUNCTION_NAMES
+from pacetrack.engine.expressions.functions import FUNCTION_NAMES, function_summaries
 from pacetrack.engine.expressions.syntax import ExpressionError, line_and_column
 from pacetrack.engine.expressions.types import ValueType, type_of_field
 
@@ -56,7 +57,9 @@ __all__ = [
     "ExpressionError",
     "ValueType",
     "compile_expression",
+    "function_summaries",
     "line_and_column",
     "referenced_names",
+    "referenced_paths",
     "type_of_field",
 ]

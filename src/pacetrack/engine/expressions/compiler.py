@@ -40,6 +40,7 @@ from pacetrack.engine.expressions.syntax import (
     Unary,
     call_names,
     field_names,
+    field_paths,
     parse,
 )
 from pacetrack.engine.expressions.types import ValueType, type_of_field, unify
@@ -444,6 +445,12 @@ def _called(source: str) -> frozenset[str]:
 def referenced_names(source: str) -> frozenset[str]:
     """The top-level field names ``source`` reads (syntax only; raises ExpressionError)."""
     return _parsed(source)[1]
+
+
+def referenced_paths(source: str) -> frozenset[str]:
+    """The dotted paths ``source`` reads, ``material.cost_per_sqft`` (syntax only; raises
+    ExpressionError)."""
+    return field_paths(_parsed(source)[0])
 
 
 def _build(

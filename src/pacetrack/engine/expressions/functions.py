@@ -355,6 +355,17 @@ FUNCTIONS: Final[dict[str, Function]] = {
 
 SPECIAL_FORMS: Final = frozenset({"if", "coalesce"})
 FUNCTION_NAMES: Final = frozenset(FUNCTIONS) | SPECIAL_FORMS
+SPECIAL_FORM_SUMMARIES: Final = {
+    "if": "if(condition, then, else): only the chosen branch is evaluated",
+    "coalesce": "coalesce(a, b, …): the first non-empty value",
+}
+
+
+def function_summaries() -> dict[str, str]:
+    """Every callable name with its one-line signature, in alphabetical order."""
+    summaries = {name: function.summary for name, function in FUNCTIONS.items()}
+    summaries.update(SPECIAL_FORM_SUMMARIES)
+    return dict(sorted(summaries.items()))
 
 
 def literal_date(name: str, text: str) -> date | datetime | None:

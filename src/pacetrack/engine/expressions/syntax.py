@@ -463,6 +463,13 @@ def field_names(node: Node) -> frozenset[str]:
     return frozenset(item.name for item in _walk(node) if isinstance(item, FieldRef))
 
 
+def field_paths(node: Node) -> frozenset[str]:
+    """The dotted paths the tree reads: ``dimensions.sqft`` for a key inside an object field."""
+    return frozenset(
+        ".".join((item.name, *item.path)) for item in _walk(node) if isinstance(item, FieldRef)
+    )
+
+
 def call_names(node: Node) -> frozenset[str]:
     """The function names the tree calls."""
     return frozenset(item.name for item in _walk(node) if isinstance(item, Call))

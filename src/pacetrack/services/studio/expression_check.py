@@ -16,7 +16,13 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
 from pacetrack.engine.config_check import check_expression as engine_check
-from pacetrack.engine.expressions import ExpressionError, line_and_column, referenced_names
+from pacetrack.engine.expressions import (
+    ExpressionError,
+    function_summaries,
+    line_and_column,
+    referenced_names,
+    referenced_paths,
+)
 from pacetrack.engine.expressions.syntax import MAX_SOURCE_LENGTH
 from pacetrack.engine.expressions.types import type_of_field
 from pacetrack.engine.fields import FieldSpec
@@ -77,6 +83,11 @@ class ExpressionProblem(BaseModel):
     suggestion: str | None = Field(description="A did-you-mean name, when there is one")
 
 
+class FunctionOut(BaseModel):
+    name: str
+    summary: str = Field(description="Its signature and what it gives, in one line")
+
+
 class ExpressionCheckOut(BaseModel):
     ok: bool = Field(description="Saving a rule with this expression would be accepted")
     errors: list[ExpressionProblem]
@@ -84,11 +95,23 @@ class ExpressionCheckOut(BaseModel):
     fields_read: list[str] = Field(
         description="The field names the expression reads (empty when it does not parse)"
     )
+    paths_read: list[str] = Field(
+        description="The dotted paths it reads, ``dimensions.sqft`` for a key of an object "
+        "field (empty when it does not parse)"
+    )
     result_type: str | None = Field(
         description="number, text, boolean, date, datetime, list, object, null or any; "
         "null when it does not compile"
     )
     expected_type: str | None = Field(description="The type the context needs, when fixed")
+    output_fields: list[str] = Field(
+        description="For a calculation: the fields its result may be written to (every field "
+        "whose type accepts the result type); empty in other contexts or when it does not "
+        "compile"
+    )
+    functions: list[FunctionOut] = Field(
+        description="Every function the language offers, for an editor's completion"
+    )
 
 
 def _owner_checked(uow: UnitOfWork, actor: Actor, command: ExpressionCheck) -> None:
@@ -135,8 +158,9 @@ def check_expression(uow: UnitOfWork, actor: Actor, command: ExpressionCheck) ->
     verdict = engine_check(source, fields=fields, result=expected)
     try:
         fields_read = sorted(referenced_names(source))
+        paths_read = sorted(referenced_paths(source))
     except ExpressionError:
-        fields_read = []
+        fields_read, paths_read = [], []
     errors: list[ExpressionProblem] = []
     if verdict.error is not None:
         error = verdict.error
@@ -144,11 +168,20 @@ def check_expression(uow: UnitOfWork, actor: Actor, command: ExpressionCheck) ->
     elif verdict.type_problem is not None:
         errors.append(_problem(source, verdict.type_problem, 0, None))
     compiled = verdict.expression
+    output_fields: list[str] = []
+    if compiled is not None and command.context == "calculation":
+        given = compiled.result_type
+        output_fields = sorted(
+            name for name, spec in fields.items() if given.accepts(type_of_field(spec).value)
+        )
     return ExpressionCheckOut(
         ok=verdict.ok,
         errors=errors,
         suggestions=[e.suggestion for e in errors if e.suggestion],
         fields_read=fields_read,
+        paths_read=paths_read,
         result_type=compiled.result_type.value if compiled is not None else None,
         expected_type=expected,
+        output_fields=output_fields,
+        functions=[FunctionOut(name=n, summary=s) for n, s in function_summaries().items()],
     )
