@@ -35,7 +35,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select, text
 from tests.support.databases import fresh_postgres_database, migrated_database, wipe
-from tests.worker.conftest import build_world
+from tests.worker.conftest import ONE_DAY_RULE, build_world
 
 from pacetrack.adapters.clock import SystemClock
 from pacetrack.bootstrap import Container, build
@@ -140,13 +140,6 @@ PACETRACK = str(Path(sys.executable).with_name("pacetrack"))
 IN_APP_RULE = {
     "id": "entered",
     "trigger": "on_enter",
-    "recipients": [{"type": "owner"}],
-    "channels": ["in_app"],
-}
-ONE_DAY_RULE = {
-    "id": "after_a_day",
-    "trigger": "on_duration",
-    "duration_days": 1,
     "recipients": [{"type": "owner"}],
     "channels": ["in_app"],
 }

@@ -304,9 +304,9 @@ def demo(
     )
 
 
-from pacetrack.cli.worker import worker as _worker  # noqa: E402
+from pacetrack.cli.worker import worker_app  # noqa: E402
 
-app.command("worker")(_worker)
+app.add_typer(worker_app, name="worker")
 
 from pacetrack.cli.templates import template_app  # noqa: E402
 
