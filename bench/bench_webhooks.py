@@ -14,7 +14,8 @@ random and an in-process worker with an injected clock runs every retry: the
 share of messages eventually delivered, and whether any message reached the
 receiver under two different ``webhook-id`` values.
 Run: ``PYTHONPATH=. .venv/bin/python bench/bench_webhooks.py`` (PostgreSQL on 127.0.0.1:5432;
-``BENCH_WARMUP``, ``BENCH_DELIVERIES`` and ``BENCH_FLAKY_DELIVERIES`` set the message counts).
+``BENCH_WARMUP``, ``BENCH_DELIVERIES`` and ``BENCH_FLAKY_DELIVERIES`` set the message counts,
+``BENCH_BACKENDS`` and ``BENCH_PROCESSES`` what is measured, e.g. ``postgresql`` and ``1``).
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ from pacetrack.worker.automation_handlers import delivery_handler
 
 N = int(os.environ.get("BENCH_DELIVERIES", "10000"))
 WARMUP = int(os.environ.get("BENCH_WARMUP", "1000"))
+BACKENDS = os.environ.get("BENCH_BACKENDS", "sqlite,postgresql").split(",")
+PROCESSES = [int(n) for n in os.environ.get("BENCH_PROCESSES", "1,2").split(",")]
 PER_ENDPOINT = Settings.model_fields["worker_endpoint_concurrency"].default
 N_FLAKY = int(os.environ.get("BENCH_FLAKY_DELIVERIES", "300"))
 
@@ -173,10 +176,10 @@ def main() -> None:
         flush=True,
     )
     with tempfile.TemporaryDirectory() as scratch:
-        for backend in ("sqlite", "postgresql"):
+        for backend in BACKENDS:
             (Path(scratch) / backend).mkdir()
             with migrated_database(backend, Path(scratch) / backend) as url:
-                for processes in (1, 2):
+                for processes in PROCESSES:
                     rate, seconds = workers_rate(url, processes)
                     concurrency = PER_ENDPOINT * processes
                     base, base_seconds = baseline_rate(concurrency)
@@ -187,6 +190,8 @@ def main() -> None:
                         f" ({base_seconds:.1f} s); {rate / base:.0%} of it",
                         flush=True,
                     )
+                if not N_FLAKY:
+                    continue
                 share, twice, attempts = flaky_share(url)
                 print(
                     f"{backend:10} 50% failures: {share:.1%} delivered after {attempts} requests; "

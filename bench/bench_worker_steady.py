@@ -113,7 +113,7 @@ def run_processes(commands: list[list[str]], env: dict[str, str]) -> None:
         for command in commands
     ]
     for process in processes:
-        _out, err = process.communicate(timeout=1800)
+        _out, err = process.communicate(timeout=4 * 3600)
         if process.returncode != 0:
             raise SystemExit(f"{' '.join(process.args)} failed: {err.decode()[-2000:]}")
 
@@ -249,6 +249,21 @@ def throughput(
         container.close()
 
 
+def started_worker(env: dict[str, str], label: str) -> subprocess.Popen[bytes]:
+    """A ``pacetrack worker`` that is up and polling (its start is never timed)."""
+    log = Path(tempfile.mkdtemp()) / "worker.log"
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(
+            [PACETRACK, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=stderr
+        )
+    deadline = time.monotonic() + 300
+    while "started" not in log.read_text():
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise SystemExit(f"{label}: a worker did not start: {log.read_text()[-2000:]}")
+        time.sleep(0.1)
+    return process
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
@@ -293,7 +308,7 @@ def latency(url: str, samples: int) -> None:
                 )
                 uow.commit()
             committed = datetime.now(UTC)
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 300
             while True:
                 with container.uow() as uow:
                     started = uow.session.scalar(
@@ -301,10 +316,12 @@ def latency(url: str, samples: int) -> None:
                     )
                 if started is not None:
                     break
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise SystemExit("the worker did not start the job")
+                if process.poll() is not None:
+                    raise SystemExit(f"the worker stopped with exit code {process.returncode}")
+                if time.monotonic() > deadline:
+                    raise SystemExit("the worker did not start the job within 300 s")
                 time.sleep(0.005)
-            if n >= 5:  # the first jobs wait for the worker to start
+            if n >= 5:  # the first jobs warm the worker's connections and caches
                 started = started if started.tzinfo else started.replace(tzinfo=UTC)
                 waits.append((started - committed).total_seconds())
             time.sleep(0.6)  # idle again: longer than the poll interval
@@ -336,20 +353,9 @@ def takeover(url: str, label: str, samples: int) -> None:
         return Reply.hang()
 
     env = worker_env(url)
-    logs = Path(tempfile.mkdtemp())
 
     def spawn() -> subprocess.Popen[bytes]:
-        log = logs / f"{uuid.uuid4().hex}.log"
-        with log.open("wb") as stderr:
-            process = subprocess.Popen(
-                [PACETRACK, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=stderr
-            )
-        deadline = time.monotonic() + 120
-        while "started" not in log.read_text():  # up and polling: its start is not timed
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise SystemExit(f"{label}: a worker did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.1)
-        return process
+        return started_worker(env, label)
 
     waits: list[float] = []
     with WebhookReceiver() as receiver:
