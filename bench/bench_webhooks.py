@@ -1,20 +1,26 @@
-"""Webhook deliveries per second, and the share delivered when the receiver fails half the time.
+"""Webhook deliveries per second at steady state, and the share delivered when the receiver
+fails half the time.
 
-For SQLite and PostgreSQL: ``N`` deliveries are queued for one endpoint, then
-1 and then 2 ``pacetrack worker`` processes deliver them to a loopback
-receiver; the figure is deliveries per second from the workers' start to the
-last delivery recorded. Beside it, in the same run, plain ``httpx`` POSTs of
-the same bodies to the same receiver from one process (the ceiling of one
-sequential sender). Then the receiver fails 50% of requests at random and an
-in-process worker with an injected clock runs every retry: the share of
-messages eventually delivered, and whether any message reached the receiver
-under two different ``webhook-id`` values.
+For SQLite and PostgreSQL: ``BENCH_WARMUP`` + ``BENCH_DELIVERIES`` deliveries
+are queued for one endpoint, then 1 and then 2 ``pacetrack worker`` processes
+deliver them to a loopback receiver. The figure is measured at the receiver,
+from the first request after the warm-up to the last, so process start and
+warm-up are excluded; every delivery must be done and arrive under its own
+``webhook-id``. Beside it, in the same run and measured the same way, one
+``httpx.AsyncClient`` sending the same bodies to the same receiver with the
+same concurrency (``PACETRACK_WORKER_ENDPOINT_CONCURRENCY``, 4 requests at once
+per worker process to one endpoint). Then the receiver fails 50% of requests at
+random and an in-process worker with an injected clock runs every retry: the
+share of messages eventually delivered, and whether any message reached the
+receiver under two different ``webhook-id`` values.
 Run: ``PYTHONPATH=. .venv/bin/python bench/bench_webhooks.py`` (PostgreSQL on 127.0.0.1:5432;
-``BENCH_DELIVERIES`` and ``BENCH_FLAKY_DELIVERIES`` set the message counts).
+``BENCH_WARMUP``, ``BENCH_DELIVERIES`` and ``BENCH_FLAKY_DELIVERIES`` set the message counts,
+``BENCH_BACKENDS`` and ``BENCH_PROCESSES`` what is measured, e.g. ``postgresql`` and ``1``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import random
@@ -30,62 +36,29 @@ from pathlib import Path
 import httpx
 from sqlalchemy import func, select
 from tests.support.databases import migrated_database
-from tests.support.webhook_receiver import Reply, WebhookReceiver
+from tests.support.deliveries import queue_deliveries
+from tests.support.webhook_receiver import ReceivedRequest, Reply, WebhookReceiver
 
 from pacetrack.adapters.clock import FrozenClock
 from pacetrack.bootstrap import Container, build
 from pacetrack.db import outbox
-from pacetrack.db.tables import Tenant
 from pacetrack.db.tables_delivery import Outbox
 from pacetrack.services import webhooks
-from pacetrack.services.tenants import create_tenant
 from pacetrack.settings import Settings
 from pacetrack.worker import HANDLERS, Worker
 from pacetrack.worker.automation_handlers import delivery_handler
 
-N = int(os.environ.get("BENCH_DELIVERIES", "1000"))
+N = int(os.environ.get("BENCH_DELIVERIES", "10000"))
+WARMUP = int(os.environ.get("BENCH_WARMUP", "1000"))
+BACKENDS = os.environ.get("BENCH_BACKENDS", "sqlite,postgresql").split(",")
+PROCESSES = [int(n) for n in os.environ.get("BENCH_PROCESSES", "1,2").split(",")]
+PER_ENDPOINT = Settings.model_fields["worker_endpoint_concurrency"].default
 N_FLAKY = int(os.environ.get("BENCH_FLAKY_DELIVERIES", "300"))
 
 
 def _container(url: str, clock: FrozenClock | None = None) -> Container:
     settings = Settings(database_url=url, embedded_worker=False, _env_file=None)  # type: ignore[call-arg]
     return build(settings, clock=clock)
-
-
-def _queue(container: Container, receiver: WebhookReceiver, count: int) -> list[uuid.UUID]:
-    with container.uow() as uow:
-        slug = f"bench-{uuid.uuid4().hex[:8]}"
-        tenant = create_tenant(uow, name=slug, slug=slug)
-    with container.uow() as uow:
-        row = uow.session.get(Tenant, tenant.id)
-        assert row is not None
-        row.webhook_allow_list = ["127.0.0.0/8"]
-        endpoint = webhooks.new_endpoint(
-            uow.session,
-            tenant_id=tenant.id,
-            url=f"{receiver.url}/{slug}",
-            now=uow.clock.now(),
-            owner_account_id=None,
-            rate_limit_per_second=1000,
-        )
-        ids = []
-        for n in range(count):
-            ids.append(
-                outbox.enqueue(
-                    uow.session,
-                    tenant_id=tenant.id,
-                    kind=webhooks.WEBHOOK_JOB,
-                    payload=webhooks.delivery_payload(
-                        endpoint_id=endpoint.id,
-                        run_id=None,
-                        body=json.dumps({"type": "bench", "data": {"n": n}}),
-                        headers={},
-                    ),
-                    now=uow.clock.now(),
-                )
-            )
-        uow.commit()
-    return ids
 
 
 def _remaining(container: Container, ids: list[uuid.UUID]) -> int:
@@ -100,18 +73,19 @@ def _remaining(container: Container, ids: list[uuid.UUID]) -> int:
         )
 
 
-def workers_rate(url: str, processes: int) -> float:
+def steady_rate(requests: list[ReceivedRequest]) -> tuple[float, float]:
+    """(requests/s, seconds) from the first request after the warm-up to the last."""
+    arrived = sorted(request.received_at for request in requests)
+    seconds = (arrived[-1] - arrived[WARMUP]).total_seconds()
+    return (len(arrived) - WARMUP - 1) / seconds, seconds
+
+
+def workers_rate(url: str, processes: int) -> tuple[float, float]:
     container = _container(url)
     with WebhookReceiver() as receiver, tempfile.TemporaryDirectory() as directory:
-        ids = _queue(container, receiver, N)
-        env = {
-            **os.environ,
-            "PACETRACK_DATABASE_URL": url,
-            "PACETRACK_WORKER_POLL_SECONDS": "0.05",
-            "PACETRACK_WORKER_BATCH_SIZE": "50",
-        }
+        ids = queue_deliveries(container, receiver.url, WARMUP + N)
+        env = {**os.environ, "PACETRACK_DATABASE_URL": url}
         pacetrack = str(Path(sys.executable).with_name("pacetrack"))
-        started = time.perf_counter()
         running = [
             subprocess.Popen(
                 [pacetrack, "worker"],
@@ -124,25 +98,36 @@ def workers_rate(url: str, processes: int) -> float:
         ]
         try:
             while _remaining(container, ids):
-                time.sleep(0.05)
-            elapsed = time.perf_counter() - started
+                time.sleep(0.2)
         finally:
             for process in running:
                 process.terminate()
             for process in running:
                 process.wait(30)
-        assert len({r.header("webhook-id") for r in receiver.requests}) == N
+        requests = receiver.requests
+        assert len({r.header("webhook-id") for r in requests}) == WARMUP + N
     container.close()
-    return N / elapsed
+    return steady_rate(requests)
 
 
-def baseline_rate() -> float:
-    with WebhookReceiver() as receiver, httpx.Client() as client:
-        started = time.perf_counter()
-        for n in range(N):
-            body = json.dumps({"type": "bench", "data": {"n": n}})
-            client.post(f"{receiver.url}/plain", content=body).raise_for_status()
-        return N / (time.perf_counter() - started)
+async def _send_all(url: str, concurrency: int) -> None:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    gate = asyncio.Semaphore(concurrency)
+    async with httpx.AsyncClient(limits=limits) as client:
+
+        async def send(n: int) -> None:
+            async with gate:
+                body = json.dumps({"type": "bench", "data": {"n": n}})
+                (await client.post(url, content=body)).raise_for_status()
+
+        await asyncio.gather(*(send(n) for n in range(WARMUP + N)))
+
+
+def baseline_rate(concurrency: int) -> tuple[float, float]:
+    """One ``httpx.AsyncClient`` with ``concurrency`` requests at once, same receiver."""
+    with WebhookReceiver() as receiver:
+        asyncio.run(_send_all(f"{receiver.url}/plain", concurrency))
+        return steady_rate(receiver.requests)
 
 
 def flaky_share(url: str) -> tuple[float, bool, int]:
@@ -154,7 +139,7 @@ def flaky_share(url: str) -> tuple[float, bool, int]:
         receiver.respond_with(
             lambda _request: Reply.ok() if chance.random() < 0.5 else Reply.error(500)
         )
-        ids = _queue(container, receiver, N_FLAKY)
+        ids = queue_deliveries(container, receiver.url, N_FLAKY)
         handlers = dict(HANDLERS)
         handlers[webhooks.WEBHOOK_JOB] = delivery_handler(rng=random.Random(3).random)
         worker = Worker(container, handlers=handlers, mailer=None)
@@ -185,19 +170,33 @@ def flaky_share(url: str) -> tuple[float, bool, int]:
 
 
 def main() -> None:
-    print(f"{N} deliveries to a loopback receiver; {N_FLAKY} with 50% random failures")
-    print(f"baseline, plain httpx POSTs from one process: {baseline_rate():8.1f} /s")
+    print(
+        f"{N} deliveries after {WARMUP} warm-up to a loopback receiver;"
+        f" {N_FLAKY} with 50% random failures",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory() as scratch:
-        for backend in ("sqlite", "postgresql"):
+        for backend in BACKENDS:
             (Path(scratch) / backend).mkdir()
             with migrated_database(backend, Path(scratch) / backend) as url:
-                for processes in (1, 2):
-                    rate = workers_rate(url, processes)
-                    print(f"{backend:10} {processes} worker process(es):           {rate:8.1f} /s")
+                for processes in PROCESSES:
+                    rate, seconds = workers_rate(url, processes)
+                    concurrency = PER_ENDPOINT * processes
+                    base, base_seconds = baseline_rate(concurrency)
+                    print(
+                        f"{backend:10} {processes} worker process(es):"
+                        f" {rate:8.1f} /s ({seconds:.1f} s)"
+                        f" | httpx.AsyncClient, {concurrency} at once: {base:8.1f} /s"
+                        f" ({base_seconds:.1f} s); {rate / base:.0%} of it",
+                        flush=True,
+                    )
+                if not N_FLAKY:
+                    continue
                 share, twice, attempts = flaky_share(url)
                 print(
                     f"{backend:10} 50% failures: {share:.1%} delivered after {attempts} requests; "
-                    f"a message under two ids: {'yes' if twice else 'no'}"
+                    f"a message under two ids: {'yes' if twice else 'no'}",
+                    flush=True,
                 )
 
 

@@ -1,19 +1,16 @@
-"""Timer and outbox figures: due-timer query, outbox throughput, firing lateness.
+"""Timer figures: the due-timer query and firing lateness.
 
     PYTHONPATH=. .venv/bin/python bench/bench_worker.py [--full] [--sizes 10000,100000,200000]
-        [--jobs 1000] [--timers 1000] [--window 10] [--skip-query]
+        [--timers 1000] [--window 10] [--skip-query]
+
+(Outbox throughput at steady state, wake-up latency and takeover are in
+``bench_worker_steady.py``.)
 
 1. Due-timer query (PostgreSQL): armed timers are inserted server-side with
    generate_series (items are minimal rows); for each size the due-timer query
    is timed (median of 20, with 100 due timers) and its plan printed. Baseline:
    the same query without the partial index. ``--full`` adds 1,000,000.
-2. Outbox throughput, SQLite and PostgreSQL, 1 and 2 worker processes: ``--jobs``
-   ``notification.fire`` jobs (in-app channel, one recipient) are seeded, then
-   ``pacetrack worker --drain`` processes run until the queue is empty; the
-   figure is in-app notifications stored per second of wall time, process start
-   included. Beside each, a same-run baseline: as many processes running a bare
-   claim-and-complete loop over the same number of jobs with the same driver.
-3. Firing lateness (real clock): ``--timers`` armed timers due evenly across a
+2. Firing lateness (real clock): ``--timers`` armed timers due evenly across a
    ``--window``-second window starting a few seconds ahead; one ``pacetrack
    worker`` with the default poll interval fires them; lateness = fired_at - due_at.
 """
@@ -35,14 +32,13 @@ from pathlib import Path
 
 from sqlalchemy import func, select, text
 from tests.support.databases import fresh_postgres_database, migrated_database, wipe
-from tests.worker.conftest import build_world
+from tests.worker.conftest import ONE_DAY_RULE, build_world
 
 from pacetrack.adapters.clock import SystemClock
 from pacetrack.bootstrap import Container, build
-from pacetrack.db import outbox
 from pacetrack.db.migrate import upgrade
 from pacetrack.db.session import make_engine
-from pacetrack.db.tables_delivery import ARMED, DONE, Notification, Outbox, Timer
+from pacetrack.db.tables_delivery import ARMED, Timer
 from pacetrack.db.timers import due_query
 from pacetrack.settings import Settings
 
@@ -134,22 +130,9 @@ def due_query_figures(sizes: Sequence[int]) -> None:
         engine.dispose()
 
 
-# --- outbox throughput ------------------------------------------------------------------------
+# --- shared by the timer figures ------------------------------------------------------------
 
 PACETRACK = str(Path(sys.executable).with_name("pacetrack"))
-IN_APP_RULE = {
-    "id": "entered",
-    "trigger": "on_enter",
-    "recipients": [{"type": "owner"}],
-    "channels": ["in_app"],
-}
-ONE_DAY_RULE = {
-    "id": "after_a_day",
-    "trigger": "on_duration",
-    "duration_days": 1,
-    "recipients": [{"type": "owner"}],
-    "channels": ["in_app"],
-}
 
 
 def container_for(url: str) -> Container:
@@ -163,103 +146,9 @@ def worker_env(url: str) -> dict[str, str]:
     return env
 
 
-def seed_jobs(container: Container, jobs: int) -> None:
-    """``jobs`` copies of the notification.fire job a real move into the step produces."""
-    wipe(container.engine)
-    world = build_world(container, slug="bench")
-    world.add_step("Start", notifications=[IN_APP_RULE])
-    world.move(world.add_item("Thing"), "Start")
-    with container.uow() as uow:
-        (payload,) = uow.session.scalars(select(Outbox.payload))
-        uow.session.execute(Outbox.__table__.delete())
-        now = uow.clock.now()
-        for _ in range(jobs):
-            outbox.enqueue(
-                uow.session,
-                tenant_id=world.tenant_id,
-                kind="notification.fire",
-                payload=payload,
-                now=now,
-            )
-        uow.commit()
-
-
 def count(container: Container, statement: object) -> int:
     with container.uow() as uow:
         return int(uow.session.scalar(statement) or 0)  # type: ignore[call-overload]
-
-
-def run_processes(commands: list[list[str]], env: dict[str, str]) -> float:
-    started = time.perf_counter()
-    processes = [
-        subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        for command in commands
-    ]
-    for process in processes:
-        _out, err = process.communicate(timeout=900)
-        if process.returncode != 0:
-            raise SystemExit(f"{' '.join(process.args)} failed: {err.decode()[-2000:]}")
-    return time.perf_counter() - started
-
-
-def baseline_child(url: str) -> None:
-    """A bare claim-and-complete loop: what the queue costs without doing any work."""
-    container = container_for(url)
-    worker_id = f"baseline:{os.getpid()}"
-    batch = container.settings.worker_batch_size
-    try:
-        while True:
-            now = container.clock.now()
-            with container.uow() as uow:
-                jobs = outbox.claim(
-                    uow.session,
-                    worker_id=worker_id,
-                    now=now,
-                    lease_until=now + timedelta(seconds=60),
-                    limit=batch,
-                )
-                uow.commit()
-            if not jobs:
-                return
-            for job in jobs:
-                with container.uow() as uow:
-                    outbox.complete(
-                        uow.session, job=job, worker_id=worker_id, now=container.clock.now()
-                    )
-                    uow.commit()
-    finally:
-        container.close()
-
-
-def throughput(url: str, label: str, jobs: int) -> None:
-    container = container_for(url)
-    env = worker_env(url)
-    try:
-        for processes in (1, 2):
-            seed_jobs(container, jobs)
-            seconds = run_processes([[PACETRACK, "worker", "--drain"]] * processes, env)
-            stored = count(container, select(func.count()).select_from(Notification))
-            done = count(
-                container, select(func.count()).select_from(Outbox).where(Outbox.status == DONE)
-            )
-            if stored != jobs or done != jobs:
-                raise SystemExit(f"{label}: {stored} notifications, {done} jobs done of {jobs}")
-            seed_jobs(container, jobs)
-            base = run_processes(
-                [[sys.executable, __file__, "--baseline-child", url]] * processes, env
-            )
-            done = count(
-                container, select(func.count()).select_from(Outbox).where(Outbox.status == DONE)
-            )
-            if done != jobs:
-                raise SystemExit(f"{label} baseline: {done} jobs done of {jobs}")
-            print(
-                f"{label:>10}, {processes} worker process(es): {jobs / seconds:7.0f} in-app"
-                f" notifications/s ({jobs} in {seconds:.1f} s)"
-                f" | baseline claim-and-complete {jobs / base:7.0f} jobs/s ({base:.1f} s)"
-            )
-    finally:
-        container.close()
 
 
 # --- firing lateness --------------------------------------------------------------------------
@@ -334,19 +223,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10000,100000,200000")
     parser.add_argument("--full", action="store_true", help="add 1,000,000 armed timers")
-    parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--timers", type=int, default=1000)
     parser.add_argument("--window", type=float, default=10.0)
     parser.add_argument("--skip-query", action="store_true")
-    parser.add_argument("--baseline-child", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.baseline_child:
-        baseline_child(args.baseline_child)
-        return
     if not args.skip_query:
         sizes = [int(s) for s in args.sizes.split(",")]
         due_query_figures(sizes + ([1_000_000] if args.full and 1_000_000 not in sizes else []))
-    on_both(lambda url, label: throughput(url, label, args.jobs))
     on_both(lambda url, label: lateness(url, label, args.timers, args.window))
 
 

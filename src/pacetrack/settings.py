@@ -115,6 +115,13 @@ class Settings(BaseSettings):
     smtp_tls: str = Field(default="starttls", pattern="^(none|starttls|tls)$")
     smtp_from: str = "PaceTrack <pacetrack@localhost>"
 
+    server_healthcheck_seconds: int = Field(
+        default=30,
+        ge=1,
+        le=3600,
+        description="`serve --workers N`: how long a server process may take to answer its "
+        "supervisor's health check before it is killed and replaced",
+    )
     embedded_worker: bool = Field(
         default=True,
         description="Run the background worker inside `pacetrack serve` (off: `serve --no-worker`)",

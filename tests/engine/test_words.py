@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from pacetrack.engine.patterns import pattern_problem
-from pacetrack.engine.words import counted, noun, plain_number
+from pacetrack.engine.words import counted, duration_words, noun, plain_number
 
 
 @pytest.mark.parametrize(
@@ -46,3 +46,20 @@ def test_plain_number_has_no_exponent_or_trailing_zeros(number: str, expected: s
 
 def test_a_bad_pattern_says_why_in_text() -> None:
     assert pattern_problem("[A-Z") == "invalid regular expression: missing ]: [A-Z"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "expected"),
+    [
+        (0.4, "under a second"),
+        (1, "1 second"),
+        (45.9, "45 seconds"),
+        (90, "1 minute 30 seconds"),
+        (3_600, "1 hour"),
+        (2 * 3_600 + 5 * 60 + 7, "2 hours 5 minutes"),
+        (3 * 86_400 + 4 * 3_600 + 59, "3 days 4 hours"),
+        (86_400 + 30, "1 day"),
+    ],
+)
+def test_a_duration_reads_in_its_two_largest_units(seconds: float, expected: str) -> None:
+    assert duration_words(seconds) == expected

@@ -42,6 +42,15 @@ from pacetrack.services import side_effects, step_configs
 from pacetrack.services.context import system_actor
 from pacetrack.services.tenants import AccountSpec, add_account, create_tenant
 
+ONE_DAY_RULE = {
+    "id": "after_a_day",
+    "trigger": "on_duration",
+    "duration_days": 1,
+    "recipients": [{"type": "owner"}],
+    "channels": ["in_app"],
+}
+"""An in-app notification to the owner a day after entering the step (arms one timer)."""
+
 
 class Inbox:
     """aiosmtpd handler keeping every received message."""

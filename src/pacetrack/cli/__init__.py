@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -120,6 +120,16 @@ def serve(
     access_log: Annotated[
         bool, typer.Option(help="Log a line per request (a proxy in front may log them instead)")
     ] = True,
+    healthcheck_timeout: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=3600,
+            help="With --workers: seconds a server process may take to answer the supervisor's "
+            "health check before it is replaced (default: $PACETRACK_SERVER_HEALTHCHECK_SECONDS "
+            "or 30)",
+        ),
+    ] = None,
 ) -> None:
     """Serve the web application and JSON API."""
     import uvicorn
@@ -129,28 +139,37 @@ def serve(
     settings = Settings()
     if no_worker:
         settings = settings.model_copy(update={"embedded_worker": False})
+    if healthcheck_timeout is not None:
+        settings = settings.model_copy(update={"server_healthcheck_seconds": healthcheck_timeout})
     prepare_schema(settings)
     typer.echo(f"PaceTrack on http://{host}:{port} (API docs at /docs)")
+    options = server_options(settings, host=host, port=port, access_log=access_log)
     if workers > 1:
         # Each process builds its own app from the environment: pass the choice on.
         os.environ["PACETRACK_EMBEDDED_WORKER"] = "true" if settings.embedded_worker else "false"
         uvicorn.run(
-            "pacetrack.web.app:app_from_environment",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level="info",
-            access_log=access_log,
+            "pacetrack.web.app:app_from_environment", factory=True, workers=workers, **options
         )
         return
     container = build(settings)
     try:
-        uvicorn.run(
-            create_app(container), host=host, port=port, log_level="info", access_log=access_log
-        )
+        uvicorn.run(create_app(container), **options)
     finally:
         container.close()
+
+
+def server_options(settings: Settings, *, host: str, port: int, access_log: bool) -> dict[str, Any]:
+    """uvicorn's settings for ``serve``. The supervisor of ``--workers N`` pings each server
+    process and kills one that does not answer in ``timeout_worker_healthcheck`` seconds;
+    uvicorn's 5 s is too short on a loaded machine, where processes that were still starting
+    were killed again and again."""
+    return {
+        "host": host,
+        "port": port,
+        "log_level": "info",
+        "access_log": access_log,
+        "timeout_worker_healthcheck": settings.server_healthcheck_seconds,
+    }
 
 
 @db_app.command("upgrade")
@@ -304,9 +323,9 @@ def demo(
     )
 
 
-from pacetrack.cli.worker import worker as _worker  # noqa: E402
+from pacetrack.cli.worker import worker_app  # noqa: E402
 
-app.command("worker")(_worker)
+app.add_typer(worker_app, name="worker")
 
 from pacetrack.cli.templates import template_app  # noqa: E402
 

@@ -1,4 +1,5 @@
-"""``pacetrack worker``: perform outbox jobs and fire timers until stopped.
+"""``pacetrack worker``: perform outbox jobs and fire timers until stopped;
+``pacetrack worker status`` prints what the queues hold.
 
 SIGTERM (and Ctrl-C) drain gracefully: the job in hand is finished, the rest
 of the claimed batch is handed back, and the process exits 0.
@@ -14,10 +15,18 @@ from typing import Annotated
 import typer
 
 from pacetrack.bootstrap import build
+from pacetrack.cli.worker_status import status
 from pacetrack.settings import Settings
 
+worker_app = typer.Typer(
+    help="The background worker (outbox jobs and timers).", invoke_without_command=True
+)
+worker_app.command("status")(status)
 
+
+@worker_app.callback()
 def worker(
+    context: typer.Context,
     drain: Annotated[
         bool, typer.Option("--drain", help="Perform what is due now, then exit")
     ] = False,
@@ -25,7 +34,9 @@ def worker(
         bool, typer.Option("--rerun-dead", help="Put every dead job back in the queue, then exit")
     ] = False,
 ) -> None:
-    """Run the background worker (outbox jobs and timers)."""
+    """Run the background worker (outbox jobs and timers); `status` prints its queues."""
+    if context.invoked_subcommand is not None:
+        return
     from pacetrack.db import outbox
     from pacetrack.worker.runner import Worker
 

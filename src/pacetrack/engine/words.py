@@ -22,3 +22,20 @@ def plain_number(number: Decimal) -> str:
         return str(number)
     text = format(number.normalize(), "f")
     return "0" if text in {"-0", "-0.0"} else text
+
+
+def duration_words(seconds: float) -> str:
+    """A span of time as people say it, to its two largest units: "under a second",
+    "45 seconds", "1 minute 30 seconds", "2 hours 5 minutes", "3 days 4 hours"."""
+    whole = int(seconds)
+    if whole < 1:
+        return "under a second"
+    units = (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1))
+    parts: list[str] = []
+    for name, size in units:
+        amount, whole = divmod(whole, size)
+        if amount or parts:
+            parts.append(counted(amount, name))
+        if len(parts) == 2:
+            break
+    return " ".join(part for part in parts if not part.startswith("0 "))

@@ -1,9 +1,11 @@
-"""The operational figures of the worker's queues, for monitoring (``GET /metrics``)."""
+"""The operational figures of the worker's queues, for monitoring (``GET /metrics``,
+``pacetrack worker status``)."""
 
 from __future__ import annotations
 
 from pacetrack.db.metrics import Figures, figures
 from pacetrack.services.context import Actor
+from pacetrack.services.tenants import tenant_by_slug
 from pacetrack.services.unit_of_work import UnitOfWork
 
 
@@ -16,3 +18,15 @@ def tenant_figures(uow: UnitOfWork, actor: Actor) -> Figures:
 def all_figures(uow: UnitOfWork) -> Figures:
     """The figures of every tenant, for the operator's scraper (the metrics token)."""
     return figures(uow.session, tenant_id=None, now=uow.clock.now())
+
+
+def operator_figures(uow: UnitOfWork, *, tenant_slug: str | None) -> Figures:
+    """The figures the operator asked for on the command line: one tenant's, or every
+    tenant's; NotFound for an unknown slug."""
+    if tenant_slug is None:
+        return all_figures(uow)
+    tenant = tenant_by_slug(uow, tenant_slug)
+    return figures(uow.session, tenant_id=tenant.id, now=uow.clock.now())
+
+
+__all__ = ["Figures", "all_figures", "operator_figures", "tenant_figures"]

@@ -45,7 +45,7 @@ class _FiguresCollector(Collector):
             queue.add_metric([kind, state], count)
             if state == "done":
                 done.add_metric([kind], count)
-        dead.add_metric([], sum(c for (_k, state), c in figures.jobs.items() if state == "dead"))
+        dead.add_metric([], figures.dead_jobs)
         yield queue
         yield done
         yield dead
