@@ -120,6 +120,12 @@ class Settings(BaseSettings):
         description="Run the background worker inside `pacetrack serve` (off: `serve --no-worker`)",
     )
     worker_poll_seconds: float = Field(default=0.5, gt=0)
+    live_heartbeat_seconds: float = Field(
+        default=15,
+        gt=0,
+        le=300,
+        description="Seconds between the keep-alive comments of /api/events/stream",
+    )
     worker_lease_seconds: float = Field(
         default=10,
         gt=0,
