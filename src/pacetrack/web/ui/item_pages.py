@@ -51,6 +51,7 @@ def _names(work: UnitOfWork, actor: Actor) -> dict[str, str]:
 class Card:
     id: uuid.UUID
     name: str
+    version: int
     owner: str
     assignees: tuple[str, ...]
     days_in_step: int
@@ -90,6 +91,7 @@ def _board(
                 Card(
                     id=item.id,
                     name=item.name,
+                    version=item.version,
                     owner=names.get(str(item.owner_account_id), ""),
                     assignees=tuple(names.get(a, a) for a in item.assigned_account_ids),
                     days_in_step=days,
