@@ -22,6 +22,7 @@ from pacetrack.settings import Settings
 
 DEFAULT_TOKEN_DAYS = 90
 """How long a token from ``pacetrack token create`` lasts unless told otherwise."""
+WORKER_HEALTHCHECK_SECONDS = 60
 
 app = typer.Typer(
     name="pacetrack",
@@ -142,6 +143,10 @@ def serve(
             workers=workers,
             log_level="info",
             access_log=access_log,
+            # A process that has not answered the supervisor's ping within this many seconds
+            # is killed and replaced; uvicorn's 5 s is shorter than a busy machine needs to
+            # start Python and import the app, which then never comes up.
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         )
         return
     container = build(settings)
