@@ -28,6 +28,7 @@ from tests.ui.conftest import (
     sign_in_with_token,
 )
 from tests.ui.test_notifications import notify_owner
+from tests.ui.test_studio import screenshot
 
 pytestmark = [
     pytest.mark.browser,
@@ -122,6 +123,7 @@ def test_a_refused_drag_puts_the_card_back_and_lists_every_violation(
     expect(fix).to_have_attribute("href", re.compile(f"^/items/{sales.item_id}\\?refused_move="))
     expect(card_in(page, sales, "Qualified")).to_be_visible()
     expect(card(page, sales)).to_have_attribute("data-item-version", "1")
+    screenshot(page, "board-refused-move")
 
     fix.click()
     expect(page.locator("#move-summary")).to_contain_text(MIN_DEAL_MESSAGE)
