@@ -186,7 +186,7 @@ def test_a_move_in_another_browser_shows_on_the_open_board_within_two_seconds(
     watcher = second_context.new_page()
     sign_in_with_token(watcher, member, admin_page.base_url)
     open_board(watcher, sales)
-    watcher.locator("[data-board]").evaluate("board => { board.scrollLeft = 40; }")
+    card(watcher, sales).locator("a").focus()
     mover = admin_page.page
     open_board(mover, sales)
 
@@ -196,6 +196,8 @@ def test_a_move_in_another_browser_shows_on_the_open_board_within_two_seconds(
     # Polled until the deadline: the watcher never reloads.
     expect(card_in(watcher, sales, "Lead")).to_be_visible(timeout=LIVE_DEADLINE_MS)
     expect(card(watcher, sales)).to_have_attribute("data-item-version", "3")
+    # The board's contents were replaced; the keyboard focus stayed on the same card.
+    expect(card(watcher, sales).locator("a")).to_be_focused()
 
 
 def test_the_notification_badge_follows_the_unread_count_without_a_reload(
