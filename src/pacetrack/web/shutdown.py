@@ -35,8 +35,10 @@ def close_streams_on_signal(close: Callable[[], None]) -> Callable[[], None]:
         before = previous.get(number)
         if callable(before):
             before(number, frame)
-        elif number == signal.SIGINT:
-            raise KeyboardInterrupt
+        elif before == signal.SIG_DFL:
+            # What the signal would have done without this wrapper: stop the process.
+            signal.signal(number, signal.SIG_DFL)
+            signal.raise_signal(number)
 
     for number in SIGNALS:
         previous[number] = signal.getsignal(number)
