@@ -174,6 +174,20 @@ def test_a_change_committed_by_one_server_reaches_the_subscribers_of_another(
         second.close()
 
 
+def test_a_stream_whose_session_ends_closes_at_the_next_heartbeat(
+    office: Office, container: Container
+) -> None:
+    quick = build(container.settings.model_copy(update={"live_heartbeat_seconds": 0.2}))
+    try:
+        with serving(create_app(quick)) as url, listen(url, office, "owner") as reader:
+            answer = httpx.post(f"{url}/api/auth/logout", headers=office.headers("owner"))
+            assert answer.status_code in (200, 204), answer.text
+
+            assert reader.ended.wait(10), "the stream outlived its session"
+    finally:
+        quick.close()
+
+
 def test_a_rolled_back_change_is_not_announced(
     office: Office, base_url: str, container: Container
 ) -> None:
