@@ -133,7 +133,7 @@ class Board {
       const messages = problem?.errors.map((e) => e.message).filter((m) => m) ?? [];
       const summary =
         problem?.status === 409
-          ? "Someone changed this item a moment ago; the board now shows its current state. Try the move again."
+          ? "Someone changed this item a moment ago. Close this message to see the board as it is now, then try the move again."
           : problem?.message ?? "The server could not be reached. Try again.";
       showRefusal(
         {
