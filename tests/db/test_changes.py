@@ -55,7 +55,7 @@ def test_only_committed_transactions_reach_a_subscriber(container: Container, ad
 
     async def scenario() -> Change | None:
         subscription = container.feed.subscribe()
-        await asyncio.to_thread(container.feed.ready, 10)
+        assert await asyncio.to_thread(container.feed.ready, 30), "the LISTEN did not start"
 
         def write() -> None:
             with container.uow() as work:  # left without commit: rolled back
@@ -71,7 +71,7 @@ def test_only_committed_transactions_reach_a_subscriber(container: Container, ad
 
         await asyncio.to_thread(write)
         try:
-            return await subscription.next(10)
+            return await subscription.next(30)
         finally:
             subscription.close()
 
