@@ -11,7 +11,11 @@ export default defineConfig({
     target: "es2022",
     sourcemap: true,
     rollupOptions: {
-      input: { studio: "frontend/studio/main.ts" },
+      input: {
+        studio: "frontend/studio/main.ts",
+        board: "frontend/board/main.ts",
+        live: "frontend/live/main.ts",
+      },
       output: {
         entryFileNames: "[name].js",
         chunkFileNames: "chunks/[name].js",

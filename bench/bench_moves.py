@@ -260,9 +260,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(url: str, workers: int) -> Iterator[tuple[str, int]]:
+def server(url: str, workers: int, start_seconds: float = 30) -> Iterator[tuple[str, int]]:
     """``pacetrack serve`` on a free port of 127.0.0.1: ``workers`` processes, no
-    embedded background worker, no access log."""
+    embedded background worker, no access log (on a busy machine uvicorn may restart a
+    process that starts slowly: ``start_seconds`` allows for that)."""
     port = free_port()
     env = {**os.environ, "PACETRACK_DATABASE_URL": url}
     command = [str(Path(sys.executable).parent / "pacetrack"), "serve", "--port", str(port)]
@@ -271,7 +272,7 @@ def server(url: str, workers: int) -> Iterator[tuple[str, int]]:
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + start_seconds
         while True:
             try:
                 if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:

@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pacetrack.adapters import passwords
 from pacetrack.adapters.clock import Clock, SystemClock
+from pacetrack.db import changes
+from pacetrack.db.change_broker import ChangeFeed
 from pacetrack.db.session import make_engine, make_session_factory
 from pacetrack.services.unit_of_work import UnitOfWork
 from pacetrack.settings import Settings
@@ -22,11 +24,14 @@ class Container:
     engine: Engine
     session_factory: sessionmaker[Session]
     clock: Clock = field(default_factory=SystemClock)
+    feed: ChangeFeed
+    """Committed changes of items and notifications, for the live event stream."""
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.session_factory, self.clock)
+        return UnitOfWork(self.session_factory, self.clock, self.feed)
 
     def close(self) -> None:
+        self.feed.close()
         self.engine.dispose()
 
 
@@ -39,9 +44,12 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         pool_recycle=settings.db_pool_recycle_seconds,
         pool_pre_ping=settings.db_pool_pre_ping,
     )
+    session_factory = make_session_factory(engine)
+    changes.track(session_factory)
     return Container(
         settings=settings,
         engine=engine,
-        session_factory=make_session_factory(engine),
+        session_factory=session_factory,
         clock=clock or SystemClock(),
+        feed=ChangeFeed(engine),
     )

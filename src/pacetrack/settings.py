@@ -116,7 +116,7 @@ class Settings(BaseSettings):
     smtp_from: str = "PaceTrack <pacetrack@localhost>"
 
     server_healthcheck_seconds: int = Field(
-        default=30,
+        default=60,
         ge=1,
         le=3600,
         description="`serve --workers N`: how long a server process may take to answer its "
@@ -127,6 +127,12 @@ class Settings(BaseSettings):
         description="Run the background worker inside `pacetrack serve` (off: `serve --no-worker`)",
     )
     worker_poll_seconds: float = Field(default=0.5, gt=0)
+    live_heartbeat_seconds: float = Field(
+        default=15,
+        gt=0,
+        le=300,
+        description="Seconds between the keep-alive comments of /api/events/stream",
+    )
     worker_lease_seconds: float = Field(
         default=10,
         gt=0,

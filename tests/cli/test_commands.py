@@ -6,7 +6,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from pacetrack import cli
 from pacetrack.bootstrap import Container
 from pacetrack.db.tables import ApiToken
 from tests.support.databases import fresh_postgres_database
+from tests.support.live_app import wait_until_healthy
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -172,15 +172,7 @@ def test_serve_with_workers_runs_processes_that_answer_the_api(tmp_path: Path) -
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, server.stdout.read().decode()  # type: ignore[union-attr]
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.2)
+        wait_until_healthy(server, base)
         answer = httpx.get(f"{base}/api/item/list")
         assert answer.status_code == 401
         assert answer.headers["content-type"].startswith("application/problem+json")

@@ -33,7 +33,7 @@ def test_the_health_check_time_out_is_30_seconds_unless_the_environment_says_oth
     monkeypatch.setenv("PACETRACK_SERVER_HEALTHCHECK_SECONDS", "45")
     configured = _config(Settings(_env_file=None))  # type: ignore[call-arg]
 
-    assert default.timeout_worker_healthcheck == 30
+    assert default.timeout_worker_healthcheck == 60
     assert configured.timeout_worker_healthcheck == 45
     monkeypatch.setenv("PACETRACK_SERVER_HEALTHCHECK_SECONDS", "0")
     with pytest.raises(ValueError, match="server_healthcheck_seconds"):

@@ -7,8 +7,6 @@ needed): ``PACETRACK_CHROMIUM`` or /usr/bin/chromium is launched directly.
 from __future__ import annotations
 
 import os
-import socket
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from pacetrack.bootstrap import Container
@@ -29,6 +26,7 @@ from pacetrack.services.pipelines import PipelineInstanceCreate
 from pacetrack.services.templates import PipelineTemplateCreate, StepTemplateCreate
 from pacetrack.web.app import create_app
 from tests.conftest import Login
+from tests.support.live_app import serving
 
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -67,24 +65,8 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def live_server(container: Container) -> Iterator[str]:
-    """The app on an ephemeral loopback port; the socket listens before the thread starts,
-    so the browser's first request waits in the backlog instead of racing the start-up."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    port = listener.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(container), log_level="warning", lifespan="off", access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    listener.close()
-    assert not thread.is_alive(), "uvicorn did not stop"
+    with serving(create_app(container)) as base_url:
+        yield base_url
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from pacetrack.services import items, moves, notifications, templates
 from pacetrack.services.items import ItemFieldsUpdate
 from pacetrack.services.moves import MoveItem
 from pacetrack.worker.runner import Worker
+from tests.conftest import Login
 from tests.ui.conftest import Browsing, SalesPipeline, actor_of
 
 pytestmark = [
@@ -37,8 +38,14 @@ DEMO_BOOKED = {
 def notified(
     container: Container, admin_page: Browsing, sales: SalesPipeline, clock: FrozenClock
 ) -> None:
+    notify_owner(container, admin_page.login, sales, clock)
+
+
+def notify_owner(
+    container: Container, login: Login, sales: SalesPipeline, clock: FrozenClock
+) -> None:
     """The deal reaches Demo, whose on_enter rule notifies the owner (ada) in the app."""
-    actor = actor_of(container, admin_page.login)
+    actor = actor_of(container, login)
     # Parsed step configs are cached by the template's updated_at: let the edit change it.
     clock.advance(timedelta(minutes=1))
     with container.uow() as work:

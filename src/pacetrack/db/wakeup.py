@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
 
 from sqlalchemy import Engine
+
+from pacetrack.db.listening import listen_until_stopped
 
 logger = logging.getLogger("pacetrack.worker")
 
@@ -52,24 +53,15 @@ class OutboxListener:
             self._thread.join(timeout)
             self._thread = None
 
-    def _connect(self) -> Any:
-        import psycopg
-
-        args, kwargs = self.engine.dialect.create_connect_args(self.engine.url)
-        return psycopg.connect(*args, **{**kwargs, "autocommit": True})
-
     def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                with self._connect() as connection:
-                    connection.execute(f"LISTEN {CHANNEL}")
-                    # Notifications sent while it was reconnecting are lost: the poll finds them.
-                    self.listening.set()
-                    while not self._stop.is_set():
-                        for _ in connection.notifies(timeout=_CHECK_STOP_SECONDS):
-                            self.wake.set()
-            except Exception:
-                logger.warning("outbox listener lost its connection; polling meanwhile")
-            finally:
-                self.listening.clear()
-            self._stop.wait(_RECONNECT_SECONDS)
+        # Notifications sent while it was reconnecting are lost: the poll finds them.
+        listen_until_stopped(
+            engine=self.engine,
+            channel=CHANNEL,
+            on_notify=lambda _payload: self.wake.set(),
+            stop=self._stop,
+            listening=self.listening,
+            logger=logger,
+            check_stop_seconds=_CHECK_STOP_SECONDS,
+            reconnect_seconds=_RECONNECT_SECONDS,
+        )

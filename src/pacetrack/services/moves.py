@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, Table, Update, bindparam, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from pacetrack.db import changes as announced_changes
 from pacetrack.db import repository
 from pacetrack.db.driver import DriverStatement, fetch_all
 from pacetrack.db.tables import Activity, Item, ItemStepHistory, Step
@@ -504,6 +505,8 @@ def _write_step_change(
         raise Conflict("The item has no single open step entry to leave.")
     for name in _ITEM_WRITTEN:
         set_committed_value(item, name, written[name])
+    # Written past the ORM, so the flush cannot see it: announced here.
+    announced_changes.record(session, [announced_changes.item_moved(item)])
     exited_id: uuid.UUID = exited[0]
     return exited_id
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from pacetrack.adapters.smtp import OutgoingMail
 from pacetrack.adapters.templating import render
-from pacetrack.db import outbox
+from pacetrack.db import changes, outbox
 from pacetrack.db.tables import (
     Account,
     AccountGroup,
@@ -805,6 +805,11 @@ def mark_read(uow: UnitOfWork, actor: Actor, command: MarkRead) -> MarkReadOut:
     result = uow.session.execute(
         statement.values(read_at=uow.clock.now()).execution_options(synchronize_session=False)
     )
+    if result.rowcount:  # type: ignore[attr-defined]
+        changes.record(
+            uow.session,
+            [changes.notifications_changed(tenant_id=actor.tenant_id, account_id=account_id)],
+        )
     uow.commit()
     return MarkReadOut(updated=int(result.rowcount))  # type: ignore[attr-defined]
 

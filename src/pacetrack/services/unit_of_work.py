@@ -9,15 +9,24 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pacetrack.adapters.clock import Clock
+from pacetrack.db.change_broker import ChangeFeed
+from pacetrack.db.changes import Change
 from pacetrack.services.errors import Conflict
 
 
 class UnitOfWork:
-    """A session in a transaction; rolled back unless ``commit`` is called."""
+    """A session in a transaction; rolled back unless ``commit`` is called. With a
+    ``feed``, each commit announces the items and notification counts it changed."""
 
-    def __init__(self, session_factory: Callable[[], Session], clock: Clock) -> None:
+    def __init__(
+        self,
+        session_factory: Callable[[], Session],
+        clock: Clock,
+        feed: ChangeFeed | None = None,
+    ) -> None:
         self._session_factory = session_factory
         self.clock = clock
+        self._feed = feed
         self._session: Session | None = None
 
     @property
@@ -46,11 +55,18 @@ class UnitOfWork:
             self._session = None
 
     def commit(self) -> None:
+        session = self.session
+        announced: list[Change] = []
         try:
-            self.session.commit()
+            if self._feed is not None:
+                session.flush()
+                announced = self._feed.before_commit(session)
+            session.commit()
         except IntegrityError as exc:
-            self.session.rollback()
+            session.rollback()
             raise Conflict("The change conflicts with existing data.") from exc
+        if self._feed is not None:
+            self._feed.after_commit(announced)
 
     def flush(self) -> None:
         try:

@@ -16,6 +16,7 @@ from pacetrack.web.routes import (
     audit,
     auth,
     automations,
+    events,
     fields,
     items,
     metrics,
@@ -25,6 +26,7 @@ from pacetrack.web.routes import (
     templates,
     tenant,
 )
+from pacetrack.web.shutdown import close_streams_on_signal
 from pacetrack.web.ui import install as install_ui
 
 
@@ -40,9 +42,12 @@ def create_app(container: Container, *, close_container: bool = False) -> FastAP
             from pacetrack.worker.embedded import EmbeddedWorker
 
             embedded = EmbeddedWorker(container).start()
+        restore_signals = close_streams_on_signal(container.feed.broker.close)
         try:
             yield
         finally:
+            restore_signals()
+            container.feed.broker.close()
             if embedded is not None:
                 embedded.stop()
             if close_container:
@@ -65,6 +70,7 @@ def create_app(container: Container, *, close_container: bool = False) -> FastAP
         approvals,
         assignments,
         notifications,
+        events,
         auth,
         fields,
         accounts,
