@@ -140,11 +140,13 @@ function metadataControls(ctx: TabContext): HTMLElement {
     h("h3", { class: "wide" }, "Moving in and out"),
     h("div", { class: "toggles wide" }, flag(metadata, "requires_approval", "Leaving this step needs an approval", ctx, APPROVAL_KEYS)),
     ...(metadata.requires_approval === true ? approvalControls(metadata, ctx) : []),
-    row(
-      "Completes the item with outcome",
-      terminalControl(ctx),
-      "metadata.terminal.outcome",
-      "Entering this step completes the item with this outcome and cancels its reminders.",
+    wide(
+      row(
+        "Completes the item with outcome",
+        terminalControl(ctx),
+        "metadata.terminal.outcome",
+        "Entering this step completes the item with this outcome and cancels its reminders.",
+      ),
     ),
     row("Automatic moves in a row at most (optional)", loopLimit, "metadata.max_automatic_moves", "Stops automations that move items in circles. Default 10."),
     others.length ? nameSet(metadata, "allowed_next_steps", "Items may move on only to (none ticked: any step)", others.map((step) => [step, step]), ctx) : null,
@@ -154,6 +156,11 @@ function metadataControls(ctx: TabContext): HTMLElement {
     entryRules(metadata, ctx),
   );
   return section;
+}
+
+function wide(element: HTMLElement): HTMLElement {
+  element.classList.add("wide");
+  return element;
 }
 
 function iconChoice(ctx: TabContext): HTMLSelectElement {
