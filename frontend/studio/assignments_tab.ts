@@ -3,7 +3,7 @@
 
 import { configCard, configList } from "./config_list";
 import type { TabContext } from "./context";
-import { choice, row } from "./dom";
+import { choice, h, row, uid } from "./dom";
 import type { Json, JsonObject } from "./model";
 
 export const STRATEGIES: Record<string, { label: string; names: "people" | "groups" | "roles" }> = {
@@ -53,6 +53,7 @@ function entryRow(entries: Json[], index: number, ctx: TabContext): HTMLElement 
     entry.id = value;
     ctx.changed("assignments");
   });
+  const noun = STRATEGIES[type]?.names === "people" ? "Person" : STRATEGIES[type]?.names === "roles" ? "Role" : "Group";
   return configCard({
     entries,
     index,
@@ -63,9 +64,42 @@ function entryRow(entries: Json[], index: number, ctx: TabContext): HTMLElement 
     removeLabel: "Remove",
     controls: [
       row("Assign to", strategy, `${path}.type`),
-      row(STRATEGIES[type]?.names === "people" ? "Person" : STRATEGIES[type]?.names === "roles" ? "Role" : "Group", who, `${path}.id`),
+      finder(who, noun),
+      row(noun, who, `${path}.id`),
     ],
   });
+}
+
+/** A search box that narrows a long list of people, groups or roles to the entries whose
+ * label contains what is typed (case and accents aside). */
+function finder(select: HTMLSelectElement, noun: string): HTMLElement {
+  const input = h("input", { type: "search", autocomplete: "off", placeholder: "Type part of a name" });
+  const count = h("p", { class: "hint", id: uid("found"), "aria-live": "polite" });
+  input.setAttribute("aria-describedby", count.id);
+  const fold = (text: string): string => text.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase();
+  input.addEventListener("input", () => {
+    const wanted = fold(input.value.trim());
+    const options = Array.from(select.options);
+    const matches = options.filter((option) => wanted === "" || fold(option.text).includes(wanted));
+    for (const option of options) {
+      option.hidden = !matches.includes(option);
+    }
+    // The first match is chosen when the current choice no longer matches, as a combobox does.
+    const first = matches[0];
+    if (first && !matches.includes(options[select.selectedIndex])) {
+      select.value = first.value;
+      select.dispatchEvent(new Event("change"));
+    }
+    const chosen = select.selectedOptions[0]?.text ?? "";
+    count.textContent = !wanted
+      ? ""
+      : matches.length
+        ? `${matches.length} of ${options.length} match; chosen: ${chosen}.`
+        : `No ${noun.toLowerCase()} matches.`;
+  });
+  const wrapper = row("Find by name", input);
+  wrapper.append(count);
+  return wrapper;
 }
 
 export function renderAssignmentsTab(ctx: TabContext): HTMLElement {

@@ -383,7 +383,7 @@ def test_edit_as_json_round_trips_with_the_controls(
     assert step["metadata"] == {"requires_approval": True}
 
 
-def test_assignments_are_chosen_from_the_organisations_people_and_roles(
+def test_assignments_are_chosen_from_the_organisations_people_and_roles_found_by_name(
     admin_page: Browsing, sales: SalesPipeline, member: Login
 ) -> None:
     page = open_studio(admin_page, sales, "Lead")
@@ -392,7 +392,14 @@ def test_assignments_are_chosen_from_the_organisations_people_and_roles(
     panel.get_by_role("button", name="Add assignment").click()
     first = panel.locator(".config-row").nth(0)
     expect(first.get_by_label("Person").locator("option")).to_have_text(["ada", "max"])
-    first.get_by_label("Person").select_option("max")
+    finder = first.get_by_label("Find by name")
+    finder.fill("MA")
+    expect(first.get_by_label("Person")).to_have_value("max")
+    expect(first.get_by_text("1 of 2 match; chosen: max.")).to_be_visible()
+    finder.fill("nobody")
+    expect(first.get_by_text("No person matches.")).to_be_visible()
+    finder.fill("")
+    expect(first.get_by_label("Person").locator("option:not([hidden])")).to_have_count(2)
     panel.get_by_role("button", name="Add assignment").click()
     second = panel.locator(".config-row").nth(1)
     second.get_by_label("Assign to").select_option("role")
