@@ -12,6 +12,7 @@ from pacetrack.web.ui import (
     bulk_pages,
     item_lifecycle_pages,
     item_pages,
+    library_pages,
     list_pages,
     notification_pages,
     people_pages,
@@ -24,6 +25,7 @@ PAGE_MODULES = (
     auth_pages,
     admin_pages,
     pipeline_pages,
+    library_pages,  # before template_pages: /admin/templates/library is not a template id
     template_pages,
     board_pages,
     list_pages,
