@@ -44,12 +44,59 @@ export function checkboxSet(
   );
 }
 
+const KIND_WORDS: Record<string, string> = { user: "person", account_group: "group", role: "role" };
+
+/** How a recipient reads on its chip: "the owner", "Ana Lima (person)", "Sales reps (group)". */
+function recipientLabel(entry: Json, ctx: TabContext): string {
+  if (!isObject(entry)) {
+    return "a recipient PaceTrack cannot read";
+  }
+  const type = String(entry.type ?? "");
+  if (type === "owner") {
+    return "the item's owner";
+  }
+  if (type === "assignees") {
+    return "its assignees";
+  }
+  const id = String(entry.id ?? "");
+  const person = type === "user" ? ctx.directory.people.find((candidate) => candidate.username === id) : undefined;
+  const name = person?.display_name || id || "nobody chosen yet";
+  return `${name} (${KIND_WORDS[type] ?? type})`;
+}
+
+/** The recipients at a glance, each a chip with a button that takes it off. */
+function recipientChips(recipients: Json[], family: Family, ctx: TabContext): { element: HTMLElement; refresh: () => void } {
+  const list = h("ul", { class: "chips", "aria-label": "Recipients" });
+  const refresh = (): void => {
+    list.replaceChildren(
+      ...recipients.map((entry, index) => {
+        const label = recipientLabel(entry, ctx);
+        return h(
+          "li",
+          { class: "chip" },
+          h("span", {}, label),
+          button("×", () => {
+            recipients.splice(index, 1);
+            ctx.redraw(family);
+          }, { class: "chip-remove", "aria-label": `Remove ${label}` }),
+        );
+      }),
+    );
+    if (!recipients.length) {
+      list.append(h("li", { class: "muted" }, "Nobody yet: choose who receives it below."));
+    }
+  };
+  refresh();
+  return { element: list, refresh };
+}
+
 /** Who ``holder`` (a notification, or a notify action) goes to. */
 export function recipientControls(holder: JsonObject, path: string, family: Family, ctx: TabContext): HTMLElement {
   if (!Array.isArray(holder.recipients)) {
     holder.recipients = [];
   }
   const recipients = holder.recipients as Json[];
+  const chips = recipientChips(recipients, family, ctx);
   const has = (type: string) => recipients.some((entry) => isObject(entry) && entry.type === type);
   const everyone = checkboxSet(
     "Send to",
@@ -77,6 +124,7 @@ export function recipientControls(holder: JsonObject, path: string, family: Fami
       });
       const who = choice(names(ctx, String(recipient.type)), String(recipient.id ?? ""), (value) => {
         recipient.id = value;
+        chips.refresh();
         ctx.changed(family);
       });
       return h(
@@ -93,6 +141,7 @@ export function recipientControls(holder: JsonObject, path: string, family: Fami
   return h(
     "div",
     { class: "wide" },
+    chips.element,
     everyone,
     ...named,
     button("Add recipient", () => {

@@ -486,6 +486,16 @@ def test_notifications_are_built_with_controls(
     card.get_by_role("checkbox", name="its assignees").check()
     card.get_by_role("button", name="Add recipient").click()
     card.get_by_label("Who").select_option("max")
+    chips = card.get_by_role("list", name="Recipients").locator(".chip > span")
+    expect(chips).to_have_text(
+        ["the item's owner", "its assignees", re.compile(r"^.+ \(person\)$")]
+    )
+    card.get_by_role("button", name=re.compile(r"^Remove .+ \(person\)$")).click()
+    expect(chips).to_have_text(["the item's owner", "its assignees"])
+    expect(card.get_by_label("Who")).to_have_count(0)
+    card.get_by_role("button", name="Add recipient").click()
+    card.get_by_label("Who").select_option("max")
+    expect(chips).to_have_count(3)
     card.get_by_label("Subject").fill("Stalled: {{item.name}}")
     card.get_by_label("Message", exact=True).fill("{{item.name}} is past its target.")
     card.get_by_role("checkbox", name="by email").uncheck()
