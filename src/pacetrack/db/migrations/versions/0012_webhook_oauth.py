@@ -8,8 +8,7 @@
 All columns are nullable, so existing endpoints keep working unchanged.
 
 Revision ID: 0012_webhook_oauth
-Revises: 0001
-Depends on: 0005_automations (the webhook_endpoint table)
+Revises: 0005_automations (which creates the webhook_endpoint table)
 Create Date: 2026-12-03 10:30:00.000000
 """
 
@@ -19,9 +18,9 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012_webhook_oauth"
-down_revision: str | None = "0001"
-branch_labels: str | Sequence[str] | None = ("webhook_oauth",)
-depends_on: str | Sequence[str] | None = "0005_automations"
+down_revision: str | None = "0005_automations"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 COLUMNS = (
     ("auth_type", sa.String(length=40)),
