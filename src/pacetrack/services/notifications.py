@@ -11,6 +11,7 @@ between handing the message to the SMTP server and recording it sends again).
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -179,12 +180,12 @@ def template_context(
 ) -> dict[str, Any]:
     """The variables a notification template sees."""
     tenant_id = item.tenant_id
-    step_id = _uuid(payload.get("step_id")) or item.current_step_id
+    step_id = payload_uuid(payload.get("step_id")) or item.current_step_id
     step = session.get(Step, (tenant_id, step_id)) if step_id else None
     pipeline = session.get(PipelineInstance, (tenant_id, item.pipeline_instance_id))
-    actor_id = _uuid(payload.get("actor_id"))
+    actor_id = payload_uuid(payload.get("actor_id"))
     actor = session.get(Account, (tenant_id, actor_id)) if actor_id else None
-    history_id = _uuid(payload.get("history_id"))
+    history_id = payload_uuid(payload.get("history_id"))
     history = session.get(ItemStepHistory, (tenant_id, history_id)) if history_id else None
     entered_at = history.entered_at if history else (step.entered_at if step else None)
     extra = dict(payload.get("context") or {})
@@ -238,7 +239,8 @@ def render_notification(
 # --- recipients -------------------------------------------------------------------------------
 
 
-def _uuid(raw: object) -> uuid.UUID | None:
+def payload_uuid(raw: object) -> uuid.UUID | None:
+    """The id a payload value names; None when it names none."""
     if isinstance(raw, uuid.UUID):
         return raw
     if isinstance(raw, str):
@@ -261,7 +263,7 @@ def resolve_recipients(
         session,
         tenant_id=tenant_id,
         owner_id=item.owner_account_id,
-        assignee_ids=[a for a in map(_uuid, item.assigned_account_ids or []) if a],
+        assignee_ids=[a for a in map(payload_uuid, item.assigned_account_ids or []) if a],
         recipients=recipients,
     )
 
@@ -285,13 +287,13 @@ def recipients_of(
         elif kind == "assignees":
             wanted.extend(assignee_ids)
         elif kind == "user" and ref:
-            account_id = _uuid(ref) or session.scalar(
+            account_id = payload_uuid(ref) or session.scalar(
                 select(Account.id).where(Account.tenant_id == tenant_id, Account.username == ref)
             )
             if account_id:
                 wanted.append(account_id)
         elif kind == "account_group" and ref:
-            group_id = _uuid(ref) or session.scalar(
+            group_id = payload_uuid(ref) or session.scalar(
                 select(AccountGroup.id).where(
                     AccountGroup.tenant_id == tenant_id, AccountGroup.name == ref
                 )
@@ -307,7 +309,7 @@ def recipients_of(
                 )
             )
         elif kind == "role" and ref:
-            role_id = _uuid(ref) or session.scalar(
+            role_id = payload_uuid(ref) or session.scalar(
                 select(Role.id).where(Role.tenant_id == tenant_id, Role.name == ref)
             )
             wanted.extend(
@@ -376,22 +378,83 @@ def fire_notification(
     The writes join the worker's transaction, committed with the job's outcome.
     """
     session = uow.session
-    now = uow.clock.now()
     if session.get(NotificationLog, (tenant_id, job_id)) is None:
-        _create_notification(
-            uow,
+        log, rows = notification_rows(
+            session,
+            BatchReads(session),
             tenant_id=tenant_id,
             job_id=job_id,
             payload=payload,
             base_url=base_url,
             email_enabled=email_enabled,
-            now=now,
+            now=uow.clock.now(),
         )
+        session.add(log)
+        session.flush()
+        session.add_all(rows)
     return DONE
 
 
-def _create_notification(
-    uow: UnitOfWork,
+def _key(value: object) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+class BatchReads:
+    """The reads of the notifications fired together, each made once: the jobs of
+    one batch often name the same recipients, and nothing they read changes while
+    the batch runs (it writes only notifications, their history and email jobs)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._named: dict[tuple[object, ...], list[Account]] = {}
+        self._hearing: dict[tuple[object, ...], list[Account]] = {}
+        self._preferences: dict[tuple[object, ...], dict[uuid.UUID, NotificationPreference]] = {}
+
+    def named(
+        self, tenant_id: uuid.UUID, item: Item, recipients: Sequence[Mapping[str, Any]]
+    ) -> list[Account]:
+        key = (
+            tenant_id,
+            item.owner_account_id,
+            _key(item.assigned_account_ids or []),
+            _key(recipients),
+        )
+        if key not in self._named:
+            self._named[key] = resolve_recipients(
+                self.session, tenant_id=tenant_id, item=item, recipients=recipients
+            )
+        return self._named[key]
+
+    def hearing(
+        self, tenant_id: uuid.UUID, instance_id: uuid.UUID, named: list[Account]
+    ) -> list[Account]:
+        key = (tenant_id, instance_id, *(account.id for account in named))
+        if key not in self._hearing:
+            self._hearing[key] = who_may_hear(
+                self.session, tenant_id=tenant_id, instance_id=instance_id, accounts=named
+            )
+        return self._hearing[key]
+
+    def preferences(
+        self, tenant_id: uuid.UUID, accounts: list[Account]
+    ) -> dict[uuid.UUID, NotificationPreference]:
+        key = (tenant_id, *(account.id for account in accounts))
+        if key not in self._preferences:
+            self._preferences[key] = {
+                row.account_id: row
+                for row in self.session.scalars(
+                    select(NotificationPreference).where(
+                        NotificationPreference.tenant_id == tenant_id,
+                        NotificationPreference.account_id.in_([a.id for a in accounts]),
+                    )
+                )
+            }
+        return self._preferences[key]
+
+
+def notification_rows(
+    session: Session,
+    reads: BatchReads,
     *,
     tenant_id: uuid.UUID,
     job_id: uuid.UUID,
@@ -399,17 +462,19 @@ def _create_notification(
     base_url: str,
     email_enabled: bool,
     now: datetime,
-) -> None:
-    session = uow.session
+) -> tuple[NotificationLog, list[object]]:
+    """The history row of a ``notification.fire`` job, and the rows that refer to it
+    (in-app notifications, channel outcomes, email jobs); nothing is added to the
+    session, so the caller inserts the history rows first, then the others."""
     rule = payload.get("rule") or {}
     trigger = str(payload.get("trigger", ""))
-    item_id = _uuid(payload.get("item_id"))
+    item_id = payload_uuid(payload.get("item_id"))
     item = session.get(Item, (tenant_id, item_id)) if item_id else None
     log = NotificationLog(
         tenant_id=tenant_id,
         id=job_id,
         item_id=item_id,
-        step_id=_uuid(payload.get("step_id")),
+        step_id=payload_uuid(payload.get("step_id")),
         rule_id=str(payload.get("rule_id", "")),
         trigger=trigger,
         template=rule.get("template"),
@@ -419,37 +484,24 @@ def _create_notification(
         triggered_at=datetime.fromisoformat(str(payload["triggered_at"])),
         created_at=now,
     )
-    session.add(log)
+    rows: list[object] = []
     if item is None:
         log.template_error = "the item no longer exists; nobody was notified"
-        return
-    named = resolve_recipients(
-        session, tenant_id=tenant_id, item=item, recipients=rule.get("recipients") or []
-    )
-    accounts = who_may_hear(
-        session, tenant_id=tenant_id, instance_id=item.pipeline_instance_id, accounts=named
-    )
+        return log, rows
+    named = reads.named(tenant_id, item, rule.get("recipients") or [])
+    accounts = reads.hearing(tenant_id, item.pipeline_instance_id, named)
     allowed_ids = {account.id for account in accounts}
     context = template_context(session, item=item, payload=payload, base_url=base_url, now=now)
     log.subject, log.body, log.template_error = render_notification(rule, trigger, context)
     log.recipients = [str(account.id) for account in accounts]
-    session.flush()
     if not named:
-        return
-    preferences = {
-        row.account_id: row
-        for row in session.scalars(
-            select(NotificationPreference).where(
-                NotificationPreference.tenant_id == tenant_id,
-                NotificationPreference.account_id.in_([a.id for a in accounts]),
-            )
-        )
-    }
+        return log, rows
+    preferences = reads.preferences(tenant_id, accounts)
     rule_channels = set(rule.get("channels") or CHANNELS)
     url = context["item"]["url"]
 
     def outcome(account: Account, channel: str, status: str, reason: str | None) -> None:
-        session.add(
+        rows.append(
             NotificationDelivery(
                 tenant_id=tenant_id,
                 id=uuid.uuid4(),
@@ -474,7 +526,7 @@ def _create_notification(
         choices = channel_choices(preference).get(trigger, {"in_app": True, "email": True})
         if "in_app" in rule_channels:
             if choices["in_app"]:
-                session.add(
+                rows.append(
                     Notification(
                         tenant_id=tenant_id,
                         id=uuid.uuid4(),
@@ -500,13 +552,15 @@ def _create_notification(
                 outcome(account, "email", NOT_SENT, "no SMTP server is configured")
             else:
                 outcome(account, "email", PENDING, None)
-                outbox.enqueue(
-                    session,
-                    tenant_id=tenant_id,
-                    kind=EMAIL_JOB,
-                    payload={"log_id": str(job_id), "account_id": str(account.id)},
-                    now=now,
+                rows.append(
+                    outbox.job_row(
+                        tenant_id=tenant_id,
+                        kind=EMAIL_JOB,
+                        payload={"log_id": str(job_id), "account_id": str(account.id)},
+                        now=now,
+                    )
                 )
+    return log, rows
 
 
 def _delivery(
