@@ -23,7 +23,12 @@ from sqlalchemy.orm import Session
 from pacetrack.db.outbox import Job
 from pacetrack.db.tables import Account, Item, ItemStepHistory, PipelineInstance, Step
 from pacetrack.db.tables_delivery import NotificationLog
-from pacetrack.services.notifications import BatchReads, notification_rows, payload_uuid
+from pacetrack.services.notifications import (
+    BatchReads,
+    insert_rows,
+    notification_rows,
+    payload_uuid,
+)
 from pacetrack.services.unit_of_work import UnitOfWork
 
 Key = tuple[uuid.UUID, uuid.UUID]
@@ -97,8 +102,5 @@ def fire_notifications(
         )
         logs.append(log)
         rows.extend(referring)
-    session.add_all(logs)
-    session.flush()
-    session.add_all(rows)
-    session.flush()
+    insert_rows(session, [*logs, *rows])
     del loaded

@@ -20,7 +20,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from pacetrack.adapters.smtp import OutgoingMail
@@ -389,10 +389,20 @@ def fire_notification(
             email_enabled=email_enabled,
             now=uow.clock.now(),
         )
-        session.add(log)
-        session.flush()
-        session.add_all(rows)
+        insert_rows(session, [log, *rows])
     return DONE
+
+
+def insert_rows(session: Session, rows: Sequence[Any]) -> None:
+    """Inserts new rows (mapped objects never added to a session) with one insert per
+    table, in the order each table first appears, and without the session's unit of
+    work: it would send one statement per row, and nothing reads these objects again."""
+    by_table: dict[tuple[Any, frozenset[str]], list[dict[str, Any]]] = {}
+    for row in rows:
+        values = {key: value for key, value in vars(row).items() if not key.startswith("_sa_")}
+        by_table.setdefault((type(row).__table__, frozenset(values)), []).append(values)
+    for (table, _keys), values_list in by_table.items():
+        session.execute(insert(table), values_list)
 
 
 def _key(value: object) -> str:
@@ -464,8 +474,8 @@ def notification_rows(
     now: datetime,
 ) -> tuple[NotificationLog, list[object]]:
     """The history row of a ``notification.fire`` job, and the rows that refer to it
-    (in-app notifications, channel outcomes, email jobs); nothing is added to the
-    session, so the caller inserts the history rows first, then the others."""
+    (in-app notifications, channel outcomes, email jobs), for ``insert_rows``; nothing
+    is added to the session."""
     rule = payload.get("rule") or {}
     trigger = str(payload.get("trigger", ""))
     item_id = payload_uuid(payload.get("item_id"))
