@@ -41,7 +41,7 @@ class Job:
     created_at: datetime
 
 
-def job_row(
+def job_values(
     *,
     tenant_id: uuid.UUID,
     kind: str,
@@ -49,18 +49,18 @@ def job_row(
     now: datetime,
     available_at: datetime | None = None,
     id: uuid.UUID | None = None,
-) -> Outbox:
-    """A pending job's row, for the caller to add (with others, in one insert)."""
-    return Outbox(
-        tenant_id=tenant_id,
-        id=id or uuid.uuid4(),
-        kind=kind,
-        payload=dict(payload),
-        status=PENDING,
-        attempts=0,
-        available_at=available_at or now,
-        created_at=now,
-    )
+) -> dict[str, Any]:
+    """A pending job's column values, for the caller to insert (with others, in one insert)."""
+    return {
+        "tenant_id": tenant_id,
+        "id": id or uuid.uuid4(),
+        "kind": kind,
+        "payload": dict(payload),
+        "status": PENDING,
+        "attempts": 0,
+        "available_at": available_at or now,
+        "created_at": now,
+    }
 
 
 def enqueue(
@@ -74,8 +74,15 @@ def enqueue(
     id: uuid.UUID | None = None,
 ) -> uuid.UUID:
     """Adds a pending job to the caller's transaction and returns its id."""
-    row = job_row(
-        tenant_id=tenant_id, kind=kind, payload=payload, now=now, available_at=available_at, id=id
+    row = Outbox(
+        **job_values(
+            tenant_id=tenant_id,
+            kind=kind,
+            payload=payload,
+            now=now,
+            available_at=available_at,
+            id=id,
+        )
     )
     session.add(row)
     return row.id

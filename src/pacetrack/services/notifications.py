@@ -43,6 +43,7 @@ from pacetrack.db.tables_delivery import (
     NotificationDelivery,
     NotificationLog,
     NotificationPreference,
+    Outbox,
 )
 from pacetrack.engine.retry_policy import DONE, Outcome
 from pacetrack.services import access
@@ -393,16 +394,22 @@ def fire_notification(
     return DONE
 
 
-def insert_rows(session: Session, rows: Sequence[Any]) -> None:
-    """Inserts new rows (mapped objects never added to a session) with one insert per
-    table, in the order each table first appears, and without the session's unit of
-    work: it would send one statement per row, and nothing reads these objects again."""
+@dataclass(frozen=True)
+class NewRow:
+    """A row to insert: its table and its column values."""
+
+    table: Any
+    values: dict[str, Any]
+
+
+def insert_rows(session: Session, rows: Sequence[NewRow]) -> None:
+    """Inserts rows with one insert per table, in the order each table first appears
+    (a history row before the rows that refer to it)."""
     by_table: dict[tuple[Any, frozenset[str]], list[dict[str, Any]]] = {}
     for row in rows:
-        values = {key: value for key, value in vars(row).items() if not key.startswith("_sa_")}
-        by_table.setdefault((type(row).__table__, frozenset(values)), []).append(values)
-    for (table, _keys), values_list in by_table.items():
-        session.execute(insert(table), values_list)
+        by_table.setdefault((row.table, frozenset(row.values)), []).append(row.values)
+    for (table, _keys), values in by_table.items():
+        session.execute(insert(table), values)
 
 
 def _key(value: object) -> str:
@@ -472,7 +479,7 @@ def notification_rows(
     base_url: str,
     email_enabled: bool,
     now: datetime,
-) -> tuple[NotificationLog, list[object]]:
+) -> tuple[NewRow, list[NewRow]]:
     """The history row of a ``notification.fire`` job, and the rows that refer to it
     (in-app notifications, channel outcomes, email jobs), for ``insert_rows``; nothing
     is added to the session."""
@@ -480,7 +487,7 @@ def notification_rows(
     trigger = str(payload.get("trigger", ""))
     item_id = payload_uuid(payload.get("item_id"))
     item = session.get(Item, (tenant_id, item_id)) if item_id else None
-    log = NotificationLog(
+    log: dict[str, Any] = dict(
         tenant_id=tenant_id,
         id=job_id,
         item_id=item_id,
@@ -491,38 +498,43 @@ def notification_rows(
         subject="",
         body="",
         recipients=[],
+        template_error=None,
         triggered_at=datetime.fromisoformat(str(payload["triggered_at"])),
         created_at=now,
     )
-    rows: list[object] = []
+    log_row = NewRow(NotificationLog.__table__, log)
+    rows: list[NewRow] = []
     if item is None:
-        log.template_error = "the item no longer exists; nobody was notified"
-        return log, rows
+        log["template_error"] = "the item no longer exists; nobody was notified"
+        return log_row, rows
     named = reads.named(tenant_id, item, rule.get("recipients") or [])
     accounts = reads.hearing(tenant_id, item.pipeline_instance_id, named)
     allowed_ids = {account.id for account in accounts}
     context = template_context(session, item=item, payload=payload, base_url=base_url, now=now)
-    log.subject, log.body, log.template_error = render_notification(rule, trigger, context)
-    log.recipients = [str(account.id) for account in accounts]
+    log["subject"], log["body"], log["template_error"] = render_notification(rule, trigger, context)
+    log["recipients"] = [str(account.id) for account in accounts]
     if not named:
-        return log, rows
+        return log_row, rows
     preferences = reads.preferences(tenant_id, accounts)
     rule_channels = set(rule.get("channels") or CHANNELS)
     url = context["item"]["url"]
 
     def outcome(account: Account, channel: str, status: str, reason: str | None) -> None:
         rows.append(
-            NotificationDelivery(
-                tenant_id=tenant_id,
-                id=uuid.uuid4(),
-                log_id=job_id,
-                account_id=account.id,
-                channel=channel,
-                status=status,
-                reason=reason,
-                attempts=0,
-                created_at=now,
-                updated_at=now,
+            NewRow(
+                NotificationDelivery.__table__,
+                dict(
+                    tenant_id=tenant_id,
+                    id=uuid.uuid4(),
+                    log_id=job_id,
+                    account_id=account.id,
+                    channel=channel,
+                    status=status,
+                    reason=reason,
+                    attempts=0,
+                    created_at=now,
+                    updated_at=now,
+                ),
             )
         )
 
@@ -537,17 +549,20 @@ def notification_rows(
         if "in_app" in rule_channels:
             if choices["in_app"]:
                 rows.append(
-                    Notification(
-                        tenant_id=tenant_id,
-                        id=uuid.uuid4(),
-                        account_id=account.id,
-                        log_id=job_id,
-                        item_id=item.id,
-                        trigger=trigger,
-                        subject=log.subject,
-                        body=log.body,
-                        url=url,
-                        created_at=now,
+                    NewRow(
+                        Notification.__table__,
+                        dict(
+                            tenant_id=tenant_id,
+                            id=uuid.uuid4(),
+                            account_id=account.id,
+                            log_id=job_id,
+                            item_id=item.id,
+                            trigger=trigger,
+                            subject=log["subject"],
+                            body=log["body"],
+                            url=url,
+                            created_at=now,
+                        ),
                     )
                 )
                 outcome(account, "in_app", SENT, None)
@@ -563,14 +578,17 @@ def notification_rows(
             else:
                 outcome(account, "email", PENDING, None)
                 rows.append(
-                    outbox.job_row(
-                        tenant_id=tenant_id,
-                        kind=EMAIL_JOB,
-                        payload={"log_id": str(job_id), "account_id": str(account.id)},
-                        now=now,
+                    NewRow(
+                        Outbox.__table__,
+                        outbox.job_values(
+                            tenant_id=tenant_id,
+                            kind=EMAIL_JOB,
+                            payload={"log_id": str(job_id), "account_id": str(account.id)},
+                            now=now,
+                        ),
                     )
                 )
-    return log, rows
+    return log_row, rows
 
 
 def _delivery(
