@@ -41,6 +41,28 @@ class Job:
     created_at: datetime
 
 
+def job_values(
+    *,
+    tenant_id: uuid.UUID,
+    kind: str,
+    payload: Mapping[str, Any],
+    now: datetime,
+    available_at: datetime | None = None,
+    id: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    """A pending job's column values, for the caller to insert (with others, in one insert)."""
+    return {
+        "tenant_id": tenant_id,
+        "id": id or uuid.uuid4(),
+        "kind": kind,
+        "payload": dict(payload),
+        "status": PENDING,
+        "attempts": 0,
+        "available_at": available_at or now,
+        "created_at": now,
+    }
+
+
 def enqueue(
     session: Session,
     *,
@@ -52,20 +74,18 @@ def enqueue(
     id: uuid.UUID | None = None,
 ) -> uuid.UUID:
     """Adds a pending job to the caller's transaction and returns its id."""
-    job_id = id or uuid.uuid4()
-    session.add(
-        Outbox(
+    row = Outbox(
+        **job_values(
             tenant_id=tenant_id,
-            id=job_id,
             kind=kind,
-            payload=dict(payload),
-            status=PENDING,
-            attempts=0,
-            available_at=available_at or now,
-            created_at=now,
+            payload=payload,
+            now=now,
+            available_at=available_at,
+            id=id,
         )
     )
-    return job_id
+    session.add(row)
+    return row.id
 
 
 def _due(now: datetime) -> Any:
@@ -144,6 +164,21 @@ def complete(session: Session, *, job: Job, worker_id: str, now: datetime) -> bo
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def complete_all(session: Session, *, jobs: Sequence[Job], worker_id: str, now: datetime) -> int:
+    """Marks the jobs done in one statement; how many the worker still owned."""
+    result = session.execute(
+        update(Outbox)
+        .where(
+            tuple_(Outbox.tenant_id, Outbox.id).in_([(job.tenant_id, job.id) for job in jobs]),
+            Outbox.status == RUNNING,
+            Outbox.locked_by == worker_id,
+        )
+        .values(status=DONE, done_at=now, locked_until=None, locked_by=None, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def retry_later(session: Session, *, job: Job, worker_id: str, at: datetime, error: str) -> bool:

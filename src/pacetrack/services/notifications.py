@@ -11,6 +11,7 @@ between handing the message to the SMTP server and recording it sends again).
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from pacetrack.adapters.smtp import OutgoingMail
@@ -42,6 +43,7 @@ from pacetrack.db.tables_delivery import (
     NotificationDelivery,
     NotificationLog,
     NotificationPreference,
+    Outbox,
 )
 from pacetrack.engine.retry_policy import DONE, Outcome
 from pacetrack.services import access
@@ -179,12 +181,12 @@ def template_context(
 ) -> dict[str, Any]:
     """The variables a notification template sees."""
     tenant_id = item.tenant_id
-    step_id = _uuid(payload.get("step_id")) or item.current_step_id
+    step_id = payload_uuid(payload.get("step_id")) or item.current_step_id
     step = session.get(Step, (tenant_id, step_id)) if step_id else None
     pipeline = session.get(PipelineInstance, (tenant_id, item.pipeline_instance_id))
-    actor_id = _uuid(payload.get("actor_id"))
+    actor_id = payload_uuid(payload.get("actor_id"))
     actor = session.get(Account, (tenant_id, actor_id)) if actor_id else None
-    history_id = _uuid(payload.get("history_id"))
+    history_id = payload_uuid(payload.get("history_id"))
     history = session.get(ItemStepHistory, (tenant_id, history_id)) if history_id else None
     entered_at = history.entered_at if history else (step.entered_at if step else None)
     extra = dict(payload.get("context") or {})
@@ -238,7 +240,8 @@ def render_notification(
 # --- recipients -------------------------------------------------------------------------------
 
 
-def _uuid(raw: object) -> uuid.UUID | None:
+def payload_uuid(raw: object) -> uuid.UUID | None:
+    """The id a payload value names; None when it names none."""
     if isinstance(raw, uuid.UUID):
         return raw
     if isinstance(raw, str):
@@ -261,7 +264,7 @@ def resolve_recipients(
         session,
         tenant_id=tenant_id,
         owner_id=item.owner_account_id,
-        assignee_ids=[a for a in map(_uuid, item.assigned_account_ids or []) if a],
+        assignee_ids=[a for a in map(payload_uuid, item.assigned_account_ids or []) if a],
         recipients=recipients,
     )
 
@@ -285,13 +288,13 @@ def recipients_of(
         elif kind == "assignees":
             wanted.extend(assignee_ids)
         elif kind == "user" and ref:
-            account_id = _uuid(ref) or session.scalar(
+            account_id = payload_uuid(ref) or session.scalar(
                 select(Account.id).where(Account.tenant_id == tenant_id, Account.username == ref)
             )
             if account_id:
                 wanted.append(account_id)
         elif kind == "account_group" and ref:
-            group_id = _uuid(ref) or session.scalar(
+            group_id = payload_uuid(ref) or session.scalar(
                 select(AccountGroup.id).where(
                     AccountGroup.tenant_id == tenant_id, AccountGroup.name == ref
                 )
@@ -307,7 +310,7 @@ def recipients_of(
                 )
             )
         elif kind == "role" and ref:
-            role_id = _uuid(ref) or session.scalar(
+            role_id = payload_uuid(ref) or session.scalar(
                 select(Role.id).where(Role.tenant_id == tenant_id, Role.name == ref)
             )
             wanted.extend(
@@ -376,22 +379,99 @@ def fire_notification(
     The writes join the worker's transaction, committed with the job's outcome.
     """
     session = uow.session
-    now = uow.clock.now()
     if session.get(NotificationLog, (tenant_id, job_id)) is None:
-        _create_notification(
-            uow,
+        log, rows = notification_rows(
+            session,
+            BatchReads(session),
             tenant_id=tenant_id,
             job_id=job_id,
             payload=payload,
             base_url=base_url,
             email_enabled=email_enabled,
-            now=now,
+            now=uow.clock.now(),
         )
+        insert_rows(session, [log, *rows])
     return DONE
 
 
-def _create_notification(
-    uow: UnitOfWork,
+@dataclass(frozen=True)
+class NewRow:
+    """A row to insert: its table and its column values."""
+
+    table: Any
+    values: dict[str, Any]
+
+
+def insert_rows(session: Session, rows: Sequence[NewRow]) -> None:
+    """Inserts rows with one insert per table, in the order each table first appears
+    (a history row before the rows that refer to it)."""
+    by_table: dict[tuple[Any, frozenset[str]], list[dict[str, Any]]] = {}
+    for row in rows:
+        by_table.setdefault((row.table, frozenset(row.values)), []).append(row.values)
+    for (table, _keys), values in by_table.items():
+        session.execute(insert(table), values)
+
+
+def _key(value: object) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+class BatchReads:
+    """The reads of the notifications fired together, each made once: the jobs of
+    one batch often name the same recipients, and nothing they read changes while
+    the batch runs (it writes only notifications, their history and email jobs)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._named: dict[tuple[object, ...], list[Account]] = {}
+        self._hearing: dict[tuple[object, ...], list[Account]] = {}
+        self._preferences: dict[tuple[object, ...], dict[uuid.UUID, NotificationPreference]] = {}
+
+    def named(
+        self, tenant_id: uuid.UUID, item: Item, recipients: Sequence[Mapping[str, Any]]
+    ) -> list[Account]:
+        key = (
+            tenant_id,
+            item.owner_account_id,
+            _key(item.assigned_account_ids or []),
+            _key(recipients),
+        )
+        if key not in self._named:
+            self._named[key] = resolve_recipients(
+                self.session, tenant_id=tenant_id, item=item, recipients=recipients
+            )
+        return self._named[key]
+
+    def hearing(
+        self, tenant_id: uuid.UUID, instance_id: uuid.UUID, named: list[Account]
+    ) -> list[Account]:
+        key = (tenant_id, instance_id, *(account.id for account in named))
+        if key not in self._hearing:
+            self._hearing[key] = who_may_hear(
+                self.session, tenant_id=tenant_id, instance_id=instance_id, accounts=named
+            )
+        return self._hearing[key]
+
+    def preferences(
+        self, tenant_id: uuid.UUID, accounts: list[Account]
+    ) -> dict[uuid.UUID, NotificationPreference]:
+        key = (tenant_id, *(account.id for account in accounts))
+        if key not in self._preferences:
+            self._preferences[key] = {
+                row.account_id: row
+                for row in self.session.scalars(
+                    select(NotificationPreference).where(
+                        NotificationPreference.tenant_id == tenant_id,
+                        NotificationPreference.account_id.in_([a.id for a in accounts]),
+                    )
+                )
+            }
+        return self._preferences[key]
+
+
+def notification_rows(
+    session: Session,
+    reads: BatchReads,
     *,
     tenant_id: uuid.UUID,
     job_id: uuid.UUID,
@@ -399,68 +479,62 @@ def _create_notification(
     base_url: str,
     email_enabled: bool,
     now: datetime,
-) -> None:
-    session = uow.session
+) -> tuple[NewRow, list[NewRow]]:
+    """The history row of a ``notification.fire`` job, and the rows that refer to it
+    (in-app notifications, channel outcomes, email jobs), for ``insert_rows``; nothing
+    is added to the session."""
     rule = payload.get("rule") or {}
     trigger = str(payload.get("trigger", ""))
-    item_id = _uuid(payload.get("item_id"))
+    item_id = payload_uuid(payload.get("item_id"))
     item = session.get(Item, (tenant_id, item_id)) if item_id else None
-    log = NotificationLog(
+    log: dict[str, Any] = dict(
         tenant_id=tenant_id,
         id=job_id,
         item_id=item_id,
-        step_id=_uuid(payload.get("step_id")),
+        step_id=payload_uuid(payload.get("step_id")),
         rule_id=str(payload.get("rule_id", "")),
         trigger=trigger,
         template=rule.get("template"),
         subject="",
         body="",
         recipients=[],
+        template_error=None,
         triggered_at=datetime.fromisoformat(str(payload["triggered_at"])),
         created_at=now,
     )
-    session.add(log)
+    log_row = NewRow(NotificationLog.__table__, log)
+    rows: list[NewRow] = []
     if item is None:
-        log.template_error = "the item no longer exists; nobody was notified"
-        return
-    named = resolve_recipients(
-        session, tenant_id=tenant_id, item=item, recipients=rule.get("recipients") or []
-    )
-    accounts = who_may_hear(
-        session, tenant_id=tenant_id, instance_id=item.pipeline_instance_id, accounts=named
-    )
+        log["template_error"] = "the item no longer exists; nobody was notified"
+        return log_row, rows
+    named = reads.named(tenant_id, item, rule.get("recipients") or [])
+    accounts = reads.hearing(tenant_id, item.pipeline_instance_id, named)
     allowed_ids = {account.id for account in accounts}
     context = template_context(session, item=item, payload=payload, base_url=base_url, now=now)
-    log.subject, log.body, log.template_error = render_notification(rule, trigger, context)
-    log.recipients = [str(account.id) for account in accounts]
-    session.flush()
+    log["subject"], log["body"], log["template_error"] = render_notification(rule, trigger, context)
+    log["recipients"] = [str(account.id) for account in accounts]
     if not named:
-        return
-    preferences = {
-        row.account_id: row
-        for row in session.scalars(
-            select(NotificationPreference).where(
-                NotificationPreference.tenant_id == tenant_id,
-                NotificationPreference.account_id.in_([a.id for a in accounts]),
-            )
-        )
-    }
+        return log_row, rows
+    preferences = reads.preferences(tenant_id, accounts)
     rule_channels = set(rule.get("channels") or CHANNELS)
     url = context["item"]["url"]
 
     def outcome(account: Account, channel: str, status: str, reason: str | None) -> None:
-        session.add(
-            NotificationDelivery(
-                tenant_id=tenant_id,
-                id=uuid.uuid4(),
-                log_id=job_id,
-                account_id=account.id,
-                channel=channel,
-                status=status,
-                reason=reason,
-                attempts=0,
-                created_at=now,
-                updated_at=now,
+        rows.append(
+            NewRow(
+                NotificationDelivery.__table__,
+                dict(
+                    tenant_id=tenant_id,
+                    id=uuid.uuid4(),
+                    log_id=job_id,
+                    account_id=account.id,
+                    channel=channel,
+                    status=status,
+                    reason=reason,
+                    attempts=0,
+                    created_at=now,
+                    updated_at=now,
+                ),
             )
         )
 
@@ -474,18 +548,21 @@ def _create_notification(
         choices = channel_choices(preference).get(trigger, {"in_app": True, "email": True})
         if "in_app" in rule_channels:
             if choices["in_app"]:
-                session.add(
-                    Notification(
-                        tenant_id=tenant_id,
-                        id=uuid.uuid4(),
-                        account_id=account.id,
-                        log_id=job_id,
-                        item_id=item.id,
-                        trigger=trigger,
-                        subject=log.subject,
-                        body=log.body,
-                        url=url,
-                        created_at=now,
+                rows.append(
+                    NewRow(
+                        Notification.__table__,
+                        dict(
+                            tenant_id=tenant_id,
+                            id=uuid.uuid4(),
+                            account_id=account.id,
+                            log_id=job_id,
+                            item_id=item.id,
+                            trigger=trigger,
+                            subject=log["subject"],
+                            body=log["body"],
+                            url=url,
+                            created_at=now,
+                        ),
                     )
                 )
                 outcome(account, "in_app", SENT, None)
@@ -500,13 +577,18 @@ def _create_notification(
                 outcome(account, "email", NOT_SENT, "no SMTP server is configured")
             else:
                 outcome(account, "email", PENDING, None)
-                outbox.enqueue(
-                    session,
-                    tenant_id=tenant_id,
-                    kind=EMAIL_JOB,
-                    payload={"log_id": str(job_id), "account_id": str(account.id)},
-                    now=now,
+                rows.append(
+                    NewRow(
+                        Outbox.__table__,
+                        outbox.job_values(
+                            tenant_id=tenant_id,
+                            kind=EMAIL_JOB,
+                            payload={"log_id": str(job_id), "account_id": str(account.id)},
+                            now=now,
+                        ),
+                    )
                 )
+    return log_row, rows
 
 
 def _delivery(

@@ -13,6 +13,10 @@ Two kinds of handler:
 - a **database job** (``Handler``) only reads and writes the database;
   the worker performs many in one transaction, each in its own savepoint, so
   a failing one is rolled back and retried alone;
+  a kind may also have a set-wise handler (``SetHandler``) that performs all
+  of a batch's jobs of that kind in a few statements, in one savepoint; when
+  it raises or a lease was lost, the savepoint is rolled back and the jobs
+  are performed one by one, so nothing is written twice;
 - a **network job** (``NetworkHandler``) waits on a receiver (webhook, SMTP):
   ``prepare`` reads in one short transaction (an outcome returned there ends
   the job), ``send`` (a coroutine, run concurrently with other jobs' on the
@@ -26,7 +30,7 @@ delivers at least once); the job id is the idempotency key.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -60,27 +64,15 @@ class Clients:
     """The pooled hardened HTTP client (keep-alive); lives on the worker's event loop."""
 
 
-class JobUnit(UnitOfWork):
-    """The worker's transaction lent to one handler: it reads and writes, never commits."""
+class BatchUnit(UnitOfWork):
+    """The worker's transaction lent to a handler: it reads and writes, never commits."""
 
-    def __init__(
-        self,
-        outer: UnitOfWork,
-        *,
-        job: Job,
-        settings: Settings,
-        clients: Clients,
-        backoff: Backoff,
-        rng: RandomSource,
-    ) -> None:
+    def __init__(self, outer: UnitOfWork, *, settings: Settings, clients: Clients) -> None:
         self.clock = outer.clock
         self._outer = outer
-        self.job = job
         self.settings = settings
         self.clients = clients
         """The worker's clients; a database job only asks whether one is configured."""
-        self._backoff = backoff
-        self._rng = rng
 
     @property
     def session(self) -> Session:
@@ -92,6 +84,25 @@ class JobUnit(UnitOfWork):
     def flush(self) -> None:
         self._outer.flush()
 
+
+class JobUnit(BatchUnit):
+    """The worker's transaction lent to the handler of one job."""
+
+    def __init__(
+        self,
+        outer: UnitOfWork,
+        *,
+        job: Job,
+        settings: Settings,
+        clients: Clients,
+        backoff: Backoff,
+        rng: RandomSource,
+    ) -> None:
+        super().__init__(outer, settings=settings, clients=clients)
+        self.job = job
+        self._backoff = backoff
+        self._rng = rng
+
     def failed(self, reason: str) -> RetryAt | Dead:
         """The outcome the worker's backoff gives this attempt failing for ``reason``."""
         return self._backoff.after_failure(
@@ -101,6 +112,10 @@ class JobUnit(UnitOfWork):
 
 Handler = Callable[[JobUnit, Job], Outcome]
 """A database job: performs the job in the lent transaction and says how it ended."""
+
+SetHandler = Callable[[BatchUnit, Sequence[Job]], None]
+"""A database job's handler performing many jobs of its kind at once, set-wise: each
+ends done, or it raises and the worker performs them one by one with ``Handler``."""
 
 
 class NetworkHandler(Protocol, Generic[Prepared, Result]):

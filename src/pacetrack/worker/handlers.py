@@ -2,22 +2,23 @@
 
 The contract every handler follows is in ``worker.contract``. Notification
 firing and automation runs are database jobs (performed in batches); email,
-the daily digest and webhook deliveries are network jobs.
+the daily digest and webhook deliveries are network jobs. Notification firing
+also has a set-wise form (``SET_HANDLERS``) for the jobs of one batch.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from pacetrack.adapters.smtp import MailError, OutgoingMail
 from pacetrack.db.outbox import Job
 from pacetrack.engine.retry_policy import DONE, Outcome
-from pacetrack.services import notifications
+from pacetrack.services import notification_batch, notifications
 from pacetrack.services.side_effects import NOTIFICATION_JOB
 from pacetrack.worker import automation_handlers
-from pacetrack.worker.contract import AnyHandler, Clients, JobUnit
+from pacetrack.worker.contract import AnyHandler, BatchUnit, Clients, JobUnit, SetHandler
 
 SMTP_ENDPOINT = "smtp"
 """Every email goes through the one SMTP server: one endpoint for the concurrency bound."""
@@ -29,6 +30,15 @@ def fire_notification(unit: JobUnit, job: Job) -> Outcome:
         tenant_id=job.tenant_id,
         job_id=job.id,
         payload=job.payload,
+        base_url=unit.settings.base_url,
+        email_enabled=unit.clients.mailer is not None,
+    )
+
+
+def fire_notifications(unit: BatchUnit, jobs: Sequence[Job]) -> None:
+    notification_batch.fire_notifications(
+        unit,
+        jobs,
         base_url=unit.settings.base_url,
         email_enabled=unit.clients.mailer is not None,
     )
@@ -128,3 +138,7 @@ def default_handlers() -> dict[str, AnyHandler]:
 
 
 HANDLERS: Mapping[str, AnyHandler] = default_handlers()
+
+SET_HANDLERS: Mapping[object, SetHandler] = {fire_notification: fire_notifications}
+"""The set-wise form of a database job's handler, by that handler: a worker given
+another handler for the kind (tests, other areas) performs its jobs one by one."""

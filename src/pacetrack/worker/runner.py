@@ -3,9 +3,12 @@
 One worker claims a batch of due jobs at a time (``worker_batch_size``) and
 performs it in two parts (``worker.contract``):
 
-- the database jobs of the batch in ONE transaction, each in a savepoint: a
-  job that raises is rolled back to its savepoint and retried alone, the
-  others commit together with their outcomes. If the batch's commit itself
+- the database jobs of the batch in ONE transaction. The jobs of a kind with a
+  set-wise handler (``handlers.SET_HANDLERS``: notification firing) are
+  performed together and settled in one statement, in one savepoint; if that
+  fails, the savepoint is rolled back and they join the others, each in a
+  savepoint of its own: a job that raises is rolled back to its savepoint and
+  retried alone, the others commit together with their outcomes. If the batch's commit itself
   fails, its jobs are performed again one transaction each;
 - the network jobs one after another, each in a read transaction, the
   request outside any transaction, and a record transaction.
@@ -53,12 +56,14 @@ from pacetrack.services.unit_of_work import UnitOfWork
 from pacetrack.settings import Settings
 from pacetrack.worker.contract import (
     AnyHandler,
+    BatchUnit,
     Clients,
     JobUnit,
+    SetHandler,
     checked_outcome,
     is_network,
 )
-from pacetrack.worker.handlers import HANDLERS
+from pacetrack.worker.handlers import HANDLERS, SET_HANDLERS
 from pacetrack.worker.network import NetworkRunner
 from pacetrack.worker.settlement import settle
 
@@ -217,12 +222,56 @@ class Worker:
         return performed
 
     def _perform_in(self, uow: UnitOfWork, jobs: Sequence[Job]) -> int:
-        for index, job in enumerate(jobs):
+        one_by_one: list[Job] = []
+        performed = 0
+        for set_handler, group in self._set_wise_groups(jobs, one_by_one):
             if self.stop_requested.is_set():
-                self._release_in(uow.session, jobs[index:])
-                return index
+                self._release_in(uow.session, [*group, *one_by_one])
+                return performed
+            if self._perform_set_wise(uow, set_handler, group):
+                performed += len(group)
+            else:
+                one_by_one.extend(group)
+        for index, job in enumerate(one_by_one):
+            if self.stop_requested.is_set():
+                self._release_in(uow.session, one_by_one[index:])
+                return performed + index
             self._perform_in_savepoint(uow, job)
-        return len(jobs)
+        return performed + len(one_by_one)
+
+    def _set_wise_groups(
+        self, jobs: Sequence[Job], one_by_one: list[Job]
+    ) -> list[tuple[SetHandler, list[Job]]]:
+        """The jobs whose handler has a set-wise form, by kind; the others go to ``one_by_one``."""
+        groups: dict[str, tuple[SetHandler, list[Job]]] = {}
+        for job in jobs:
+            set_handler = SET_HANDLERS.get(self.handlers.get(job.kind))
+            if set_handler is None:
+                one_by_one.append(job)
+            else:
+                groups.setdefault(job.kind, (set_handler, []))[1].append(job)
+        return list(groups.values())
+
+    def _perform_set_wise(self, uow: UnitOfWork, set_handler: SetHandler, jobs: list[Job]) -> bool:
+        """Performs ``jobs`` together and settles them done in one savepoint; False (and
+        nothing written) when a job failed or a lease was lost, for the one-by-one path."""
+        session = uow.session
+        savepoint = session.begin_nested()
+        try:
+            set_handler(BatchUnit(uow, settings=self.settings, clients=self.clients), jobs)
+            uow.flush()
+            settled = outbox.complete_all(
+                session, jobs=jobs, worker_id=self.worker_id, now=self.container.clock.now()
+            )
+        except Exception as exc:
+            savepoint.rollback()
+            logger.info("%d %s jobs together failed (%s); one by one", len(jobs), jobs[0].kind, exc)
+            return False
+        if settled != len(jobs):
+            savepoint.rollback()
+            return False
+        savepoint.commit()
+        return True
 
     def _perform_in_savepoint(self, uow: UnitOfWork, job: Job) -> None:
         session = uow.session
