@@ -20,6 +20,7 @@ import { problemsOf, Studio } from "./studio";
 export class OverrideStudio extends Studio {
   private templateSteps = new Map<string, StepOut>();
   private overrides = new Map<string, JsonObject>();
+  private sources = new Map<string, string>();
 
   constructor(
     root: HTMLElement,
@@ -40,8 +41,13 @@ export class OverrideStudio extends Studio {
         return [];
       }
       this.overrides.set(step.id, step.config_overrides);
+      this.sources.set(step.id, step.step_template_id);
       return [effectiveStep(source, step)];
     });
+  }
+
+  protected override templateStepOf(step: StepOut): string {
+    return this.sources.get(step.id) ?? step.id;
   }
 
   protected override editsTemplate(): boolean {

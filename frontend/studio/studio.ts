@@ -102,6 +102,11 @@ export class Studio {
     return true;
   }
 
+  /** The template's step ``step`` is (itself, in the template's studio). */
+  protected templateStepOf(step: StepOut): string {
+    return step.id;
+  }
+
   /** For a running pipeline's step: which part of ``tab`` overrides the template. */
   protected overrideView(_step: StepOut, _tab: TabKey): OverrideView | undefined {
     return undefined;
@@ -175,6 +180,8 @@ export class Studio {
     const ctx: TabContext = {
       draft,
       stepId: step.id,
+      templateId: this.templateId,
+      templateStepId: this.templateStepOf(step),
       fields: this.fields,
       directory: this.directory,
       icons: this.icons,
