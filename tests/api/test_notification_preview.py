@@ -97,6 +97,9 @@ def test_members_may_not_preview_managers_may_and_other_tenants_see_nothing(
     other = make_login(container, slug="other", username="olga", roles=["admin"])
     response = sales_studio.client.post(PREVIEW, json=body, headers=other.headers)
     assert response.status_code == 404
+    step = {"subject": "x", "step_template_id": str(sales_studio.step_templates["Lead"])}
+    response = sales_studio.client.post(PREVIEW, json=step, headers=other.headers)
+    assert response.status_code == 404
 
 
 def test_malformed_bodies_are_422_naming_the_field(sales_studio: SalesStudio) -> None:
