@@ -64,16 +64,27 @@ export function messagePreview(
   });
   const itemName = h("input", { value: "Sample item" });
   const typed = new Map<string, HTMLInputElement>();
-  const samples = h(
-    "div",
-    { class: "form-grid" },
-    row("Sample item name", itemName, "sample.item_name"),
-    ...ctx.fields.map((field) => {
-      const input = h("input", {});
-      typed.set(field.name, input);
-      return row(`Sample ${field.label}`, input, `sample.field.${field.name}`);
-    }),
+  // The field inputs appear when asked for: a card with one per field would be long.
+  const fieldSamples = h("div", { class: "form-grid", id: uid("samples") });
+  const showFields = button(
+    "Sample field values",
+    () => {
+      const open = showFields.getAttribute("aria-expanded") !== "true";
+      showFields.setAttribute("aria-expanded", open ? "true" : "false");
+      if (open && !typed.size) {
+        fieldSamples.append(
+          ...ctx.fields.map((field) => {
+            const input = h("input", {});
+            typed.set(field.name, input);
+            return row(`Sample ${field.label}`, input, `sample.field.${field.name}`);
+          }),
+        );
+      }
+      fieldSamples.hidden = !open;
+    },
+    { "aria-expanded": "false", "aria-controls": fieldSamples.id, class: "link-button" },
   );
+  const samples = h("div", {}, row("Sample item name", itemName, "sample.item_name"), showFields, fieldSamples);
   const answer = h("div", { class: "preview-answer", "aria-live": "polite" });
   const controls = h("div", { class: "message-preview" });
   const run = async (): Promise<void> => {

@@ -46,6 +46,7 @@ def test_variables_are_inserted_and_the_message_previews_with_samples_and_an_ite
     expect(body).to_have_value("{{field.deal_value}} in {{step.name}}")
 
     card.get_by_label("Sample item name").fill("Globex")
+    card.get_by_role("button", name="Sample field values").click()
     card.get_by_label("Sample Deal value", exact=True).fill("9000")
     card.get_by_role("button", name="Preview", exact=True).click()
     answer = card.locator(".preview-answer")
