@@ -13,6 +13,9 @@ export interface TabContext {
   draft: Draft;
   /** The step being edited (expression checks and simulations name it). */
   stepId: string;
+  /** The template and its step the edited step comes from (previews name them). */
+  templateId: string;
+  templateStepId: string;
   fields: FieldDefinition[];
   directory: Directory;
   /** The step icons' names and symbols. */

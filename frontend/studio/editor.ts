@@ -26,6 +26,26 @@ export interface EditorActions {
   jsonText(tab: TabKey, text: string, value: Json | undefined): void;
 }
 
+/** On a running pipeline's step: whether the tab's part overrides the template. */
+export interface OverrideView {
+  overriding: boolean;
+  /** Drops the tab's override: the step follows the template's again. */
+  remove(): void;
+}
+
+function overrideBanner(view: OverrideView): HTMLElement {
+  if (!view.overriding) {
+    return h("p", { class: "override-note muted" }, "Follows the template. Saving a change here overrides the template for this pipeline.");
+  }
+  return h(
+    "div",
+    { class: "override-banner", role: "note" },
+    h("strong", {}, "Overriding the template"),
+    h("span", {}, " This pipeline uses its own configuration here, not the template's. "),
+    button("Remove override (use the template's)", view.remove, { "data-remove-override": "" }),
+  );
+}
+
 const CONTROLS: Partial<Record<TabKey, (ctx: TabContext) => HTMLElement>> = {
   fields: renderFieldsTab,
   validations: renderValidationsTab,
@@ -100,6 +120,7 @@ export function renderEditor(options: {
   unsaved: Set<string>;
   ctx: TabContext;
   actions: EditorActions;
+  override?: OverrideView | undefined;
 }): HTMLElement {
   const { step, draft, tab, ctx, actions } = options;
   const controls = CONTROLS[tab];
@@ -131,6 +152,7 @@ export function renderEditor(options: {
           })
         : h("span", { class: "hint" }, "Edited as JSON; the configuration reference describes each property."),
     ),
+    options.override ? overrideBanner(options.override) : null,
     body,
   );
   // In the JSON box every problem of the tab is listed under it; with controls, each
@@ -152,8 +174,12 @@ export function renderEditor(options: {
         { class: "editor-actions" },
         button("Save step", actions.save, { class: "primary", "data-save": "" }),
         button("Discard changes", actions.discard, { disabled: options.unsaved.size === 0 }),
-        button("Duplicate", actions.duplicate, { "aria-label": `Duplicate ${name}` }),
-        button("Delete", actions.remove, { "aria-label": `Delete ${name}`, class: "danger" }),
+        ...(options.override
+          ? []
+          : [
+              button("Duplicate", actions.duplicate, { "aria-label": `Duplicate ${name}` }),
+              button("Delete", actions.remove, { "aria-label": `Delete ${name}`, class: "danger" }),
+            ]),
       ),
     ),
     tabList(tab, draft, options.unsaved, actions),

@@ -1,11 +1,15 @@
-// The step configuration studio island on /admin/templates/<id>.
+// The step configuration studio island on /admin/templates/<id>, and on a running
+// pipeline's /admin/pipelines/<id>/studio (its steps' overrides).
 
+import { OverrideStudio } from "./override_studio";
 import { Studio } from "./studio";
 
 const root = document.getElementById("studio");
 const templateId = root?.dataset.templateId;
+const instanceId = root?.dataset.instanceId;
 if (root && templateId) {
-  new Studio(root, templateId).start().catch((error: unknown) => {
+  const studio = instanceId ? new OverrideStudio(root, templateId, instanceId) : new Studio(root, templateId);
+  studio.start().catch((error: unknown) => {
     root.replaceChildren();
     const message = document.createElement("p");
     message.className = "alert";

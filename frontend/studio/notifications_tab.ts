@@ -4,6 +4,7 @@ import type { TabContext } from "./context";
 import { configCard, configList, freeId } from "./config_list";
 import { choice, row } from "./dom";
 import { messageControls, recipientControls } from "./message_controls";
+import { messagePreview } from "./message_preview";
 import type { Json, JsonObject } from "./model";
 import { boundInput, triggerControls } from "./trigger_controls";
 
@@ -25,6 +26,9 @@ function notificationCard(rules: Json[], index: number, ctx: TabContext): HTMLEl
       ctx.changed("notifications");
     },
   );
+  const message = messageControls(rule, path, "notifications", ctx);
+  const subject = message[0]!.querySelector("input")!;
+  const body = message[1]!.querySelector("textarea")!;
   return configCard({
     entries: rules,
     index,
@@ -37,7 +41,8 @@ function notificationCard(rules: Json[], index: number, ctx: TabContext): HTMLEl
       ...triggerControls(rule, path, "notifications", ctx),
       recipientControls(rule, path, "notifications", ctx),
       row("Message template", template, `${path}.template`, "A built-in text; a subject or message below takes its place."),
-      ...messageControls(rule, path, "notifications", ctx),
+      ...message,
+      messagePreview(rule, path, subject, body, ctx),
     ],
   });
 }

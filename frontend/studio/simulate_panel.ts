@@ -2,29 +2,15 @@
 // template, or sample values, run through the step as drafted (unsaved changes
 // included) by POST /api/step-template/simulate, which writes nothing.
 
-import { ApiProblem, apiGet, apiPost } from "./api";
+import { ApiProblem, apiPost } from "./api";
 import { button, choice, h, row, uid } from "./dom";
 import { FAMILIES, type Draft, type FieldDefinition, isObject, type JsonObject } from "./model";
 import { placeProblems } from "./problems";
 import { sampleValue } from "./sample_value";
 import { type Simulation, simulationInWords } from "./simulation_words";
-
-interface Instance {
-  id: string;
-  name: string;
-  steps?: { id: string; name: string }[] | null;
-}
-
-interface Item {
-  id: string;
-  name: string;
-  current_step_id: string | null;
-}
+import { templateItems } from "./template_items";
 
 const SAMPLE = "";
-/** How many items of each pipeline the picker offers (the most recent first). */
-const ITEMS_PER_PIPELINE = 50;
-
 
 export class SimulatePanel {
   readonly element: HTMLElement;
@@ -66,24 +52,7 @@ export class SimulatePanel {
   }
 
   private async loadItems(): Promise<void> {
-    try {
-      const instances = await apiGet<Instance[]>("/api/pipeline-instance/list", { pipeline_template_id: this.templateId });
-      const found: [string, string][] = [];
-      for (const instance of instances) {
-        const [full, page] = await Promise.all([
-          apiGet<Instance>("/api/pipeline-instance/get", { id: instance.id }),
-          apiGet<{ items: Item[] }>("/api/item/list", { pipeline_instance_id: instance.id, limit: String(ITEMS_PER_PIPELINE) }),
-        ]);
-        const stepNames = new Map((full.steps ?? []).map((step) => [step.id, step.name]));
-        for (const item of page.items) {
-          const at = item.current_step_id ? stepNames.get(item.current_step_id) : undefined;
-          found.push([item.id, `${item.name} (${instance.name}${at ? `, at ${at}` : ""})`]);
-        }
-      }
-      this.items = found;
-    } catch {
-      this.items = [];
-    }
+    this.items = await templateItems(this.templateId);
     this.drawControls();
   }
 

@@ -11,6 +11,8 @@ export interface StepListActions {
   add(name: string): void;
   unsaved(id: string): boolean;
   icons: IconTable;
+  /** A running pipeline's steps: their order and set follow the template. */
+  readOnly?: boolean;
 }
 
 function stepEntry(steps: StepOut[], index: number, selected: string | null, actions: StepListActions): HTMLElement {
@@ -21,7 +23,7 @@ function stepEntry(steps: StepOut[], index: number, selected: string | null, act
   return h(
     "li",
     { class: current ? "step-entry selected" : "step-entry", "data-step": step.id },
-    dragHandle(step.name),
+    actions.readOnly ? null : dragHandle(step.name),
     h("span", { class: "swatch", style: step.color ? `background:${step.color}` : null, "aria-hidden": "true" }),
     h(
       "button",
@@ -36,12 +38,21 @@ function stepEntry(steps: StepOut[], index: number, selected: string | null, act
       h("span", { class: "muted step-days" }, days === null ? "no target" : `${days} day${days === 1 ? "" : "s"}`),
       actions.unsaved(step.id) ? h("span", { class: "unsaved-mark" }, " • unsaved") : null,
     ),
-    moveButtons(step.name, index, steps.length, (from, to) => actions.move(from, to)),
+    actions.readOnly ? null : moveButtons(step.name, index, steps.length, (from, to) => actions.move(from, to)),
   );
 }
 
 export function renderStepList(steps: StepOut[], selected: string | null, actions: StepListActions): HTMLElement {
   const list = h("ol", { class: "step-list", "aria-label": "Steps in order" }, ...steps.map((_, i) => stepEntry(steps, i, selected, actions)));
+  if (actions.readOnly) {
+    return h(
+      "section",
+      { class: "card studio-steps", "aria-labelledby": "studio-steps-heading" },
+      h("h2", { id: "studio-steps-heading" }, "Steps"),
+      list,
+      h("p", { class: "hint" }, "The steps and their order follow the template."),
+    );
+  }
   sortable(list, (from, to) => actions.move(from, to));
   const name = h("input", { maxlength: 200, autocomplete: "off" });
   const form = h(

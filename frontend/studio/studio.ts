@@ -5,7 +5,7 @@
 import { ApiProblem, apiGet, apiPost, type FieldProblem } from "./api";
 import type { Directory, TabContext } from "./context";
 import { h } from "./dom";
-import { type EditorActions, renderEditor } from "./editor";
+import { type EditorActions, type OverrideView, renderEditor } from "./editor";
 import {
   clone,
   type Draft,
@@ -38,7 +38,7 @@ const FAMILY_ENDPOINT: Record<string, string> = {
   metadata: "update-metadata",
 };
 
-function problemsOf(error: unknown, field: string): FieldProblem[] {
+export function problemsOf(error: unknown, field: string): FieldProblem[] {
   if (error instanceof ApiProblem) {
     return error.errors.length ? error.errors : [{ field, message: error.message }];
   }
@@ -46,12 +46,12 @@ function problemsOf(error: unknown, field: string): FieldProblem[] {
 }
 
 export class Studio {
-  private steps: StepOut[] = [];
+  protected steps: StepOut[] = [];
   private fields: FieldDefinition[] = [];
   private directory: Directory = { people: [], groups: [], roles: [] };
-  private drafts = new Map<string, Draft>();
+  protected drafts = new Map<string, Draft>();
   private selected: string | null = null;
-  private tab: TabKey = "fields";
+  protected tab: TabKey = "fields";
   private jsonTabs = new Set<TabKey>();
   private readonly status = h("p", { class: "notice studio-status", role: "status", "aria-live": "polite" });
   private readonly alert = h("div", { class: "studio-alert" });
@@ -62,7 +62,7 @@ export class Studio {
 
   constructor(
     private readonly root: HTMLElement,
-    private readonly templateId: string,
+    protected readonly templateId: string,
   ) {
     this.icons = readIcons(root);
     this.messageTemplates = readMessageTemplates(root);
@@ -78,8 +78,8 @@ export class Studio {
     ]);
     this.fields = fields;
     this.directory = { people, groups, roles };
-    this.steps = template.steps ?? [];
-    this.simulator = new SimulatePanel(this.templateId, fields);
+    this.steps = await this.loadSteps(template);
+    this.simulator = this.editsTemplate() ? new SimulatePanel(this.templateId, fields) : null;
     const wanted = location.hash.startsWith("#step-") ? location.hash.slice(6) : null;
     this.selected = this.steps.find((step) => step.id === wanted)?.id ?? this.steps[0]?.id ?? null;
     this.root.replaceChildren(this.status, this.alert, this.layout);
@@ -92,7 +92,27 @@ export class Studio {
     this.render();
   }
 
-  private draft(step: StepOut): Draft {
+  /** The steps the studio edits. */
+  protected async loadSteps(template: TemplateOut): Promise<StepOut[]> {
+    return template.steps ?? [];
+  }
+
+  /** Whether the studio edits the template itself (its step list, add, delete, simulate). */
+  protected editsTemplate(): boolean {
+    return true;
+  }
+
+  /** The template's step ``step`` is (itself, in the template's studio). */
+  protected templateStepOf(step: StepOut): string {
+    return step.id;
+  }
+
+  /** For a running pipeline's step: which part of ``tab`` overrides the template. */
+  protected overrideView(_step: StepOut, _tab: TabKey): OverrideView | undefined {
+    return undefined;
+  }
+
+  protected draft(step: StepOut): Draft {
     let draft = this.drafts.get(step.id);
     if (!draft) {
       draft = draftOf(step);
@@ -118,7 +138,7 @@ export class Studio {
     return this.steps.find((step) => step.id === this.selected);
   }
 
-  private say(message: string, trouble = false): void {
+  protected say(message: string, trouble = false): void {
     this.status.textContent = message;
     this.status.classList.toggle("notice", !trouble);
     this.status.classList.toggle("alert", trouble);
@@ -138,6 +158,7 @@ export class Studio {
       move: (from, to) => void this.reorder(from, to),
       add: (name) => void this.addStep(name),
       icons: this.icons,
+      readOnly: !this.editsTemplate(),
       unsaved: (id) => {
         const step = this.steps.find((entry) => entry.id === id);
         return step ? this.unsaved(step).size > 0 : false;
@@ -159,6 +180,8 @@ export class Studio {
     const ctx: TabContext = {
       draft,
       stepId: step.id,
+      templateId: this.templateId,
+      templateStepId: this.templateStepOf(step),
       fields: this.fields,
       directory: this.directory,
       icons: this.icons,
@@ -192,7 +215,16 @@ export class Studio {
         this.markUnsaved();
       },
     };
-    return renderEditor({ step, draft, tab: this.tab, json: this.jsonTabs.has(this.tab), unsaved: this.unsaved(step), ctx, actions });
+    return renderEditor({
+      step,
+      draft,
+      tab: this.tab,
+      json: this.jsonTabs.has(this.tab),
+      unsaved: this.unsaved(step),
+      ctx,
+      actions,
+      override: this.overrideView(step, this.tab),
+    });
   }
 
   /** Typing changed a draft: refresh the unsaved marks without redrawing the inputs. */
@@ -253,7 +285,7 @@ export class Studio {
     this.render();
   }
 
-  private replaceStep(updated: StepOut): void {
+  protected replaceStep(updated: StepOut): void {
     this.steps = this.steps.map((step) => (step.id === updated.id ? updated : step));
   }
 
@@ -278,6 +310,22 @@ export class Studio {
       this.say("Nothing to save.");
       return;
     }
+    const { problems, saved } = await this.saveParts(step, draft, parts);
+    draft.problems = problems;
+    if (problems.length) {
+      const first = problems[0]!.field;
+      const tab = TABS.find((entry) => entry.family === first.split(/[.[]/, 1)[0]);
+      this.tab = tab?.key ?? "settings";
+      this.say(`Not saved: ${problems.length} problem${problems.length === 1 ? "" : "s"} to correct${saved.length ? " (the other changes were saved)" : ""}.`, true);
+    } else {
+      this.say("Saved.");
+    }
+    this.render();
+    this.layout.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+  }
+
+  /** Saves ``parts`` of ``draft``; answers the problems and the parts saved. */
+  protected async saveParts(step: StepOut, draft: Draft, parts: Part[]): Promise<{ problems: FieldProblem[]; saved: Part[] }> {
     const problems: FieldProblem[] = [];
     const saved: Part[] = [];
     for (const part of parts) {
@@ -301,17 +349,7 @@ export class Studio {
         problems.push(...problemsOf(error, part === "settings" ? "name" : part));
       }
     }
-    draft.problems = problems;
-    if (problems.length) {
-      const first = problems[0]!.field;
-      const tab = TABS.find((entry) => entry.family === first.split(/[.[]/, 1)[0]);
-      this.tab = tab?.key ?? "settings";
-      this.say(`Not saved: ${problems.length} problem${problems.length === 1 ? "" : "s"} to correct${saved.length ? " (the other changes were saved)" : ""}.`, true);
-    } else {
-      this.say("Saved.");
-    }
-    this.render();
-    this.layout.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+    return { problems, saved };
   }
 
   private async reorder(from: number, to: number): Promise<void> {

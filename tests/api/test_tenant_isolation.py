@@ -148,6 +148,7 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("POST", "/api/step-template/update-calculations"): Probe(request=post(lambda w: {"id": w.steps[0], "calculations": []})),
     ("POST", "/api/step-template/update-metadata"): Probe(request=post(lambda w: {"id": w.steps[0], "metadata": {}})),
     ("POST", "/api/step-template/simulate"): Probe(request=post(lambda w: {"step_id": w.steps[0], "item_id": w.item})),
+    ("POST", "/api/notification/preview"): Probe(request=post(lambda w: {"subject": "{{item.name}}", "item_id": w.item})),
     ("POST", "/api/expression/check"): Probe(request=post(lambda w: {"expression": "deal_value > 1", "context": "condition", "step_id": w.steps[0]})),
     ("GET", "/api/template-library/list"): Probe(request=get(), **ok("the shipped library, the same for every tenant")),
     ("GET", "/api/template-library/get"): Probe(request=get(key=lambda w: "sales"), **ok("a shipped template, the same for every tenant")),

@@ -1,14 +1,23 @@
-"""The step configuration studio's API: /api/expression/check, /api/step-template/simulate
-and /api/template-library/{list,get,instantiate}."""
+"""The step configuration studio's API: /api/expression/check, /api/step-template/simulate,
+/api/notification/preview and /api/template-library/{list,get,instantiate}."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
-from pacetrack.services.studio import expression_check, simulation, template_library
+from pacetrack.services.studio import (
+    expression_check,
+    notification_preview,
+    simulation,
+    template_library,
+)
 from pacetrack.services.studio.expression_check import ExpressionCheck, ExpressionCheckOut
+from pacetrack.services.studio.notification_preview import (
+    NotificationPreview,
+    NotificationPreviewOut,
+)
 from pacetrack.services.studio.simulation_models import SimulationOut, StepSimulation
 from pacetrack.services.studio.template_library import (
     KEY_PATTERN,
@@ -17,10 +26,11 @@ from pacetrack.services.studio.template_library import (
     LibraryTemplateSummary,
 )
 from pacetrack.services.templates import PipelineTemplateOut
-from pacetrack.web.deps import CurrentActor, Work
+from pacetrack.web.deps import CurrentActor, Work, container
 
 expressions = APIRouter(prefix="/api/expression", tags=["step configuration studio"])
 simulations = APIRouter(prefix="/api/step-template", tags=["step configuration studio"])
+previews = APIRouter(prefix="/api/notification", tags=["step configuration studio"])
 library = APIRouter(prefix="/api/template-library", tags=["template library"])
 
 
@@ -61,7 +71,21 @@ def instantiate(body: LibraryInstantiate, actor: CurrentActor, work: Work) -> Pi
         return template_library.instantiate(work, actor, body)
 
 
+@previews.post("/preview")
+def preview_notification(
+    body: NotificationPreview, actor: CurrentActor, work: Work, request: Request
+) -> NotificationPreviewOut:
+    """A notification's subject and body rendered against an item or sample values, through
+    the worker's templating; a template that cannot render is refused with 422 naming
+    ``subject`` or ``body`` (admins and managers)."""
+    with work:
+        return notification_preview.preview_notification(
+            work, actor, body, base_url=container(request).settings.base_url
+        )
+
+
 router = APIRouter()
 router.include_router(expressions)
 router.include_router(simulations)
+router.include_router(previews)
 router.include_router(library)

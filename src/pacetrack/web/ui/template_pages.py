@@ -6,6 +6,8 @@ template through the public JSON API. ``/admin/templates/<id>/json`` is the plai
 page that works without scripts: each family is edited as JSON in its own form;
 saving goes through the template service's ``update_family``, so every save-time
 check applies, and its problems come back next to the family with their JSON paths.
+``/admin/pipelines/<id>/studio`` is the same island on a running pipeline, where it edits
+each step's ``config_overrides`` of the template.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from pacetrack.engine.config import CONFIG_FAMILIES
-from pacetrack.services import notifications, templates
+from pacetrack.services import notifications, pipelines, templates
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import InvalidInput
 from pacetrack.services.templates import PipelineTemplateCreate, StepTemplateCreate
@@ -132,25 +134,49 @@ def _template_page(
     )
 
 
+def _studio(
+    request: Request,
+    *,
+    title: str,
+    template: templates.PipelineTemplateOut,
+    instance: pipelines.PipelineInstanceOut | None,
+) -> Response:
+    """The studio island on a template, or on ``instance``'s overrides of it."""
+    return render(
+        request,
+        "admin_studio.html",
+        {
+            "title": title,
+            "template": template,
+            "instance": instance,
+            # Without the built assets (``npm ci && npm run build`` not run) the page
+            # says so instead of showing an island that never loads.
+            "studio_built": STUDIO_SCRIPT.is_file(),
+            "step_icons": icons_json(),
+            "message_templates": json.dumps(sorted(notifications.BUILT_IN_TEMPLATES)),
+        },
+    )
+
+
 @router.get("/admin/templates/{template_id}")
 def studio_page(request: Request, template_id: str, actor: PageActor) -> Response:
     actor.require_admin("change pipeline templates")
     identifier = parse_id(template_id, "template")
     with container(request).uow() as work:
         template = templates.get_template(work, actor, identifier)
-    return render(
-        request,
-        "admin_studio.html",
-        {
-            "title": template.name,
-            "template": template,
-            # Without the built assets (``npm ci && npm run build`` not run) the page
-            # says so and offers the plain editor instead of an island that never loads.
-            "studio_built": STUDIO_SCRIPT.is_file(),
-            "step_icons": icons_json(),
-            "message_templates": json.dumps(sorted(notifications.BUILT_IN_TEMPLATES)),
-        },
-    )
+    return _studio(request, title=template.name, template=template, instance=None)
+
+
+@router.get("/admin/pipelines/{instance_id}/studio")
+def override_studio_page(request: Request, instance_id: str, actor: PageActor) -> Response:
+    """The studio on a running pipeline: its steps' overrides of the template."""
+    actor.require_admin("change a pipeline's step configuration")
+    identifier = parse_id(instance_id, "pipeline")
+    with container(request).uow() as work:
+        instance = pipelines.get_instance(work, actor, identifier)
+        template = templates.get_template(work, actor, instance.pipeline_template_id)
+    title = f"{instance.name}: step configuration"
+    return _studio(request, title=title, template=template, instance=instance)
 
 
 @router.get("/admin/templates/{template_id}/json")
