@@ -410,6 +410,20 @@ def insert_rows(session: Session, rows: Sequence[NewRow]) -> None:
         by_table.setdefault((row.table, frozenset(row.values)), []).append(row.values)
     for (table, _keys), values in by_table.items():
         session.execute(insert(table), values)
+    # Written past the ORM, so the flush cannot see them: the recipients' unread counts
+    # are announced here (live badges follow them).
+    recipients = {
+        (row.values["tenant_id"], row.values["account_id"])
+        for row in rows
+        if row.table is Notification.__table__
+    }
+    changes.record(
+        session,
+        [
+            changes.notifications_changed(tenant_id=tenant_id, account_id=account_id)
+            for tenant_id, account_id in sorted(recipients, key=str)
+        ],
+    )
 
 
 def _key(value: object) -> str:
