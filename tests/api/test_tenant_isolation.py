@@ -207,6 +207,10 @@ CALLER_SCOPED: dict[tuple[str, str], str] = {
     ("POST", "/api/notification/mark-read"): "updates only the caller's own notifications",
     ("GET", "/api/notification/preferences"): "the caller's own preferences",
     ("POST", "/api/notification/preferences"): "sets the caller's own preferences",
+    (
+        "GET",
+        "/api/events/stream",
+    ): "the caller's own tenant, pipelines and unread count; its scoping is tested in test_event_stream.py",
 }
 
 

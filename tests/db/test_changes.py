@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 from pacetrack.bootstrap import Container
 from pacetrack.db import changes
@@ -75,7 +76,10 @@ def test_only_committed_transactions_reach_a_subscriber(container: Container, ad
         finally:
             subscription.close()
 
-    first = asyncio.run(scenario())
+    # On a thread of its own: a browser test earlier in the same process may have left its
+    # event loop set on this one, where asyncio.run refuses to start.
+    with ThreadPoolExecutor(1) as thread:
+        first = thread.submit(asyncio.run, scenario()).result(timeout=120)
 
     assert first is not None
     assert (first.kind, first.item_id, first.version) == ("item.updated", item, 2)

@@ -169,7 +169,7 @@ def choose_recipients(card: Locator, recipients: Sequence[Mapping[str, Any]]) ->
     named = [entry for entry in recipients if entry["type"] not in ("owner", "assignees")]
     for index, recipient in enumerate(named):
         card.get_by_role("button", name="Add recipient").click()
-        card.get_by_label("Recipient").nth(index).select_option(recipient["type"])
+        card.get_by_label("Recipient", exact=True).nth(index).select_option(recipient["type"])
         card.get_by_label("Who").nth(index).select_option(recipient["id"])
 
 

@@ -6,6 +6,7 @@ These run on SQLite only; ``test_smoke.py`` runs the core path on PostgreSQL too
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -48,11 +49,14 @@ def needs_approval(
 
 
 @pytest.fixture
-def member_page(browser: Browser, live_server: str, member: Login) -> Page:
+def member_page(browser: Browser, live_server: str, member: Login) -> Iterator[Page]:
+    # Closed after the test: a signed-in page holds the live event stream open, and the
+    # server stops only when its streams have ended.
     context = browser.new_context(base_url=live_server)
     page = context.new_page()
     sign_in_with_token(page, member, live_server)
-    return page
+    yield page
+    context.close()
 
 
 def request_as_member(page: Page, sales: SalesPipeline) -> None:
