@@ -21,6 +21,7 @@ from pacetrack.services.templates import (
 )
 from pacetrack.services.views.board import CARDS_PER_COLUMN
 from tests.conftest import Login
+from tests.ui.accessibility import assert_fits_width
 from tests.ui.conftest import Browsing, SalesPipeline, actor_of
 
 pytestmark = [
@@ -160,3 +161,4 @@ def test_a_wide_board_says_it_scrolls_sideways(
         "board => board.scrollWidth > board.clientWidth"
     )
     assert overflow, "six columns are wider than the window at 1280 px"
+    assert_fits_width(page)  # the board scrolls inside its frame; the page does not
