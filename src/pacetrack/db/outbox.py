@@ -157,13 +157,7 @@ def _owned(job: Job, worker_id: str) -> Any:
 
 def complete(session: Session, *, job: Job, worker_id: str, now: datetime) -> bool:
     """Marks the job done; False when the lease was lost to another worker."""
-    result = session.execute(
-        update(Outbox)
-        .where(_owned(job, worker_id))
-        .values(status=DONE, done_at=now, locked_until=None, locked_by=None, last_error=None)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return complete_all(session, jobs=[job], worker_id=worker_id, now=now) == 1
 
 
 def complete_all(session: Session, *, jobs: Sequence[Job], worker_id: str, now: datetime) -> int:

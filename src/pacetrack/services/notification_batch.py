@@ -1,6 +1,7 @@
-"""Firing the ``notification.fire`` jobs of one worker batch together.
+"""Firing ``notification.fire`` jobs: every job of one worker batch together.
 
-The same rows as ``notifications.fire_notification`` writes job by job, in a
+The worker's one-job path calls this too, with a batch of one, so the rows a
+job writes (``notifications.notification_rows``) never depend on the path. A
 few statements for the whole group: one read of the history rows already
 written (a repeated job does nothing), one read each of the items, steps,
 pipelines, actors and step-history rows the jobs name (loaded into the

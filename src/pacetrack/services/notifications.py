@@ -365,35 +365,6 @@ def channel_choices(preference: NotificationPreference | None) -> dict[str, dict
 # --- the worker side --------------------------------------------------------------------------
 
 
-def fire_notification(
-    uow: UnitOfWork,
-    *,
-    tenant_id: uuid.UUID,
-    job_id: uuid.UUID,
-    payload: Mapping[str, Any],
-    base_url: str,
-    email_enabled: bool,
-) -> Outcome:
-    """Performs a ``notification.fire`` job: history, in-app rows, email jobs.
-
-    The writes join the worker's transaction, committed with the job's outcome.
-    """
-    session = uow.session
-    if session.get(NotificationLog, (tenant_id, job_id)) is None:
-        log, rows = notification_rows(
-            session,
-            BatchReads(session),
-            tenant_id=tenant_id,
-            job_id=job_id,
-            payload=payload,
-            base_url=base_url,
-            email_enabled=email_enabled,
-            now=uow.clock.now(),
-        )
-        insert_rows(session, [log, *rows])
-    return DONE
-
-
 @dataclass(frozen=True)
 class NewRow:
     """A row to insert: its table and its column values."""

@@ -56,7 +56,6 @@ from pacetrack.adapters.outbound_http import (
     Resolver,
     UnsafeUrlError,
     check_url,
-    post_sync,
     resolve_and_check,
     run_blocking,
     system_resolver,
@@ -644,22 +643,21 @@ def send(
     With ``credentials`` (and the ``clock``) a token is asked for first, through
     the same client, and sent as a bearer token; nothing is kept for later.
     """
+    auth = None
     if credentials is not None and clock is not None:
         auth = BearerAuth(cache=TokenCache(), key=url, credentials=credentials, now=clock.now)
-        return run_blocking(
-            functools.partial(_send_with, auth, url, body=body, headers=headers, policy=policy)
-        )
-    try:
-        response = post_sync(
-            url, body=body, headers=headers, policy=policy, tls_context=_tls_context()
-        )
-    except OutboundError as exc:
-        return _failure(exc)
-    return SendResult(response=response, duration_ms=response.duration_ms)
+    return run_blocking(
+        functools.partial(_send_with, auth, url, body=body, headers=headers, policy=policy)
+    )
 
 
 async def _send_with(
-    auth: BearerAuth, url: str, *, body: bytes, headers: Mapping[str, str], policy: OutboundPolicy
+    auth: BearerAuth | None,
+    url: str,
+    *,
+    body: bytes,
+    headers: Mapping[str, str],
+    policy: OutboundPolicy,
 ) -> SendResult:
     async def post(
         target: str, data: bytes, fields: Mapping[str, str], rules: OutboundPolicy

@@ -25,14 +25,10 @@ SMTP_ENDPOINT = "smtp"
 
 
 def fire_notification(unit: JobUnit, job: Job) -> Outcome:
-    return notifications.fire_notification(
-        unit,
-        tenant_id=job.tenant_id,
-        job_id=job.id,
-        payload=job.payload,
-        base_url=unit.settings.base_url,
-        email_enabled=unit.clients.mailer is not None,
-    )
+    """One ``notification.fire`` job: the set-wise form with a batch of one, so both
+    paths decide recipients, channels and email jobs with the same code."""
+    fire_notifications(unit, [job])
+    return DONE
 
 
 def fire_notifications(unit: BatchUnit, jobs: Sequence[Job]) -> None:
