@@ -81,8 +81,7 @@ def _totals(
         total, unit = money_sum(session, money.name)
         columns.append(total)
     statement = (
-        select(*columns)
-        .select_from(Item)
+        with_stay(select(*columns).select_from(Item), filters)
         .where(*conditions(session, actor, view, filters))
         .group_by(Item.current_step_id)
     )
@@ -136,7 +135,7 @@ def _cards(
     by_step: dict[uuid.UUID, list[Card]] = {}
     rows = sorted(
         uow.session.execute(statement).all(),
-        key=lambda row: (row.created_at, str(row.id)),
+        key=lambda row: (row.created_at, row.id),
         reverse=True,
     )
     for row in rows:

@@ -17,7 +17,6 @@ from pacetrack.services.context import Actor
 from pacetrack.services.errors import InvalidInput
 from pacetrack.services.unit_of_work import UnitOfWork
 from pacetrack.services.views.pipeline_view import (
-    OPEN_STAY,
     ROW_COLUMNS,
     FieldValue,
     ItemFilters,
@@ -130,9 +129,9 @@ def _statement(
         # Items without the value come last either way (a name is never missing, and the
         # name index serves both directions only without the clause).
         ordered = ordered.nulls_last()
-    statement = select(*ROW_COLUMNS).select_from(Item)
-    if sort.key == "days" or filters.at_risk:
-        statement = statement.outerjoin(ItemStepHistory, OPEN_STAY)
+    statement = with_stay(
+        select(*ROW_COLUMNS).select_from(Item), filters, sorted_by_stay=sort.key == "days"
+    )
     return statement.where(*conditions(session, actor, view, filters)).order_by(
         ordered, desc(Item.created_at), Item.id
     )

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -75,8 +76,9 @@ class Person:
     name: str
     active: bool = True
 
-    @property
+    @cached_property
     def initials(self) -> str:
+        # Worked out once per person, not once per card they appear on.
         words = [word for word in self.name.replace("_", " ").replace(".", " ").split() if word]
         letters = "".join(word[0] for word in words[:2]) or self.name[:1]
         return letters.upper()
@@ -254,9 +256,13 @@ OPEN_STAY = and_(
 join is cheaper there than a subquery per item)."""
 
 
-def with_stay(statement: Select[Any], filters: ItemFilters) -> Select[Any]:
-    """``statement`` (over ``item``) with the open stay joined when the filters need it."""
-    return statement.outerjoin(ItemStepHistory, OPEN_STAY) if filters.at_risk else statement
+def with_stay(
+    statement: Select[Any], filters: ItemFilters, *, sorted_by_stay: bool = False
+) -> Select[Any]:
+    """``statement`` (over ``item``) with the open stay joined when the filters or the
+    order need it."""
+    needed = filters.at_risk or sorted_by_stay
+    return statement.outerjoin(ItemStepHistory, OPEN_STAY) if needed else statement
 
 
 ROW_COLUMNS = (
@@ -292,11 +298,12 @@ def _assigned_to(session: Session, account_id: uuid.UUID) -> ColumnElement[bool]
 
 
 def _at_risk(view: PipelineView) -> ColumnElement[bool]:
-    """Past the step's target: more than ``target`` whole days since the item entered."""
+    """Past the step's target: more than ``target`` whole days since the item entered
+    (read from the joined open stay: one join, not a lookup per item)."""
     limits = [
         and_(
             Item.current_step_id == step.id,
-            view.now - timedelta(days=step.target_days + 1) >= ENTERED_AT,
+            view.now - timedelta(days=step.target_days + 1) >= ItemStepHistory.entered_at,
         )
         for step in view.steps
         if step.target_days is not None
