@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from pacetrack.engine.money import CURRENCIES, format_money
+from pacetrack.engine.money import CURRENCIES, format_money, format_number
 
 
 @pytest.mark.parametrize(
@@ -30,3 +30,18 @@ def test_every_listed_currency_is_a_three_letter_code_with_a_name() -> None:
     for code, currency in CURRENCIES.items():
         assert len(code) == 3 and code.isupper() and code == currency.code
         assert currency.name and currency.places in (0, 2)
+
+
+@pytest.mark.parametrize(
+    ("amount", "shown"),
+    [
+        ("82.5581395349", "82.56"),
+        ("12500", "12,500"),
+        ("1234567.891", "1,234,567.89"),
+        ("100.10", "100.1"),
+        ("-5.5", "-5.5"),
+        ("-0.001", "0"),
+    ],
+)
+def test_numbers_have_separators_and_at_most_two_decimals(amount: str, shown: str) -> None:
+    assert format_number(Decimal(amount)) == shown

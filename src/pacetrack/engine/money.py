@@ -97,3 +97,19 @@ def format_money(amount: Decimal, code: str = DEFAULT_CURRENCY) -> str:
         rounded = amount
     sign = "-" if rounded < 0 else ""
     return f"{sign}{chosen.prefix}{abs(rounded):,.{chosen.places}f}"
+
+
+def format_number(amount: Decimal, places: int = 2) -> str:
+    """A number as people read it: thousands separators and at most ``places`` decimals,
+    without trailing zeros (``format_number(Decimal("82.5581395349"))`` is "82.56",
+    ``format_number(Decimal("12500"))`` is "12,500")."""
+    if not amount.is_finite():
+        return str(amount)
+    try:
+        rounded = amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        rounded = amount
+    text = f"{rounded:,.{places}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text

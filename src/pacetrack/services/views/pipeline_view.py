@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from pacetrack.db.tables import Account, Item, ItemStepHistory, PipelineTemplate, Step, StepTemplate
 from pacetrack.engine.fields import FieldSpec, FieldType
-from pacetrack.engine.money import format_money
+from pacetrack.engine.money import format_money, format_number
 from pacetrack.services import access
 from pacetrack.services.board_setting import BoardSetting, stored_board
 from pacetrack.services.context import Actor
@@ -142,8 +142,11 @@ class PipelineView:
             return ""
         if spec.field_type is FieldType.CURRENCY:
             return format_money(Decimal(str(value)), self.currency)
-        if spec.field_type is FieldType.PERCENTAGE:
-            return f"{value}%"
+        if spec.field_type in (FieldType.NUMBER, FieldType.PERCENTAGE):
+            number = _decimal(value)
+            if number is not None:
+                shown = format_number(number)
+                return f"{shown}%" if spec.field_type is FieldType.PERCENTAGE else shown
         if spec.field_type is FieldType.USER:
             person = self.person(value)
             return person.name if person else ""
@@ -164,6 +167,15 @@ class PipelineView:
             )
             for spec in specs
         )
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        return Decimal(str(value))
+    except ArithmeticError:
+        return None
 
 
 def _steps(
