@@ -9,6 +9,7 @@ import pytest
 
 from pacetrack.adapters.clock import FrozenClock
 from pacetrack.bootstrap import Container
+from pacetrack.db.tables import Item
 from pacetrack.services.errors import NotFound
 from pacetrack.services.views.board import CARDS_PER_COLUMN, Board, board
 from pacetrack.services.views.pipeline_view import ItemFilters
@@ -120,3 +121,25 @@ def test_another_tenant_cannot_read_the_board(sales: Sales, other_admin: Login) 
     stranger = actor_for(other_admin.tenant_id, other_admin.account_id, "admin")
     with sales.container.uow() as uow, pytest.raises(NotFound):
         board(uow, stranger, sales.pipeline.instance_id, ItemFilters())
+
+
+def test_the_status_filter_shows_open_completed_archived_or_any_items(sales: Sales) -> None:
+    sales.add("Acme", deal_value="10.00")
+    won = sales.add("Globex", "Won", deal_value="20.00")
+    parked = sales.add("Initech", deal_value="40.00")
+    with sales.container.uow() as uow:
+        for item_id, status in ((won, "completed"), (parked, "archived")):
+            row = uow.session.get(Item, (sales.admin.tenant_id, item_id))
+            assert row is not None
+            row.status = status
+        uow.commit()
+
+    def counts(status: str) -> dict[str, tuple[int, Decimal | None]]:
+        shown = read(sales, ItemFilters(status=status))  # type: ignore[arg-type]
+        return {c.step.name: (c.count, c.total) for c in shown.columns if c.count}
+
+    assert counts("open") == {"Lead": (1, Decimal("10.00"))}
+    assert counts("completed") == {"Won": (1, Decimal("20.00"))}
+    assert counts("archived") == {"Lead": (1, Decimal("40.00"))}
+    assert counts("any") == {"Lead": (2, Decimal("50.00")), "Won": (1, Decimal("20.00"))}
+    assert not ItemFilters().active and ItemFilters(status="any").active

@@ -129,6 +129,10 @@ def test_an_address_with_unreadable_filters_says_which_and_why(
             f"/pipelines/{sales.instance_id}/list.csv?direction=up",
             "Sort order: must be asc or desc",
         ),
+        (
+            f"/pipelines/{sales.instance_id}?status=closed",
+            "Status: must be open, completed, archived or any",
+        ),
     ):
         response = page.goto(path)
         assert response is not None and response.status == 422, path

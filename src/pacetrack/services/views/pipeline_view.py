@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import (
@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from pacetrack.db.tables import Account, Item, ItemStepHistory, PipelineTemplate, Step, StepTemplate
 from pacetrack.engine.fields import FieldSpec, FieldType
+from pacetrack.engine.lifecycle import terminal_outcome
 from pacetrack.engine.money import format_money, format_number
 from pacetrack.services import access
 from pacetrack.services.board_setting import BoardSetting, stored_board
@@ -43,7 +44,14 @@ from pacetrack.services.tenant_settings import tenant_currency
 from pacetrack.services.unit_of_work import UnitOfWork
 
 SECONDS_PER_DAY = 86_400
-ACTIVE = "active"
+ItemStatusFilter = Literal["open", "completed", "archived", "any"]
+STATUSES_SHOWN: dict[str, tuple[str, ...]] = {
+    "open": ("active",),
+    "completed": ("completed",),
+    "archived": ("archived",),
+    "any": ("active", "completed", "archived"),
+}
+"""The item statuses each status filter shows (a deleted item is never shown)."""
 
 
 class ItemFilters(BaseModel):
@@ -54,10 +62,15 @@ class ItemFilters(BaseModel):
     owner: uuid.UUID | None = Field(default=None, description="Items owned by this account")
     at_risk: bool = Field(default=False, description="Only items past their step's target")
     q: PlainStr = Field(default="", max_length=200, description="Text in the item's name")
+    status: ItemStatusFilter = Field(
+        default="open", description="open, completed, archived, or any of them"
+    )
 
     @property
     def active(self) -> bool:
-        return bool(self.assignee or self.owner or self.at_risk or self.q.strip())
+        return bool(
+            self.assignee or self.owner or self.at_risk or self.q.strip() or self.status != "open"
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,6 +81,8 @@ class StepColumn:
     target_days: int | None
     color: str | None
     icon: str | None
+    # Entering the step completes an item: its items leave the open view.
+    terminal: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -182,7 +197,13 @@ def _steps(
     session: Session, *, tenant_id: uuid.UUID, instance_id: uuid.UUID
 ) -> tuple[StepColumn, ...]:
     rows = session.execute(
-        select(Step, StepTemplate.target_duration_days, StepTemplate.color, StepTemplate.icon)
+        select(
+            Step,
+            StepTemplate.target_duration_days,
+            StepTemplate.color,
+            StepTemplate.icon,
+            StepTemplate.metadata_,
+        )
         .join(
             StepTemplate,
             and_(
@@ -193,9 +214,11 @@ def _steps(
         .order_by(Step.position, Step.id)
     ).all()
     columns = []
-    for step, target, color, icon in rows:
+    for step, target, color, icon, metadata in rows:
         overrides = step.config_overrides or {}
         chosen = overrides.get("target_duration_days", target)
+        overridden = overrides.get("metadata")
+        settings = {**(metadata or {}), **(overridden if isinstance(overridden, dict) else {})}
         columns.append(
             StepColumn(
                 id=step.id,
@@ -204,6 +227,7 @@ def _steps(
                 target_days=chosen if isinstance(chosen, int) else None,
                 color=color,
                 icon=icon,
+                terminal=terminal_outcome(settings) is not None,
             )
         )
     return tuple(columns)
@@ -326,13 +350,14 @@ def _at_risk(view: PipelineView) -> ColumnElement[bool]:
 def conditions(
     session: Session, actor: Actor, view: PipelineView, filters: ItemFilters
 ) -> list[ColumnElement[bool]]:
-    """Where the pipeline's active items match ``filters`` (the at-risk filter reads the
-    open stay: join it with ``with_stay``)."""
+    """Where the pipeline's items of the chosen status match ``filters`` (the at-risk
+    filter reads the open stay: join it with ``with_stay``)."""
     where: list[ColumnElement[bool]] = [
         Item.tenant_id == actor.tenant_id,
         Item.pipeline_instance_id == view.instance_id,
-        Item.status == ACTIVE,
     ]
+    statuses = STATUSES_SHOWN[filters.status]
+    where.append(Item.status == statuses[0] if len(statuses) == 1 else Item.status.in_(statuses))
     if filters.owner is not None:
         where.append(Item.owner_account_id == filters.owner)
     if filters.assignee is not None:

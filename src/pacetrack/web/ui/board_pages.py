@@ -20,7 +20,7 @@ from pacetrack.services.moves import MoveBlocked
 from pacetrack.services.views.board import CARDS_PER_COLUMN, board
 from pacetrack.web.ui.errors import FieldErrors, from_invalid_input, from_validation_error
 from pacetrack.web.ui.ids import parse_id, uuid_or_none
-from pacetrack.web.ui.item_filters import parse_filters, query_string, refused_query
+from pacetrack.web.ui.item_filters import filter_context, parse_filters, query_string, refused_query
 from pacetrack.web.ui.rendering import PageRoute, redirect, render
 from pacetrack.web.ui.security import CheckedForm, PageActor, container
 
@@ -44,7 +44,6 @@ def _board(
     with container(request).uow() as work:
         shown = board(work, actor, instance_id, filters, expanded=expanded)
     view = shown.view
-    people = sorted(view.people.values(), key=lambda person: person.name.lower())
     return render(
         request,
         "board.html",
@@ -52,9 +51,7 @@ def _board(
             "title": view.instance_name,
             "board": shown,
             "view": view,
-            "filters": filters,
-            "people": people,
-            "query": query_string(filters),
+            **filter_context(view, filters),
             "query_with": lambda **extra: query_string(filters, **extra),
             "per_column": CARDS_PER_COLUMN,
             "values": values,

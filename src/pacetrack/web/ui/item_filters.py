@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from pacetrack.services.errors import FieldProblem, InvalidInput
-from pacetrack.services.views.pipeline_view import ItemFilters
+from pacetrack.services.views.pipeline_view import ItemFilters, PipelineView
 from pacetrack.web.ui.rendering import error_page
 
 QUERY_WORDS = {
@@ -20,6 +20,7 @@ QUERY_WORDS = {
     "owner": "Owner",
     "at_risk": "At risk only",
     "q": "Name contains",
+    "status": "Status",
     "sort": "Sort",
     "direction": "Sort order",
 }
@@ -27,6 +28,13 @@ QUERY_WORDS = {
 TRUE_WORDS = frozenset({"1", "on", "true", "yes"})
 FALSE_WORDS = frozenset({"", "0", "off", "false", "no"})
 PEOPLE = {"assignee": "assignee", "owner": "owner"}
+STATUS_WORDS = {
+    "open": "Open",
+    "completed": "Completed",
+    "archived": "Archived",
+    "any": "Open, completed or archived",
+}
+"""The status filter's choices, in the order the filters offer them."""
 
 
 def parse_filters(query: Mapping[str, str]) -> ItemFilters:
@@ -42,6 +50,11 @@ def parse_filters(query: Mapping[str, str]) -> ItemFilters:
     risk = query.get("at_risk", "").strip().lower()
     if risk not in TRUE_WORDS | FALSE_WORDS:
         problems.append(FieldProblem(field="at_risk", message="must be on or off"))
+    status = query.get("status", "").strip().lower() or "open"
+    if status not in STATUS_WORDS:
+        problems.append(
+            FieldProblem(field="status", message="must be open, completed, archived or any")
+        )
     if problems:
         raise InvalidInput(problems, "The filters cannot be read.")
     try:
@@ -50,6 +63,7 @@ def parse_filters(query: Mapping[str, str]) -> ItemFilters:
             owner=people["owner"],
             at_risk=risk in TRUE_WORDS,
             q=query.get("q", "").strip(),
+            status=status,
         )
     except ValidationError as exc:
         raise InvalidInput(
@@ -68,6 +82,8 @@ def filter_params(filters: ItemFilters) -> dict[str, str]:
         params["at_risk"] = "1"
     if filters.q:
         params["q"] = filters.q
+    if filters.status != "open":
+        params["status"] = filters.status
     return params
 
 
@@ -76,6 +92,16 @@ def query_string(filters: ItemFilters, **extra: object) -> str:
     params = filter_params(filters)
     params.update({key: str(value) for key, value in extra.items() if value is not None})
     return f"?{urlencode(params)}" if params else ""
+
+
+def filter_context(view: PipelineView, filters: ItemFilters) -> dict[str, object]:
+    """What the shared filters form (``_item_filters.html``) reads from a page's context."""
+    return {
+        "filters": filters,
+        "people": sorted(view.people.values(), key=lambda person: person.name.lower()),
+        "status_words": STATUS_WORDS,
+        "query": query_string(filters),
+    }
 
 
 def refused_query(request: Request, exc: InvalidInput) -> Response:

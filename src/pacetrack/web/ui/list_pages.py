@@ -13,7 +13,7 @@ from pacetrack.services.errors import InvalidInput
 from pacetrack.services.views import csv_export, item_list
 from pacetrack.services.views.item_list import FIELD_SORT, FIXED_SORTS
 from pacetrack.web.ui.ids import parse_id
-from pacetrack.web.ui.item_filters import parse_filters, query_string, refused_query
+from pacetrack.web.ui.item_filters import filter_context, parse_filters, query_string, refused_query
 from pacetrack.web.ui.rendering import PageRoute, render
 from pacetrack.web.ui.security import PageActor, container
 
@@ -59,7 +59,6 @@ def list_page(request: Request, instance_id: str, actor: PageActor) -> Response:
     def page_link(number: int) -> str:
         return query_string(filters, sort=sort.key, direction=sort.direction, page=number)
 
-    people = sorted(view.people.values(), key=lambda person: person.name.lower())
     return render(
         request,
         "item_list.html",
@@ -67,12 +66,10 @@ def list_page(request: Request, instance_id: str, actor: PageActor) -> Response:
             "title": f"{view.instance_name}: list",
             "listing": shown,
             "view": view,
-            "filters": filters,
-            "people": people,
+            **filter_context(view, filters),
             "headings": headings,
             "sort_link": sort_link,
             "page_link": page_link,
-            "query": query_string(filters),
             "csv_query": query_string(filters, sort=sort.key, direction=sort.direction),
             "keep": {"sort": sort.key, "direction": sort.direction},
             "time_zone": view.time_zone,
