@@ -153,6 +153,45 @@ def test_a_running_step_override_is_audited_but_starting_a_pipeline_is_not(
     assert override["after"] == {"config_overrides": {"metadata": {"color": "red"}}}
 
 
+def test_restricting_a_pipeline_is_audited(client: TestClient, admin: Login) -> None:
+    template = make_template(client, admin, steps=1)
+    pipeline = post(
+        client,
+        admin,
+        "/api/pipeline-instance/create",
+        {"pipeline_template_id": template["id"], "name": "Board"},
+    )
+    access = {"restricted": True, "accounts": ["ada"]}
+    post(
+        client,
+        admin,
+        "/api/pipeline-instance/update-access",
+        {"id": pipeline["id"], "access": access},
+    )
+
+    (entry,) = log(client, admin, kind="pipeline_access")
+    assert entry["entity_name"] == "Board" and entry["before"] == {"access": None}
+    assert entry["after"]["access"]["restricted"] is True
+
+
+def test_an_imported_template_is_audited_like_one_built_by_hand(
+    client: TestClient, admin: Login
+) -> None:
+    document = {
+        "format": "pacetrack.pipeline-template/v1",
+        "name": "Imported",
+        "fields": [{"name": "budget", "label": "Budget", "field_type": "number"}],
+        "steps": [{"name": "Only"}],
+    }
+    post(client, admin, "/api/pipeline-template/import", {"document": document})
+
+    kinds = {entry["kind"]: entry for entry in log(client, admin, action="created")}
+    assert kinds["pipeline_template"]["entity_name"] == "Imported"
+    assert kinds["step_template"]["entity_name"] == "Imported: Only"
+    assert kinds["field_definition"]["entity_name"] == "budget"
+    assert kinds["pipeline_template"]["actor"]["id"] == str(admin.account_id)
+
+
 def test_webhook_secrets_never_reach_the_log(
     client: TestClient, admin: Login, container: Container
 ) -> None:
