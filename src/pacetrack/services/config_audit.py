@@ -15,13 +15,30 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy import ColumnElement, func, select
 
 from pacetrack.db.audited_kinds import KIND_NAMES
-from pacetrack.db.config_audit import ACTIONS
+from pacetrack.db.config_audit import ACTIONS, CREATED, DELETED, UPDATED
 from pacetrack.db.tables import Account
 from pacetrack.db.tables_auth import ConfigAuditEntry
 from pacetrack.services.context import Actor
 from pacetrack.services.unit_of_work import UnitOfWork
 
 MAX_PAGE = 200
+# The kinds and actions are re-exported for the entry points, which do not import db/.
+__all__ = [
+    "ACTIONS",
+    "CREATED",
+    "DELETED",
+    "KIND_NAMES",
+    "MAX_PAGE",
+    "UPDATED",
+    "AuditAction",
+    "AuditActorOut",
+    "AuditLogEntryOut",
+    "AuditLogFilter",
+    "AuditLogPage",
+    "EntityKind",
+    "Moment",
+    "list_entries",
+]
 
 
 def _one_of(allowed: tuple[str, ...]) -> Any:
