@@ -39,6 +39,12 @@ def post(client: TestClient, login: Login, path: str, body: dict[str, Any]) -> A
     return response.json() if response.content else None
 
 
+def start_pipeline(client: TestClient, login: Login, name: str, *, steps: int) -> Any:
+    template = make_template(client, login, steps=steps)
+    body = {"pipeline_template_id": template["id"], "name": name}
+    return post(client, login, "/api/pipeline-instance/create", body)
+
+
 def log(client: TestClient, login: Login, **filters: Any) -> list[dict[str, Any]]:
     response = client.get("/api/audit-log/list", params=filters, headers=login.headers)
     assert response.status_code == 200, response.text
@@ -132,13 +138,7 @@ def test_field_definitions_are_audited_from_creation_to_deletion(
 def test_a_running_step_override_is_audited_but_starting_a_pipeline_is_not(
     client: TestClient, admin: Login
 ) -> None:
-    template = make_template(client, admin, steps=2)
-    pipeline = post(
-        client,
-        admin,
-        "/api/pipeline-instance/create",
-        {"pipeline_template_id": template["id"], "name": "Q4"},
-    )
+    pipeline = start_pipeline(client, admin, "Q4", steps=2)
     step = pipeline["steps"][0]
     post(
         client,
@@ -154,13 +154,7 @@ def test_a_running_step_override_is_audited_but_starting_a_pipeline_is_not(
 
 
 def test_restricting_a_pipeline_is_audited(client: TestClient, admin: Login) -> None:
-    template = make_template(client, admin, steps=1)
-    pipeline = post(
-        client,
-        admin,
-        "/api/pipeline-instance/create",
-        {"pipeline_template_id": template["id"], "name": "Board"},
-    )
+    pipeline = start_pipeline(client, admin, "Board", steps=1)
     access = {"restricted": True, "accounts": ["ada"]}
     post(
         client,

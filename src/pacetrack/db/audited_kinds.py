@@ -57,6 +57,13 @@ def _member(session: Session, row: AccountGroupMember) -> dict[str, Any]:
     return {"account": _account_name(session, row.tenant_id, row.account_id)}
 
 
+def _tenant_kind(kind: str, columns: tuple[str, ...]) -> AuditedKind:
+    """Settings kept on the tenant row itself (its id is the tenant's)."""
+    return AuditedKind(
+        kind=kind, table=Tenant, columns=columns, lifecycle=False, tenant_id=lambda row: row.id
+    )
+
+
 KINDS: tuple[AuditedKind, ...] = (
     AuditedKind(
         kind="pipeline_template",
@@ -133,19 +140,9 @@ KINDS: tuple[AuditedKind, ...] = (
         secrets=frozenset({"secret", "previous_secret", "oauth_client_secret"}),
         name=lambda _session, row: str(row.url),
     ),
-    AuditedKind(
-        kind="allow_list",
-        table=Tenant,
-        columns=("webhook_allow_list",),
-        lifecycle=False,
-        tenant_id=lambda row: row.id,
-    ),
-    AuditedKind(
-        kind="tenant_settings",
-        table=Tenant,
-        columns=("name", "time_zone", "working_weekdays", "holidays", "currency"),
-        lifecycle=False,
-        tenant_id=lambda row: row.id,
+    _tenant_kind("allow_list", ("webhook_allow_list",)),
+    _tenant_kind(
+        "tenant_settings", ("name", "time_zone", "working_weekdays", "holidays", "currency")
     ),
     AuditedKind(
         kind="account",
