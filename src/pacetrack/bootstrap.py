@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pacetrack.adapters import passwords
 from pacetrack.adapters.clock import Clock, SystemClock
-from pacetrack.db import changes
+from pacetrack.db import audited_kinds, changes, config_audit
 from pacetrack.db.change_broker import ChangeFeed
 from pacetrack.db.session import make_engine, make_session_factory
 from pacetrack.services.unit_of_work import UnitOfWork
@@ -46,6 +46,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
     )
     session_factory = make_session_factory(engine)
     changes.track(session_factory)
+    config_audit.track(session_factory, audited_kinds.KINDS)
     return Container(
         settings=settings,
         engine=engine,

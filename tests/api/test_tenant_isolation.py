@@ -106,6 +106,7 @@ OWN_TENANT = "creates in B's own tenant; names are per tenant, A is untouched"
 PROBES: dict[tuple[str, str], Probe] = {
     ("POST", "/api/auth/logout"): Probe(request=post(lambda w: {}), **ok("revokes B's own token", status=204)),
     ("GET", "/api/audit/list"): Probe(request=get(), **ok(EMPTY_LIST, nothing_of_a)),
+    ("GET", "/api/audit-log/list"): Probe(request=get(), **ok("B's configuration log holds B's own changes only (no A id, no A name)")),
     ("POST", "/api/field-definition/create"): Probe(request=post(lambda w: {"name": "deal_value", "label": "B", "field_type": "number"}), **ok(OWN_TENANT, status=201)),
     ("GET", "/api/field-definition/list"): Probe(request=get(), **ok(EMPTY_LIST)),
     ("GET", "/api/field-definition/get"): Probe(request=get(id=lambda w: w.field)),

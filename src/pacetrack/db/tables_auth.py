@@ -1,4 +1,4 @@
-"""Login protection and the audit trail.
+"""Login protection and the audit trails (security events and configuration changes).
 
 Failed logins are counted per account and per client address, so that guessing
 slows down and then stops for a while. The counters live in the database rather
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from pacetrack.db.tables import Base, tenant_fk
 
 ADDRESS_LENGTH = 255
+ENTITY_NAME_LENGTH = 500
 
 
 class LoginFailuresOfAccount(Base):
@@ -61,3 +62,32 @@ class AuditEvent(Base):
     account_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     client_address: Mapped[str | None] = mapped_column(String(ADDRESS_LENGTH))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ConfigAuditEntry(Base):
+    """One change to one piece of a tenant's configuration, written in the change's transaction.
+
+    ``entity_name`` keeps the name the entity had, so the log reads well after a rename
+    or a deletion. ``before``/``after`` hold configuration columns only (a creation has no
+    ``before``, a deletion no ``after``; an update holds the changed keys alone) and
+    secrets masked: a secret or a hash is never stored, only that it was set or changed.
+    """
+
+    __tablename__ = "config_audit_entry"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenant.id"]),
+        tenant_fk(["actor_account_id"], "account"),
+        Index("ix_config_audit_entry_tenant_id_at", "tenant_id", "at"),
+        Index("ix_config_audit_entry_entity", "tenant_id", "entity_kind", "entity_id"),
+    )
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    at: Mapped[datetime]
+    actor_account_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    """Who made the change; None: the system (the worker, the command line, an automation)."""
+    entity_kind: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    entity_name: Mapped[str] = mapped_column(String(ENTITY_NAME_LENGTH))
+    action: Mapped[str] = mapped_column(String(20))
+    before: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    after: Mapped[dict[str, Any] | None] = mapped_column(default=None)

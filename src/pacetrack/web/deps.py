@@ -25,9 +25,17 @@ def container(request: Request) -> Container:
     return request.app.state.container  # type: ignore[no-any-return]
 
 
+def request_uow(request: Request) -> UnitOfWork:
+    """A unit of work whose configuration changes are recorded as done by the request's
+    signed-in account (known once the actor dependency or the page has authenticated)."""
+    work = container(request).uow()
+    work.acting = lambda: getattr(request.state, "actor", None)
+    return work
+
+
 async def uow(request: Request) -> UnitOfWork:
     # Async: building the unit of work does no I/O, so it needs no thread of the pool.
-    return container(request).uow()
+    return request_uow(request)
 
 
 async def actor(
@@ -50,7 +58,9 @@ async def actor(
                 f"A request signed in by the session cookie must carry the page's "
                 f"{CSRF_HEADER} header; reload the page and try again."
             )
-    return await run_in_threadpool(_authenticate, container(request), token)
+    found = await run_in_threadpool(_authenticate, container(request), token)
+    request.state.actor = found
+    return found
 
 
 def _authenticate(current: Container, token: str) -> Actor:

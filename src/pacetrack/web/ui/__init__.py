@@ -7,6 +7,7 @@ from fastapi.staticfiles import StaticFiles
 
 from pacetrack.web.ui import (
     admin_pages,
+    audit_log_pages,
     auth_pages,
     board_pages,
     bulk_pages,
@@ -24,6 +25,7 @@ from pacetrack.web.ui.rendering import STATIC_DIR
 PAGE_MODULES = (
     auth_pages,
     admin_pages,
+    audit_log_pages,
     pipeline_pages,
     library_pages,  # before template_pages: /admin/templates/library is not a template id
     template_pages,

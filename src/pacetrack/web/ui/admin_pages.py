@@ -16,7 +16,7 @@ from pacetrack.services.errors import InvalidInput
 from pacetrack.services.fields import FieldDefinitionCreate
 from pacetrack.web.ui.errors import FieldErrors, from_invalid_input, from_validation_error
 from pacetrack.web.ui.rendering import PageRoute, redirect, render
-from pacetrack.web.ui.security import CheckedForm, PageActor, container
+from pacetrack.web.ui.security import CheckedForm, PageActor, page_work
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -48,7 +48,7 @@ def _fields_page(
     errors: FieldErrors,
     status_code: int = 200,
 ) -> Response:
-    with container(request).uow() as work:
+    with page_work(request) as work:
         defined = fields.list_fields(work, actor)
     return render(
         request,
@@ -96,7 +96,7 @@ def create_field(request: Request, form: CheckedForm, actor: PageActor) -> Respo
             request, actor, values=values, errors=from_validation_error(exc), status_code=422
         )
     try:
-        with container(request).uow() as work:
+        with page_work(request) as work:
             fields.create_field(work, actor, command)
     except InvalidInput as exc:
         return _fields_page(

@@ -22,7 +22,7 @@ from pacetrack.web.ui.errors import FieldErrors, from_invalid_input, from_valida
 from pacetrack.web.ui.ids import parse_id, uuid_or_none
 from pacetrack.web.ui.item_filters import filter_context, parse_filters, query_string, refused_query
 from pacetrack.web.ui.rendering import PageRoute, redirect, render
-from pacetrack.web.ui.security import CheckedForm, PageActor, container
+from pacetrack.web.ui.security import CheckedForm, PageActor, page_work
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -41,7 +41,7 @@ def _board(
     except InvalidInput as exc:
         return refused_query(request, exc)
     expanded = uuid_or_none(request.query_params.get("more"))
-    with container(request).uow() as work:
+    with page_work(request) as work:
         shown = board(work, actor, instance_id, filters, expanded=expanded)
     view = shown.view
     return render(
@@ -78,7 +78,7 @@ def add_item(request: Request, instance_id: str, form: CheckedForm, actor: PageA
         command = ItemCreate(
             pipeline_instance_id=identifier, name=values["name"].strip(), step_id=step_id
         )
-        with container(request).uow() as work:
+        with page_work(request) as work:
             created = create_item(work, actor, command)
     except ValidationError as exc:
         errors = from_validation_error(exc)

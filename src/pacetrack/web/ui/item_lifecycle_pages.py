@@ -20,7 +20,7 @@ from pacetrack.services.moves import MoveBlocked
 from pacetrack.web.ui import flash
 from pacetrack.web.ui.ids import parse_id
 from pacetrack.web.ui.rendering import PageRoute, redirect
-from pacetrack.web.ui.security import CheckedForm, PageActor, container
+from pacetrack.web.ui.security import CheckedForm, PageActor, page_work
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -58,7 +58,7 @@ def reopen(request: Request, item_id: str, form: CheckedForm, actor: PageActor) 
                 "expected_version": _version(form),
             }
         )
-        with container(request).uow() as work:
+        with page_work(request) as work:
             lifecycle.reopen_item(work, actor, command)
     except (MoveBlocked, Conflict, InvalidInput, ValidationError) as exc:
         return _refused(request, identifier, _reasons(exc))
@@ -71,7 +71,7 @@ def _change(
     identifier = parse_id(item_id, "item")
     command = ItemLifecycleChange(id=identifier, expected_version=_version(form))
     try:
-        with container(request).uow() as work:
+        with page_work(request) as work:
             if action == "archive":
                 lifecycle.archive_item(work, actor, command)
             else:
@@ -94,10 +94,10 @@ def unarchive(request: Request, item_id: str, form: CheckedForm, actor: PageActo
 @router.post("/items/{item_id}/delete")
 def delete(request: Request, item_id: str, form: CheckedForm, actor: PageActor) -> Response:
     identifier = parse_id(item_id, "item")
-    with container(request).uow() as work:
+    with page_work(request) as work:
         instance_id = items.get_item(work, actor, identifier).item.pipeline_instance_id
     try:
-        with container(request).uow() as work:
+        with page_work(request) as work:
             lifecycle.delete_item(
                 work, actor, ItemLifecycleChange(id=identifier, expected_version=_version(form))
             )

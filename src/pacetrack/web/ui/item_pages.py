@@ -39,7 +39,7 @@ from pacetrack.web.ui.field_inputs import build_inputs, changed_values
 from pacetrack.web.ui.ids import expected_version, parse_id, uuid_or_none
 from pacetrack.web.ui.move_choices import move_choices, readiness
 from pacetrack.web.ui.rendering import PageRoute, redirect, render
-from pacetrack.web.ui.security import CheckedForm, PageActor, container
+from pacetrack.web.ui.security import CheckedForm, PageActor, page_work
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -116,7 +116,7 @@ def _item_page(
     *,
     status_code: int = 200,
 ) -> Response:
-    with container(request).uow() as work:
+    with page_work(request) as work:
         detail = items.get_item(work, actor, item_id)
         item = detail.item
         instance = pipelines.get_instance(work, actor, item.pipeline_instance_id)
@@ -247,7 +247,7 @@ def _by_field(errors: FieldErrors) -> FieldErrors:
 @router.post("/items/{item_id}/fields")
 def save_fields(request: Request, item_id: str, form: CheckedForm, actor: PageActor) -> Response:
     identifier = parse_id(item_id, "item")
-    with container(request).uow() as work:
+    with page_work(request) as work:
         detail = items.get_item(work, actor, identifier)
         definitions = {field.name: field for field in fields.list_fields(work, actor)}
     calculated = {calc.field_id for calc in detail.calculated_fields}
@@ -265,7 +265,7 @@ def save_fields(request: Request, item_id: str, form: CheckedForm, actor: PageAc
         command = ItemFieldsUpdate(
             id=identifier, field_values=changes, expected_version=expected_version(form)
         )
-        with container(request).uow() as work:
+        with page_work(request) as work:
             items.update_fields(work, actor, command)
     except InvalidInput as exc:
         refusal = Refusal(field_errors=_by_field(from_invalid_input(exc)), form=form)
@@ -286,7 +286,7 @@ def move(request: Request, item_id: str, form: CheckedForm, actor: PageActor) ->
         command = MoveItem.model_validate(
             {"id": identifier, "step_id": target, "expected_version": expected_version(form)}
         )
-        with container(request).uow() as work:
+        with page_work(request) as work:
             moves.move_item(work, actor, command)
     except MoveBlocked:
         # Post, redirect, get: the item's page shows why, and reloading it moves nothing.
@@ -314,7 +314,7 @@ def request_approval(
     comment = str(form.get("comment", ""))
     try:
         command = RequestApproval(item_id=identifier, comment=comment)
-        with container(request).uow() as work:
+        with page_work(request) as work:
             approvals.request_approval(work, actor, command)
     except (InvalidInput, Conflict, ValidationError) as exc:
         return _approval_refused(request, actor, identifier, exc)
@@ -348,7 +348,7 @@ def decide(
     item_id = parse_id(str(form.get("item_id", "")), "item")
     comment = str(form.get("comment", ""))
     try:
-        with container(request).uow() as work:
+        with page_work(request) as work:
             if decision == "approve":
                 approvals.approve(
                     work, actor, ApproveRequest(request_id=identifier, comment=comment)
@@ -370,7 +370,7 @@ def decide(
 @router.get("/approvals")
 def approvals_inbox(request: Request, actor: PageActor) -> Response:
     """What waits for the signed-in account's decision, oldest first, decided in place."""
-    with container(request).uow() as work:
+    with page_work(request) as work:
         waiting = approvals.list_pending(work, actor)
         names = _names(work, actor)
     return render(

@@ -21,7 +21,7 @@ from pacetrack.services.ownership import ChangeOwner
 from pacetrack.web.ui import flash
 from pacetrack.web.ui.ids import expected_version, parse_id
 from pacetrack.web.ui.rendering import PageRoute, redirect
-from pacetrack.web.ui.security import CheckedForm, PageActor, container
+from pacetrack.web.ui.security import CheckedForm, PageActor, page_work
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -54,7 +54,7 @@ def change_owner(request: Request, item_id: str, form: CheckedForm, actor: PageA
                 "expected_version": expected_version(form),
             }
         )
-        with container(request).uow() as work:
+        with page_work(request) as work:
             ownership.change_owner(work, actor, command)
     except (ServiceError, ValidationError) as exc:
         return _refused(request, identifier, _words(exc))
@@ -76,7 +76,7 @@ def change_assignees(
                 "expected_version": expected_version(form),
             }
         )
-        with container(request).uow() as work:
+        with page_work(request) as work:
             assignments.assign_item(work, actor, command)
     except (ServiceError, ValidationError) as exc:
         return _refused(request, identifier, _words(exc))
