@@ -44,6 +44,7 @@ from pacetrack.services.templates import (
     parse_families,
     stored_families,
 )
+from pacetrack.services.tenant_features import refuse_disabled_families
 from pacetrack.services.unit_of_work import UnitOfWork
 from pacetrack.services.webhooks import automation_url_problems
 
@@ -253,6 +254,9 @@ def _checked_overrides(
             "config_overrides.target_duration_days", "must be a whole number of days or null"
         )
     families = {key: value for key, value in overrides.items() if key in CONFIG_FAMILIES}
+    refuse_disabled_families(
+        uow.session, tenant_id=actor.tenant_id, families=families, prefix="config_overrides."
+    )
     parsed = parse_families(
         families,
         names_by_id=field_ids_to_names(uow.session, tenant_id=actor.tenant_id),
