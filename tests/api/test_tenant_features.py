@@ -13,32 +13,21 @@ from fastapi.testclient import TestClient
 
 from pacetrack.bootstrap import Container
 from pacetrack.services.template_transfer import FORMAT
-from pacetrack.services.tenant_features import FeatureChange, set_features
+from pacetrack.services.templates import LIST_FAMILIES
 from pacetrack.web.app import create_app
+from tests.api.test_items_moves import pipeline
 from tests.api.test_templates import get_step, make_template, post
 from tests.conftest import Login
-from tests.services.moves_support import FieldDef, Pipeline, StepDef, build_pipeline, define_fields
+from tests.services.moves_support import Pipeline
+from tests.support.features import switch
+
+__all__ = ["pipeline"]  # the fixture, shared with the move tests
 
 OPERATOR_TOKEN = "operator-" + "x" * 40
-FAMILIES = (
-    "field_configs",
-    "validations",
-    "assignments",
-    "notifications",
-    "automations",
-    "calculations",
-)
+FAMILIES = LIST_FAMILIES
 # Any non-empty list uses a family; the flag is checked before the rules themselves.
 SOME_RULES = [{"id": "rule_1"}]
 DOCUMENT = {"format": FORMAT, "name": "Imported", "fields": []}
-
-
-def switch(
-    container: Container, slug: str, *, disable: list[str] = (), enable: list[str] = ()
-) -> None:  # type: ignore[assignment]
-    change = FeatureChange(tenant=slug, disable=list(disable), enable=list(enable))
-    with container.uow() as uow:
-        set_features(uow, change, updated_by="test")
 
 
 def problems(response: Any) -> list[tuple[str, str]]:
@@ -158,18 +147,6 @@ def test_a_disabled_family_may_still_be_saved_empty_and_other_tenants_are_not_af
     assert other.status_code == 200, other.text
 
 
-@pytest.fixture
-def pipeline(container: Container, admin: Login) -> Pipeline:
-    define_fields(container, admin.tenant_id, [FieldDef(name="score", field_type="number")])
-    rule = {"id": "good_score", "type": "field_min_value", "field_id": "score", "min_value": 3}
-    return build_pipeline(
-        container,
-        admin.tenant_id,
-        [StepDef(name="Screen", config={"validations": [rule]}), StepDef(name="Onsite")],
-        name="Hiring",
-    )
-
-
 def test_existing_configs_of_a_disabled_family_keep_working_and_are_reported(
     client: TestClient, container: Container, admin: Login, pipeline: Pipeline
 ) -> None:
@@ -200,7 +177,7 @@ def test_existing_configs_of_a_disabled_family_keep_working_and_are_reported(
     assert validations["updated_by"] == "test"
     [use] = validations["in_use"]
     assert (use["step"], use["rules"], use["running"]) == ("Screen", 1, False)
-    assert use["pipeline"].startswith("Hiring ")
+    assert use["pipeline"].startswith("Pipeline ")
     assert use["words"].endswith("step “Screen”: 1 rule")
     assert flags["family.automations"] == {
         "name": "family.automations",
@@ -322,3 +299,38 @@ def test_without_an_operator_token_configured_no_bearer_changes_flags(
 
     assert refused_admin.status_code == 403
     assert empty.status_code == 401
+
+
+def test_a_whole_document_save_may_keep_a_disabled_family_as_it_is_stored(
+    client: TestClient, container: Container, admin: Login, pipeline: Pipeline
+) -> None:
+    screen = str(pipeline.step("Screen"))
+    rule = {"id": "better_score", "type": "field_min_value", "field_id": "score", "min_value": 4}
+    post(
+        client,
+        admin,
+        "/api/pipeline-instance/update-step-overrides",
+        {"step_id": screen, "config_overrides": {"validations": [rule]}},
+    )
+    instance = client.get(
+        "/api/pipeline-instance/get",
+        params={"id": str(pipeline.instance_id)},
+        headers=admin.headers,
+    ).json()
+    stored = next(s for s in instance["steps"] if s["id"] == screen)["config_overrides"]
+    switch(container, admin.tenant_slug, disable=["family.validations"])
+
+    def override(config: dict[str, Any]) -> Any:
+        return client.post(
+            "/api/pipeline-instance/update-step-overrides",
+            json={"step_id": screen, "config_overrides": config},
+            headers=admin.headers,
+        )
+
+    kept = override({**stored, "metadata": {"color": "#112233"}})
+    changed = override({"validations": [rule, {**rule, "id": "another"}]})
+
+    assert kept.status_code == 200, kept.text
+    assert kept.json()["config_overrides"]["validations"] == stored["validations"]
+    assert changed.status_code == 422
+    assert problems(changed) == [("config_overrides.validations", refused("validations"))]

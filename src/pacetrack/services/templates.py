@@ -284,7 +284,7 @@ def checked_families(
     Raises InvalidInput (422) naming ``<family>[i].<prop>`` for every problem, and naming
     ``<family>`` alone when the request uses a family the tenant has turned off.
     """
-    refuse_disabled_families(session, tenant_id=tenant_id, families=raw)
+    refuse_disabled_families(session, tenant_id=tenant_id, families=raw, stored=current)
     names_by_id = field_ids_to_names(session, tenant_id=tenant_id)
     parsed = parse_families(raw, names_by_id=names_by_id)
     config = replace(step_config(current, target_duration_days=target_duration_days), **parsed)

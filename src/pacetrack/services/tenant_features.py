@@ -3,7 +3,8 @@
 Every save of a step configuration (a step template, one family, a template
 import, a running step's overrides, a studio draft) asks
 ``disabled_family_problems`` first; a family whose flag is off is refused (422
-naming the family's path) when the request gives it a non-empty value. What is
+naming the family's path) when the request gives it a non-empty value other than the
+one stored. What is
 stored already keeps working: moves, the worker and the read paths never look
 at the flags. Capabilities (``studio.simulation``, ``items.bulk_actions``) are
 checked by ``require_feature`` at their service entry (403).
@@ -73,25 +74,38 @@ def disabled_family_problems(
     *,
     tenant_id: uuid.UUID,
     families: Mapping[str, Any],
+    stored: Mapping[str, Any] | None = None,
     prefix: str = "",
 ) -> list[FieldProblem]:
     """A problem for each family of ``families`` the request uses although its flag is off.
 
-    A disabled family may still be saved empty (clearing it is always allowed). The
-    validations family also covers the entry rules in ``metadata.entry_validations``.
+    A disabled family may still be saved empty (clearing it is always allowed), and
+    saved again exactly as ``stored`` (what the record holds now): a whole-document
+    save, such as a running step's overrides, that leaves the family as it is while
+    changing another is not refused. The validations family also covers the entry
+    rules in ``metadata.entry_validations``.
     """
     features = features_of(session, tenant_id=tenant_id)
     if not features.disabled:
         return []
+    kept = stored or {}
+    changed = {
+        family: value
+        for family, value in families.items()
+        if family not in kept or kept[family] != value
+    }
     problems = [
         FieldProblem(field=f"{prefix}{family}", message=_not_enabled(family))
-        for family in disabled_families_used(features, families)
+        for family in disabled_families_used(features, changed)
     ]
     metadata = families.get("metadata")
+    kept_metadata = kept.get("metadata")
+    kept_rules = kept_metadata.get(ENTRY_RULES) if isinstance(kept_metadata, Mapping) else None
     if (
         isinstance(metadata, Mapping)
         and not features.enabled(Feature.VALIDATIONS)
         and used(metadata.get(ENTRY_RULES))
+        and metadata.get(ENTRY_RULES) != kept_rules
     ):
         problems.append(
             FieldProblem(
@@ -106,11 +120,12 @@ def refuse_disabled_families(
     *,
     tenant_id: uuid.UUID,
     families: Mapping[str, Any],
+    stored: Mapping[str, Any] | None = None,
     prefix: str = "",
 ) -> None:
     """Raises InvalidInput (422) when ``disabled_family_problems`` finds any."""
     problems = disabled_family_problems(
-        session, tenant_id=tenant_id, families=families, prefix=prefix
+        session, tenant_id=tenant_id, families=families, stored=stored, prefix=prefix
     )
     if problems:
         raise InvalidInput(problems, "The step configuration uses a disabled feature.")
