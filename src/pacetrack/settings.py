@@ -95,6 +95,12 @@ class Settings(BaseSettings):
         min_length=32,
         description="Bearer token of the operator's Prometheus scraper (GET /metrics, all tenants)",
     )
+    operator_token: str | None = Field(
+        default=None,
+        min_length=32,
+        description="Bearer token of the platform operator: changes tenants' feature flags "
+        "(POST /api/tenant/update-features); unset, only the command line can",
+    )
     max_body_bytes: int = Field(
         default=1024 * 1024,
         ge=16 * 1024,

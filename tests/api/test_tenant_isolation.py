@@ -195,6 +195,8 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("GET", "/api/webhook-allow-list/get"): Probe(request=get(), **ok("B's own allow-list")),
     ("POST", "/api/webhook-allow-list/set"): Probe(request=post(lambda w: {"entries": []}), **ok("sets B's own allow-list; A's is read back unchanged")),
     ("GET", "/api/tenant/settings"): Probe(request=get(), **ok("B's own organisation settings")),
+    ("GET", "/api/tenant/features"): Probe(request=get(), **ok("B's own organisation's feature flags and the configs of B that use a disabled family")),
+    ("POST", "/api/tenant/update-features"): Probe(request=post(lambda w: {"tenant": "acme", "disable": ["family.automations"]}), expect=frozenset({403}), why="only the platform operator's token changes flags; B's admin naming A's tenant is refused"),
     ("POST", "/api/tenant/update-settings"): Probe(request=post(lambda w: {"currency": "EUR"}), **ok("sets B's own currency; A's is read back unchanged")),
 }
 # fmt: on

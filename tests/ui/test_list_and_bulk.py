@@ -10,13 +10,16 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
 
 from pacetrack.bootstrap import Container
+from pacetrack.db.tables import Item
 from pacetrack.services import items, templates
 from pacetrack.services.board_setting import BoardSetting
 from pacetrack.services.items import ItemCreate
 from pacetrack.services.templates import PipelineTemplateUpdate
 from tests.conftest import Login
+from tests.support.features import switch
 from tests.ui.accessibility import assert_accessible, assert_fits_width
 from tests.ui.conftest import (
     MIN_DEAL_MESSAGE,
@@ -156,6 +159,29 @@ def test_a_bulk_assignment_from_the_list(admin_page: Browsing, deals: SalesPipel
     page.get_by_role("link", name="Back to Q3 deals").click()
     expect(page).to_have_url(re.compile("/list$"))
     expect(page.locator("tbody tr", has_text="Globex expansion")).to_contain_text("ada")
+
+
+def test_a_tenant_without_bulk_actions_is_told_so_and_nothing_changes(
+    admin_page: Browsing, deals: SalesPipeline, admin: Login, container: Container
+) -> None:
+    switch(container, admin.tenant_slug, disable=["items.bulk_actions"])
+    page = admin_page.page
+    page.goto(f"/pipelines/{deals.instance_id}/list")
+    page.get_by_label("Select Globex expansion").check()
+    page.get_by_label("Person to assign the selected items to").select_option(label="ada")
+    page.get_by_role("button", name="Assign selected").click()
+
+    expect(page).to_have_url(re.compile(f"/pipelines/{deals.instance_id}/bulk-result$"))
+    expect(page.get_by_role("status")).to_have_text(
+        "Nothing was changed. Moving and assigning many items at once is not enabled "
+        "for this organisation."
+    )
+    expect(page.locator(".bulk-results li")).to_have_count(0)
+    with container.uow() as work:
+        assigned = work.session.scalars(
+            select(Item.assigned_account_ids).where(Item.name == "Globex expansion")
+        ).one()
+    assert assigned == []
 
 
 @pytest.fixture(params=[1280, 390], ids=["desktop", "phone"])

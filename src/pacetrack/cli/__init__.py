@@ -330,3 +330,7 @@ app.add_typer(worker_app, name="worker")
 from pacetrack.cli.templates import template_app  # noqa: E402
 
 app.add_typer(template_app, name="template")
+
+from pacetrack.cli.tenant_features import register as register_tenant_features  # noqa: E402
+
+register_tenant_features(tenant_app)

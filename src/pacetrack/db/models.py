@@ -12,6 +12,7 @@ from pacetrack.db import (
     tables_auth,  # noqa: F401
     tables_automations,  # noqa: F401
     tables_delivery,  # noqa: F401
+    tables_features,  # noqa: F401
     tables_moves,  # noqa: F401
 )
 from pacetrack.db.tables import Base

@@ -61,6 +61,7 @@ from pacetrack.engine.config import (
     UserAssignment,
 )
 from pacetrack.engine.events import AssignmentUnresolved, ItemAssigned
+from pacetrack.engine.features import Feature
 from pacetrack.services import access, side_effects
 from pacetrack.services.context import ADMIN, MANAGER, Actor
 from pacetrack.services.errors import (
@@ -73,6 +74,7 @@ from pacetrack.services.errors import (
 )
 from pacetrack.services.input_types import Version
 from pacetrack.services.item_status import record_activity
+from pacetrack.services.tenant_features import require_feature_apart
 from pacetrack.services.unit_of_work import UnitOfWork
 
 MAX_BULK_ITEMS = 1000
@@ -749,6 +751,7 @@ def bulk_assign(
 ) -> BulkAssignOut:
     """Applies one change to up to 1,000 items; each item commits or fails alone."""
     actor.require_manager("change assignees in bulk")
+    require_feature_apart(uow_factory, tenant_id=actor.tenant_id, feature=Feature.BULK_ACTIONS)
     if command.mode != "remove":
         with uow_factory() as uow:
             _check_accounts(uow, actor, None, command.account_ids)

@@ -46,6 +46,7 @@ from pacetrack.engine.config import (
 )
 from pacetrack.engine.events import DomainEvent, FieldChange, StepEntered
 from pacetrack.engine.expressions.limits import shown_number
+from pacetrack.engine.features import Feature
 from pacetrack.engine.field_view import FieldView, field_view
 from pacetrack.engine.fields import FieldSpec
 from pacetrack.engine.lifecycle import ACTIVE
@@ -75,6 +76,7 @@ from pacetrack.services.step_configs import (
     load_pipeline,
     lock_item_with_pipeline,
 )
+from pacetrack.services.tenant_features import require_feature_apart
 from pacetrack.services.unit_of_work import UnitOfWork
 
 MAX_BULK_ITEMS = 1000
@@ -975,6 +977,7 @@ def bulk_move(
     uow_factory: Callable[[], UnitOfWork], actor: Actor, command: BulkMove
 ) -> BulkMoveOut:
     """Each item moves (or not) in its own unit of work, so one refusal undoes nothing else."""
+    require_feature_apart(uow_factory, tenant_id=actor.tenant_id, feature=Feature.BULK_ACTIONS)
     results: list[BulkMoveItemOut] = []
     for item_id in dict.fromkeys(command.item_ids):
         try:

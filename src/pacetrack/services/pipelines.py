@@ -44,6 +44,7 @@ from pacetrack.services.templates import (
     parse_families,
     stored_families,
 )
+from pacetrack.services.tenant_features import refuse_disabled_families
 from pacetrack.services.unit_of_work import UnitOfWork
 from pacetrack.services.webhooks import automation_url_problems
 
@@ -233,8 +234,14 @@ def update_access(uow: UnitOfWork, actor: Actor, data: AccessUpdate) -> Pipeline
 
 
 def _checked_overrides(
-    uow: UnitOfWork, actor: Actor, template: StepTemplate, overrides: dict[str, Any]
+    uow: UnitOfWork,
+    actor: Actor,
+    template: StepTemplate,
+    overrides: dict[str, Any],
+    *,
+    current: dict[str, Any],
 ) -> dict[str, Any]:
+    """``overrides`` checked like a template's config; ``current``: the step's overrides now."""
     unknown = [key for key in overrides if key not in OVERRIDE_KEYS]
     if unknown:
         raise InvalidInput(
@@ -253,6 +260,13 @@ def _checked_overrides(
             "config_overrides.target_duration_days", "must be a whole number of days or null"
         )
     families = {key: value for key, value in overrides.items() if key in CONFIG_FAMILIES}
+    refuse_disabled_families(
+        uow.session,
+        tenant_id=actor.tenant_id,
+        families=families,
+        stored=current,
+        prefix="config_overrides.",
+    )
     parsed = parse_families(
         families,
         names_by_id=field_ids_to_names(uow.session, tenant_id=actor.tenant_id),
@@ -279,12 +293,12 @@ def _checked_overrides(
     )
     if problems:
         raise InvalidInput(problems, "The step configuration cannot be saved.")
-    stored: dict[str, Any] = {
+    result: dict[str, Any] = {
         family: dump_family(family, value) for family, value in parsed.items()
     }
     if "target_duration_days" in overrides:
-        stored["target_duration_days"] = target
-    return stored
+        result["target_duration_days"] = target
+    return result
 
 
 def update_step_overrides(uow: UnitOfWork, actor: Actor, data: StepOverridesUpdate) -> StepOut:
@@ -298,7 +312,9 @@ def update_step_overrides(uow: UnitOfWork, actor: Actor, data: StepOverridesUpda
     )
     if template is None:
         raise NotFound("The step's template was deleted.")
-    step.config_overrides = _checked_overrides(uow, actor, template, data.config_overrides)
+    step.config_overrides = _checked_overrides(
+        uow, actor, template, data.config_overrides, current=step.config_overrides or {}
+    )
     step.updated_at = uow.clock.now()
     rule_timers.stop_removed_rules_of_step(
         uow, template=template, families=stored_families(template), step=step

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import re
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from decimal import Decimal
 from importlib import resources
@@ -40,6 +40,7 @@ from pacetrack.services.fields import (
     to_spec,
 )
 from pacetrack.services.input_types import BoundedDecimal, DbInt, JsonList, JsonValue, PlainStr
+from pacetrack.services.tenant_features import disabled_family_problems
 from pacetrack.services.tenants import tenant_by_slug
 from pacetrack.services.unit_of_work import UnitOfWork
 
@@ -293,7 +294,10 @@ def _checked_steps(
     *,
     specs: Mapping[str, FieldSpec],
     names_by_id: Mapping[str, str],
+    disabled: Callable[[Mapping[str, Any], str], list[FieldProblem]],
 ) -> tuple[list[tuple[StepDocument, int, dict[str, Any]]], list[FieldProblem]]:
+    """Each step's checked families; ``disabled(families, path)``: the families the tenant
+    has turned off that the step uses."""
     checked: list[tuple[StepDocument, int, dict[str, Any]]] = []
     problems: list[FieldProblem] = []
     names: set[str] = set()
@@ -313,6 +317,10 @@ def _checked_steps(
             problems.append(FieldProblem(field=f"{path}.order", message="an order is repeated"))
         orders.add(position)
         raw = {family: getattr(step, family) for family in CONFIG_FAMILIES}
+        refused = disabled(raw, f"{path}.")
+        if refused:
+            problems.extend(refused)
+            continue
         try:
             parsed_families = templates.parse_families(
                 raw, names_by_id=names_by_id, prefix=f"{path}."
@@ -350,6 +358,9 @@ def import_template(
         parsed,
         specs=specs,
         names_by_id=templates.field_ids_to_names(session, tenant_id=actor.tenant_id),
+        disabled=lambda families, prefix: disabled_family_problems(
+            session, tenant_id=actor.tenant_id, families=families, prefix=prefix
+        ),
     )
     problems.extend(step_problems)
     if parsed.board is not None:

@@ -49,6 +49,7 @@ from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from pacetrack.services.fields import load_field_specs
 from pacetrack.services.input_types import DbInt, JsonValue, PlainStr
+from pacetrack.services.tenant_features import refuse_disabled_families
 from pacetrack.services.unit_of_work import UnitOfWork
 from pacetrack.services.webhooks import automation_url_problems
 
@@ -280,8 +281,10 @@ def checked_families(
 ) -> dict[str, Any]:
     """The canonical JSON of the families in ``raw``, checked together with ``current``'s others.
 
-    Raises InvalidInput (422) naming ``<family>[i].<prop>`` for every problem.
+    Raises InvalidInput (422) naming ``<family>[i].<prop>`` for every problem, and naming
+    ``<family>`` alone when the request uses a family the tenant has turned off.
     """
+    refuse_disabled_families(session, tenant_id=tenant_id, families=raw, stored=current)
     names_by_id = field_ids_to_names(session, tenant_id=tenant_id)
     parsed = parse_families(raw, names_by_id=names_by_id)
     config = replace(step_config(current, target_duration_days=target_duration_days), **parsed)

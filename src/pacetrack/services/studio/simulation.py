@@ -28,6 +28,7 @@ from pacetrack.db.tables import Item, PipelineInstance, Step, StepTemplate
 from pacetrack.engine.calendar import BusinessCalendar
 from pacetrack.engine.config import StepConfig, ValidationRule
 from pacetrack.engine.events import FieldChange
+from pacetrack.engine.features import Feature
 from pacetrack.engine.fields import FieldSpec
 from pacetrack.engine.moves import StepRef, apply_calculations, entry_violations, field_changes
 from pacetrack.engine.triggers import Decided, decide_instant, planned_timers, timed_rules
@@ -55,6 +56,7 @@ from pacetrack.services.studio.simulation_models import (
     TimerOut,
     ValidationOut,
 )
+from pacetrack.services.tenant_features import require_feature
 from pacetrack.services.unit_of_work import UnitOfWork
 
 # --- the use case ----------------------------------------------------------------------------
@@ -234,6 +236,7 @@ def _split(firings: list[FiringOut]) -> tuple[list[FiringOut], list[FiringOut]]:
 def simulate_step(uow: UnitOfWork, actor: Actor, command: StepSimulation) -> SimulationOut:
     """What entering and leaving the step would decide for the values; writes nothing."""
     actor.require_manager("simulate steps")
+    require_feature(uow.session, tenant_id=actor.tenant_id, feature=Feature.STUDIO_SIMULATION)
     session = uow.session
     step = _step(uow, actor, command.step_id)
     item = _item(uow, actor, command.item_id)

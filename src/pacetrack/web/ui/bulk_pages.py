@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from pacetrack.engine.words import counted
 from pacetrack.services import pipelines
-from pacetrack.services.errors import InvalidInput
+from pacetrack.services.errors import InvalidInput, PermissionDenied
 from pacetrack.services.views.bulk import BulkResult, Outcome, assign_selected, move_selected
 from pacetrack.web.ui import flash
 from pacetrack.web.ui.ids import parse_id, uuid_or_none
@@ -84,13 +84,17 @@ def bulk_action(
             )
         else:
             raise InvalidInput.one("action", "choose to move or to assign the selected items")
+    except PermissionDenied as exc:
+        # A tenant without bulk actions (a feature flag): the sentence says so as it is.
+        outcomes: dict[str, list[str]] = {}
+        alert = [f"Nothing was changed. {exc.message}"]
     except (InvalidInput, ValidationError) as exc:
         message = (
             "; ".join(problem.message for problem in exc.problems)
             if isinstance(exc, InvalidInput)
             else "the selection cannot be read"
         )
-        outcomes: dict[str, list[str]] = {}
+        outcomes = {}
         alert = [f"Nothing was changed: {message}."]
     else:
         outcomes, left_out = _fitting(result)
