@@ -13,6 +13,7 @@ from sqlalchemy import select
 from pacetrack.adapters.clock import FrozenClock
 from pacetrack.bootstrap import Container
 from pacetrack.db.tables_auth import ConfigAuditEntry
+from pacetrack.services.tenant_features import FeatureChange, set_features
 from tests.api.test_templates import make_template
 from tests.conftest import Login
 
@@ -229,6 +230,32 @@ def test_the_allow_list_and_the_tenant_settings_are_audited(
     assert allow_list["entity_name"] == "Acme"
     (settings,) = log(client, admin, kind="tenant_settings")
     assert (settings["before"], settings["after"]) == ({"currency": "USD"}, {"currency": "EUR"})
+
+
+def test_feature_flag_changes_are_audited(container: Container, admin: Login) -> None:
+    with container.uow() as uow:
+        set_features(
+            uow,
+            FeatureChange(tenant=admin.tenant_slug, disable=["family.automations"]),
+            updated_by="command line",
+        )
+    with container.uow() as uow:
+        set_features(
+            uow,
+            FeatureChange(tenant=admin.tenant_slug, enable=["family.automations"]),
+            updated_by="command line",
+        )
+    with container.uow() as uow:
+        rows = uow.session.scalars(
+            select(ConfigAuditEntry)
+            .where(ConfigAuditEntry.entity_kind == "feature_flag")
+            .order_by(ConfigAuditEntry.at)
+        ).all()
+        seen = [(row.entity_name, row.action, row.before, row.after) for row in rows]
+    assert seen == [
+        ("family.automations", "created", None, {"enabled": False}),
+        ("family.automations", "updated", {"enabled": False}, {"enabled": True}),
+    ]
 
 
 def test_accounts_role_grants_and_passwords_are_audited_without_the_hash(

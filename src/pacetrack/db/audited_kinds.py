@@ -27,6 +27,7 @@ from pacetrack.db.tables import (
     Tenant,
 )
 from pacetrack.db.tables_automations import WebhookEndpoint
+from pacetrack.db.tables_features import TenantFeature
 
 
 def _parent_name(session: Session, table: type[Any], tenant_id: Any, parent_id: Any) -> str:
@@ -168,6 +169,14 @@ KINDS: tuple[AuditedKind, ...] = (
         name=lambda session, row: _parent_name(session, AccountGroup, row.tenant_id, row.group_id),
         entity_id=lambda row: row.group_id,
         described=_member,
+    ),
+    # A flag row has no id of its own: it is the tenant's, named by the flag.
+    AuditedKind(
+        kind="feature_flag",
+        table=TenantFeature,
+        columns=("enabled",),
+        name=lambda _session, row: str(row.name),
+        entity_id=lambda row: row.tenant_id,
     ),
 )
 """Every audited kind; ``config_audit.track`` watches these."""

@@ -44,6 +44,7 @@ KIND_LABELS = {
     "role": "Role",
     "account_group": "Group",
     "group_member": "Group member",
+    "feature_flag": "Feature flag",
 }
 ACTION_LABELS = {"created": "Created", "updated": "Changed", "deleted": "Deleted"}
 
