@@ -13,6 +13,7 @@ from pacetrack.db import (
     tables_automations,  # noqa: F401
     tables_delivery,  # noqa: F401
     tables_moves,  # noqa: F401
+    tables_versions,  # noqa: F401
 )
 from pacetrack.db.tables import Base
 

@@ -23,6 +23,7 @@ from pacetrack.web.routes import (
     notifications,
     pipelines,
     studio,
+    template_versions,
     templates,
     tenant,
 )
@@ -75,6 +76,7 @@ def create_app(container: Container, *, close_container: bool = False) -> FastAP
         fields,
         accounts,
         templates,
+        template_versions,
         pipelines,
         automations,
         audit,
