@@ -14,16 +14,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pacetrack.engine.config import CONFIG_FAMILIES
+
 STEP_PROPERTIES = ("description", "target_duration_days", "color", "icon")
 TEMPLATE_PROPERTIES = ("name", "description", "board")
-RULE_FAMILIES = (
-    "field_configs",
-    "validations",
-    "assignments",
-    "notifications",
-    "automations",
-    "calculations",
-)
+RULE_FAMILIES = tuple(family for family in CONFIG_FAMILIES if family != "metadata")
 FAMILY_WORDS = {
     "field_configs": "field setting",
     "validations": "validation",
