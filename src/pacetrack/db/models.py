@@ -14,6 +14,7 @@ from pacetrack.db import (
     tables_delivery,  # noqa: F401
     tables_features,  # noqa: F401
     tables_moves,  # noqa: F401
+    tables_versions,  # noqa: F401
 )
 from pacetrack.db.tables import Base
 

@@ -274,6 +274,8 @@ class PipelineInstance(Base):
     status: Mapped[str] = mapped_column(String(20), default="active")
     # Who may see the instance and its items (``engine.access``); NULL: everyone in the tenant.
     access: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    # The template version the instance was started from (migration 0015); NULL: before versions.
+    template_version: Mapped[int | None] = mapped_column(Integer, default=None)
     created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -35,6 +35,7 @@ from pacetrack.services.errors import (
 )
 from pacetrack.services.fields import load_field_specs
 from pacetrack.services.input_types import JsonObject, PlainStr
+from pacetrack.services.template_versions import version_for_new_pipeline
 from pacetrack.services.templates import (
     ACTIVE,
     check_config,
@@ -99,6 +100,9 @@ class PipelineInstanceOut(BaseModel):
     owner_account_id: uuid.UUID | None
     status: str
     access: AccessOut
+    template_version: int | None = Field(
+        description="The template version the pipeline was started from; null: before versions"
+    )
     created_by: uuid.UUID | None
     created_at: datetime
     updated_at: datetime
@@ -129,6 +133,7 @@ def instance_out(row: PipelineInstance, steps: list[Step] | None = None) -> Pipe
         owner_account_id=row.owner_account_id,
         status=row.status,
         access=access.access_out(row.access),
+        template_version=row.template_version,
         created_by=row.created_by,
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -173,6 +178,7 @@ def create_instance(
         owner_account_id=owner,
         status=ACTIVE,
         access=document,
+        template_version=version_for_new_pipeline(uow, actor, template),
         created_by=actor.account_id,
         created_at=now,
         updated_at=now,

@@ -661,7 +661,7 @@ def _row_config(row: StepTemplate, *, target_duration_days: int | None) -> StepC
     return step_config(stored_families(row), target_duration_days=target_duration_days)
 
 
-def _running_copies(session: Session, *, tenant_id: uuid.UUID, step_id: uuid.UUID) -> list[str]:
+def running_copies(session: Session, *, tenant_id: uuid.UUID, step_id: uuid.UUID) -> list[str]:
     statement = (
         select(PipelineInstance.name)
         .join(
@@ -682,7 +682,7 @@ def delete_step(uow: UnitOfWork, actor: Actor, step_id: uuid.UUID) -> None:
     """Soft-deletes the step template; refused while an active instance runs a copy of it."""
     actor.require_admin("change pipeline templates")
     row = get_step_row(uow, actor, step_id, for_update=True)
-    running = _running_copies(uow.session, tenant_id=actor.tenant_id, step_id=row.id)
+    running = running_copies(uow.session, tenant_id=actor.tenant_id, step_id=row.id)
     if running:
         raise Conflict(
             f"Step “{row.name}” runs in active pipeline {noun(len(running), 'instance')} "

@@ -24,6 +24,7 @@ from pacetrack.web.routes import (
     notifications,
     pipelines,
     studio,
+    template_versions,
     templates,
     tenant,
 )
@@ -76,6 +77,7 @@ def create_app(container: Container, *, close_container: bool = False) -> FastAP
         fields,
         accounts,
         templates,
+        template_versions,
         pipelines,
         automations,
         audit,

@@ -1,0 +1,34 @@
+"""Published versions of pipeline templates: a frozen snapshot per version number."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Integer, Text, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pacetrack.db.tables import Base, tenant_fk
+
+
+class PipelineTemplateVersion(Base):
+    """Version ``number`` of a template: its name, description, board and steps as published.
+
+    Numbers count from 1 per template; a version is never changed once written.
+    """
+
+    __tablename__ = "pipeline_template_version"
+    __table_args__ = (
+        tenant_fk(["pipeline_template_id"], "pipeline_template"),
+        tenant_fk(["published_by"], "account"),
+        UniqueConstraint("tenant_id", "pipeline_template_id", "number"),
+    )
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    pipeline_template_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    number: Mapped[int] = mapped_column(Integer)
+    snapshot: Mapped[dict[str, Any]]
+    note: Mapped[str] = mapped_column(Text, default="")
+    published_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    published_at: Mapped[datetime]
