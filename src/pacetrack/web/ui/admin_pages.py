@@ -14,9 +14,10 @@ from pacetrack.services import fields
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import InvalidInput
 from pacetrack.services.fields import FieldDefinitionCreate
+from pacetrack.web.deps import request_uow
 from pacetrack.web.ui.errors import FieldErrors, from_invalid_input, from_validation_error
 from pacetrack.web.ui.rendering import PageRoute, redirect, render
-from pacetrack.web.ui.security import CheckedForm, PageActor, page_work
+from pacetrack.web.ui.security import CheckedForm, PageActor
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -48,7 +49,7 @@ def _fields_page(
     errors: FieldErrors,
     status_code: int = 200,
 ) -> Response:
-    with page_work(request) as work:
+    with request_uow(request) as work:
         defined = fields.list_fields(work, actor)
     return render(
         request,
@@ -96,7 +97,7 @@ def create_field(request: Request, form: CheckedForm, actor: PageActor) -> Respo
             request, actor, values=values, errors=from_validation_error(exc), status_code=422
         )
     try:
-        with page_work(request) as work:
+        with request_uow(request) as work:
             fields.create_field(work, actor, command)
     except InvalidInput as exc:
         return _fields_page(

@@ -23,9 +23,10 @@ from pacetrack.services.config_audit import (
     AuditLogEntryOut,
     AuditLogFilter,
 )
+from pacetrack.web.deps import request_uow
 from pacetrack.web.ui.errors import FieldErrors
 from pacetrack.web.ui.rendering import PageRoute, render
-from pacetrack.web.ui.security import PageActor, page_work
+from pacetrack.web.ui.security import PageActor
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -145,7 +146,7 @@ def _page_link(request: Request, offset: int) -> str:
 def audit_log_page(request: Request, actor: PageActor) -> Response:
     actor.require_admin("read the configuration audit log")
     errors: FieldErrors = {}
-    with page_work(request) as work:
+    with request_uow(request) as work:
         zone = ZoneInfo(
             step_configs.tenant_calendar(work.session, tenant_id=actor.tenant_id).time_zone
         )

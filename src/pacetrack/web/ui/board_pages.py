@@ -18,11 +18,12 @@ from pacetrack.services.errors import InvalidInput
 from pacetrack.services.items import ItemCreate, create_item
 from pacetrack.services.moves import MoveBlocked
 from pacetrack.services.views.board import CARDS_PER_COLUMN, board
+from pacetrack.web.deps import request_uow
 from pacetrack.web.ui.errors import FieldErrors, from_invalid_input, from_validation_error
 from pacetrack.web.ui.ids import parse_id, uuid_or_none
 from pacetrack.web.ui.item_filters import filter_context, parse_filters, query_string, refused_query
 from pacetrack.web.ui.rendering import PageRoute, redirect, render
-from pacetrack.web.ui.security import CheckedForm, PageActor, page_work
+from pacetrack.web.ui.security import CheckedForm, PageActor
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -41,7 +42,7 @@ def _board(
     except InvalidInput as exc:
         return refused_query(request, exc)
     expanded = uuid_or_none(request.query_params.get("more"))
-    with page_work(request) as work:
+    with request_uow(request) as work:
         shown = board(work, actor, instance_id, filters, expanded=expanded)
     view = shown.view
     return render(
@@ -78,7 +79,7 @@ def add_item(request: Request, instance_id: str, form: CheckedForm, actor: PageA
         command = ItemCreate(
             pipeline_instance_id=identifier, name=values["name"].strip(), step_id=step_id
         )
-        with page_work(request) as work:
+        with request_uow(request) as work:
             created = create_item(work, actor, command)
     except ValidationError as exc:
         errors = from_validation_error(exc)

@@ -20,10 +20,11 @@ from pacetrack.engine.words import counted
 from pacetrack.services import pipelines
 from pacetrack.services.errors import InvalidInput, PermissionDenied
 from pacetrack.services.views.bulk import BulkResult, Outcome, assign_selected, move_selected
+from pacetrack.web.deps import request_uow
 from pacetrack.web.ui import flash
 from pacetrack.web.ui.ids import parse_id, uuid_or_none
 from pacetrack.web.ui.rendering import PageRoute, redirect, render
-from pacetrack.web.ui.security import CheckedForm, PageActor, container, page_work
+from pacetrack.web.ui.security import CheckedForm, PageActor, container
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -124,7 +125,7 @@ def _outcomes(lines: list[str], *, done: bool) -> list[Outcome]:
 @router.get("/pipelines/{instance_id}/bulk-result")
 def bulk_result(request: Request, instance_id: str, actor: PageActor) -> Response:
     identifier = parse_id(instance_id, "pipeline")
-    with page_work(request) as work:
+    with request_uow(request) as work:
         instance = pipelines.get_instance(work, actor, identifier)
     path = _result_path(identifier)
     remembered = flash.take(request, path)

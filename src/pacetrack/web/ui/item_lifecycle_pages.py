@@ -17,10 +17,11 @@ from pacetrack.services import items, lifecycle
 from pacetrack.services.errors import Conflict, InvalidInput
 from pacetrack.services.lifecycle import ItemLifecycleChange, ReopenItem
 from pacetrack.services.moves import MoveBlocked
+from pacetrack.web.deps import request_uow
 from pacetrack.web.ui import flash
 from pacetrack.web.ui.ids import parse_id
 from pacetrack.web.ui.rendering import PageRoute, redirect
-from pacetrack.web.ui.security import CheckedForm, PageActor, page_work
+from pacetrack.web.ui.security import CheckedForm, PageActor
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -58,7 +59,7 @@ def reopen(request: Request, item_id: str, form: CheckedForm, actor: PageActor) 
                 "expected_version": _version(form),
             }
         )
-        with page_work(request) as work:
+        with request_uow(request) as work:
             lifecycle.reopen_item(work, actor, command)
     except (MoveBlocked, Conflict, InvalidInput, ValidationError) as exc:
         return _refused(request, identifier, _reasons(exc))
@@ -71,7 +72,7 @@ def _change(
     identifier = parse_id(item_id, "item")
     command = ItemLifecycleChange(id=identifier, expected_version=_version(form))
     try:
-        with page_work(request) as work:
+        with request_uow(request) as work:
             if action == "archive":
                 lifecycle.archive_item(work, actor, command)
             else:
@@ -94,10 +95,10 @@ def unarchive(request: Request, item_id: str, form: CheckedForm, actor: PageActo
 @router.post("/items/{item_id}/delete")
 def delete(request: Request, item_id: str, form: CheckedForm, actor: PageActor) -> Response:
     identifier = parse_id(item_id, "item")
-    with page_work(request) as work:
+    with request_uow(request) as work:
         instance_id = items.get_item(work, actor, identifier).item.pipeline_instance_id
     try:
-        with page_work(request) as work:
+        with request_uow(request) as work:
             lifecycle.delete_item(
                 work, actor, ItemLifecycleChange(id=identifier, expected_version=_version(form))
             )

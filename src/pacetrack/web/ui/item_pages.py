@@ -33,13 +33,14 @@ from pacetrack.services.item_status import ACTIVE, COMPLETED
 from pacetrack.services.items import ItemFieldsUpdate
 from pacetrack.services.moves import MoveBlocked, MoveItem, ValidationStatusOut
 from pacetrack.services.unit_of_work import UnitOfWork
+from pacetrack.web.deps import request_uow
 from pacetrack.web.ui import flash
 from pacetrack.web.ui.errors import FieldErrors, from_invalid_input, from_validation_error
 from pacetrack.web.ui.field_inputs import build_inputs, changed_values
 from pacetrack.web.ui.ids import expected_version, parse_id, uuid_or_none
 from pacetrack.web.ui.move_choices import move_choices, readiness
 from pacetrack.web.ui.rendering import PageRoute, redirect, render
-from pacetrack.web.ui.security import CheckedForm, PageActor, page_work
+from pacetrack.web.ui.security import CheckedForm, PageActor
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -116,7 +117,7 @@ def _item_page(
     *,
     status_code: int = 200,
 ) -> Response:
-    with page_work(request) as work:
+    with request_uow(request) as work:
         detail = items.get_item(work, actor, item_id)
         item = detail.item
         instance = pipelines.get_instance(work, actor, item.pipeline_instance_id)
@@ -247,7 +248,7 @@ def _by_field(errors: FieldErrors) -> FieldErrors:
 @router.post("/items/{item_id}/fields")
 def save_fields(request: Request, item_id: str, form: CheckedForm, actor: PageActor) -> Response:
     identifier = parse_id(item_id, "item")
-    with page_work(request) as work:
+    with request_uow(request) as work:
         detail = items.get_item(work, actor, identifier)
         definitions = {field.name: field for field in fields.list_fields(work, actor)}
     calculated = {calc.field_id for calc in detail.calculated_fields}
@@ -265,7 +266,7 @@ def save_fields(request: Request, item_id: str, form: CheckedForm, actor: PageAc
         command = ItemFieldsUpdate(
             id=identifier, field_values=changes, expected_version=expected_version(form)
         )
-        with page_work(request) as work:
+        with request_uow(request) as work:
             items.update_fields(work, actor, command)
     except InvalidInput as exc:
         refusal = Refusal(field_errors=_by_field(from_invalid_input(exc)), form=form)
@@ -286,7 +287,7 @@ def move(request: Request, item_id: str, form: CheckedForm, actor: PageActor) ->
         command = MoveItem.model_validate(
             {"id": identifier, "step_id": target, "expected_version": expected_version(form)}
         )
-        with page_work(request) as work:
+        with request_uow(request) as work:
             moves.move_item(work, actor, command)
     except MoveBlocked:
         # Post, redirect, get: the item's page shows why, and reloading it moves nothing.
@@ -314,7 +315,7 @@ def request_approval(
     comment = str(form.get("comment", ""))
     try:
         command = RequestApproval(item_id=identifier, comment=comment)
-        with page_work(request) as work:
+        with request_uow(request) as work:
             approvals.request_approval(work, actor, command)
     except (InvalidInput, Conflict, ValidationError) as exc:
         return _approval_refused(request, actor, identifier, exc)
@@ -348,7 +349,7 @@ def decide(
     item_id = parse_id(str(form.get("item_id", "")), "item")
     comment = str(form.get("comment", ""))
     try:
-        with page_work(request) as work:
+        with request_uow(request) as work:
             if decision == "approve":
                 approvals.approve(
                     work, actor, ApproveRequest(request_id=identifier, comment=comment)
@@ -370,7 +371,7 @@ def decide(
 @router.get("/approvals")
 def approvals_inbox(request: Request, actor: PageActor) -> Response:
     """What waits for the signed-in account's decision, oldest first, decided in place."""
-    with page_work(request) as work:
+    with request_uow(request) as work:
         waiting = approvals.list_pending(work, actor)
         names = _names(work, actor)
     return render(

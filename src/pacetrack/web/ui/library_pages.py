@@ -12,9 +12,10 @@ from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict, InvalidInput
 from pacetrack.services.studio import template_library
 from pacetrack.services.studio.template_library import LibraryInstantiate
+from pacetrack.web.deps import request_uow
 from pacetrack.web.ui.errors import FieldErrors, from_invalid_input, from_validation_error
 from pacetrack.web.ui.rendering import PageRoute, redirect, render
-from pacetrack.web.ui.security import CheckedForm, PageActor, page_work
+from pacetrack.web.ui.security import CheckedForm, PageActor
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -87,7 +88,7 @@ def create_from_library(
     values = {"name": str(form.get("name", "")).strip()}
     try:
         command = LibraryInstantiate(key=key, name=values["name"] or None)
-        with page_work(request) as work:
+        with request_uow(request) as work:
             created = template_library.instantiate(work, actor, command)
     except ValidationError as exc:
         errors = from_validation_error(exc)

@@ -12,10 +12,11 @@ from starlette.responses import Response, StreamingResponse
 from pacetrack.services.errors import InvalidInput
 from pacetrack.services.views import csv_export, item_list
 from pacetrack.services.views.item_list import FIELD_SORT, FIXED_SORTS
+from pacetrack.web.deps import request_uow
 from pacetrack.web.ui.ids import parse_id
 from pacetrack.web.ui.item_filters import filter_context, parse_filters, query_string, refused_query
 from pacetrack.web.ui.rendering import PageRoute, render
-from pacetrack.web.ui.security import PageActor, container, page_work
+from pacetrack.web.ui.security import PageActor, container
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -35,7 +36,7 @@ def list_page(request: Request, instance_id: str, actor: PageActor) -> Response:
     params = request.query_params
     try:
         filters = parse_filters(params)
-        with page_work(request) as work:
+        with request_uow(request) as work:
             shown = item_list.item_list(
                 work,
                 actor,

@@ -8,9 +8,10 @@ from starlette.responses import Response
 
 from pacetrack.services import notifications
 from pacetrack.services.notifications import CHANNELS, TRIGGER_KINDS, MarkRead, PreferencesIn
+from pacetrack.web.deps import request_uow
 from pacetrack.web.ui.ids import parse_id
 from pacetrack.web.ui.rendering import PageRoute, redirect, render
-from pacetrack.web.ui.security import CheckedForm, PageActor, page_work
+from pacetrack.web.ui.security import CheckedForm, PageActor
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -22,7 +23,7 @@ def notification_center(
     request: Request, actor: PageActor, unread: bool = False, page: int = 1
 ) -> Response:
     page = max(page, 1)
-    with page_work(request) as work:
+    with request_uow(request) as work:
         listed = notifications.list_notifications(
             work, actor, unread=unread, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
         )
@@ -49,7 +50,7 @@ def mark_read(request: Request, form: CheckedForm, actor: PageActor) -> Response
             command = MarkRead(ids=[parse_id(str(form.get("id", "")), "notification")])
         except ValidationError:
             return redirect("/notifications")
-    with page_work(request) as work:
+    with request_uow(request) as work:
         notifications.mark_read(work, actor, command)
     back = "/notifications?unread=true" if form.get("unread") == "true" else "/notifications"
     return redirect(back, "read")
@@ -71,7 +72,7 @@ KIND_NAMES = {
 
 @router.get("/notifications/preferences")
 def preferences_page(request: Request, actor: PageActor) -> Response:
-    with page_work(request) as work:
+    with request_uow(request) as work:
         preferences = notifications.get_preferences(work, actor)
     rows = [
         {"kind": kind, "name": KIND_NAMES.get(kind, kind), **preferences.channels[kind]}
@@ -96,6 +97,6 @@ def save_preferences(request: Request, form: CheckedForm, actor: PageActor) -> R
             "email_digest": "daily" if form.get("email_digest") == "daily" else "off",
         }
     )
-    with page_work(request) as work:
+    with request_uow(request) as work:
         notifications.set_preferences(work, actor, command)
     return redirect("/notifications/preferences", "saved")

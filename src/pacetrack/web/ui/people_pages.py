@@ -18,10 +18,11 @@ from pacetrack.services import assignments, ownership
 from pacetrack.services.assignments import AssignItem
 from pacetrack.services.errors import ServiceError
 from pacetrack.services.ownership import ChangeOwner
+from pacetrack.web.deps import request_uow
 from pacetrack.web.ui import flash
 from pacetrack.web.ui.ids import expected_version, parse_id
 from pacetrack.web.ui.rendering import PageRoute, redirect
-from pacetrack.web.ui.security import CheckedForm, PageActor, page_work
+from pacetrack.web.ui.security import CheckedForm, PageActor
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -54,7 +55,7 @@ def change_owner(request: Request, item_id: str, form: CheckedForm, actor: PageA
                 "expected_version": expected_version(form),
             }
         )
-        with page_work(request) as work:
+        with request_uow(request) as work:
             ownership.change_owner(work, actor, command)
     except (ServiceError, ValidationError) as exc:
         return _refused(request, identifier, _words(exc))
@@ -76,7 +77,7 @@ def change_assignees(
                 "expected_version": expected_version(form),
             }
         )
-        with page_work(request) as work:
+        with request_uow(request) as work:
             assignments.assign_item(work, actor, command)
     except (ServiceError, ValidationError) as exc:
         return _refused(request, identifier, _words(exc))

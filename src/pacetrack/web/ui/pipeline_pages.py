@@ -12,9 +12,10 @@ from pacetrack.services import pipelines, templates
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import InvalidInput
 from pacetrack.services.pipelines import PipelineInstanceCreate
+from pacetrack.web.deps import request_uow
 from pacetrack.web.ui.errors import FieldErrors, from_invalid_input, from_validation_error
 from pacetrack.web.ui.rendering import PageRoute, redirect, render
-from pacetrack.web.ui.security import CheckedForm, PageActor, page_work
+from pacetrack.web.ui.security import CheckedForm, PageActor
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -27,7 +28,7 @@ def _home(
     errors: FieldErrors,
     status_code: int = 200,
 ) -> Response:
-    with page_work(request) as work:
+    with request_uow(request) as work:
         instances = pipelines.list_instances(work, actor)
         template_list = templates.list_templates(work, actor)
     names = {template.id: template.name for template in template_list}
@@ -58,7 +59,7 @@ def start_pipeline(request: Request, form: CheckedForm, actor: PageActor) -> Res
         command = PipelineInstanceCreate.model_validate(
             {key: value for key, value in values.items() if value.strip()}
         )
-        with page_work(request) as work:
+        with request_uow(request) as work:
             created = pipelines.create_instance(work, actor, command)
     except ValidationError as exc:
         errors = from_validation_error(exc)

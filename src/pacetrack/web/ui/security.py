@@ -21,10 +21,8 @@ from pacetrack.bootstrap import Container
 from pacetrack.services import auth
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import Unauthenticated
-from pacetrack.services.unit_of_work import UnitOfWork
 from pacetrack.web.csrf import csrf_for
 from pacetrack.web.csrf import same_secret as _same
-from pacetrack.web.deps import request_uow
 
 SESSION_COOKIE = "pacetrack_token"
 LOGIN_CSRF_COOKIE = "pacetrack_login_csrf"
@@ -41,11 +39,6 @@ class CsrfRejected(Exception):
 
 def container(request: Request) -> Container:
     return request.app.state.container  # type: ignore[no-any-return]
-
-
-def page_work(request: Request) -> UnitOfWork:
-    """A unit of work of a page: its configuration changes are the signed-in account's."""
-    return request_uow(request)
 
 
 def session_token(request: Request) -> str | None:

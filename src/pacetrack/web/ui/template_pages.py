@@ -25,10 +25,11 @@ from pacetrack.services import notifications, pipelines, templates
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import InvalidInput
 from pacetrack.services.templates import PipelineTemplateCreate, StepTemplateCreate
+from pacetrack.web.deps import request_uow
 from pacetrack.web.ui.errors import FieldErrors, from_invalid_input, from_validation_error
 from pacetrack.web.ui.ids import parse_id
 from pacetrack.web.ui.rendering import STATIC_DIR, PageRoute, not_found, redirect, render
-from pacetrack.web.ui.security import CheckedForm, PageActor, page_work
+from pacetrack.web.ui.security import CheckedForm, PageActor
 from pacetrack.web.ui.step_icons import icons_json
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -54,7 +55,7 @@ def _list_page(
     errors: FieldErrors,
     status_code: int = 200,
 ) -> Response:
-    with page_work(request) as work:
+    with request_uow(request) as work:
         listed = templates.list_templates(work, actor)
     return render(
         request,
@@ -75,7 +76,7 @@ def create_template(request: Request, form: CheckedForm, actor: PageActor) -> Re
     values = {key: str(form.get(key, "")) for key in ("name", "description")}
     try:
         command = PipelineTemplateCreate.model_validate(values)
-        with page_work(request) as work:
+        with request_uow(request) as work:
             created = templates.create_template(work, actor, command)
     except ValidationError as exc:
         errors = from_validation_error(exc)
@@ -102,7 +103,7 @@ def _template_page(
     status_code: int = 200,
 ) -> Response:
     """The template page; ``edited`` is (step id, family, submitted text) of a refused save."""
-    with page_work(request) as work:
+    with request_uow(request) as work:
         template = templates.get_template(work, actor, template_id)
     steps = []
     for step in template.steps or []:
@@ -162,7 +163,7 @@ def _studio(
 def studio_page(request: Request, template_id: str, actor: PageActor) -> Response:
     actor.require_admin("change pipeline templates")
     identifier = parse_id(template_id, "template")
-    with page_work(request) as work:
+    with request_uow(request) as work:
         template = templates.get_template(work, actor, identifier)
     return _studio(request, title=template.name, template=template, instance=None)
 
@@ -172,7 +173,7 @@ def override_studio_page(request: Request, instance_id: str, actor: PageActor) -
     """The studio on a running pipeline: its steps' overrides of the template."""
     actor.require_admin("change a pipeline's step configuration")
     identifier = parse_id(instance_id, "pipeline")
-    with page_work(request) as work:
+    with request_uow(request) as work:
         instance = pipelines.get_instance(work, actor, identifier)
         template = templates.get_template(work, actor, instance.pipeline_template_id)
     title = f"{instance.name}: step configuration"
@@ -194,7 +195,7 @@ def add_step(request: Request, template_id: str, form: CheckedForm, actor: PageA
         data["target_duration_days"] = values["target_duration_days"].strip()
     try:
         command = StepTemplateCreate.model_validate(data)
-        with page_work(request) as work:
+        with request_uow(request) as work:
             templates.create_step(work, actor, command)
     except ValidationError as exc:
         errors = from_validation_error(exc)
@@ -220,7 +221,7 @@ def save_family(
     step_key = parse_id(step_id, "step")
     if family not in CONFIG_FAMILIES:
         return not_found(request, "configuration family")
-    with page_work(request) as work:
+    with request_uow(request) as work:
         if templates.get_step(work, actor, step_key).pipeline_template_id != template_key:
             return not_found(request, "step")
     text = str(form.get("config", ""))
@@ -231,7 +232,7 @@ def save_family(
         problems = [(family, f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")]
     else:
         try:
-            with page_work(request) as work:
+            with request_uow(request) as work:
                 templates.update_family(work, actor, step_key, family=family, raw=raw)
         except InvalidInput as exc:
             problems = [(problem.field, problem.message) for problem in exc.problems] or [
