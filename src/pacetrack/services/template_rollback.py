@@ -29,6 +29,7 @@ from pacetrack.services.template_versions import (
 )
 from pacetrack.services.templates import (
     checked_families,
+    family_column,
     get_template_row,
     live_steps,
     running_copies,
@@ -108,7 +109,7 @@ def _restore_step(
         session,
         tenant_id=actor.tenant_id,
         raw={family: saved[family] for family in CONFIG_FAMILIES},
-        current={},
+        current=stored_families(row),
         target_duration_days=saved["target_duration_days"],
         fields=fields,
     )
@@ -117,7 +118,7 @@ def _restore_step(
     for key in PLAIN_PROPERTIES:
         setattr(row, key, saved[key])
     for family in CONFIG_FAMILIES:
-        setattr(row, "metadata_" if family == "metadata" else family, families[family])
+        setattr(row, family_column(family), families[family])
     row.position = position
     row.deleted_at = None
     row.updated_at = now

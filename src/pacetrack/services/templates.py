@@ -202,10 +202,11 @@ def normalize_field_references(raw: Any, names_by_id: Mapping[str, str]) -> Any:
 
 
 def stored_families(row: StepTemplate) -> dict[str, Any]:
-    return {family: getattr(row, _column(family)) for family in CONFIG_FAMILIES}
+    return {family: getattr(row, family_column(family)) for family in CONFIG_FAMILIES}
 
 
-def _column(family: str) -> str:
+def family_column(family: str) -> str:
+    """The step template attribute that holds ``family``."""
     return "metadata_" if family == "metadata" else family
 
 
@@ -734,7 +735,7 @@ def update_family(
         current=stored_families(row),
         target_duration_days=row.target_duration_days,
     )
-    setattr(row, _column(family), families[family])
+    setattr(row, family_column(family), families[family])
     row.updated_at = uow.clock.now()
     rule_timers.stop_removed_rules_of_template(
         uow, template=row, families=stored_families(row), changed=families
