@@ -64,6 +64,9 @@ def shown_value(value: Any) -> str:
         return value or "(empty)"
     if isinstance(value, list) and not value:
         return "(empty)"
+    if isinstance(value, list) and all(isinstance(part, str | int | float) for part in value):
+        # A list of plain values (allow-list entries, options) reads as words, not JSON.
+        return ", ".join(str(part) for part in value)
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
@@ -75,6 +78,13 @@ class ChangeLine:
 
 
 _ACCOUNT_SUFFIX = "_account_id"
+_KEY_WORDS = {"url": "URL", "oauth": "OAuth", "id": "ID"}
+
+
+def key_label(key: str) -> str:
+    """``oauth_token_url`` reads "OAuth token URL"; an account id key names the account."""
+    words = key.removesuffix(_ACCOUNT_SUFFIX).split("_")
+    return " ".join(_KEY_WORDS.get(word, word) for word in words)
 
 
 def change_lines(entry: AuditLogEntryOut, names: Mapping[str, str]) -> list[ChangeLine]:
@@ -91,7 +101,7 @@ def change_lines(entry: AuditLogEntryOut, names: Mapping[str, str]) -> list[Chan
 
     return [
         ChangeLine(
-            key=key.removesuffix(_ACCOUNT_SUFFIX).replace("_", " "),
+            key=key_label(key),
             old=None if entry.action == CREATED else shown(key, before.get(key)),
             new=None if entry.action == DELETED else shown(key, after.get(key)),
         )
