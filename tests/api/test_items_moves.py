@@ -47,6 +47,11 @@ def test_a_stale_version_answers_409_problem_json(
 
     assert response.status_code == 409
     assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["detail"].startswith("The item changed since you read it (version 1")
+    assert problem["errors"] == [
+        {"field": "expected_version", "message": "is 2, but the item is at version 1 now"}
+    ]
 
 
 def test_bulk_move_answers_moved_blocked_and_not_found_per_item(

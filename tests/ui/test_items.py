@@ -15,6 +15,7 @@ from playwright.sync_api import Locator, Page, expect
 from pacetrack.adapters.clock import FrozenClock
 from pacetrack.bootstrap import Container
 from pacetrack.services import items, templates
+from pacetrack.services.items import ItemFieldsUpdate
 from pacetrack.services.templates import StepTemplateUpdate
 from tests.conftest import Login
 from tests.ui.conftest import (
@@ -185,6 +186,37 @@ def test_a_refused_move_lands_on_a_page_that_reloads_safely(
         history = items.item_history(work, actor_of(container, admin_page.login), sales.item_id)
     # The reload asked again; only the one refused move was recorded.
     assert len(history.validation_failures) == 1
+
+
+def test_a_move_from_a_page_someone_else_changed_is_refused_in_words_and_moves_nothing(
+    admin_page: Browsing, sales: SalesPipeline, container: Container
+) -> None:
+    page = admin_page.page
+    page.goto(f"/items/{sales.item_id}")
+    # While the page is open, someone else raises the deal above the step's minimum.
+    with container.uow() as work:
+        items.update_fields(
+            work,
+            actor_of(container, admin_page.login),
+            ItemFieldsUpdate(id=sales.item_id, field_values={"deal_value": "6000"}),
+        )
+
+    page.get_by_role("button", name="Move to Demo").click()
+
+    alert = page.get_by_role("alert")
+    expect(alert).to_have_text(re.compile("^Someone changed this item after you opened the page"))
+    expect(alert).not_to_contain_text("version")
+    expect(page.get_by_label("Current step")).to_have_text("Qualified")
+    expect(page.get_by_label("Deal value")).to_have_value("6000.00")
+    assert page.url.split("#")[0].endswith(f"/items/{sales.item_id}")
+    reloaded = page.reload()
+    assert reloaded is not None and reloaded.status == 200
+    expect(page.get_by_role("alert")).to_have_count(0)
+    expect(page.get_by_label("Current step")).to_have_text("Qualified")
+
+    page.get_by_role("button", name="Move to Demo").click()
+    expect(page.get_by_role("status")).to_have_text("Moved.")
+    expect(page.get_by_label("Current step")).to_have_text("Demo")
 
 
 def test_unknown_pages_and_form_addresses_answer_html_pages(admin_page: Browsing) -> None:

@@ -71,6 +71,7 @@ from pacetrack.services.errors import (
     NotFound,
     PermissionDenied,
     ServiceError,
+    StaleItem,
 )
 from pacetrack.services.input_types import Version
 from pacetrack.services.item_status import record_activity
@@ -638,10 +639,7 @@ def _check_accounts(
 def ensure_version(item: Item, expected: int | None) -> None:
     """A change by hand sent with a stale ``expected_version`` is a conflict."""
     if expected is not None and expected != item.version:
-        raise Conflict(
-            f"The item changed (version {item.version}, you sent {expected}); "
-            "reload it and try again."
-        )
+        raise StaleItem(current=item.version, sent=expected)
 
 
 def assign_item(uow: UnitOfWork, actor: Actor, command: AssignItem) -> AssignmentOut:

@@ -68,6 +68,22 @@ class Conflict(ServiceError):
     status = 409
 
 
+class StaleItem(Conflict):
+    """The item changed after the client read it: its ``expected_version`` is out of date."""
+
+    def __init__(self, *, current: int, sent: int) -> None:
+        super().__init__(
+            f"The item changed since you read it (version {current}, you sent {sent}); "
+            "reload it and try again.",
+            problems=[
+                FieldProblem(
+                    field="expected_version",
+                    message=f"is {sent}, but the item is at version {current} now",
+                )
+            ],
+        )
+
+
 class InvalidInput(ServiceError):
     """The request is not valid."""
 

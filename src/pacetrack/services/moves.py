@@ -66,7 +66,7 @@ from pacetrack.engine.words import counted
 from pacetrack.services import access, approvals, assignments, item_status, side_effects
 from pacetrack.services.config_schema import stored_family
 from pacetrack.services.context import Actor
-from pacetrack.services.errors import Conflict, InvalidInput, NotFound, ServiceError
+from pacetrack.services.errors import Conflict, InvalidInput, NotFound, ServiceError, StaleItem
 from pacetrack.services.input_types import Version
 from pacetrack.services.item_status import record_activity
 from pacetrack.services.step_configs import (
@@ -188,10 +188,7 @@ def _check_lockable(
 ) -> None:
     access.ensure_can_see_item(uow.session, actor, item)
     if expected_version is not None and item.version != expected_version:
-        raise Conflict(
-            f"The item changed since you read it (version {item.version}, "
-            f"you sent {expected_version}); reload it and try again."
-        )
+        raise StaleItem(current=item.version, sent=expected_version)
 
 
 # --- entry requirements from metadata --------------------------------------------------------

@@ -7,10 +7,20 @@ from collections import defaultdict
 from pydantic import ValidationError
 
 from pacetrack.services.config_schema import json_path
-from pacetrack.services.errors import ServiceError
+from pacetrack.services.errors import Conflict, ServiceError, StaleItem
 from pacetrack.services.validation_words import message_of
 
 FieldErrors = dict[str, list[str]]
+
+STALE_ITEM_WORDS = (
+    "Someone changed this item after you opened the page, so nothing was changed. "
+    "The page now shows the item as it is: check it and try again."
+)
+
+
+def conflict_words(exc: Conflict) -> str:
+    """A conflict as a person reads it: a page cannot talk about item versions."""
+    return STALE_ITEM_WORDS if isinstance(exc, StaleItem) else exc.message
 
 
 def from_invalid_input(exc: ServiceError) -> FieldErrors:

@@ -58,10 +58,14 @@ def remember(
     key = _key(request)
     if key is None:
         return
-    typed = [(name, str(value)) for name, value in (form or FormData()).multi_items()]
-    typed = [(name, value) for name, value in typed if name != CSRF_FIELD]
     document: dict[str, Any] = {"path": path, "errors": field_errors, "alert": alert or []}
-    for with_form in (True, False):
+    # Without a form the page shows the stored values; an empty form would blank them.
+    typed = [
+        (name, str(value))
+        for name, value in (form.multi_items() if form is not None else ())
+        if name != CSRF_FIELD
+    ]
+    for with_form in (True, False) if form is not None else (False,):
         if with_form:
             document["form"] = typed
         else:

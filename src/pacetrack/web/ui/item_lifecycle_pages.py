@@ -19,6 +19,7 @@ from pacetrack.services.lifecycle import ItemLifecycleChange, ReopenItem
 from pacetrack.services.moves import MoveBlocked
 from pacetrack.web.deps import request_uow
 from pacetrack.web.ui import flash
+from pacetrack.web.ui.errors import conflict_words
 from pacetrack.web.ui.ids import parse_id
 from pacetrack.web.ui.rendering import PageRoute, redirect
 from pacetrack.web.ui.security import CheckedForm, PageActor
@@ -45,7 +46,7 @@ def _reasons(exc: MoveBlocked | Conflict | InvalidInput | ValidationError) -> li
         return ["Choose the step to reopen the item into."]
     if isinstance(exc, InvalidInput):
         return ["Choose a step of the item's pipeline to reopen it into."]
-    return [exc.message]
+    return [conflict_words(exc)]
 
 
 @router.post("/items/{item_id}/reopen")
@@ -78,7 +79,7 @@ def _change(
             else:
                 lifecycle.unarchive_item(work, actor, command)
     except Conflict as exc:
-        return _refused(request, identifier, [exc.message])
+        return _refused(request, identifier, [conflict_words(exc)])
     return redirect(f"/items/{identifier}", f"{action}d")
 
 
@@ -103,5 +104,5 @@ def delete(request: Request, item_id: str, form: CheckedForm, actor: PageActor) 
                 work, actor, ItemLifecycleChange(id=identifier, expected_version=_version(form))
             )
     except Conflict as exc:
-        return _refused(request, identifier, [exc.message])
+        return _refused(request, identifier, [conflict_words(exc)])
     return redirect(f"/pipelines/{instance_id}", "deleted")

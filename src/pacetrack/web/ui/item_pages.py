@@ -35,7 +35,12 @@ from pacetrack.services.moves import MoveBlocked, MoveItem, ValidationStatusOut
 from pacetrack.services.unit_of_work import UnitOfWork
 from pacetrack.web.deps import request_uow
 from pacetrack.web.ui import flash
-from pacetrack.web.ui.errors import FieldErrors, from_invalid_input, from_validation_error
+from pacetrack.web.ui.errors import (
+    FieldErrors,
+    conflict_words,
+    from_invalid_input,
+    from_validation_error,
+)
 from pacetrack.web.ui.field_inputs import build_inputs, changed_values
 from pacetrack.web.ui.ids import expected_version, parse_id, uuid_or_none
 from pacetrack.web.ui.move_choices import move_choices, readiness
@@ -273,10 +278,18 @@ def save_fields(request: Request, item_id: str, form: CheckedForm, actor: PageAc
     except ValidationError as exc:
         refusal = Refusal(field_errors=_by_field(from_validation_error(exc)), form=form)
     except Conflict as exc:
-        refusal = Refusal(field_errors={}, form=form, alert=[exc.message])
+        refusal = Refusal(field_errors={}, form=form, alert=[conflict_words(exc)])
     else:
         return redirect(f"/items/{identifier}", "saved")
     return _refused_save(request, identifier, refusal)
+
+
+def _refused_move_alert(request: Request, item_id: uuid.UUID, alert: list[str]) -> Response:
+    """Post, redirect, get for a move refused before any rule was checked."""
+    path = f"/items/{item_id}"
+    response = redirect(path)
+    flash.remember(response, request, path=path, field_errors={}, alert=alert)
+    return response
 
 
 @router.post("/items/{item_id}/move")
@@ -296,14 +309,12 @@ def move(request: Request, item_id: str, form: CheckedForm, actor: PageActor) ->
         problems = (
             from_invalid_input(exc) if isinstance(exc, InvalidInput) else from_validation_error(exc)
         )
-        messages = tuple(m for key, ms in problems.items() for m in (f"{key}: {x}" for x in ms))
-        refusal = Refusal(
-            field_errors={}, move_summary="The move could not be made.", move_messages=messages
-        )
-        return _item_page(request, actor, identifier, refusal, status_code=422)
+        alert = ["The move could not be made.", *(m for ms in problems.values() for m in ms)]
+        return _refused_move_alert(request, identifier, alert)
     except Conflict as exc:
-        refusal = Refusal(field_errors={}, alert=[exc.message], move_target=target)
-        return _item_page(request, actor, identifier, refusal, status_code=409)
+        # Someone changed the item since this page was drawn: the page shows it as it is
+        # now, with the reason, on a GET address.
+        return _refused_move_alert(request, identifier, [conflict_words(exc)])
     return redirect(f"/items/{identifier}", "moved")
 
 

@@ -16,10 +16,11 @@ from starlette.responses import Response
 
 from pacetrack.services import assignments, ownership
 from pacetrack.services.assignments import AssignItem
-from pacetrack.services.errors import ServiceError
+from pacetrack.services.errors import ServiceError, StaleItem
 from pacetrack.services.ownership import ChangeOwner
 from pacetrack.web.deps import request_uow
 from pacetrack.web.ui import flash
+from pacetrack.web.ui.errors import STALE_ITEM_WORDS
 from pacetrack.web.ui.ids import expected_version, parse_id
 from pacetrack.web.ui.rendering import PageRoute, redirect
 from pacetrack.web.ui.security import CheckedForm, PageActor
@@ -40,6 +41,8 @@ def _words(exc: ServiceError | ValidationError) -> list[str]:
     """The refusal in sentences: the service's reason, then what it says of each person."""
     if isinstance(exc, ValidationError):
         return ["Choose someone from the list."]
+    if isinstance(exc, StaleItem):
+        return [STALE_ITEM_WORDS]
     details = [problem.message[:1].upper() + problem.message[1:] + "." for problem in exc.problems]
     return [exc.message, *details]
 
