@@ -219,7 +219,9 @@ def main() -> None:
         world = seed(url, options.items)
         print(f"seeded in {time.perf_counter() - started:.1f} s")
         instance = world.pipeline.instance_id
-        with TestClient(create_app(world.container)) as client:
+        # Built as `pacetrack serve` builds it (the start-up objects frozen).
+        app = create_app(world.container, freeze_startup_objects=True)
+        with TestClient(app) as client:
             client.cookies.set("pacetrack_token", world.token)
             cases = [
                 ("baseline: 7 indexed card queries", baseline(world)),

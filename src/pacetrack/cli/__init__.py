@@ -153,7 +153,7 @@ def serve(
         return
     container = build(settings)
     try:
-        uvicorn.run(create_app(container), **options)
+        uvicorn.run(create_app(container, freeze_startup_objects=True), **options)
     finally:
         container.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -32,9 +33,12 @@ from pacetrack.web.shutdown import close_streams_on_signal
 from pacetrack.web.ui import install as install_ui
 
 
-def create_app(container: Container, *, close_container: bool = False) -> FastAPI:
+def create_app(
+    container: Container, *, close_container: bool = False, freeze_startup_objects: bool = False
+) -> FastAPI:
     """The application over ``container``; ``close_container``: the app owns it and
-    closes it (its database pool) when it shuts down."""
+    closes it (its database pool) when it shuts down. ``freeze_startup_objects``: the
+    process serves this app for its whole life (``pacetrack serve``), see ``_freeze``."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -45,6 +49,8 @@ def create_app(container: Container, *, close_container: bool = False) -> FastAP
 
             embedded = EmbeddedWorker(container).start()
         restore_signals = close_streams_on_signal(container.feed.broker.close)
+        if freeze_startup_objects:
+            _freeze()
         try:
             yield
         finally:
@@ -96,10 +102,22 @@ def create_app(container: Container, *, close_container: bool = False) -> FastAP
     return app
 
 
+def _freeze() -> None:
+    """Moves every object alive at start-up out of the garbage collector's sight.
+
+    The modules, routes, templates and the container live as long as the process, yet a
+    full collection walks all of them: about 70 ms on a small machine, paid by whichever
+    request happened to trigger it (a board's p95 was three times its median). Frozen,
+    they are no longer walked, and a full collection sees only what requests made.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def app_from_environment() -> FastAPI:
     """An application built from the ``PACETRACK_*`` settings, for each process of
     ``pacetrack serve --workers N`` (uvicorn imports it by name in every worker)."""
     from pacetrack.bootstrap import build
     from pacetrack.settings import Settings
 
-    return create_app(build(Settings()), close_container=True)
+    return create_app(build(Settings()), close_container=True, freeze_startup_objects=True)
