@@ -53,9 +53,10 @@ def tenant_fk(
     )
 
 
-def gin(table: str, column: str) -> Index:
-    """A GIN index on PostgreSQL; SQLite has no JSON index and gets none."""
-    return Index(f"ix_{table}_{column}_gin", column, postgresql_using="gin").ddl_if(
+def gin(table: str, column: str, *, ops: str | None = None) -> Index:
+    """A GIN index on PostgreSQL (``ops``: its operator class); SQLite gets none."""
+    options: dict[str, Any] = {"postgresql_ops": {column: ops}} if ops else {}
+    return Index(f"ix_{table}_{column}_gin", column, postgresql_using="gin", **options).ddl_if(
         dialect="postgresql"
     )
 
@@ -329,6 +330,9 @@ class Item(Base):
         # ``field_values`` has no GIN index: no query filters by it, and each move rewrites
         # the row (migration 0007).
         gin("item", "assigned_account_ids"),
+        # The board's and list's text filter (``ILIKE '%text%'``) from the name's trigrams
+        # (migration 0018).
+        gin("item", "name", ops="gin_trgm_ops"),
     )
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)

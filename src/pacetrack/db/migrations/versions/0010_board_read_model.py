@@ -52,8 +52,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_item_list_name", table_name="item")
-    op.drop_index("ix_item_board", table_name="item")
+    # On SQLite a later revision's downgrade may have rebuilt ``item`` already (a batch
+    # copy), which keeps no expression index: the index may be gone by now.
+    op.drop_index("ix_item_list_name", table_name="item", if_exists=True)
+    op.drop_index("ix_item_board", table_name="item", if_exists=True)
     with op.batch_alter_table("tenant") as batch:
         batch.drop_column("currency")
     with op.batch_alter_table("pipeline_template") as batch:
