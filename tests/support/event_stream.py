@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
+import socket
 import threading
 import time
 from types import TracebackType
@@ -27,6 +29,7 @@ class EventReader:
         self.headers: dict[str, str] = {}
         self.ended = threading.Event()
         self._client = httpx.Client(timeout=httpx.Timeout(timeout, read=None))
+        self._socket: socket.socket | None = None
         self._thread = threading.Thread(target=self._read, daemon=True)
 
     def __enter__(self) -> EventReader:
@@ -41,12 +44,20 @@ class EventReader:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # A read blocked in another thread wakes only when its socket is shut: closing the
+        # client alone left it waiting for the join's whole time-out, and the server held
+        # the stream open until its own shutdown gave up on it.
+        if self._socket is not None:
+            with contextlib.suppress(OSError):  # the server may have closed it first
+                self._socket.shutdown(socket.SHUT_RDWR)
         self._client.close()
         self._thread.join(self._timeout)
 
     def _read(self) -> None:
         try:
             with self._client.stream("GET", self._url, headers=self._headers) as response:
+                stream = response.extensions.get("network_stream")
+                self._socket = stream.get_extra_info("socket") if stream is not None else None
                 self.status = response.status_code
                 self.headers = dict(response.headers)
                 for line in response.iter_lines():
