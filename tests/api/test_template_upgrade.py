@@ -111,6 +111,13 @@ def test_an_upgrade_is_refused_until_the_removed_steps_items_are_mapped(
     ).json()["steps"]
     assert [step["name"] for step in steps] == ["Step 1", "Step 3", "Review"]
     assert item["item"]["current_step_id"] == steps[1]["id"]
+    audit = client.get(
+        "/api/audit-log/list", params={"kind": "pipeline_version"}, headers=admin.headers
+    ).json()["entries"]
+    assert [(e["entity_name"], e["before"], e["after"]) for e in audit] == [
+        ("East", {"template_version": 1}, {"template_version": 2})
+    ]
+    assert audit[0]["actor"]["id"] == str(admin.account_id)
     assert again.status_code == 409
     assert again.json()["errors"] == [
         {"field": "to_version", "message": "the pipeline already runs version 2"}
