@@ -23,6 +23,15 @@ from tests.conftest import BACKENDS
 from tests.support.databases import fresh_postgres_database, sqlite_url
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+CONFIG_FAMILY_NAMES = (
+    "field_configs",
+    "validations",
+    "assignments",
+    "notifications",
+    "automations",
+    "calculations",
+    "metadata",
+)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -166,3 +175,100 @@ def test_templates_in_use_get_version_1_and_their_pipelines_record_it(
     assert first["validations"] == [rule]
     assert first["metadata"] == {}
     assert recorded == 1
+
+
+def test_running_pipelines_keep_the_steps_they_ran_as_a_published_version(
+    empty_database: str,
+) -> None:
+    upgrade_all_but(empty_database, "0016_running_versions")
+    tenant, edited, same = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    lead, won, only = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    east, west = uuid.uuid4(), uuid.uuid4()
+    engine = make_engine(empty_database)
+
+    def entry(step_id: uuid.UUID, name: str, position: int) -> dict[str, object]:
+        return {
+            "id": str(step_id),
+            "name": name,
+            "description": "",
+            "position": position,
+            "target_duration_days": None,
+            "color": None,
+            "icon": None,
+            **{f: ({} if f == "metadata" else []) for f in CONFIG_FAMILY_NAMES},
+        }
+
+    try:
+        with engine.begin() as connection:
+            rows = Rows(connection)
+            rows.add("tenant", id=tenant, name="Acme", slug="acme", created_at=NOW)
+            for template_id, name in ((edited, "Sales"), (same, "Hiring")):
+                rows.add("pipeline_template", tenant_id=tenant, id=template_id, name=name)
+            for step_id, template_id, name, order in (
+                (lead, edited, "Lead", 1),
+                (won, edited, "Won", 2),
+                (only, same, "Only", 1),
+            ):
+                rows.add(
+                    "step_template",
+                    tenant_id=tenant,
+                    id=step_id,
+                    pipeline_template_id=template_id,
+                    name=name,
+                    description="",
+                    order=order,
+                    **{f: ({} if f == "metadata" else []) for f in CONFIG_FAMILY_NAMES},
+                )
+            # Version 1 of Sales had Lead only: "Won" was added to the draft afterwards,
+            # and the running pipeline read the draft.
+            for template_id, steps in (
+                (edited, [entry(lead, "Lead", 1)]),
+                (same, [entry(only, "Only", 1)]),
+            ):
+                rows.add(
+                    "pipeline_template_version",
+                    tenant_id=tenant,
+                    id=uuid.uuid4(),
+                    pipeline_template_id=template_id,
+                    number=1,
+                    snapshot={"name": "x", "description": "", "board": {}, "steps": steps},
+                    note="",
+                    published_at=NOW,
+                )
+            for instance_id, template_id in ((east, edited), (west, same)):
+                rows.add(
+                    "pipeline_instance",
+                    tenant_id=tenant,
+                    id=instance_id,
+                    pipeline_template_id=template_id,
+                    name="Running",
+                    template_version=1,
+                )
+
+        upgrade(empty_database)
+
+        with engine.connect() as connection:
+            versions = connection.execute(
+                sa.text(
+                    "SELECT pipeline_template_id, number, snapshot FROM pipeline_template_version "
+                    "ORDER BY number"
+                )
+            ).all()
+            recorded = dict(
+                connection.execute(sa.text("SELECT id, template_version FROM pipeline_instance"))
+                .tuples()
+                .all()
+            )
+    finally:
+        engine.dispose()
+
+    def key(value: object) -> str:
+        return str(value).replace("-", "")
+
+    published = [(key(t), n) for t, n, _ in versions]
+    assert sorted(published) == sorted([(edited.hex, 1), (same.hex, 1), (edited.hex, 2)])
+    (second,) = [s for t, n, s in versions if n == 2]
+    if isinstance(second, str):
+        second = json.loads(second)
+    assert [step["name"] for step in second["steps"]] == ["Lead", "Won"]
+    assert {key(k): v for k, v in recorded.items()} == {east.hex: 2, west.hex: 1}
