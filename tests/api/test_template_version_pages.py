@@ -78,12 +78,15 @@ def test_publishing_from_the_page_redirects_to_the_list_and_a_refusal_shows_once
 ) -> None:
     template = make_template(client, admin, steps=1)
     base = f"/admin/templates/{template['id']}/versions"
+    before = page(client, admin, template["id"])
 
     published = send(client, admin, f"{base}/publish", {"note": "Launch", "form": "publish"})
     again = send(client, admin, f"{base}/publish", {"note": "Twice", "form": "publish"})
     with_refusal = client.get(base, headers=HTML)
     reloaded = client.get(base, headers=HTML)
 
+    assert "Nothing is published yet" in before.text and "Publish version 1" in before.text
+    assert "No versions yet." in before.text
     assert published.status_code == 303
     assert published.headers["location"] == f"{base}?notice=published"
     assert [(v["number"], v["note"]) for v in versions(client, admin, template["id"])] == [
