@@ -185,7 +185,7 @@ def test_rollback_restores_the_steps_and_publishes_them_as_a_new_version(
     ]
 
 
-def test_rollback_refuses_to_drop_a_step_a_running_pipeline_uses(
+def test_rollback_drops_a_step_from_the_draft_while_a_running_pipeline_keeps_its_copy(
     client: TestClient, admin: Login
 ) -> None:
     template = make_template(client, admin, steps=1)
@@ -196,7 +196,8 @@ def test_rollback_refuses_to_drop_a_step_a_running_pipeline_uses(
         "/api/step-template/create",
         {"pipeline_template_id": template["id"], "name": "Extra"},
     )
-    post(
+    publish(client, admin, template["id"])
+    busy = post(
         client,
         admin,
         "/api/pipeline-instance/create",
@@ -209,13 +210,14 @@ def test_rollback_refuses_to_drop_a_step_a_running_pipeline_uses(
         headers=admin.headers,
     )
 
-    assert response.status_code == 409
-    assert response.json()["errors"][0]["field"] == "version"
-    assert "“Extra”" in response.text and "Busy" in response.text
-    assert [s["name"] for s in get_template(client, admin, template["id"])["steps"]] == [
-        "Step 1",
-        "Extra",
-    ]
+    assert response.status_code == 201, response.text
+    assert response.json()["number"] == 3
+    assert [s["name"] for s in get_template(client, admin, template["id"])["steps"]] == ["Step 1"]
+    running = client.get(
+        "/api/pipeline-instance/get", params={"id": busy["id"]}, headers=admin.headers
+    ).json()
+    assert running["template_version"] == 2
+    assert [s["name"] for s in running["steps"]] == ["Step 1", "Extra"]
 
 
 def test_members_may_not_publish_roll_back_or_read_versions(

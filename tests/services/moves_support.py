@@ -26,9 +26,11 @@ from pacetrack.db.tables import (
 )
 from pacetrack.db.tables_delivery import ARMED, Timer
 from pacetrack.db.tables_moves import ValidationFailure
+from pacetrack.db.tables_versions import PipelineTemplateVersion
 from pacetrack.engine.config import CONFIG_FAMILIES
 from pacetrack.services.config_schema import dump_family, parse_family
 from pacetrack.services.context import Actor
+from pacetrack.services.template_versions import snapshot_of
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -180,6 +182,21 @@ def build_pipeline(
             uow.session.add(step)
             step_ids[spec.name] = step.id
             template_ids[spec.name] = row.id
+        uow.flush()
+        # As starting a pipeline does: version 1 published, and the pipeline runs it.
+        uow.session.add(
+            PipelineTemplateVersion(
+                tenant_id=tenant_id,
+                id=uuid.uuid4(),
+                pipeline_template_id=template.id,
+                number=1,
+                snapshot=snapshot_of(uow.session, template),
+                note="",
+                published_by=None,
+                published_at=now,
+            )
+        )
+        instance.template_version = 1
         uow.commit()
     return Pipeline(
         instance_id=instance.id,

@@ -1,5 +1,6 @@
-"""A deleted or disabled rule stops at once: saving a step template's or a running step's
-rules cancels the armed timers of rules that are gone, on SQLite and PostgreSQL."""
+"""A deleted or disabled rule stops at once: saving a running step's rules, or upgrading a
+pipeline to a published version of its template, cancels the armed timers of rules that are
+gone, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from tests.services.moves_support import (
     build_pipeline,
     define_fields,
 )
+from tests.support.versions import publish_and_upgrade
 
 
 def daily(rule_id: str) -> dict[str, Any]:
@@ -112,10 +114,13 @@ def override_notifications(
 def save_template_family(
     container: Container, actor: Actor, pipeline: Pipeline, family: str, raw: Any
 ) -> None:
+    """Saves the template's family, publishes it and upgrades the pipeline to it (a template
+    edit is a draft until then)."""
     with container.uow() as uow:
         templates.update_family(
             uow, actor, pipeline.step_templates["Recovery"], family=family, raw=raw
         )
+    publish_and_upgrade(container, actor, pipeline.template_id)
 
 
 def test_a_daily_rule_deleted_after_entry_does_not_fire_again(

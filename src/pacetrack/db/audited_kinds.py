@@ -131,6 +131,12 @@ KINDS: tuple[AuditedKind, ...] = (
         name=_step_name,
     ),
     AuditedKind(
+        kind="pipeline_version",
+        table=PipelineInstance,
+        columns=("template_version",),
+        lifecycle=False,
+    ),
+    AuditedKind(
         kind="pipeline_access",
         table=PipelineInstance,
         columns=("access",),

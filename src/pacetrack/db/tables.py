@@ -282,8 +282,18 @@ class PipelineInstance(Base):
     updated_at: Mapped[datetime]
 
 
+STEP_REMOVED = "removed"
+"""``step.status`` of a step that an upgrade to a later template version removed: its row
+stays for the history that names it, and no item is in it."""
+
+
 class Step(Base):
-    """A running copy of a step template inside a pipeline instance."""
+    """A running copy of a step template inside a pipeline instance.
+
+    What the step does (its seven configuration families, target duration, colour, icon,
+    description) is read from the template version its pipeline runs, by
+    ``step_template_id``, merged with ``config_overrides`` (``services.version_steps``).
+    """
 
     __tablename__ = "step"
     __table_args__ = (
@@ -303,6 +313,10 @@ class Step(Base):
     config_overrides: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+RUNNING_STEP = Step.status != STEP_REMOVED
+"""The steps a pipeline shows and moves to (not removed by an upgrade)."""
 
 
 class Item(Base):

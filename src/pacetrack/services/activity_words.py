@@ -98,7 +98,9 @@ def _fields_changed(data: Mapping[str, Any], lookup: Lookup) -> Sentence:
 
 def _moved(data: Mapping[str, Any], lookup: Lookup) -> Sentence:
     how = " automatically" if data.get("automatic") else ""
-    text = f"Moved{how} from {lookup.step(data, 'from_step')} to {lookup.step(data, 'to_step')}."
+    moved = f"Moved{how} from {lookup.step(data, 'from_step')} to {lookup.step(data, 'to_step')}"
+    version = data.get("upgrade_to_version")
+    text = f"{moved} by the upgrade to version {version}." if version else f"{moved}."
     calculated = [lookup.label(name) for name in data.get("calculated") or []]
     details = (f"Recalculated {joined(calculated)}.",) if calculated else ()
     return Sentence(text=text, details=details, outcome="ok")

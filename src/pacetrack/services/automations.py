@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from pacetrack.adapters.templating import render
 from pacetrack.db import outbox, repository
-from pacetrack.db.tables import Activity, Item, PipelineInstance, Step
+from pacetrack.db.tables import RUNNING_STEP, Activity, Item, PipelineInstance, Step
 from pacetrack.db.tables_automations import (
     RUN_FAILED,
     RUN_PENDING,
@@ -158,7 +158,9 @@ def _find_instance(session: Session, tenant_id: uuid.UUID, reference: str) -> Pi
 
 def _find_step(session: Session, tenant_id: uuid.UUID, instance_id: uuid.UUID, ref: str) -> Step:
     steps = session.scalars(
-        select(Step).where(Step.tenant_id == tenant_id, Step.pipeline_instance_id == instance_id)
+        select(Step).where(
+            Step.tenant_id == tenant_id, Step.pipeline_instance_id == instance_id, RUNNING_STEP
+        )
     ).all()
     for step in steps:
         if str(step.id) == ref or step.name.casefold() == ref.casefold():

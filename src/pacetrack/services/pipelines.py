@@ -1,9 +1,10 @@
-"""Pipeline instances: running copies of a template's steps, and their config overrides.
+"""Pipeline instances: running copies of a template version's steps, and their overrides.
 
-Creating an instance copies the template's live steps into ``step`` rows in the
-same transaction; later edits of the template's step list do not change an
-existing instance's steps, while the template's step configs keep applying to
-them (the effective config is the template's merged with ``config_overrides``).
+Creating an instance copies the steps of the template's latest published version
+(version 1 is published first when there is none) into ``step`` rows in the same
+transaction. A running step does what that version says (``services.version_steps``):
+edits to the template are a draft that reaches the instance only once it is published
+and the instance upgraded (``services.template_upgrade``).
 
 ``config_overrides`` maps a family name (or ``target_duration_days``) to a
 replacement for the template's family; ``metadata`` keys are merged over the
@@ -20,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from pacetrack.db import repository
-from pacetrack.db.tables import Account, PipelineInstance, Step, StepTemplate
+from pacetrack.db.tables import Account, PipelineInstance, Step
 from pacetrack.engine.config import CONFIG_FAMILIES, StepConfig, apply_overrides
 from pacetrack.services import access, rule_timers
 from pacetrack.services.access import AccessOut, AccessSpec
@@ -41,12 +42,17 @@ from pacetrack.services.templates import (
     check_config,
     field_ids_to_names,
     get_template_row,
-    live_steps,
     parse_families,
-    stored_families,
 )
 from pacetrack.services.tenant_features import refuse_disabled_families
 from pacetrack.services.unit_of_work import UnitOfWork
+from pacetrack.services.version_steps import (
+    VersionStep,
+    instance_running_steps,
+    running_steps,
+    steps_of_snapshot,
+    version_ids_of,
+)
 from pacetrack.services.webhooks import automation_url_problems
 
 OVERRIDE_KEYS = (*CONFIG_FAMILIES, "target_duration_days")
@@ -91,6 +97,9 @@ class StepOut(BaseModel):
     config_overrides: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+    color: str | None = Field(default=None, description="As the version the pipeline runs says")
+    icon: str | None = Field(default=None, description="As the version the pipeline runs says")
+    description: str = Field(default="", description="As the version the pipeline runs says")
 
 
 class PipelineInstanceOut(BaseModel):
@@ -101,7 +110,7 @@ class PipelineInstanceOut(BaseModel):
     status: str
     access: AccessOut
     template_version: int | None = Field(
-        description="The template version the pipeline was started from; null: before versions"
+        description="The template version the pipeline runs; null: before versions"
     )
     created_by: uuid.UUID | None
     created_at: datetime
@@ -109,7 +118,7 @@ class PipelineInstanceOut(BaseModel):
     steps: list[StepOut] | None = Field(default=None, description="On get and create")
 
 
-def step_out(row: Step) -> StepOut:
+def step_out(row: Step, look: VersionStep | None = None) -> StepOut:
     return StepOut(
         id=row.id,
         pipeline_instance_id=row.pipeline_instance_id,
@@ -122,10 +131,15 @@ def step_out(row: Step) -> StepOut:
         config_overrides=dict(row.config_overrides or {}),
         created_at=row.created_at,
         updated_at=row.updated_at,
+        color=look.color if look is not None else None,
+        icon=look.icon if look is not None else None,
+        description=look.description if look is not None else "",
     )
 
 
-def instance_out(row: PipelineInstance, steps: list[Step] | None = None) -> PipelineInstanceOut:
+def instance_out(
+    row: PipelineInstance, steps: list[tuple[Step, VersionStep | None]] | None = None
+) -> PipelineInstanceOut:
     return PipelineInstanceOut(
         id=row.id,
         pipeline_template_id=row.pipeline_template_id,
@@ -137,17 +151,14 @@ def instance_out(row: PipelineInstance, steps: list[Step] | None = None) -> Pipe
         created_by=row.created_by,
         created_at=row.created_at,
         updated_at=row.updated_at,
-        steps=None if steps is None else [step_out(step) for step in steps],
+        steps=None if steps is None else [step_out(step, look) for step, look in steps],
     )
 
 
-def _instance_steps(uow: UnitOfWork, actor: Actor, instance_id: uuid.UUID) -> list[Step]:
-    statement = (
-        repository.scoped(Step, tenant_id=actor.tenant_id)
-        .where(Step.pipeline_instance_id == instance_id)
-        .order_by(Step.position, Step.id)
-    )
-    return list(repository.all_rows(uow.session, statement))
+def _instance_steps(
+    uow: UnitOfWork, actor: Actor, instance_id: uuid.UUID
+) -> list[tuple[Step, VersionStep | None]]:
+    return instance_running_steps(uow.session, tenant_id=actor.tenant_id, instance_id=instance_id)
 
 
 def create_instance(
@@ -155,9 +166,6 @@ def create_instance(
 ) -> PipelineInstanceOut:
     actor.require_manager("start pipelines")
     template = get_template_row(uow, actor, data.pipeline_template_id)
-    templates = live_steps(uow.session, tenant_id=actor.tenant_id, template_id=template.id)
-    if not templates:
-        raise Conflict.one("pipeline_template_id", "the template has no steps yet")
     owner = data.owner_account_id or actor.account_id
     if (
         owner is not None
@@ -169,6 +177,10 @@ def create_instance(
         if data.access is not None
         else None
     )
+    version = version_for_new_pipeline(uow, actor, template)
+    published = list(steps_of_snapshot(version.snapshot).values())
+    if not published:
+        raise Conflict.one("pipeline_template_id", f"version {version.number} has no steps")
     now = uow.clock.now()
     instance = PipelineInstance(
         tenant_id=actor.tenant_id,
@@ -178,7 +190,7 @@ def create_instance(
         owner_account_id=owner,
         status=ACTIVE,
         access=document,
-        template_version=version_for_new_pipeline(uow, actor, template),
+        template_version=version.number,
         created_by=actor.account_id,
         created_at=now,
         updated_at=now,
@@ -186,25 +198,46 @@ def create_instance(
     uow.session.add(instance)
     uow.flush()
     steps = [
-        Step(
+        new_step_row(
             tenant_id=actor.tenant_id,
-            id=uuid.uuid4(),
-            pipeline_instance_id=instance.id,
-            step_template_id=source.id,
+            instance_id=instance.id,
+            step_template_id=source.step_template_id,
             name=source.name,
             position=source.position,
-            status="not_started",
-            entered_at=None,
-            completed_at=None,
-            config_overrides={},
-            created_at=now,
-            updated_at=now,
+            now=now,
         )
-        for source in templates
+        for source in published
     ]
     uow.session.add_all(steps)
     uow.commit()
-    return instance_out(instance, steps)
+    looks = dict(zip((step.id for step in steps), published, strict=True))
+    return instance_out(instance, [(step, looks[step.id]) for step in steps])
+
+
+def new_step_row(
+    *,
+    tenant_id: uuid.UUID,
+    instance_id: uuid.UUID,
+    step_template_id: uuid.UUID,
+    name: str,
+    position: int,
+    now: datetime,
+) -> Step:
+    """A running step of a template version's step, not entered yet, without overrides."""
+    return Step(
+        tenant_id=tenant_id,
+        id=uuid.uuid4(),
+        pipeline_instance_id=instance_id,
+        step_template_id=step_template_id,
+        name=name,
+        position=position,
+        status="not_started",
+        entered_at=None,
+        completed_at=None,
+        config_overrides={},
+        created_at=now,
+        updated_at=now,
+    )
 
 
 def list_instances(
@@ -242,12 +275,13 @@ def update_access(uow: UnitOfWork, actor: Actor, data: AccessUpdate) -> Pipeline
 def _checked_overrides(
     uow: UnitOfWork,
     actor: Actor,
-    template: StepTemplate,
+    template: VersionStep,
     overrides: dict[str, Any],
     *,
     current: dict[str, Any],
 ) -> dict[str, Any]:
-    """``overrides`` checked like a template's config; ``current``: the step's overrides now."""
+    """``overrides`` checked like a template's config, over ``template`` (the step as the
+    version its pipeline runs has it); ``current``: the step's overrides now."""
     unknown = [key for key in overrides if key not in OVERRIDE_KEYS]
     if unknown:
         raise InvalidInput(
@@ -278,9 +312,7 @@ def _checked_overrides(
         names_by_id=field_ids_to_names(uow.session, tenant_id=actor.tenant_id),
         prefix="config_overrides.",
     )
-    base = step_config(
-        stored_families(template), target_duration_days=template.target_duration_days
-    )
+    base = step_config(dict(template.families), target_duration_days=template.target_duration_days)
     effective = apply_overrides(
         base,
         StepConfig(**parsed, target_duration_days=target),
@@ -313,17 +345,16 @@ def update_step_overrides(uow: UnitOfWork, actor: Actor, data: StepOverridesUpda
     step = repository.get_for_update(uow.session, Step, tenant_id=actor.tenant_id, id=data.step_id)
     if step is None:
         raise NotFound("Step not found.")
-    template = repository.get(
-        uow.session, StepTemplate, tenant_id=actor.tenant_id, id=step.step_template_id
-    )
+    version_ids = version_ids_of(uow.session, tenant_id=actor.tenant_id, step_ids=[step.id])
+    template = running_steps(
+        uow.session, tenant_id=actor.tenant_id, steps=[(step, version_ids.get(step.id))]
+    ).get(step.id)
     if template is None:
         raise NotFound("The step's template was deleted.")
     step.config_overrides = _checked_overrides(
         uow, actor, template, data.config_overrides, current=step.config_overrides or {}
     )
     step.updated_at = uow.clock.now()
-    rule_timers.stop_removed_rules_of_step(
-        uow, template=template, families=stored_families(template), step=step
-    )
+    rule_timers.stop_removed_rules_of_step(uow, template=template, step=step)
     uow.commit()
     return step_out(step)

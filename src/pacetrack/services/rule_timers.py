@@ -1,71 +1,35 @@
 """A rule that is deleted or disabled stops at once.
 
 An armed timer carries the copy of its rule taken when the item entered the step, so
-that a firing shows what was configured then. Saving a step template's or a running
-step's notifications or automations therefore cancels, in the same transaction, every
-armed timer of the affected running steps whose rule is no longer an enabled timed rule
-of the step's new effective configuration. Rules that stay keep their timers as armed.
+that a firing shows what was configured then. Saving a running step's overrides
+therefore cancels, in the same transaction, every armed timer of the step whose rule is
+no longer an enabled timed rule of the step's new effective configuration (the version
+its pipeline runs, with the new overrides). Rules that stay keep their timers as armed.
+
+An edit to a step template is a draft that no running step reads: its rules reach
+running pipelines, and their timers change, when a version is published and the
+pipelines are upgraded to it (``services.template_upgrade``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
-from typing import Any
-
-from sqlalchemy import select
-
 from pacetrack.db import timers as timer_rows
-from pacetrack.db.tables import Step, StepTemplate
+from pacetrack.db.tables import Step
 from pacetrack.engine.triggers import timed_rules
 from pacetrack.services.step_configs import config_with_overrides
 from pacetrack.services.unit_of_work import UnitOfWork
-
-RULE_FAMILIES = frozenset({"notifications", "automations"})
-"""The families whose rules arm timers."""
+from pacetrack.services.version_steps import VersionStep
 
 
-def _stop_for_steps(
-    uow: UnitOfWork, *, template: StepTemplate, families: Mapping[str, Any], steps: Sequence[Step]
-) -> int:
-    now = uow.clock.now()
-    cancelled = 0
-    for step in steps:
-        config = config_with_overrides(
-            families,
-            target_duration_days=template.target_duration_days,
-            overrides=step.config_overrides or {},
-        )
-        keep = {(firing.kind, firing.rule.id) for firing in timed_rules(config)}
-        cancelled += timer_rows.cancel_rules_except(
-            uow.session, tenant_id=step.tenant_id, step_id=step.id, keep=keep, now=now
-        )
-    return cancelled
-
-
-def stop_removed_rules_of_template(
-    uow: UnitOfWork,
-    *,
-    template: StepTemplate,
-    families: Mapping[str, Any],
-    changed: Collection[str],
-) -> int:
-    """After the ``changed`` families of ``template`` are saved (``families``: all of its
-    stored families now): the timers cancelled in every running copy of it (a copy whose
-    override replaces the family is unaffected, and the recomputed config says so)."""
-    if not RULE_FAMILIES & set(changed):
-        return 0
-    steps = list(
-        uow.session.scalars(
-            select(Step).where(
-                Step.tenant_id == template.tenant_id, Step.step_template_id == template.id
-            )
-        )
+def stop_removed_rules_of_step(uow: UnitOfWork, *, template: VersionStep, step: Step) -> int:
+    """After ``step.config_overrides`` is replaced (``template``: the step as the version its
+    pipeline runs has it): the timers cancelled at the step."""
+    config = config_with_overrides(
+        template.families,
+        target_duration_days=template.target_duration_days,
+        overrides=step.config_overrides or {},
     )
-    return _stop_for_steps(uow, template=template, families=families, steps=steps)
-
-
-def stop_removed_rules_of_step(
-    uow: UnitOfWork, *, template: StepTemplate, families: Mapping[str, Any], step: Step
-) -> int:
-    """After ``step.config_overrides`` is replaced: the timers cancelled at the step."""
-    return _stop_for_steps(uow, template=template, families=families, steps=[step])
+    keep = {(firing.kind, firing.rule.id) for firing in timed_rules(config)}
+    return timer_rows.cancel_rules_except(
+        uow.session, tenant_id=step.tenant_id, step_id=step.id, keep=keep, now=uow.clock.now()
+    )

@@ -18,78 +18,51 @@ needs and the tenant's calendar in one query (round trips dominate a move).
 from __future__ import annotations
 
 import json
-import threading
 import uuid
-from collections import OrderedDict
 from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Select,
     Text,
-    Uuid,
     and_,
-    any_,
     bindparam,
     cast,
     func,
     literal_column,
     null,
-    or_,
     select,
     union_all,
 )
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from pacetrack.db.driver import DriverStatement, attach, columns_of, fetch_all
 from pacetrack.db.session import transaction_memo
-from pacetrack.db.tables import FieldDefinition, Item, Step, StepTemplate, Tenant
+from pacetrack.db.tables import RUNNING_STEP, FieldDefinition, Item, PipelineInstance, Step, Tenant
+from pacetrack.db.tables_versions import PipelineTemplateVersion
 from pacetrack.engine.calendar import BusinessCalendar
 from pacetrack.engine.config import CONFIG_FAMILIES, StepConfig, apply_overrides
 from pacetrack.engine.fields import FieldSpec, FieldType
+from pacetrack.services.bounded_cache import BoundedCache
 from pacetrack.services.config_schema import step_config
 from pacetrack.services.errors import NotFound
-
-Value = TypeVar("Value")
+from pacetrack.services.version_steps import (
+    VersionStep,
+    clear_cache,
+    running_steps,
+    version_ids_of,
+    version_join,
+)
 
 OVERRIDE_KEYS = frozenset({*CONFIG_FAMILIES, "target_duration_days"})
 
-
-class _BoundedCache(Generic[Value]):
-    """A small thread-safe LRU map; entries are immutable values."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._entries: OrderedDict[Hashable, Value] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> Value | None:
-        with self._lock:
-            value = self._entries.get(key)
-            if value is not None:
-                self._entries.move_to_end(key)
-            return value
-
-    def put(self, key: Hashable, value: Value) -> None:
-        with self._lock:
-            self._entries[key] = value
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._size:
-                self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-_configs: _BoundedCache[StepConfig] = _BoundedCache(4096)
-_fields: _BoundedCache[dict[str, FieldSpec]] = _BoundedCache(256)
-_calendars: _BoundedCache[BusinessCalendar] = _BoundedCache(1024)
+_configs: BoundedCache[StepConfig] = BoundedCache(4096)
+_fields: BoundedCache[dict[str, FieldSpec]] = BoundedCache(256)
+_calendars: BoundedCache[BusinessCalendar] = BoundedCache(1024)
 _MEMO = "pacetrack.step_configs"
 
 
@@ -98,21 +71,11 @@ def clear_caches() -> None:
     for correctness; it only frees memory)."""
     for cache in (_configs, _fields, _fields_by_digest, _calendars):
         cache.clear()
+    clear_cache()
 
 
 def _memo(session: Session) -> dict[Hashable, Any]:
     return transaction_memo(session, _MEMO)
-
-
-def _column(family: str) -> str:
-    return "metadata_" if family == "metadata" else family
-
-
-_TEMPLATE_TEXT = tuple(
-    cast(getattr(StepTemplate, _column(family)), Text).label(f"t_{family}")
-    for family in CONFIG_FAMILIES
-)
-"""The stored families as text: the cache key, and parsed only on a miss."""
 
 
 def _overrides_key(overrides: Mapping[str, Any] | None) -> str:
@@ -175,23 +138,27 @@ def effective_configs(
             result[step.id] = known
     if not missing:
         return result
-    rows = {
-        row.id: row
-        for row in session.execute(
-            select(StepTemplate.id, StepTemplate.target_duration_days, *_TEMPLATE_TEXT).where(
-                StepTemplate.tenant_id == tenant_id,
-                StepTemplate.id.in_({step.step_template_id for step in missing}),
-            )
-        )
-    }
+    version_ids = version_ids_of(
+        session, tenant_id=tenant_id, step_ids=[step.id for step in missing]
+    )
+    running = running_steps(
+        session,
+        tenant_id=tenant_id,
+        steps=[(step, version_ids.get(step.id)) for step in missing],
+    )
     for step in missing:
-        row = rows.get(step.step_template_id)
-        if row is None:
+        published = running.get(step.id)
+        if published is None:
             raise NotFound("The step's template does not exist.")
-        config = _config_from_text(row[2:], row.target_duration_days, step.config_overrides)
+        config = running_config(published, step.config_overrides)
         memo[("config", step.id)] = config
         result[step.id] = config
     return result
+
+
+def running_config(published: VersionStep, overrides: Mapping[str, Any] | None) -> StepConfig:
+    """The effective config of a step that runs ``published`` with ``overrides``."""
+    return _config_from_text(published.texts, published.target_duration_days, overrides)
 
 
 def config_of_step(
@@ -207,7 +174,8 @@ def config_of_step(
 
 
 def effective_config(session: Session, *, tenant_id: uuid.UUID, step: Step) -> StepConfig:
-    """The step template's seven families and target duration, with ``step.config_overrides``.
+    """The seven families and target duration of the step in the template version its
+    pipeline runs (``services.version_steps``), with ``step.config_overrides``.
 
     An override family replaces the template's family as a whole; ``metadata``
     keys are merged over the template's (``engine.config.apply_overrides``).
@@ -271,7 +239,7 @@ _FIELDS_DIGEST = (
     .scalar_subquery()
 )
 _FIELDS_QUERY_PG = _FIELDS_QUERY.add_columns(_FIELDS_DIGEST)
-_fields_by_digest: _BoundedCache[dict[str, FieldSpec]] = _BoundedCache(256)
+_fields_by_digest: BoundedCache[dict[str, FieldSpec]] = BoundedCache(256)
 
 
 def field_specs(
@@ -355,33 +323,26 @@ def tenant_calendar(session: Session, *, tenant_id: uuid.UUID) -> BusinessCalend
 
 
 # Built once: constructing a statement and its cache key costs more than running it.
+_ON_INSTANCE, _ON_VERSION = version_join()
 _STEP_ROW_TAIL = (
-    StepTemplate.target_duration_days,
-    *_TEMPLATE_TEXT,
+    PipelineTemplateVersion.id.label("version_id"),
     Tenant.time_zone,
     Tenant.working_weekdays,
     Tenant.holidays,
 )
-"""After a step: its template's duration and family texts (wanted steps only), the
-tenant's calendar columns (``_pipeline_from_rows`` reads rows of this shape)."""
-
-
-def _template_if(wanted: ColumnElement[bool]) -> ColumnElement[bool]:
-    """Joins a step's template where the step is ``wanted``."""
-    return and_(
-        StepTemplate.tenant_id == Step.tenant_id,
-        StepTemplate.id == Step.step_template_id,
-        wanted,
-    )
+"""After a step: the id of the version row its pipeline runs, the tenant's calendar
+columns (``_pipeline_from_rows`` reads rows of this shape)."""
 
 
 _PIPELINE_QUERY = (
     select(Step, *_STEP_ROW_TAIL)
     .join(Tenant, Tenant.id == Step.tenant_id)
-    .outerjoin(StepTemplate, _template_if(Step.id.in_(bindparam("wanted", expanding=True))))
+    .join(PipelineInstance, _ON_INSTANCE)
+    .outerjoin(PipelineTemplateVersion, _ON_VERSION)
     .where(
         Step.tenant_id == bindparam("tenant_id"),
         Step.pipeline_instance_id == bindparam("instance_id"),
+        RUNNING_STEP,
     )
     .order_by(Step.position, Step.name)
 )
@@ -408,24 +369,20 @@ def load_pipeline(
     instance_id: uuid.UUID,
     wanted: Collection[uuid.UUID | None],
 ) -> PipelineConfigs:
-    """One query: every step of the instance, the stored config of the ``wanted`` steps
-    (other rows carry none) and the tenant's calendar columns."""
+    """One query: every running step of the instance with the id of the version row it
+    runs, and the tenant's calendar columns; the configs of the ``wanted`` steps come from
+    that version (parsed once per process, read only the first time it is needed)."""
     postgres = session.get_bind().dialect.name == "postgresql"
     rows = session.execute(
         _PIPELINE_QUERY_PG if postgres else _PIPELINE_QUERY,
-        {
-            "tenant_id": tenant_id,
-            "instance_id": instance_id,
-            "wanted": [step_id for step_id in wanted if step_id is not None],
-        },
+        {"tenant_id": tenant_id, "instance_id": instance_id},
     ).all()
-    family_count = len(CONFIG_FAMILIES)
     return _pipeline_from_rows(
         session,
         tenant_id=tenant_id,
         rows=rows,
         wanted=wanted,
-        calendar_columns=rows[0][2 + family_count : 5 + family_count] if rows else None,
+        calendar_columns=rows[0][2:5] if rows else None,
         digest=rows[0][-1] if postgres and rows else None,
     )
 
@@ -439,7 +396,8 @@ _STEP_COLUMNS = columns_of(Step)
 _ITEM_ID_AT = _ITEM_COLUMNS.index(Item.__table__.c.id)
 _STEP_ID_AT = len(_ITEM_COLUMNS) + _STEP_COLUMNS.index(Step.__table__.c.id)
 _STEP_END = len(_ITEM_COLUMNS) + len(_STEP_COLUMNS)
-_CALENDAR_AT = _STEP_END + 1 + len(CONFIG_FAMILIES)
+_CALENDAR_AT = _STEP_END + 1
+_SEEN_VERSION_AT = _CALENDAR_AT + 3
 
 
 def _nothing(column: Any, label: str | None = None) -> ColumnElement[Any]:
@@ -448,12 +406,21 @@ def _nothing(column: Any, label: str | None = None) -> ColumnElement[Any]:
     return typed.label(label) if label else typed
 
 
-def _item_pipeline_select(wanted: ColumnElement[bool], *, digest: bool) -> Select[Any]:
+def _item_pipeline_select(*, digest: bool) -> Select[Any]:
     locked = (
         select(*_ITEM_COLUMNS)
         .where(Item.tenant_id == bindparam("tenant_id"), Item.id == bindparam("item_id"))
         .with_for_update()
         .cte("locked")
+    )
+    # The item's version as of the statement's snapshot, beside the locked (newest) one:
+    # when they differ, the item was written by a transaction that committed while this
+    # statement waited for the lock (an upgrade writes every item of its pipeline), and
+    # the steps read from the snapshot may be out of date.
+    seen_version = (
+        select(Item.version)
+        .where(Item.tenant_id == bindparam("tenant_id"), Item.id == bindparam("item_id"))
+        .scalar_subquery()
     )
     step_nulls = [_nothing(column) for column in _STEP_COLUMNS]
     order_at = len(_ITEM_COLUMNS) + _STEP_COLUMNS.index(Step.__table__.c.order)
@@ -461,8 +428,9 @@ def _item_pipeline_select(wanted: ColumnElement[bool], *, digest: bool) -> Selec
     columns = [
         *locked.c,
         *step_nulls,
-        *(_nothing(column) for column in _STEP_ROW_TAIL[: 1 + len(CONFIG_FAMILIES)]),
-        *_STEP_ROW_TAIL[1 + len(CONFIG_FAMILIES) :],
+        _nothing(_STEP_ROW_TAIL[0]),
+        *_STEP_ROW_TAIL[1:],
+        seen_version,
         *([_FIELDS_DIGEST] if digest else []),
     ]
     # Every column of the union named by its place (the first SELECT names them), so that
@@ -474,8 +442,9 @@ def _item_pipeline_select(wanted: ColumnElement[bool], *, digest: bool) -> Selec
         select(
             *(_nothing(column) for column in _ITEM_COLUMNS),
             *_STEP_COLUMNS,
-            *_STEP_ROW_TAIL[: 1 + len(CONFIG_FAMILIES)],
-            *(_nothing(column) for column in _STEP_ROW_TAIL[1 + len(CONFIG_FAMILIES) :]),
+            _STEP_ROW_TAIL[0],
+            *(_nothing(column) for column in _STEP_ROW_TAIL[1:]),
+            _nothing(Item.version),
             *([cast(null(), Text)] if digest else []),
         )
         .join_from(
@@ -484,23 +453,21 @@ def _item_pipeline_select(wanted: ColumnElement[bool], *, digest: bool) -> Selec
             and_(
                 Step.tenant_id == locked.c.tenant_id,
                 Step.pipeline_instance_id == locked.c.pipeline_instance_id,
+                RUNNING_STEP,
             ),
         )
-        .outerjoin(StepTemplate, _template_if(or_(wanted, Step.id == locked.c.current_step_id)))
+        .join(PipelineInstance, _ON_INSTANCE)
+        .outerjoin(PipelineTemplateVersion, _ON_VERSION)
     )
     both = union_all(item_row, step_rows).subquery()
     return select(both).order_by(both.c[f"c{order_at}"], both.c[f"c{name_at}"])
 
 
-_ITEM_PIPELINE_QUERY = _item_pipeline_select(
-    Step.id.in_(bindparam("wanted", expanding=True)), digest=False
-)
-# PostgreSQL: on the driver's cursor (``db.driver``), the wanted steps as one array.
-_ITEM_PIPELINE_DRIVER = DriverStatement(
-    _item_pipeline_select(
-        Step.id == any_(bindparam("wanted", type_=postgresql.ARRAY(Uuid))), digest=True
-    )
-)
+_ITEM_PIPELINE_QUERY = _item_pipeline_select(digest=False)
+# PostgreSQL: on the driver's cursor (``db.driver``).
+_ITEM_PIPELINE_DRIVER = DriverStatement(_item_pipeline_select(digest=True))
+_READS_AFTER_A_WAIT = 3
+"""How often the statement is read again when the item changed while it waited."""
 
 
 def lock_item_with_pipeline(
@@ -514,19 +481,29 @@ def lock_item_with_pipeline(
     ``load_pipeline`` reads for its pipeline (the item's current step always among the
     wanted ones), in one query; None when there is no such item of the tenant.
 
+    When the item changed while the statement waited for its lock, the statement runs
+    again (the item is locked by then, so the second reading is current): the steps and
+    version of the first one come from before that change, which may have been an upgrade.
+
     SQLite has no row locks; its transactions begin IMMEDIATE (``db.session``),
     which serialises writers for the same effect.
     """
     postgres = session.get_bind().dialect.name == "postgresql"
-    params = {"tenant_id": tenant_id, "item_id": item_id, "wanted": list(wanted)}
-    rows: Sequence[Sequence[Any]]
-    if postgres:
-        rows = fetch_all(session, _ITEM_PIPELINE_DRIVER, params)
-    else:
-        rows = session.execute(_ITEM_PIPELINE_QUERY, params).all()
-    item_row = next((row for row in rows if row[_ITEM_ID_AT] is not None), None)
-    if item_row is None:
-        return None
+    params = {"tenant_id": tenant_id, "item_id": item_id}
+    rows: Sequence[Sequence[Any]] = ()
+    item_row: Sequence[Any] | None = None
+    for _ in range(_READS_AFTER_A_WAIT):
+        if postgres:
+            rows = fetch_all(session, _ITEM_PIPELINE_DRIVER, params)
+        else:
+            rows = session.execute(_ITEM_PIPELINE_QUERY, params).all()
+        item_row = next((row for row in rows if row[_ITEM_ID_AT] is not None), None)
+        if item_row is None:
+            return None
+        locked_version = item_row[_ITEM_COLUMNS.index(Item.__table__.c.version)]
+        if item_row[_SEEN_VERSION_AT] == locked_version:
+            break
+    assert item_row is not None
     item = attach(session, Item, item_row[: len(_ITEM_COLUMNS)])
     steps = [
         (attach(session, Step, row[len(_ITEM_COLUMNS) : _STEP_END]), *row[_STEP_END:])
@@ -552,20 +529,17 @@ def _pipeline_from_rows(
     calendar_columns: Sequence[Any] | None,
     digest: str | None,
 ) -> PipelineConfigs:
-    """``PipelineConfigs`` from rows of (step, target duration, the family texts, ...) and
-    the tenant's calendar columns (time zone, working weekdays, holidays) when read."""
+    """``PipelineConfigs`` from rows of (step, id of the version row its pipeline runs, ...)
+    and the tenant's calendar columns (time zone, working weekdays, holidays) when read."""
     memo = _memo(session)
-    steps: list[Step] = []
+    steps: list[Step] = [row[0] for row in rows]
     configs: dict[uuid.UUID, StepConfig] = {}
-    family_count = len(CONFIG_FAMILIES)
-    for row in rows:
-        step: Step = row[0]
-        steps.append(step)
-        texts = row[2 : 2 + family_count]
-        if step.id in wanted and any(text is not None for text in texts):
-            config = _config_from_text(texts, row[1], step.config_overrides)
-            memo[("config", step.id)] = config
-            configs[step.id] = config
+    chosen = [(row[0], row[1]) for row in rows if row[0].id in wanted]
+    for step_id, published in running_steps(session, tenant_id=tenant_id, steps=chosen).items():
+        step = next(step for step, _ in chosen if step.id == step_id)
+        config = running_config(published, step.config_overrides)
+        memo[("config", step.id)] = config
+        configs[step.id] = config
     if calendar_columns is not None:
         calendar = _calendar(*calendar_columns)
         memo[("calendar", tenant_id)] = calendar

@@ -16,8 +16,6 @@ from typing import Any
 from pacetrack.db import config_audit
 from pacetrack.db.tables import StepTemplate
 from pacetrack.engine.config import CONFIG_FAMILIES
-from pacetrack.engine.words import noun
-from pacetrack.services import rule_timers
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict
 from pacetrack.services.fields import load_field_specs
@@ -33,7 +31,6 @@ from pacetrack.services.templates import (
     family_column,
     get_template_row,
     live_steps,
-    running_copies,
     stored_families,
     template_name_taken,
 )
@@ -54,19 +51,6 @@ def rollback(uow: UnitOfWork, actor: Actor, data: RollbackVersion) -> VersionOut
         for step in live_steps(session, tenant_id=actor.tenant_id, template_id=template.id)
         if step.id not in kept_ids
     ]
-    busy = {
-        step.name: names
-        for step in dropped
-        if (names := running_copies(session, tenant_id=actor.tenant_id, step_id=step.id))
-    }
-    if busy:
-        raise Conflict.one(
-            "version",
-            f"{noun(len(busy), 'step')} {', '.join(f'“{name}”' for name in sorted(busy))} "
-            "added after that version "
-            f"{'runs' if len(busy) == 1 else 'run'} in active pipelines "
-            f"{', '.join(sorted({n for names in busy.values() for n in names}))}",
-        )
     if snapshot["name"] != template.name and template_name_taken(
         session, tenant_id=actor.tenant_id, name=snapshot["name"], except_id=template.id
     ):
@@ -116,7 +100,6 @@ def _restore_step(
         fields=fields,
     )
     now = uow.clock.now()
-    changed = [f for f in CONFIG_FAMILIES if stored_families(row)[f] != families[f]]
     for key in PLAIN_PROPERTIES:
         setattr(row, key, saved[key])
     for family in CONFIG_FAMILIES:
@@ -124,6 +107,3 @@ def _restore_step(
     row.position = position
     row.deleted_at = None
     row.updated_at = now
-    rule_timers.stop_removed_rules_of_template(
-        uow, template=row, families=stored_families(row), changed=changed
-    )

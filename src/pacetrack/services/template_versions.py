@@ -152,14 +152,18 @@ def _add_version(
     return row
 
 
-def version_for_new_pipeline(uow: UnitOfWork, actor: Actor, template: PipelineTemplate) -> int:
+def version_for_new_pipeline(
+    uow: UnitOfWork, actor: Actor, template: PipelineTemplate
+) -> PipelineTemplateVersion:
     """The latest published version of ``template``; version 1 is published when there is
     none yet (a template made after versions were introduced and never published)."""
     latest = latest_version(uow.session, tenant_id=actor.tenant_id, template_id=template.id)
     if latest is not None:
-        return latest.number
+        return latest
     snapshot = snapshot_of(uow.session, template)
-    return _add_version(uow, actor, template, snapshot=snapshot, note=FIRST_AUTOMATIC_NOTE).number
+    if not snapshot["steps"]:
+        raise Conflict.one("pipeline_template_id", "the template has no steps yet")
+    return _add_version(uow, actor, template, snapshot=snapshot, note=FIRST_AUTOMATIC_NOTE)
 
 
 def publish_current(

@@ -30,14 +30,12 @@ from pacetrack.db.tables import (
     FieldDefinition,
     PipelineInstance,
     PipelineTemplate,
-    Step,
     StepTemplate,
 )
 from pacetrack.engine.config import CONFIG_FAMILIES, StepConfig
 from pacetrack.engine.config_check import check_step_config
 from pacetrack.engine.fields import FieldSpec
 from pacetrack.engine.words import noun
-from pacetrack.services import rule_timers
 from pacetrack.services.board_setting import BoardSetting, checked_board, stored_board
 from pacetrack.services.config_schema import (
     dump_family,
@@ -662,33 +660,11 @@ def _row_config(row: StepTemplate, *, target_duration_days: int | None) -> StepC
     return step_config(stored_families(row), target_duration_days=target_duration_days)
 
 
-def running_copies(session: Session, *, tenant_id: uuid.UUID, step_id: uuid.UUID) -> list[str]:
-    statement = (
-        select(PipelineInstance.name)
-        .join(
-            Step,
-            (Step.tenant_id == PipelineInstance.tenant_id)
-            & (Step.pipeline_instance_id == PipelineInstance.id),
-        )
-        .where(
-            Step.tenant_id == tenant_id,
-            Step.step_template_id == step_id,
-            PipelineInstance.status == ACTIVE,
-        )
-    )
-    return sorted(set(session.scalars(statement)))
-
-
 def delete_step(uow: UnitOfWork, actor: Actor, step_id: uuid.UUID) -> None:
-    """Soft-deletes the step template; refused while an active instance runs a copy of it."""
+    """Soft-deletes the step template from the draft. Running pipelines keep their copy
+    (they run a published version) until they are upgraded to a version without it."""
     actor.require_admin("change pipeline templates")
     row = get_step_row(uow, actor, step_id, for_update=True)
-    running = running_copies(uow.session, tenant_id=actor.tenant_id, step_id=row.id)
-    if running:
-        raise Conflict(
-            f"Step “{row.name}” runs in active pipeline {noun(len(running), 'instance')} "
-            f"{', '.join(running)}."
-        )
     row.deleted_at = uow.clock.now()
     uow.commit()
 
@@ -737,9 +713,6 @@ def update_family(
     )
     setattr(row, family_column(family), families[family])
     row.updated_at = uow.clock.now()
-    rule_timers.stop_removed_rules_of_template(
-        uow, template=row, families=stored_families(row), changed=families
-    )
     uow.commit()
     return step_out(row)
 

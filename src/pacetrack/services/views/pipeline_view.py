@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from pacetrack.db.tables import Account, Item, ItemStepHistory, PipelineTemplate, Step, StepTemplate
+from pacetrack.db.tables import Account, Item, ItemStepHistory, PipelineTemplate
 from pacetrack.engine.fields import FieldSpec, FieldType
 from pacetrack.engine.lifecycle import terminal_outcome
 from pacetrack.engine.money import format_money, format_number
@@ -42,6 +42,7 @@ from pacetrack.services.input_types import PlainStr
 from pacetrack.services.step_configs import tenant_calendar
 from pacetrack.services.tenant_settings import tenant_currency
 from pacetrack.services.unit_of_work import UnitOfWork
+from pacetrack.services.version_steps import instance_running_steps
 
 SECONDS_PER_DAY = 86_400
 ItemStatusFilter = Literal["open", "completed", "archived", "any"]
@@ -196,25 +197,13 @@ def _decimal(value: Any) -> Decimal | None:
 def _steps(
     session: Session, *, tenant_id: uuid.UUID, instance_id: uuid.UUID
 ) -> tuple[StepColumn, ...]:
-    rows = session.execute(
-        select(
-            Step,
-            StepTemplate.target_duration_days,
-            StepTemplate.color,
-            StepTemplate.icon,
-            StepTemplate.metadata_,
-        )
-        .join(
-            StepTemplate,
-            and_(
-                StepTemplate.tenant_id == Step.tenant_id, StepTemplate.id == Step.step_template_id
-            ),
-        )
-        .where(Step.tenant_id == tenant_id, Step.pipeline_instance_id == instance_id)
-        .order_by(Step.position, Step.id)
-    ).all()
+    rows = instance_running_steps(session, tenant_id=tenant_id, instance_id=instance_id)
     columns = []
-    for step, target, color, icon, metadata in rows:
+    for step, look in rows:
+        target = look.target_duration_days if look is not None else None
+        color = look.color if look is not None else None
+        icon = look.icon if look is not None else None
+        metadata = look.metadata if look is not None else {}
         overrides = step.config_overrides or {}
         chosen = overrides.get("target_duration_days", target)
         overridden = overrides.get("metadata")

@@ -37,6 +37,7 @@ KIND_LABELS = {
     "field_definition": "Field",
     "step_override": "Step override",
     "pipeline_access": "Pipeline access",
+    "pipeline_version": "Pipeline version",
     "webhook_endpoint": "Webhook endpoint",
     "allow_list": "Outbound allow-list",
     "tenant_settings": "Organisation settings",

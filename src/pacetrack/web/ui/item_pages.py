@@ -24,7 +24,6 @@ from pacetrack.services import (
     items,
     moves,
     pipelines,
-    templates,
 )
 from pacetrack.services.approvals import ApproveRequest, RejectRequest, RequestApproval
 from pacetrack.services.context import Actor
@@ -98,7 +97,7 @@ def _refused_move(status: ValidationStatusOut) -> Refusal:
 
 @dataclass(frozen=True, kw_only=True)
 class StepLook:
-    """How the item's current step is shown: its template's colour and icon."""
+    """How the item's current step is shown: the colour and icon of the version it runs."""
 
     color: str | None
     icon: str | None
@@ -109,8 +108,7 @@ def _step_look(
 ) -> StepLook:
     for step in instance.steps or []:
         if step.id == step_id:
-            template = templates.get_step(work, actor, step.step_template_id)
-            return StepLook(color=template.color, icon=template.icon)
+            return StepLook(color=step.color, icon=step.icon)
     return StepLook(color=None, icon=None)
 
 

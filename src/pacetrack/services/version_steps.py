@@ -1,0 +1,223 @@
+"""What a running step does: its entry in the template version its pipeline runs.
+
+A pipeline runs the version it records (``pipeline_instance.template_version``), not the
+template's draft: a runtime step's families, target duration, colour, icon and
+description come from that version's snapshot, found by the step's ``step_template_id``,
+and its ``config_overrides`` apply on top. Versions are never changed once written, so a
+version's parsed steps are cached by the version row's id for the life of the process
+(an id is never reused, not even after a publish that was rolled back).
+
+A step whose template is missing from its version (a pipeline from before versions whose
+step template had been deleted by then) falls back to the step template row as stored.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from pacetrack.db.session import transaction_memo
+from pacetrack.db.tables import RUNNING_STEP, PipelineInstance, Step, StepTemplate
+from pacetrack.db.tables_versions import PipelineTemplateVersion
+from pacetrack.engine.config import CONFIG_FAMILIES
+from pacetrack.services.bounded_cache import BoundedCache
+
+
+@dataclass(frozen=True, kw_only=True)
+class VersionStep:
+    """One step of a published version (or, as a fallback, of the stored template)."""
+
+    step_template_id: uuid.UUID
+    name: str
+    description: str
+    position: int
+    target_duration_days: int | None
+    color: str | None
+    icon: str | None
+    families: Mapping[str, Any]
+    texts: tuple[str | None, ...]
+    """Each family as JSON text in ``CONFIG_FAMILIES`` order: the parsed-config cache key."""
+
+    @property
+    def metadata(self) -> Mapping[str, Any]:
+        value = self.families.get("metadata")
+        return value if isinstance(value, Mapping) else {}
+
+
+VersionSteps = Mapping[uuid.UUID, VersionStep]
+"""A version's steps by step template id."""
+
+_versions: BoundedCache[VersionSteps] = BoundedCache(512)
+_MEMO = "pacetrack.version_steps"
+
+
+def _texts(families: Mapping[str, Any]) -> tuple[str | None, ...]:
+    return tuple(
+        json.dumps(families[family], sort_keys=True, default=str) if family in families else None
+        for family in CONFIG_FAMILIES
+    )
+
+
+def _step_of(entry: Mapping[str, Any]) -> VersionStep:
+    families = {family: entry[family] for family in CONFIG_FAMILIES if family in entry}
+    duration = entry.get("target_duration_days")
+    return VersionStep(
+        step_template_id=uuid.UUID(str(entry["id"])),
+        name=str(entry.get("name", "")),
+        description=str(entry.get("description") or ""),
+        position=int(entry.get("position", 0)),
+        target_duration_days=duration if isinstance(duration, int) else None,
+        color=entry.get("color"),
+        icon=entry.get("icon"),
+        families=families,
+        texts=_texts(families),
+    )
+
+
+def steps_of_snapshot(snapshot: Mapping[str, Any]) -> dict[uuid.UUID, VersionStep]:
+    """A version snapshot's steps by step template id, in the version's order; their
+    ``position`` is their place in that order from 1 (a draft's positions may tie)."""
+    steps = (_step_of(entry) for entry in snapshot.get("steps") or [])
+    return {
+        step.step_template_id: replace(step, position=place)
+        for place, step in enumerate(steps, start=1)
+    }
+
+
+def _live(row: StepTemplate) -> VersionStep:
+    families = {
+        family: getattr(row, "metadata_" if family == "metadata" else family)
+        for family in CONFIG_FAMILIES
+    }
+    return VersionStep(
+        step_template_id=row.id,
+        name=row.name,
+        description=row.description or "",
+        position=row.position,
+        target_duration_days=row.target_duration_days,
+        color=row.color,
+        icon=row.icon,
+        families=families,
+        texts=_texts(families),
+    )
+
+
+def versions_by_id(
+    session: Session, *, tenant_id: uuid.UUID, version_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, VersionSteps]:
+    """The parsed steps of each version row (read only for those not cached yet)."""
+    found: dict[uuid.UUID, VersionSteps] = {}
+    missing = []
+    for version_id in set(version_ids):
+        cached = _versions.get((tenant_id, version_id))
+        if cached is None:
+            missing.append(version_id)
+        else:
+            found[version_id] = cached
+    if missing:
+        rows = session.execute(
+            select(PipelineTemplateVersion.id, PipelineTemplateVersion.snapshot).where(
+                PipelineTemplateVersion.tenant_id == tenant_id,
+                PipelineTemplateVersion.id.in_(missing),
+            )
+        )
+        for version_id, snapshot in rows:
+            parsed = steps_of_snapshot(snapshot)
+            _versions.put((tenant_id, version_id), parsed)
+            found[version_id] = parsed
+    return found
+
+
+def running_steps(
+    session: Session,
+    *,
+    tenant_id: uuid.UUID,
+    steps: Sequence[tuple[Step, uuid.UUID | None]],
+) -> dict[uuid.UUID, VersionStep]:
+    """What each step (with the id of the version row its pipeline runs) does, by step id."""
+    memo = transaction_memo(session, _MEMO)
+    versions = versions_by_id(
+        session,
+        tenant_id=tenant_id,
+        version_ids={version_id for _, version_id in steps if version_id is not None},
+    )
+    result: dict[uuid.UUID, VersionStep] = {}
+    fallback: list[Step] = []
+    for step, version_id in steps:
+        entry = versions.get(version_id) if version_id is not None else None
+        published = entry.get(step.step_template_id) if entry is not None else None
+        if published is not None:
+            result[step.id] = published
+        elif (known := memo.get(step.step_template_id)) is not None:
+            result[step.id] = known
+        else:
+            fallback.append(step)
+    if fallback:
+        rows = session.scalars(
+            select(StepTemplate).where(
+                StepTemplate.tenant_id == tenant_id,
+                StepTemplate.id.in_({step.step_template_id for step in fallback}),
+            )
+        )
+        live = {row.id: _live(row) for row in rows}
+        for step in fallback:
+            if step.step_template_id in live:
+                memo[step.step_template_id] = live[step.step_template_id]
+                result[step.id] = live[step.step_template_id]
+    return result
+
+
+def version_join(step: type[Step] = Step) -> tuple[Any, Any]:
+    """The ON clauses that join a step's pipeline instance and the version row it runs."""
+    return (
+        and_(
+            PipelineInstance.tenant_id == step.tenant_id,
+            PipelineInstance.id == step.pipeline_instance_id,
+        ),
+        and_(
+            PipelineTemplateVersion.tenant_id == PipelineInstance.tenant_id,
+            PipelineTemplateVersion.pipeline_template_id == PipelineInstance.pipeline_template_id,
+            PipelineTemplateVersion.number == PipelineInstance.template_version,
+        ),
+    )
+
+
+def version_ids_of(
+    session: Session, *, tenant_id: uuid.UUID, step_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID | None]:
+    """The id of the version row each step's pipeline runs, by step id (one query)."""
+    on_instance, on_version = version_join()
+    rows = session.execute(
+        select(Step.id, PipelineTemplateVersion.id)
+        .join(PipelineInstance, on_instance)
+        .outerjoin(PipelineTemplateVersion, on_version)
+        .where(Step.tenant_id == tenant_id, Step.id.in_(list(step_ids)))
+    )
+    return {step_id: version_id for step_id, version_id in rows}
+
+
+def instance_running_steps(
+    session: Session, *, tenant_id: uuid.UUID, instance_id: uuid.UUID
+) -> list[tuple[Step, VersionStep | None]]:
+    """The instance's steps in order (removed ones left out), each with what it does."""
+    on_instance, on_version = version_join()
+    rows = session.execute(
+        select(Step, PipelineTemplateVersion.id)
+        .join(PipelineInstance, on_instance)
+        .outerjoin(PipelineTemplateVersion, on_version)
+        .where(Step.tenant_id == tenant_id, Step.pipeline_instance_id == instance_id, RUNNING_STEP)
+        .order_by(Step.position, Step.id)
+    ).all()
+    pairs = [(step, version_id) for step, version_id in rows]
+    found = running_steps(session, tenant_id=tenant_id, steps=pairs)
+    return [(step, found.get(step.id)) for step, _ in pairs]
+
+
+def clear_cache() -> None:
+    _versions.clear()
