@@ -26,7 +26,7 @@ from pacetrack.services import (
     template_versions,
     templates,
 )
-from pacetrack.services.errors import Conflict, InvalidInput
+from pacetrack.services.errors import Conflict, InvalidInput, ServiceError
 from pacetrack.services.pipelines import PipelineInstanceOut
 from pacetrack.services.template_versions import PublishVersion, RollbackVersion, VersionOut
 from pacetrack.web.deps import request_uow
@@ -116,6 +116,7 @@ def versions_page(request: Request, template_id: str, actor: PageActor) -> Respo
         "template_name": name,
         "draft": draft,
         "rows": _rows(versions, instances),
+        "latest_number": numbers[0] if numbers else None,
         "diff": diff,
         "selected": selected,
         "errors": errors,
@@ -153,7 +154,7 @@ def _prefixed(errors: FieldErrors, prefix: str) -> FieldErrors:
     return {f"{prefix}.{key}": messages for key, messages in errors.items()}
 
 
-def sentences(exc: Conflict | InvalidInput) -> list[str]:
+def sentences(exc: ServiceError) -> list[str]:
     """A refusal's messages as sentences for the page's alert."""
     messages = [problem.message for problem in exc.problems] or [exc.message]
     return [
