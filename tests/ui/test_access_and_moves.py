@@ -14,6 +14,7 @@ from pacetrack.services import pipelines, templates
 from pacetrack.services.access import AccessSpec
 from pacetrack.services.pipelines import AccessUpdate
 from tests.conftest import Login
+from tests.support.versions import publish_and_upgrade
 from tests.ui.conftest import Browsing, SalesPipeline, actor_of, sign_in_with_token
 
 pytestmark = [
@@ -39,6 +40,7 @@ def test_the_move_controls_offer_only_the_steps_the_transition_rules_allow(
             family="metadata",
             raw={"allow_backward": False},
         )
+    publish_and_upgrade(container, actor_of(container, admin), sales.template_id)
     page.goto(f"/items/{sales.item_id}")
 
     expect(page.get_by_role("button", name="Move to Demo")).to_be_visible()

@@ -17,6 +17,7 @@ from pacetrack.bootstrap import Container
 from pacetrack.services import items, templates
 from pacetrack.services.items import ItemFieldsUpdate
 from tests.conftest import Login
+from tests.support.versions import publish_and_upgrade
 from tests.ui.conftest import Browsing, SalesPipeline, actor_of, sign_in_with_token
 
 pytestmark = [
@@ -41,6 +42,7 @@ def needs_approval(
             family="metadata",
             raw={"requires_approval": True},
         )
+    publish_and_upgrade(container, actor, sales.template_id)
     with container.uow() as work:
         items.update_fields(
             work, actor, ItemFieldsUpdate(id=sales.item_id, field_values={"deal_value": "6000"})

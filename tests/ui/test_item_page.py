@@ -18,6 +18,7 @@ from pacetrack.db.tables import Account
 from pacetrack.services import fields, items, templates
 from pacetrack.services.fields import FieldDefinitionCreate
 from tests.conftest import make_login
+from tests.support.versions import publish_and_upgrade
 from tests.ui.accessibility import assert_accessible, assert_fits_width
 from tests.ui.conftest import MIN_DEAL_MESSAGE, Browsing, SalesPipeline, actor_of, screenshot
 
@@ -147,6 +148,7 @@ def test_a_calculated_field_is_read_only_with_its_formula_on_hover_and_focus(
                 }
             ],
         )
+    publish_and_upgrade(container, actor, sales.template_id)
     page = admin_page.page
     page.goto(f"/items/{sales.item_id}")
     page.get_by_label("Deal value").fill("6000")

@@ -18,6 +18,7 @@ from pacetrack.services import items, templates
 from pacetrack.services.items import ItemFieldsUpdate
 from pacetrack.services.templates import StepTemplateUpdate
 from tests.conftest import Login
+from tests.support.versions import publish_and_upgrade
 from tests.ui.conftest import (
     ARTIFACTS,
     MIN_DEAL_MESSAGE,
@@ -247,6 +248,7 @@ def test_a_step_colour_marks_its_board_column_and_other_text_is_ignored(
             actor,
             StepTemplateUpdate(id=sales.step_templates["Demo"], color="red; background: url(x)"),
         )
+    publish_and_upgrade(container, actor, sales.template_id)
 
     page = admin_page.page
     page.goto(f"/pipelines/{sales.instance_id}")

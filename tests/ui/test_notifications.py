@@ -17,6 +17,7 @@ from pacetrack.services.items import ItemFieldsUpdate
 from pacetrack.services.moves import MoveItem
 from pacetrack.worker.runner import Worker
 from tests.conftest import Login
+from tests.support.versions import publish_and_upgrade
 from tests.ui.conftest import Browsing, SalesPipeline, actor_of
 
 pytestmark = [
@@ -52,6 +53,7 @@ def notify_owner(
         templates.update_family(
             work, actor, sales.step_templates["Demo"], family="notifications", raw=[DEMO_BOOKED]
         )
+    publish_and_upgrade(container, actor, sales.template_id)
     with container.uow() as work:
         items.update_fields(
             work, actor, ItemFieldsUpdate(id=sales.item_id, field_values={"deal_value": "6000"})

@@ -16,6 +16,7 @@ from pacetrack.bootstrap import Container
 from pacetrack.services import templates
 from pacetrack.services.templates import StepTemplateUpdate
 from tests.conftest import Login
+from tests.support.versions import publish_and_upgrade
 from tests.ui.accessibility import assert_accessible, assert_fits_width
 from tests.ui.conftest import Browsing, SalesPipeline, actor_of
 
@@ -40,6 +41,7 @@ def dressed(container: Container, admin: Login, sales: SalesPipeline) -> SalesPi
                 actor,
                 StepTemplateUpdate(id=sales.step_templates[step], icon=icon, color=color),
             )
+    publish_and_upgrade(container, actor, sales.template_id)
     return sales
 
 
