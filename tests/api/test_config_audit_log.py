@@ -368,3 +368,53 @@ def test_another_tenants_changes_are_never_listed(
     assert "secret-role" not in ours and "ours" not in theirs
     assert theirs[0] == "secret-role"
     assert all(entry["actor"] is None for entry in log(client, admin, kind="role")[1:])
+
+
+def test_publishing_and_rolling_back_are_entries_with_the_version_numbers_and_the_note(
+    client: TestClient, admin: Login
+) -> None:
+    template = make_template(client, admin, name="Hiring", steps=1)
+    step = template["steps"][0]
+    post(client, admin, "/api/pipeline-template/publish", {"id": template["id"], "note": "Cut 1"})
+    post(client, admin, "/api/step-template/update", {"id": step["id"], "name": "Screen"})
+    post(client, admin, "/api/pipeline-template/publish", {"id": template["id"], "note": "Cut 2"})
+    post(
+        client,
+        admin,
+        "/api/pipeline-template/rollback",
+        {"id": template["id"], "version": 1, "note": "Too early"},
+    )
+
+    rolled_back, second, first = log(client, admin, kind="template_version")
+    assert first["action"] == "published" and first["before"] is None
+    assert first["after"] == {"version": 1, "note": "Cut 1"}
+    assert second["action"] == "published"
+    assert second["before"] == {"version": 1}
+    assert second["after"] == {"version": 2, "note": "Cut 2"}
+    assert rolled_back["action"] == "rolled_back"
+    assert rolled_back["before"] == {"version": 2}
+    assert rolled_back["after"] == {
+        "version": 3,
+        "note": "Restores version 1. Too early",
+        "restores": 1,
+    }
+    assert {entry["entity_name"] for entry in (first, second, rolled_back)} == {"Hiring"}
+    assert {entry["entity_id"] for entry in (first, second, rolled_back)} == {template["id"]}
+    assert rolled_back["actor"] == {"id": str(admin.account_id), "name": "ada"}
+    assert log(client, admin, action="rolled_back") == [rolled_back]
+    # The rollback's own step changes are entries of the steps, in the same change.
+    renamed_back = log(client, admin, kind="step_template", action="updated")[0]
+    assert renamed_back["before"] == {"name": "Screen"}
+    assert renamed_back["after"] == {"name": "Step 1"}
+
+
+def test_a_refused_publish_records_nothing(client: TestClient, admin: Login) -> None:
+    template = make_template(client, admin, steps=1)
+    post(client, admin, "/api/pipeline-template/publish", {"id": template["id"]})
+
+    again = client.post(
+        "/api/pipeline-template/publish", json={"id": template["id"]}, headers=admin.headers
+    )
+
+    assert again.status_code == 409
+    assert len(log(client, admin, kind="template_version")) == 1

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.api.test_templates import get_template, make_template, post
-from tests.conftest import Login
+from tests.conftest import Login, make_login
 
 
 def delete_step(client: TestClient, login: Login, step_id: str) -> None:
@@ -27,14 +27,16 @@ def versions(client: TestClient, login: Login, template_id: str) -> list[dict[st
     return response.json()
 
 
-def diff(client: TestClient, login: Login, template_id: str, before: int, after: int) -> Any:
+def read(client: TestClient, login: Login, operation: str, params: dict[str, Any]) -> Any:
     response = client.get(
-        "/api/pipeline-template/diff",
-        params={"id": template_id, "from": before, "to": after},
-        headers=login.headers,
+        f"/api/pipeline-template/{operation}", params=params, headers=login.headers
     )
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def diff(client: TestClient, login: Login, template_id: str, before: int, after: int) -> Any:
+    return read(client, login, "diff", {"id": template_id, "from": before, "to": after})
 
 
 def test_publishing_numbers_versions_and_records_who_when_and_the_note(
@@ -278,3 +280,81 @@ def test_unknown_templates_and_versions_answer_404_and_bad_numbers_422(
     assert missing_to.json()["errors"][0]["field"] == "to"
     assert bad_number.status_code == 422
     assert "number" in bad_number.text
+
+
+def draft(client: TestClient, login: Login, template_id: str) -> Any:
+    return read(client, login, "draft", {"id": template_id})
+
+
+def test_the_draft_says_what_publishing_would_add_and_agrees_with_publish(
+    client: TestClient, admin: Login
+) -> None:
+    template = make_template(client, admin, steps=2)
+    one = template["steps"][0]["id"]
+    before_any = draft(client, admin, template["id"])
+    publish(client, admin, template["id"])
+    clean = draft(client, admin, template["id"])
+    post(client, admin, "/api/step-template/update", {"id": one, "name": "Lead"})
+    edited = draft(client, admin, template["id"])
+    publish(client, admin, template["id"])
+
+    assert before_any["latest_version"] is None and before_any["unpublished"] is True
+    assert clean == {
+        "pipeline_template_id": template["id"],
+        "latest_version": 1,
+        "unpublished": False,
+        "words": [],
+        "by_step": [],
+        "changes": clean["changes"],
+    }
+    assert edited["latest_version"] == 1 and edited["unpublished"] is True
+    assert edited["words"] == ["Step “Step 1” renamed to “Lead”."]
+    assert edited["by_step"] == [
+        {"id": one, "name": "Lead", "words": ["Renamed from “Step 1” to “Lead”."]}
+    ]
+    assert draft(client, admin, template["id"])["unpublished"] is False
+
+
+def test_the_diff_groups_its_sentences_per_step_in_the_newer_order(
+    client: TestClient, admin: Login
+) -> None:
+    template = make_template(client, admin, steps=3)
+    one, two, three = (step["id"] for step in template["steps"])
+    publish(client, admin, template["id"])
+    post(client, admin, "/api/step-template/update", {"id": one, "target_duration_days": 3})
+    post(client, admin, "/api/step-template/update-metadata", {"id": three, "metadata": {"a": 1}})
+    delete_step(client, admin, two)
+    post(client, admin, "/api/pipeline-template/update", {"id": template["id"], "name": "Deals"})
+    publish(client, admin, template["id"])
+
+    groups = diff(client, admin, template["id"], 1, 2)["by_step"]
+
+    assert [(group["id"], group["name"]) for group in groups] == [
+        (None, "Template"),
+        (one, "Step 1"),
+        (three, "Step 3"),
+        (two, "Step 2"),
+    ]
+    assert groups[0]["words"] == ["Name changed from “Sales” to “Deals”."]
+    assert groups[1]["words"] == ["Target duration days changed from 10 to 3."]
+    assert groups[2]["words"] == ["Setting “a” added."]  # not moved among the kept steps
+    assert groups[3]["words"] == ["Removed."]
+
+
+def test_a_manager_reads_the_draft_and_a_member_may_not(
+    client: TestClient, container: Any, admin: Login, member: Login
+) -> None:
+    template = make_template(client, admin, steps=1)
+    manager = make_login(container, slug="acme", username="mia", roles=["manager"])
+
+    assert draft(client, manager, template["id"])["latest_version"] is None
+    refused = client.get(
+        "/api/pipeline-template/draft", params={"id": template["id"]}, headers=member.headers
+    )
+    missing = client.get(
+        "/api/pipeline-template/draft",
+        params={"id": "00000000-0000-4000-8000-000000000000"},
+        headers=admin.headers,
+    )
+    bad = client.get("/api/pipeline-template/draft", params={"id": "x"}, headers=admin.headers)
+    assert (refused.status_code, missing.status_code, bad.status_code) == (403, 404, 422)

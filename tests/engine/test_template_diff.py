@@ -42,3 +42,32 @@ def test_a_snapshot_diff_names_every_kind_of_step_change() -> None:
     assert families == {("C", "validations", "added"), ("Start", "metadata", "added")}
     assert "Step “C”: validation “v” added." in diff.words
     assert diff_snapshots(before, before).empty
+
+
+def test_the_changes_grouped_per_step_follow_the_newer_order_and_say_what_a_rule_changed() -> None:
+    rule = {"id": "min", "type": "field_min_value", "min_value": 5000}
+    before = {"name": "T", "steps": [step("1", "A", validations=[rule]), step("2", "B")]}
+    after = {
+        "name": "U",
+        "steps": [
+            step("3", "New"),
+            step("1", "Start", validations=[{**rule, "min_value": 8000}]),
+        ],
+    }
+
+    groups = diff_snapshots(before, after).by_step
+
+    assert [(g.id, g.name) for g in groups] == [
+        (None, "Template"),
+        ("3", "New"),
+        ("1", "Start"),
+        ("2", "B"),
+    ]
+    assert groups[0].words == ("Name changed from “T” to “U”.",)
+    assert groups[1].words == ("Added at position 1.",)
+    assert groups[2].words == (
+        "Renamed from “A” to “Start”.",
+        "Validation “min” changed: min value changed from 5000 to 8000.",
+    )
+    assert groups[3].words == ("Removed.",)
+    assert diff_snapshots(before, before).by_step == ()

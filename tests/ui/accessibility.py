@@ -49,3 +49,12 @@ def assert_fits_width(page: Page) -> None:
     if overflow > 0:
         widest = page.evaluate(_WIDE_ELEMENTS)
         pytest.fail(f"{page.url} is {overflow} px wider than the window: {widest}")
+
+
+def assert_layout(page: Page) -> None:
+    """No serious axe-core violation and no sideways scrolling, wide and at 390 px."""
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        assert_accessible(page)
+        assert_fits_width(page)
+    page.set_viewport_size({"width": 1280, "height": 900})

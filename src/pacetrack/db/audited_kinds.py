@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pacetrack.db.config_audit import AuditedKind
+from pacetrack.db.config_audit import PUBLISHED, AuditedKind, Snapshot
 from pacetrack.db.tables import (
     CONFIG_COLUMNS,
     Account,
@@ -28,6 +29,7 @@ from pacetrack.db.tables import (
 )
 from pacetrack.db.tables_automations import WebhookEndpoint
 from pacetrack.db.tables_features import TenantFeature
+from pacetrack.db.tables_versions import PipelineTemplateVersion
 
 
 def _parent_name(session: Session, table: type[Any], tenant_id: Any, parent_id: Any) -> str:
@@ -56,6 +58,22 @@ def _granted_role(session: Session, row: AccountRole) -> dict[str, Any]:
 
 def _member(session: Session, row: AccountGroupMember) -> dict[str, Any]:
     return {"account": _account_name(session, row.tenant_id, row.account_id)}
+
+
+def _version(_session: Session, row: PipelineTemplateVersion) -> Snapshot:
+    return {"version": row.number, "note": row.note}
+
+
+def _version_before(session: Session, row: PipelineTemplateVersion) -> Snapshot | None:
+    """The version the template was at before this one was published (None: the first)."""
+    previous = session.scalar(
+        select(func.max(PipelineTemplateVersion.number)).where(
+            PipelineTemplateVersion.tenant_id == row.tenant_id,
+            PipelineTemplateVersion.pipeline_template_id == row.pipeline_template_id,
+            PipelineTemplateVersion.number < row.number,
+        )
+    )
+    return None if previous is None else {"version": previous}
 
 
 def _tenant_kind(kind: str, columns: tuple[str, ...]) -> AuditedKind:
@@ -175,6 +193,19 @@ KINDS: tuple[AuditedKind, ...] = (
         name=lambda session, row: _parent_name(session, AccountGroup, row.tenant_id, row.group_id),
         entity_id=lambda row: row.group_id,
         described=_member,
+    ),
+    # A version belongs to its template's history: named and filtered by the template.
+    AuditedKind(
+        kind="template_version",
+        table=PipelineTemplateVersion,
+        columns=(),
+        name=lambda session, row: _parent_name(
+            session, PipelineTemplate, row.tenant_id, row.pipeline_template_id
+        ),
+        entity_id=lambda row: row.pipeline_template_id,
+        described=_version,
+        created=PUBLISHED,
+        follows=_version_before,
     ),
     # A flag row has no id of its own: it is the tenant's, named by the flag.
     AuditedKind(

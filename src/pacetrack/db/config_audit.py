@@ -10,7 +10,8 @@ out what a rolled-back savepoint undid (the row is back to its first state, or g
 
 Capturing at the flush means that no service has to remember to record anything; only
 writes the flush does not see (Core ``UPDATE``/``DELETE`` statements) escape it, and no
-configuration is written that way.
+configuration is written that way. A service may ``annotate`` a row it creates when the
+entry should say more than the row does (a new version that is a rollback).
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ from pacetrack.db.tables_auth import ENTITY_NAME_LENGTH, ConfigAuditEntry
 CREATED = "created"
 UPDATED = "updated"
 DELETED = "deleted"
-ACTIONS = (CREATED, UPDATED, DELETED)
+PUBLISHED = "published"
+ROLLED_BACK = "rolled_back"
+ACTIONS = (CREATED, UPDATED, DELETED, PUBLISHED, ROLLED_BACK)
 
 MASKED = "••••••••"
 """What a secret column shows instead of its value."""
@@ -38,6 +41,7 @@ MASKED_CHANGED = "•••••••• (changed)"
 """What an update shows as the new value of a secret that changed."""
 
 _SEEN = "pacetrack_config_audit"
+_ANNOTATED = "pacetrack_config_audit_annotated"
 
 Snapshot = dict[str, Any]
 
@@ -58,6 +62,10 @@ def _nothing_more(_session: Session, _row: Any) -> Snapshot:
     return {}
 
 
+def _nothing_before(_session: Session, _row: Any) -> Snapshot | None:
+    return None
+
+
 @dataclass(frozen=True, kw_only=True)
 class AuditedKind:
     """Which table is audited as which kind of entity, and what of it the log keeps.
@@ -68,6 +76,9 @@ class AuditedKind:
     ``lifecycle``: False when creating or deleting the row is not itself a configuration
     change (a pipeline's steps come and go with the pipeline): only updates are recorded.
     ``described``: keys computed from related rows (a granted role's name).
+    ``created``: the action a creation records (a published version is ``published``);
+    ``follows``: the ``before`` of a creation that carries on from an earlier row (the
+    version number a new version follows), None for a plain creation.
     """
 
     kind: str
@@ -80,6 +91,14 @@ class AuditedKind:
     entity_id: Callable[[Any], uuid.UUID] = _own_id
     tenant_id: Callable[[Any], uuid.UUID] = _own_tenant
     described: Callable[[Session, Any], Snapshot] = _nothing_more
+    created: str = CREATED
+    follows: Callable[[Session, Any], Snapshot | None] = _nothing_before
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Annotation:
+    action: str
+    values: Snapshot
 
 
 @dataclass
@@ -157,6 +176,14 @@ def _watcher(watch: _Watch) -> Callable[[Session, object, object], None]:
 def _rolled_back(session: Session, previous: SessionTransaction) -> None:
     if previous.parent is None:
         session.info.pop(_SEEN, None)
+        session.info.pop(_ANNOTATED, None)
+
+
+def annotate(session: Session, row: Any, *, action: str, **values: Any) -> None:
+    """Records the creation of ``row`` as ``action`` with ``values`` added to its ``after``:
+    only the service knows that a new version is a rollback, and to which version."""
+    annotated: dict[int, _Annotation] = session.info.setdefault(_ANNOTATED, {})
+    annotated[id(row)] = _Annotation(action=action, values=values)
 
 
 def track(factory: sessionmaker[Session], kinds: Sequence[AuditedKind]) -> None:
@@ -202,13 +229,21 @@ def _gone(row: Any) -> bool:
 def _action(seen: _Seen, after: Snapshot | None, soft_deleted: bool) -> str | None:
     lifecycle = seen.kind.lifecycle
     if seen.before is None:
-        return CREATED if lifecycle and after is not None and not soft_deleted else None
+        created = lifecycle and after is not None and not soft_deleted
+        return seen.kind.created if created else None
     if after is None or (soft_deleted and not seen.soft_deleted):
         return DELETED if lifecycle else None
     return UPDATED if after != seen.before else None
 
 
-def _entry(session: Session, seen: _Seen, *, at: datetime, actor: uuid.UUID | None) -> Any:
+def _entry(
+    session: Session,
+    seen: _Seen,
+    *,
+    at: datetime,
+    actor: uuid.UUID | None,
+    annotation: _Annotation | None,
+) -> Any:
     kind, row = seen.kind, seen.row
     after: Snapshot | None = None
     soft_deleted = False
@@ -219,7 +254,12 @@ def _entry(session: Session, seen: _Seen, *, at: datetime, actor: uuid.UUID | No
         return None
     before_shown: Snapshot | None = None
     after_shown: Snapshot | None = None
-    if action == CREATED and after is not None:
+    if seen.before is None and after is not None:
+        if annotation is not None:
+            action = annotation.action
+            after = {**after, **annotation.values}
+        follows = kind.follows(session, row)
+        before_shown = None if follows is None else _masked(kind, follows)
         after_shown = _masked(kind, after)
     elif action == DELETED and seen.before is not None:
         before_shown = _masked(kind, seen.before)
@@ -251,10 +291,17 @@ def entries(
     Call it after the last flush of the transaction.
     """
     seen = session.info.pop(_SEEN, {})
+    annotated: dict[int, _Annotation] = session.info.pop(_ANNOTATED, {})
     made: list[ConfigAuditEntry] = []
-    for group in seen.values():
+    for row_key, group in seen.items():
         for one in group:
-            entry = _entry(session, one, at=at, actor=actor(one.kind.tenant_id(one.row)))
+            entry = _entry(
+                session,
+                one,
+                at=at,
+                actor=actor(one.kind.tenant_id(one.row)),
+                annotation=annotated.get(row_key),
+            )
             if entry is not None:
                 made.append(entry)
     session.add_all(made)

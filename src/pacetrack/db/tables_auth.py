@@ -69,7 +69,8 @@ class ConfigAuditEntry(Base):
 
     ``entity_name`` keeps the name the entity had, so the log reads well after a rename
     or a deletion. ``before``/``after`` hold configuration columns only (a creation has no
-    ``before``, a deletion no ``after``; an update holds the changed keys alone) and
+    ``before`` unless it follows an earlier row, as a published version follows the one
+    before it; a deletion has no ``after``; an update holds the changed keys alone) and
     secrets masked: a secret or a hash is never stored, only that it was set or changed.
     """
 

@@ -10,14 +10,16 @@ a sentence for people.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pacetrack.engine.config import CONFIG_FAMILIES
 
 STEP_PROPERTIES = ("description", "target_duration_days", "color", "icon")
 TEMPLATE_PROPERTIES = ("name", "description", "board")
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 RULE_FAMILIES = tuple(family for family in CONFIG_FAMILIES if family != "metadata")
 FAMILY_WORDS = {
     "field_configs": "field setting",
@@ -78,6 +80,16 @@ class StepChange:
 
 
 @dataclass(frozen=True, kw_only=True)
+class StepWords:
+    """The changes of one step as sentences to show under its name; ``id`` None: the
+    template's own properties."""
+
+    id: str | None
+    name: str
+    words: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
 class TemplateDiff:
     template: tuple[ValueChange, ...]
     added: tuple[StepRef, ...]
@@ -86,6 +98,9 @@ class TemplateDiff:
     reordered: tuple[StepMoved, ...]
     changed: tuple[StepChange, ...]
     words: tuple[str, ...]
+    by_step: tuple[StepWords, ...] = ()
+    """The same changes grouped: the template first, then the steps of the newer side in
+    order, then the steps it removed."""
 
     @property
     def empty(self) -> bool:
@@ -206,7 +221,7 @@ def diff_snapshots(before: Mapping[str, Any], after: Mapping[str, Any]) -> Templ
         {key: before.get(key) for key in TEMPLATE_PROPERTIES},
         {key: after.get(key) for key in TEMPLATE_PROPERTIES},
     )
-    return TemplateDiff(
+    diff = TemplateDiff(
         template=template,
         added=added,
         removed=removed,
@@ -215,15 +230,68 @@ def diff_snapshots(before: Mapping[str, Any], after: Mapping[str, Any]) -> Templ
         changed=changed,
         words=_words(template, added, removed, renamed, reordered, changed),
     )
+    order = [(step_id, str(new_steps[step_id]["name"])) for step_id in new_order]
+    return replace(diff, by_step=_by_step(order, diff))
 
 
-def _property_words(change: ValueChange) -> str:
+def _by_step(order: Sequence[tuple[str, str]], diff: TemplateDiff) -> tuple[StepWords, ...]:
+    sentences: dict[str, list[str]] = {step_id: [] for step_id, _name in order}
+    for ref in diff.added:
+        sentences[ref.id].append(f"Added at position {ref.position}.")
+    for rename in diff.renamed:
+        sentences[rename.id].append(f"Renamed from “{rename.before}” to “{rename.after}”.")
+    for moved in diff.reordered:
+        sentences[moved.id].append(f"Moved from position {moved.before} to {moved.after}.")
+    for step in diff.changed:
+        sentences[step.id] += [f"{_capital(_property_words(p))}." for p in step.properties]
+        for family in step.families:
+            sentences[step.id] += [
+                f"{_capital(phrase)}{_rule_detail(rule)}."
+                for phrase, rule in zip(_rule_words(family), family.changes, strict=True)
+            ]
+    groups = [
+        StepWords(
+            id=None,
+            name="Template",
+            words=tuple(f"{_capital(_property_words(change))}." for change in diff.template),
+        )
+    ]
+    groups += [
+        StepWords(id=step_id, name=name, words=tuple(sentences[step_id])) for step_id, name in order
+    ]
+    groups += [StepWords(id=ref.id, name=ref.name, words=("Removed.",)) for ref in diff.removed]
+    return tuple(group for group in groups if group.words)
+
+
+def _rule_detail(rule: ValueChange) -> str:
+    """What changed inside a changed rule: ``: min value changed from 5000 to 8000``."""
+    if rule.kind != "changed" or not (
+        isinstance(rule.before, Mapping) and isinstance(rule.after, Mapping)
+    ):
+        return ""
+    inner = diff_values(rule.before, rule.after)
+    return ": " + "; ".join(_property_words(c, _shown_in_rule) for c in inner) if inner else ""
+
+
+def _capital(sentence: str) -> str:
+    return sentence[:1].upper() + sentence[1:]
+
+
+def _property_words(change: ValueChange, shown: Callable[[Any], str] | None = None) -> str:
+    show = shown or _shown
     key = change.key.replace("_", " ")
     if change.kind == "added":
-        return f"{key} set to {_shown(change.after)}"
+        return f"{key} set to {show(change.after)}"
     if change.kind == "removed":
         return f"{key} cleared"
-    return f"{key} changed from {_shown(change.before)} to {_shown(change.after)}"
+    return f"{key} changed from {show(change.before)} to {show(change.after)}"
+
+
+def _shown_in_rule(value: Any) -> str:
+    """A rule's value: stored numbers are text (exact decimals) but read as numbers."""
+    if isinstance(value, str) and _NUMBER.fullmatch(value):
+        return value
+    return _shown(value)
 
 
 def _shown(value: Any) -> str:
@@ -236,13 +304,18 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def _family_words(step: str, change: FamilyChange) -> list[str]:
+def _rule_words(change: FamilyChange) -> list[str]:
+    """``validation “min_value” changed``: one phrase per rule of the family."""
     word = FAMILY_WORDS[change.family]
-    sentences = []
+    phrases = []
     for rule in change.changes:
         named = f"{word} “{rule.key}”" if change.matched_by != "position" else f"{word} {rule.key}"
-        sentences.append(f"Step “{step}”: {named} {rule.kind}.")
-    return sentences
+        phrases.append(f"{named} {rule.kind}")
+    return phrases
+
+
+def _family_words(step: str, change: FamilyChange) -> list[str]:
+    return [f"Step “{step}”: {phrase}." for phrase in _rule_words(change)]
 
 
 def _words(

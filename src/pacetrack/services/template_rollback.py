@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from pacetrack.db import config_audit
 from pacetrack.db.tables import StepTemplate
 from pacetrack.engine.config import CONFIG_FAMILIES
 from pacetrack.services.context import Actor
@@ -66,6 +67,7 @@ def rollback(uow: UnitOfWork, actor: Actor, data: RollbackVersion) -> VersionOut
     template.updated_at = now
     uow.flush()
     row = publish_current(uow, actor, template, note=_note(data.version, data.note))
+    config_audit.annotate(session, row, action=config_audit.ROLLED_BACK, restores=data.version)
     uow.commit()
     return version_out(session, row, with_snapshot=True)
 

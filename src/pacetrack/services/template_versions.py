@@ -57,11 +57,21 @@ class VersionOut(BaseModel):
     snapshot: dict[str, Any] | None = Field(default=None, description="On get, publish, rollback")
 
 
+class StepWordsOut(BaseModel):
+    id: uuid.UUID | None = Field(description="The step template; null: the template itself")
+    name: str
+    words: list[str]
+
+
 class DiffOut(BaseModel):
     pipeline_template_id: uuid.UUID
     from_version: int
     to_version: int
     words: list[str] = Field(description="Every change as a sentence")
+    by_step: list[StepWordsOut] = Field(
+        default_factory=list,
+        description="The same changes grouped: the template, the steps in order, removed steps",
+    )
     changes: dict[str, Any] = Field(
         description="template, added, removed, renamed, reordered and changed steps"
     )
@@ -235,11 +245,24 @@ def diff_versions(
         from_version=before,
         to_version=after,
         words=list(diff.words),
-        changes=_changes(diff),
+        by_step=by_step_out(diff),
+        changes=changes_of(diff),
     )
 
 
-def _changes(diff: TemplateDiff) -> dict[str, Any]:
+def by_step_out(diff: TemplateDiff) -> list[StepWordsOut]:
+    return [
+        StepWordsOut(
+            id=None if group.id is None else uuid.UUID(group.id),
+            name=group.name,
+            words=list(group.words),
+        )
+        for group in diff.by_step
+    ]
+
+
+def changes_of(diff: TemplateDiff) -> dict[str, Any]:
     data = asdict(diff)
     data.pop("words")
+    data.pop("by_step")
     return data

@@ -1,4 +1,4 @@
-"""/api/pipeline-template/publish, versions, version, diff and rollback.
+"""/api/pipeline-template/publish, versions, version, diff, draft and rollback.
 
 Admins publish and roll back; admins and managers read versions and their diffs.
 """
@@ -10,7 +10,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from pacetrack.services import template_rollback, template_versions
+from pacetrack.services import template_draft, template_rollback, template_versions
+from pacetrack.services.template_draft import DraftOut
 from pacetrack.services.template_versions import (
     DiffOut,
     PublishVersion,
@@ -60,6 +61,13 @@ def diff(
         return template_versions.diff_versions(
             work, actor, id, before=from_version, after=to_version
         )
+
+
+@router.get("/draft")
+def draft(id: uuid.UUID, actor: CurrentActor, work: Work) -> DraftOut:
+    """What the draft changes since the latest version: what publishing it would add."""
+    with work:
+        return template_draft.draft_changes(work, actor, id)
 
 
 @router.post("/rollback", status_code=201)

@@ -19,6 +19,8 @@ from pacetrack.web.ui import (
     people_pages,
     pipeline_pages,
     template_pages,
+    upgrade_pages,
+    version_pages,
 )
 from pacetrack.web.ui.rendering import STATIC_DIR
 
@@ -29,6 +31,8 @@ PAGE_MODULES = (
     pipeline_pages,
     library_pages,  # before template_pages: /admin/templates/library is not a template id
     template_pages,
+    version_pages,
+    upgrade_pages,
     board_pages,
     list_pages,
     bulk_pages,

@@ -47,8 +47,15 @@ KIND_LABELS = {
     "account_group": "Group",
     "group_member": "Group member",
     "feature_flag": "Feature flag",
+    "template_version": "Template version",
 }
-ACTION_LABELS = {"created": "Created", "updated": "Changed", "deleted": "Deleted"}
+ACTION_LABELS = {
+    "created": "Created",
+    "updated": "Changed",
+    "deleted": "Deleted",
+    "published": "Published",
+    "rolled_back": "Rolled back",
+}
 
 
 def kind_label(kind: str) -> str:
@@ -89,7 +96,8 @@ def key_label(key: str) -> str:
 
 
 def change_lines(entry: AuditLogEntryOut, names: Mapping[str, str]) -> list[ChangeLine]:
-    """One line per key: old → new (an update), or what a creation set or a deletion removed.
+    """One line per key: old → new (an update; a published version's number), or what a
+    creation set or a deletion removed.
     An account id (``owner_account_id``) shows as the account's name (``names``)."""
     before = entry.before or {}
     after = entry.after or {}
@@ -103,7 +111,8 @@ def change_lines(entry: AuditLogEntryOut, names: Mapping[str, str]) -> list[Chan
     return [
         ChangeLine(
             key=key_label(key),
-            old=None if entry.action == CREATED else shown(key, before.get(key)),
+            # A creation has no old values, but a new version names the one it follows.
+            old=None if entry.action == CREATED or key not in before else shown(key, before[key]),
             new=None if entry.action == DELETED else shown(key, after.get(key)),
         )
         for key in keys

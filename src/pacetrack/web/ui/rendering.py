@@ -46,6 +46,9 @@ NOTICES = {
     "rejected": "Rejected.",
     "read": "Marked as read.",
     "logged-out": "You are logged out.",
+    "published": "Published as a new version.",
+    "upgraded": "Upgraded: the pipeline runs the new version.",
+    "rolled-back": "Rolled back: the older version is the draft again, published as a new version.",
 }
 
 
