@@ -30,7 +30,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
 from pacetrack.engine.calculations import CalculationError, recalculate
 from pacetrack.engine.calendar import BusinessCalendar
@@ -44,9 +44,8 @@ from pacetrack.engine.events import DomainEvent, FieldChange, FieldsChanged, Ste
 from pacetrack.engine.expressions.runtime import is_empty
 from pacetrack.engine.field_view import condition_holds
 from pacetrack.engine.fields import FieldSpec, normalize_value
+from pacetrack.engine.step_settings import StepSettings
 from pacetrack.engine.validations import Violation, validate_step
-
-DEFAULT_MAX_AUTOMATIC_MOVES: Final = 10
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -122,9 +121,10 @@ def transition_violations(
     current: StepRef,
     target: StepRef,
     steps: Sequence[StepRef],
-    metadata: Mapping[str, Any],
+    settings: StepSettings,
 ) -> tuple[Violation, ...]:
-    """Whether the rules of the step being left allow ``target``; ``steps`` in pipeline order."""
+    """Whether the settings of the step being left allow ``target``; ``steps`` in pipeline
+    order."""
     if target.id == current.id:
         return (
             Violation(
@@ -133,16 +133,17 @@ def transition_violations(
                 message=f"The item is already at {current.name}.",
             ),
         )
-    allowed = metadata.get("allowed_next_steps")
+    broken = settings.blocking("allowed_next_steps")
+    if broken is not None:
+        return (
+            Violation(
+                rule_id="transition:config",
+                field_id=None,
+                message=f"{current.name}: {broken.path} {broken.message}.",
+            ),
+        )
+    allowed = settings.allowed_next_steps
     if allowed is not None:
-        if not isinstance(allowed, list | tuple):
-            return (
-                Violation(
-                    rule_id="transition:config",
-                    field_id=None,
-                    message=f"{current.name}: metadata.allowed_next_steps must be a list of steps.",
-                ),
-            )
         if any(_matches_step(reference, target) for reference in allowed):
             return ()
         names = [step.name for step in steps if any(_matches_step(r, step) for r in allowed)]
@@ -160,7 +161,7 @@ def transition_violations(
     order = {step.id: index for index, step in enumerate(steps)}
     here, there = order.get(current.id, 0), order.get(target.id, 0)
     violations: list[Violation] = []
-    if there < here and metadata.get("allow_backward") is False:
+    if there < here and not settings.allow_backward:
         violations.append(
             Violation(
                 rule_id="transition:backward",
@@ -168,7 +169,7 @@ def transition_violations(
                 message=f"Moving back from {current.name} to {target.name} is not allowed.",
             )
         )
-    if there > here + 1 and metadata.get("allow_skip") is False:
+    if there > here + 1 and not settings.allow_skip:
         skipped = ", ".join(step.name for step in steps[here + 1 : there])
         violations.append(
             Violation(
@@ -268,7 +269,7 @@ def decide_move(
     )
     violations = [
         *transition_violations(
-            current=current, target=target, steps=steps, metadata=current_config.metadata
+            current=current, target=target, steps=steps, settings=current_config.settings
         ),
         *validate_step(
             config=current_config, fields=fields, values=leaving, now=now, calendar=calendar
@@ -381,14 +382,6 @@ def automatic_route(
             route=Route(automation_id=rule.id, step=rule.action.step), problems=tuple(problems)
         )
     return RoutingOutcome(problems=tuple(problems))
-
-
-def max_automatic_moves(metadata: Mapping[str, Any]) -> int:
-    """The loop guard's limit: ``metadata.max_automatic_moves`` (a positive int) or 10."""
-    limit = metadata.get("max_automatic_moves")
-    if isinstance(limit, int) and not isinstance(limit, bool) and limit >= 0:
-        return limit
-    return DEFAULT_MAX_AUTOMATIC_MOVES
 
 
 def find_step(reference: str, steps: Sequence[StepRef]) -> StepRef | None:

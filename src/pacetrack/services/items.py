@@ -427,7 +427,7 @@ def get_item(uow: UnitOfWork, actor: Actor, item_id: uuid.UUID) -> ItemDetail:
             StepBrief(id=ref.id, name=ref.name, order=ref.position)
             for ref in refs
             if not transition_violations(
-                current=here, target=ref, steps=refs, metadata=config.metadata
+                current=here, target=ref, steps=refs, settings=config.settings
             )
         ]
     entered = _entered_at(session, tenant_id=actor.tenant_id, item_ids=[item.id])

@@ -58,13 +58,11 @@ from pacetrack.engine.moves import (
     decide_move,
     entry_violations,
     find_step,
-    max_automatic_moves,
     transition_violations,
 )
 from pacetrack.engine.validations import Violation, validate_step
 from pacetrack.engine.words import counted
 from pacetrack.services import access, approvals, assignments, item_status, side_effects
-from pacetrack.services.config_schema import stored_family
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict, InvalidInput, NotFound, ServiceError, StaleItem
 from pacetrack.services.input_types import Version
@@ -203,35 +201,17 @@ def entry_requirements(
     violation that blocks entering the step (an admin must fix it) rather than
     being ignored.
     """
-    metadata = config.metadata
-    problems: list[Violation] = []
-    required_raw = metadata.get("entry_required_fields") or []
-    required: tuple[str, ...] = ()
-    if isinstance(required_raw, list) and all(isinstance(n, str) for n in required_raw):
-        required = tuple(required_raw)
-    else:
-        problems.append(
-            Violation(
-                rule_id="entry_config",
-                field_id=None,
-                message=f"{step_name}: metadata.entry_required_fields must be a list of field "
-                "names.",
-            )
+    settings = config.settings
+    problems = tuple(
+        Violation(
+            rule_id="entry_config",
+            field_id=None,
+            message=f"{step_name}: {problem.path} {problem.message}.",
         )
-    rules: tuple[ValidationRule, ...] = ()
-    rules_raw = metadata.get("entry_validations") or []
-    try:
-        rules = stored_family("validations", rules_raw)
-    except ValueError as exc:
-        problems.append(
-            Violation(
-                rule_id="entry_config",
-                field_id=None,
-                message=f"{step_name}: metadata.entry_validations is not a valid list of "
-                f"validations ({str(exc).splitlines()[0]}).",
-            )
-        )
-    return required, rules, tuple(problems)
+        for key in ("entry_required_fields", "entry_validations")
+        if (problem := settings.blocking(key)) is not None
+    )
+    return settings.entry_required_fields, settings.entry_validations, problems
 
 
 # --- the move --------------------------------------------------------------------------------
@@ -662,7 +642,7 @@ def route_automatically(
                 },
             )
             return
-        limit = max_automatic_moves(config.metadata)
+        limit = config.settings.max_automatic_moves
         if made >= limit:
             record_activity(
                 uow,
@@ -849,7 +829,7 @@ def _entry_checklist(
             current=step_ref(current),
             target=step_ref(target),
             steps=[step_ref(s) for s in context.steps],
-            metadata=current_config.metadata,
+            settings=current_config.settings,
         ),
         *config_problems,
     ]
@@ -919,7 +899,7 @@ def validation_status(
                 message=violation.message,
             )
         )
-    if not approval and approvals.approval_settings(config.metadata).required:
+    if not approval and config.settings.approval.required:
         requirements.append(
             RequirementOut(
                 rule_id=approvals.APPROVAL_REQUIRED,

@@ -42,6 +42,7 @@ from pacetrack.services.templates import (
     field_ids_to_names,
     get_template_row,
     live_steps,
+    metadata_problems,
     parse_families,
     stored_families,
 )
@@ -273,11 +274,8 @@ def _checked_overrides(
         stored=current,
         prefix="config_overrides.",
     )
-    parsed = parse_families(
-        families,
-        names_by_id=field_ids_to_names(uow.session, tenant_id=actor.tenant_id),
-        prefix="config_overrides.",
-    )
+    names_by_id = field_ids_to_names(uow.session, tenant_id=actor.tenant_id)
+    parsed = parse_families(families, names_by_id=names_by_id, prefix="config_overrides.")
     base = step_config(
         stored_families(template), target_duration_days=template.target_duration_days
     )
@@ -286,9 +284,12 @@ def _checked_overrides(
         StepConfig(**parsed, target_duration_days=target),
         frozenset(overrides),
     )
-    problems = check_config(
-        effective,
-        fields=load_field_specs(uow.session, tenant_id=actor.tenant_id),
+    fields = load_field_specs(uow.session, tenant_id=actor.tenant_id)
+    problems = check_config(effective, fields=fields, prefix="config_overrides.")
+    problems += metadata_problems(
+        parsed.get("metadata", {}),
+        names_by_id=names_by_id,
+        fields=fields,
         prefix="config_overrides.",
     )
     problems += automation_url_problems(

@@ -185,7 +185,7 @@ def _approval_checks(
 ) -> list[ValidationOut]:
     """Whether leaving needs an approval the item has: only an item staying at a copy of the
     step can have one; any other item would enter without."""
-    settings = approvals.approval_settings(config.metadata)
+    settings = config.settings.approval
     if not settings.required:
         return []
     violations = [approvals.approval_missing(step_name, settings)]
