@@ -33,6 +33,7 @@ from pacetrack.db.tables import Activity, Item, ItemStepHistory, Step
 from pacetrack.db.tables_assignments import ApprovalDecision, ApprovalRequest
 from pacetrack.engine.assignment import Candidate, eligible
 from pacetrack.engine.config import StepConfig
+from pacetrack.engine.requirements import APPROVAL_REQUIRED as APPROVAL_REQUIRED
 from pacetrack.engine.step_settings import ApprovalSettings
 from pacetrack.engine.validations import Violation
 from pacetrack.engine.words import counted
@@ -45,7 +46,6 @@ from pacetrack.services.side_effects import NOTIFICATION_JOB, rule_payload
 from pacetrack.services.step_configs import effective_config
 from pacetrack.services.unit_of_work import UnitOfWork
 
-APPROVAL_REQUIRED = "approval_required"
 APPROVAL_REJECTED = "approval_rejected"
 MAX_PENDING_LISTED = 500
 Status = Literal["pending", "approved", "rejected", "voided"]

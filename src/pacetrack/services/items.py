@@ -25,11 +25,12 @@ from pacetrack.db import repository
 from pacetrack.db.tables import Account, Activity, Item, ItemStepHistory, Step
 from pacetrack.db.tables_moves import ValidationFailure
 from pacetrack.engine.calculation_words import calculation_problem, describe_calculation
+from pacetrack.engine.calculations import apply_calculations
 from pacetrack.engine.config import StepConfig
 from pacetrack.engine.events import DomainEvent, FieldChange, FieldsChanged, ItemCreated
 from pacetrack.engine.field_view import field_view
 from pacetrack.engine.fields import FieldSpec, FieldType, normalize_value
-from pacetrack.engine.moves import apply_calculations, transition_violations
+from pacetrack.engine.transitions import transition_violations
 from pacetrack.services import access, approvals, side_effects
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import FieldProblem, InvalidInput, NotFound
