@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Final, Literal
 
 from pacetrack.engine.calculations import CalculationError, apply_calculations
@@ -62,21 +63,35 @@ class Requirement:
 
 
 @dataclass(frozen=True, kw_only=True)
+class _Part:
+    """Some requirements: the unmet ones at once, the whole list (with the words of the met
+    ones) only when asked for, so a move that passes pays nothing for words."""
+
+    violations: tuple[Violation, ...]
+    listing: Callable[[], Sequence[Requirement]]
+
+
+@dataclass(frozen=True, kw_only=True)
 class MoveRequirements:
     """Every requirement of a move, and the values they were decided on."""
 
-    requirements: tuple[Requirement, ...]
+    parts: tuple[_Part, ...]
     values: Mapping[str, Any]
     """The item's values after the calculations of the step being left."""
     calculation_errors: tuple[CalculationError, ...] = ()
 
-    @property
+    @cached_property
     def violations(self) -> tuple[Violation, ...]:
-        return tuple(r.violation for r in self.requirements if not r.met)
+        """The unmet requirements, in order."""
+        return tuple(v for part in self.parts for v in part.violations)
+
+    @cached_property
+    def requirements(self) -> tuple[Requirement, ...]:
+        return tuple(r for part in self.parts for r in part.listing())
 
     @property
     def ready(self) -> bool:
-        return all(r.met for r in self.requirements)
+        return not self.violations
 
 
 def describe_rule(rule: ValidationRule, fields: Mapping[str, FieldSpec]) -> str:
@@ -98,13 +113,17 @@ def describe_rule(rule: ValidationRule, fields: Mapping[str, FieldSpec]) -> str:
     return f"condition `{rule.expression}` holds"
 
 
-def _unmet(violations: Sequence[Violation], phase: Phase) -> list[Requirement]:
-    return [
-        Requirement(
-            rule_id=v.rule_id, field_id=v.field_id, met=False, message=v.message, phase=phase
-        )
-        for v in violations
-    ]
+def _unmet(violations: Sequence[Violation], phase: Phase) -> _Part:
+    found = tuple(violations)
+    return _Part(
+        violations=found,
+        listing=lambda: [
+            Requirement(
+                rule_id=v.rule_id, field_id=v.field_id, met=False, message=v.message, phase=phase
+            )
+            for v in found
+        ],
+    )
 
 
 def _rules(
@@ -115,28 +134,27 @@ def _rules(
     values: Mapping[str, Any],
     now: datetime,
     calendar: BusinessCalendar,
-) -> list[Requirement]:
-    if not rules:
-        return []
-    failing = {
-        v.rule_id: v
-        for v in rule_violations(
-            rules=rules, fields=fields, values=values, now=now, calendar=calendar
-        )
-    }
-    listed: list[Requirement] = []
-    for rule in rules:
-        failed = failing.get(rule.id)
-        listed.append(
+) -> _Part:
+    failing = (
+        rule_violations(rules=rules, fields=fields, values=values, now=now, calendar=calendar)
+        if rules
+        else ()
+    )
+
+    def listing() -> list[Requirement]:
+        by_id = {v.rule_id: v for v in failing}
+        return [
             Requirement(
                 rule_id=rule.id,
                 field_id=rule.field_id,
-                met=failed is None,
-                message=failed.message if failed is not None else describe_rule(rule, fields),
+                met=rule.id not in by_id,
+                message=by_id[rule.id].message if rule.id in by_id else describe_rule(rule, fields),
                 phase=phase,
             )
-        )
-    return listed
+            for rule in rules
+        ]
+
+    return _Part(violations=failing, listing=listing)
 
 
 def _required(
@@ -147,18 +165,110 @@ def _required(
     words: Callable[[str], str],
     fields: Mapping[str, FieldSpec],
     values: Mapping[str, Any],
-) -> list[Requirement]:
+) -> _Part:
     """Fields that must have a value (rule id ``<prefix><name>``; ``words`` of the label)."""
-    return [
-        Requirement(
+
+    def requirement(name: str) -> Requirement:
+        return Requirement(
             rule_id=f"{prefix}{name}",
             field_id=name,
             met=not is_empty(values.get(name)),
             message=words(field_label(fields.get(name), name)),
             phase=phase,
         )
-        for name in names
+
+    missing = tuple(requirement(name).violation for name in names if is_empty(values.get(name)))
+    return _Part(violations=missing, listing=lambda: [requirement(name) for name in names])
+
+
+def _leave_parts(
+    *,
+    step_name: str,
+    config: StepConfig,
+    fields: Mapping[str, FieldSpec],
+    values: Mapping[str, Any],
+    now: datetime,
+    calendar: BusinessCalendar,
+    approval: Sequence[Violation],
+) -> list[_Part]:
+    parts: list[_Part] = []
+    if config.field_configs:
+        view = field_view(config=config, fields=fields, values=values, now=now, calendar=calendar)
+        parts.append(
+            _required(
+                view.required,
+                "leave",
+                prefix="required:",
+                words=lambda label: f"{label} is required",
+                fields=fields,
+                values=values,
+            )
+        )
+    parts.append(
+        _rules(
+            tuple(config.validations),
+            "leave",
+            fields=fields,
+            values=values,
+            now=now,
+            calendar=calendar,
+        )
+    )
+    parts.append(_unmet(approval, "leave"))
+    if not approval and config.settings.approval.required:
+        approved = Requirement(
+            rule_id=APPROVAL_REQUIRED,
+            field_id=None,
+            met=True,
+            message=f"Leaving {step_name} is approved",
+            phase="leave",
+        )
+        parts.append(_Part(violations=(), listing=lambda: [approved]))
+    return parts
+
+
+def _entry_parts(
+    *,
+    target: StepRef,
+    config: StepConfig,
+    fields: Mapping[str, FieldSpec],
+    values: Mapping[str, Any],
+    now: datetime,
+    calendar: BusinessCalendar,
+) -> list[_Part]:
+    settings = config.settings
+    broken = [
+        Violation(
+            rule_id=ENTRY_CONFIG,
+            field_id=None,
+            message=f"{target.name}: {problem.path} {problem.message}.",
+        )
+        for key in ("entry_required_fields", "entry_validations")
+        if (problem := settings.blocking(key)) is not None
     ]
+    return [
+        _unmet(broken, "enter"),
+        _required(
+            settings.entry_required_fields,
+            "enter",
+            prefix="entry_required:",
+            words=lambda label: f"{label} is required to enter {target.name}",
+            fields=fields,
+            values=values,
+        ),
+        _rules(
+            settings.entry_validations,
+            "enter",
+            fields=fields,
+            values=values,
+            now=now,
+            calendar=calendar,
+        ),
+    ]
+
+
+def _listed(parts: Sequence[_Part]) -> tuple[Requirement, ...]:
+    return tuple(r for part in parts for r in part.listing())
 
 
 def leave_requirements(
@@ -172,32 +282,17 @@ def leave_requirements(
     approval: Sequence[Violation] = (),
 ) -> tuple[Requirement, ...]:
     """Leaving the step: its required fields, its validations and its approval."""
-    listed: list[Requirement] = []
-    if config.field_configs:
-        view = field_view(config=config, fields=fields, values=values, now=now, calendar=calendar)
-        listed += _required(
-            view.required,
-            "leave",
-            prefix="required:",
-            words=lambda label: f"{label} is required",
+    return _listed(
+        _leave_parts(
+            step_name=step_name,
+            config=config,
             fields=fields,
             values=values,
+            now=now,
+            calendar=calendar,
+            approval=approval,
         )
-    listed += _rules(
-        tuple(config.validations), "leave", fields=fields, values=values, now=now, calendar=calendar
     )
-    listed += _unmet(approval, "leave")
-    if not approval and config.settings.approval.required:
-        listed.append(
-            Requirement(
-                rule_id=APPROVAL_REQUIRED,
-                field_id=None,
-                met=True,
-                message=f"Leaving {step_name} is approved",
-                phase="leave",
-            )
-        )
-    return tuple(listed)
 
 
 def entry_requirements(
@@ -210,35 +305,11 @@ def entry_requirements(
     calendar: BusinessCalendar,
 ) -> tuple[Requirement, ...]:
     """Entering ``target`` (settings ``entry_required_fields`` and ``entry_validations``)."""
-    settings = config.settings
-    listed = [
-        Requirement(
-            rule_id=ENTRY_CONFIG,
-            field_id=None,
-            met=False,
-            message=f"{target.name}: {problem.path} {problem.message}.",
-            phase="enter",
+    return _listed(
+        _entry_parts(
+            target=target, config=config, fields=fields, values=values, now=now, calendar=calendar
         )
-        for key in ("entry_required_fields", "entry_validations")
-        if (problem := settings.blocking(key)) is not None
-    ]
-    listed += _required(
-        settings.entry_required_fields,
-        "enter",
-        prefix="entry_required:",
-        words=lambda label: f"{label} is required to enter {target.name}",
-        fields=fields,
-        values=values,
     )
-    listed += _rules(
-        settings.entry_validations,
-        "enter",
-        fields=fields,
-        values=values,
-        now=now,
-        calendar=calendar,
-    )
-    return tuple(listed)
 
 
 def move_requirements(
@@ -259,13 +330,13 @@ def move_requirements(
     leaving, errors = apply_calculations(
         config=current_config, fields=fields, values=values, now=now, calendar=calendar
     )
-    listed: list[Requirement] = []
+    parts: list[_Part] = []
     if target is not None:
         refusals = transition_violations(
             current=current, target=target, steps=steps, settings=current_config.settings
         )
-        listed += _unmet(refusals, "enter")
-    listed += leave_requirements(
+        parts.append(_unmet(refusals, "enter"))
+    parts += _leave_parts(
         step_name=current.name,
         config=current_config,
         fields=fields,
@@ -275,7 +346,7 @@ def move_requirements(
         approval=approval,
     )
     if target is not None and target_config is not None:
-        listed += entry_requirements(
+        parts += _entry_parts(
             target=target,
             config=target_config,
             fields=fields,
@@ -283,4 +354,4 @@ def move_requirements(
             now=now,
             calendar=calendar,
         )
-    return MoveRequirements(requirements=tuple(listed), values=leaving, calculation_errors=errors)
+    return MoveRequirements(parts=tuple(parts), values=leaving, calculation_errors=errors)
