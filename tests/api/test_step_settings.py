@@ -131,3 +131,30 @@ def test_sound_settings_and_free_keys_are_stored_as_sent(client: TestClient, adm
         "approvals_required": 1,
         "colour_hint": "red",
     }
+
+
+def test_an_export_carries_the_fields_its_settings_name_so_the_import_passes(
+    client: TestClient, admin: Login, other_admin: Login
+) -> None:
+    define_fields(client, admin)
+    template = make_template(client, admin, steps=2)
+    metadata = {
+        "requires_approval": True,
+        "entry_required_fields": ["close_date"],
+        "void_approval_on_change": ["commission"],
+    }
+    post(
+        client,
+        admin,
+        "/api/step-template/update-metadata",
+        {"id": template["steps"][1]["id"], "metadata": metadata},
+    )
+
+    exported = post(client, admin, "/api/pipeline-template/export", {"id": template["id"]})
+    imported = client.post(
+        "/api/pipeline-template/import", json={"document": exported}, headers=other_admin.headers
+    )
+
+    assert {field["name"] for field in exported["fields"]} == {"close_date", "commission"}
+    assert imported.status_code in (200, 201), imported.text
+    assert imported.json()["steps"][1]["metadata"] == metadata

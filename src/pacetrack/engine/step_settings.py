@@ -39,7 +39,7 @@ from typing import Final, Literal
 
 from pacetrack.engine.config import JsonValue, ValidationRule
 from pacetrack.engine.fields import FieldSpec
-from pacetrack.engine.lifecycle import OUTCOMES, terminal_problems
+from pacetrack.engine.lifecycle import terminal_outcome, terminal_problems
 
 ApproverKind = Literal["user", "account_group", "role"]
 RuleParser = Callable[[JsonValue], tuple[ValidationRule, ...]]
@@ -169,9 +169,7 @@ class _Reader:
 def _terminal(reader: _Reader) -> str | None:
     for problem in terminal_problems(reader.metadata):
         reader.report(problem.path.removeprefix("metadata."), problem.message)
-    terminal = reader.get("terminal")
-    outcome = terminal.get("outcome") if isinstance(terminal, Mapping) else None
-    return outcome if isinstance(outcome, str) and outcome in OUTCOMES else None
+    return terminal_outcome(reader.metadata)
 
 
 def _allowed_next_steps(reader: _Reader) -> tuple[str, ...] | None:
