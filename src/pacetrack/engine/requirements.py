@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NamedTuple
 
 from pacetrack.engine.calculations import CalculationError, apply_calculations
 from pacetrack.engine.calendar import BusinessCalendar
@@ -62,13 +62,16 @@ class Requirement:
         return Violation(rule_id=self.rule_id, field_id=self.field_id, message=self.message)
 
 
-@dataclass(frozen=True, kw_only=True)
-class _Part:
+class _Part(NamedTuple):
     """Some requirements: the unmet ones at once, the whole list (with the words of the met
-    ones) only when asked for, so a move that passes pays nothing for words."""
+    ones) only when asked for, so a move that passes pays nothing for words. (A tuple: a
+    move builds several, and a frozen dataclass costs several times more to make.)"""
 
     violations: tuple[Violation, ...]
     listing: Callable[[], Sequence[Requirement]]
+
+
+_NOTHING: Final = _Part(violations=(), listing=tuple)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,6 +117,8 @@ def describe_rule(rule: ValidationRule, fields: Mapping[str, FieldSpec]) -> str:
 
 
 def _unmet(violations: Sequence[Violation], phase: Phase) -> _Part:
+    if not violations:
+        return _NOTHING
     found = tuple(violations)
     return _Part(
         violations=found,
@@ -135,11 +140,9 @@ def _rules(
     now: datetime,
     calendar: BusinessCalendar,
 ) -> _Part:
-    failing = (
-        rule_violations(rules=rules, fields=fields, values=values, now=now, calendar=calendar)
-        if rules
-        else ()
-    )
+    if not rules:
+        return _NOTHING
+    failing = rule_violations(rules=rules, fields=fields, values=values, now=now, calendar=calendar)
 
     def listing() -> list[Requirement]:
         by_id = {v.rule_id: v for v in failing}
@@ -167,6 +170,8 @@ def _required(
     values: Mapping[str, Any],
 ) -> _Part:
     """Fields that must have a value (rule id ``<prefix><name>``; ``words`` of the label)."""
+    if not names:
+        return _NOTHING
 
     def requirement(name: str) -> Requirement:
         return Requirement(

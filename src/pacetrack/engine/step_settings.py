@@ -114,6 +114,8 @@ class StepSettings:
 
     def blocking(self, key: str) -> SettingProblem | None:
         """The problem of ``metadata.<key>`` that stops moves, if its stored value has one."""
+        if not self.problems:
+            return None
         path = f"metadata.{key}"
         return next((p for p in self.problems if p.blocks and p.path == path), None)
 
