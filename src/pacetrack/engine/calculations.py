@@ -31,6 +31,7 @@ from pacetrack.engine.config import (
     CustomCalculation,
     DateDiffCalculation,
     PercentageCalculation,
+    StepConfig,
     SumCalculation,
 )
 from pacetrack.engine.config_check import calculation_inputs
@@ -295,3 +296,26 @@ def recalculate(
     for index in cyclic:
         fail(calculations[index], "the calculation is on a dependency cycle")
     return CalculationOutcome(values=results, errors=tuple(errors))
+
+
+def apply_calculations(
+    *,
+    config: StepConfig,
+    fields: Mapping[str, FieldSpec],
+    values: Mapping[str, Any],
+    now: datetime,
+    calendar: BusinessCalendar,
+) -> tuple[dict[str, Any], tuple[CalculationError, ...]]:
+    """``values`` with the step's calculations applied (an empty result clears its output)."""
+    merged = dict(values)
+    if not config.calculations:
+        return merged, ()
+    outcome = recalculate(
+        calculations=config.calculations, fields=fields, values=merged, now=now, calendar=calendar
+    )
+    for name, value in outcome.values.items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = value
+    return merged, outcome.errors

@@ -17,10 +17,14 @@ the role's name.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any, ClassVar, Literal
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+if TYPE_CHECKING:
+    from pacetrack.engine.step_settings import StepSettings
 
 _STRICT: dict[str, Any] = {"extra": "forbid"}
 
@@ -408,6 +412,21 @@ class StepConfig:
     calculations: tuple[Calculation, ...] = ()
     metadata: Mapping[str, JsonValue] = field(default_factory=dict)
     target_duration_days: int | None = None
+    rule_parser: Callable[[JsonValue], tuple[ValidationRule, ...]] | None = field(
+        default=None, compare=False, repr=False
+    )
+    """How ``metadata.entry_validations`` is read: the service layer's validations schema,
+    handed in by whoever builds the config from stored JSON (the engine reads no JSON)."""
+
+    @cached_property
+    def settings(self) -> StepSettings:
+        """``metadata`` as typed settings, read once per config (configs are cached)."""
+        # Imported here: step_settings builds on this module's rule types.
+        from pacetrack.engine.step_settings import read_step_settings
+
+        if self.rule_parser is None:
+            return read_step_settings(self.metadata)
+        return read_step_settings(self.metadata, parse_rules=self.rule_parser)
 
 
 def apply_overrides(

@@ -5,7 +5,8 @@ expression that does not compile, or a type mismatch visible without data
 would only fail later, on some item, in front of a user. The save path calls
 ``check_step_config`` and refuses the config while it reports any problem.
 Each problem carries a JSON path into the step config so the API can point at
-the offending property.
+the offending property. The settings in ``metadata`` are checked by their own reader
+(``engine.step_settings``), on the document saved.
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ from pacetrack.engine.fields import (
     parse_datetime,
     parse_decimal,
 )
-from pacetrack.engine.lifecycle import terminal_problems
 from pacetrack.engine.patterns import pattern_problem
 
 DATE_TYPES = frozenset({FieldType.DATE, FieldType.DATETIME})
@@ -442,6 +442,4 @@ def check_step_config(
     _check_notifications(checker, config.notifications)
     _check_automations(checker, config.automations)
     _check_calculations(checker)
-    for problem in terminal_problems(config.metadata):
-        checker.report(problem.path, problem.message)
     return tuple(checker.problems)

@@ -68,7 +68,8 @@ def lifecycle_refusal(action: LifecycleAction, status: str) -> str | None:
 
 def terminal_outcome(metadata: Mapping[str, object]) -> str | None:
     """The outcome entering a step with ``metadata`` records, or None for a step that is not
-    terminal (stored metadata passed ``terminal_problems`` at save)."""
+    terminal (read into ``StepSettings.terminal_outcome``; saved metadata passed
+    ``terminal_problems``)."""
     terminal = metadata.get("terminal")
     if not isinstance(terminal, Mapping):
         return None

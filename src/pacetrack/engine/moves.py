@@ -2,26 +2,10 @@
 
 ``decide_move`` is pure: the item's values, the two steps' effective configs,
 the field definitions and ``now`` go in; a ``Decision`` comes out. Either it
-lists every violation (transition rules, the requirements and validations of
-the step being left, the extra violations the caller supplies such as a missing
+lists every violation (``requirements.move_requirements``: the transition rules
+of the step being left (``transitions``), its required fields, validations and
 approval, and the target step's entry requirements), or it carries the item's
 new values and the events of the move.
-
-Transition rules live in the metadata of the step being left:
-
-- ``allowed_next_steps``: a list of step names or ids. When set it is the whole
-  list of steps the item may move to (the admin named them, so ``allow_backward``
-  and ``allow_skip`` do not restrict it further).
-- ``allow_backward: false``: no move to a step earlier in the pipeline's order.
-- ``allow_skip: false``: no move forward past a step (only to the next one).
-
-Without them an item may move to any other step of its pipeline; moving to the
-step it is at is refused. A loop back (rework) is an ordinary move to an earlier
-step and opens a new history row.
-
-Entry requirements live in the metadata of the target step:
-``entry_required_fields`` (field names that must have a value to enter) and
-``entry_validations`` (rules shaped like ``validations``, parsed by the caller).
 """
 
 from __future__ import annotations
@@ -30,32 +14,17 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
-from pacetrack.engine.calculations import CalculationError, recalculate
+from pacetrack.engine.calculations import CalculationError, apply_calculations
 from pacetrack.engine.calendar import BusinessCalendar
-from pacetrack.engine.config import (
-    AutomationRule,
-    MoveToStepAction,
-    StepConfig,
-    ValidationRule,
-)
+from pacetrack.engine.config import AutomationRule, MoveToStepAction, StepConfig
 from pacetrack.engine.events import DomainEvent, FieldChange, FieldsChanged, StepEntered, StepExited
-from pacetrack.engine.expressions.runtime import is_empty
 from pacetrack.engine.field_view import condition_holds
 from pacetrack.engine.fields import FieldSpec, normalize_value
-from pacetrack.engine.validations import Violation, validate_step
-
-DEFAULT_MAX_AUTOMATIC_MOVES: Final = 10
-
-
-@dataclass(frozen=True, kw_only=True)
-class StepRef:
-    """A step of the item's pipeline instance, in the instance's order."""
-
-    id: uuid.UUID
-    name: str
-    position: int
+from pacetrack.engine.requirements import move_requirements
+from pacetrack.engine.transitions import StepRef
+from pacetrack.engine.validations import Violation
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,111 +79,6 @@ class Decision:
         return tuple(events)
 
 
-def _matches_step(reference: object, step: StepRef) -> bool:
-    if not isinstance(reference, str):
-        return False
-    text = reference.strip()
-    return text == str(step.id) or text.casefold() == step.name.casefold()
-
-
-def transition_violations(
-    *,
-    current: StepRef,
-    target: StepRef,
-    steps: Sequence[StepRef],
-    metadata: Mapping[str, Any],
-) -> tuple[Violation, ...]:
-    """Whether the rules of the step being left allow ``target``; ``steps`` in pipeline order."""
-    if target.id == current.id:
-        return (
-            Violation(
-                rule_id="transition:same_step",
-                field_id=None,
-                message=f"The item is already at {current.name}.",
-            ),
-        )
-    allowed = metadata.get("allowed_next_steps")
-    if allowed is not None:
-        if not isinstance(allowed, list | tuple):
-            return (
-                Violation(
-                    rule_id="transition:config",
-                    field_id=None,
-                    message=f"{current.name}: metadata.allowed_next_steps must be a list of steps.",
-                ),
-            )
-        if any(_matches_step(reference, target) for reference in allowed):
-            return ()
-        names = [step.name for step in steps if any(_matches_step(r, step) for r in allowed)]
-        return (
-            Violation(
-                rule_id="transition:not_allowed",
-                field_id=None,
-                message=(
-                    f"From {current.name} the item can move only to: {', '.join(names)}."
-                    if names
-                    else f"From {current.name} the item cannot move to another step."
-                ),
-            ),
-        )
-    order = {step.id: index for index, step in enumerate(steps)}
-    here, there = order.get(current.id, 0), order.get(target.id, 0)
-    violations: list[Violation] = []
-    if there < here and metadata.get("allow_backward") is False:
-        violations.append(
-            Violation(
-                rule_id="transition:backward",
-                field_id=None,
-                message=f"Moving back from {current.name} to {target.name} is not allowed.",
-            )
-        )
-    if there > here + 1 and metadata.get("allow_skip") is False:
-        skipped = ", ".join(step.name for step in steps[here + 1 : there])
-        violations.append(
-            Violation(
-                rule_id="transition:skip",
-                field_id=None,
-                message=f"Moving from {current.name} to {target.name} would skip {skipped}.",
-            )
-        )
-    return tuple(violations)
-
-
-def entry_violations(
-    *,
-    target: StepRef,
-    required_fields: Sequence[str],
-    rules: Sequence[ValidationRule],
-    fields: Mapping[str, FieldSpec],
-    values: Mapping[str, Any],
-    now: datetime,
-    calendar: BusinessCalendar,
-) -> tuple[Violation, ...]:
-    """The target step's entry requirements that ``values`` do not meet."""
-    violations: list[Violation] = []
-    for name in required_fields:
-        if is_empty(values.get(name)):
-            spec = fields.get(name)
-            label = spec.display_name if spec is not None else name
-            violations.append(
-                Violation(
-                    rule_id=f"entry_required:{name}",
-                    field_id=name,
-                    message=f"{label} is required to enter {target.name}",
-                )
-            )
-    if rules:
-        result = validate_step(
-            config=StepConfig(validations=tuple(rules)),
-            fields=fields,
-            values=values,
-            now=now,
-            calendar=calendar,
-        )
-        violations.extend(result.violations)
-    return tuple(violations)
-
-
 def field_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[FieldChange, ...]:
     """What differs between two sets of values, field by field in name order."""
     return tuple(
@@ -222,29 +86,6 @@ def field_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[
         for name in sorted(set(before) | set(after))
         if before.get(name) != after.get(name)
     )
-
-
-def apply_calculations(
-    *,
-    config: StepConfig,
-    fields: Mapping[str, FieldSpec],
-    values: Mapping[str, Any],
-    now: datetime,
-    calendar: BusinessCalendar,
-) -> tuple[dict[str, Any], tuple[CalculationError, ...]]:
-    """``values`` with the step's calculations applied (an empty result clears its output)."""
-    merged = dict(values)
-    if not config.calculations:
-        return merged, ()
-    outcome = recalculate(
-        calculations=config.calculations, fields=fields, values=merged, now=now, calendar=calendar
-    )
-    for name, value in outcome.values.items():
-        if value is None:
-            merged.pop(name, None)
-        else:
-            merged[name] = value
-    return merged, outcome.errors
 
 
 def decide_move(
@@ -258,38 +99,29 @@ def decide_move(
     values: Mapping[str, Any],
     now: datetime,
     calendar: BusinessCalendar,
-    extra_violations: Sequence[Violation] = (),
-    entry_required_fields: Sequence[str] = (),
-    entry_rules: Sequence[ValidationRule] = (),
+    approval: Sequence[Violation] = (),
 ) -> Decision:
-    """Every reason the move is refused, or the values the item has after it."""
-    leaving, leave_errors = apply_calculations(
-        config=current_config, fields=fields, values=values, now=now, calendar=calendar
+    """Every reason the move is refused (``requirements.move_requirements``: the checklist
+    the item page shows), or the values the item has after it."""
+    needs = move_requirements(
+        current=current,
+        target=target,
+        steps=steps,
+        current_config=current_config,
+        target_config=target_config,
+        fields=fields,
+        values=values,
+        now=now,
+        calendar=calendar,
+        approval=approval,
     )
-    violations = [
-        *transition_violations(
-            current=current, target=target, steps=steps, metadata=current_config.metadata
-        ),
-        *validate_step(
-            config=current_config, fields=fields, values=leaving, now=now, calendar=calendar
-        ).violations,
-        *extra_violations,
-        *entry_violations(
-            target=target,
-            required_fields=entry_required_fields,
-            rules=entry_rules,
-            fields=fields,
-            values=leaving,
-            now=now,
-            calendar=calendar,
-        ),
-    ]
+    violations = needs.violations
     if violations:
-        return Decision(violations=tuple(violations), values=values)
+        return Decision(violations=violations, values=values)
     entered, enter_errors = apply_calculations(
-        config=target_config, fields=fields, values=leaving, now=now, calendar=calendar
+        config=target_config, fields=fields, values=needs.values, now=now, calendar=calendar
     )
-    errors = {error.calculation_id: error for error in (*leave_errors, *enter_errors)}
+    errors = {error.calculation_id: error for error in (*needs.calculation_errors, *enter_errors)}
     return Decision(
         values=entered,
         changes=field_changes(values, entered),
@@ -381,16 +213,3 @@ def automatic_route(
             route=Route(automation_id=rule.id, step=rule.action.step), problems=tuple(problems)
         )
     return RoutingOutcome(problems=tuple(problems))
-
-
-def max_automatic_moves(metadata: Mapping[str, Any]) -> int:
-    """The loop guard's limit: ``metadata.max_automatic_moves`` (a positive int) or 10."""
-    limit = metadata.get("max_automatic_moves")
-    if isinstance(limit, int) and not isinstance(limit, bool) and limit >= 0:
-        return limit
-    return DEFAULT_MAX_AUTOMATIC_MOVES
-
-
-def find_step(reference: str, steps: Sequence[StepRef]) -> StepRef | None:
-    """The step named (or with the id) ``reference``."""
-    return next((step for step in steps if _matches_step(reference, step)), None)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -93,7 +93,8 @@ _DATE_WORDS: Final = {
 }
 
 
-def _label(spec: FieldSpec | None, name: str | None) -> str:
+def field_label(spec: FieldSpec | None, name: str | None) -> str:
+    """How a rule names its field: the definition's display name, else the name given."""
     if spec is not None:
         return spec.display_name
     return name or "the item"
@@ -104,7 +105,7 @@ def _label(spec: FieldSpec | None, name: str | None) -> str:
 
 def _required(rule: FieldRequiredRule, fields: Mapping[str, FieldSpec]) -> Check:
     name = rule.field_id
-    message = rule.error_message or f"{_label(fields.get(name), name)} is required"
+    message = rule.error_message or f"{field_label(fields.get(name), name)} is required"
 
     def check(values: Mapping[str, Any], now: datetime, calendar: BusinessCalendar) -> str | None:
         return message if is_empty(values.get(name)) else None
@@ -114,7 +115,7 @@ def _required(rule: FieldRequiredRule, fields: Mapping[str, FieldSpec]) -> Check
 
 def _bound(rule: FieldMinValueRule | FieldMaxValueRule, fields: Mapping[str, FieldSpec]) -> Check:
     name = rule.field_id
-    label = _label(fields.get(name), name)
+    label = field_label(fields.get(name), name)
     if isinstance(rule, FieldMinValueRule):
         limit, fails, words = rule.min_value, operator.lt, "at least"
     else:
@@ -137,7 +138,7 @@ def _bound(rule: FieldMinValueRule | FieldMaxValueRule, fields: Mapping[str, Fie
 def _pattern(rule: FieldPatternRule, fields: Mapping[str, FieldSpec]) -> Check:
     name = rule.field_id
     message = rule.error_message or (
-        f"{_label(fields.get(name), name)} does not match the required format"
+        f"{field_label(fields.get(name), name)} does not match the required format"
     )
     try:
         compiled = compile_pattern(rule.pattern)
@@ -202,9 +203,9 @@ def _comparison(rule: FieldComparisonRule, fields: Mapping[str, FieldSpec]) -> C
     test = _OPERATORS[rule.operator]
     is_day = spec is not None and spec.field_type in {FieldType.DATE, FieldType.DATETIME}
     words = (_DATE_WORDS if is_day else _NUMBER_WORDS)[rule.operator]
-    target = _label(other_spec, other) if other is not None else str(rule.compare_value)
-    message = rule.error_message or f"{_label(spec, name)} must be {words} {target}"
-    mismatch = rule.error_message or f"{_label(spec, name)} cannot be compared with {target}"
+    target = field_label(other_spec, other) if other is not None else str(rule.compare_value)
+    message = rule.error_message or f"{field_label(spec, name)} must be {words} {target}"
+    mismatch = rule.error_message or f"{field_label(spec, name)} cannot be compared with {target}"
     constant = rule.compare_value
 
     def check(values: Mapping[str, Any], now: datetime, calendar: BusinessCalendar) -> str | None:
@@ -233,7 +234,7 @@ def _comparison(rule: FieldComparisonRule, fields: Mapping[str, FieldSpec]) -> C
 def _custom(rule: CustomExpressionRule, fields: Mapping[str, FieldSpec]) -> Check:
     name = rule.field_id
     base = rule.error_message or (
-        f"{_label(fields.get(name), name)}: condition `{rule.expression}` is not met"
+        f"{field_label(fields.get(name), name)}: condition `{rule.expression}` is not met"
         if name
         else f"condition `{rule.expression}` is not met"
     )
@@ -327,6 +328,39 @@ def _plan(rules: tuple[ValidationRule, ...], fields: Mapping[str, FieldSpec]) ->
     return plan
 
 
+def required_violations(
+    *, required: Sequence[str], fields: Mapping[str, FieldSpec], values: Mapping[str, Any]
+) -> tuple[Violation, ...]:
+    """The fields of ``required`` (a field view's) that have no value."""
+    return tuple(
+        Violation(
+            rule_id=f"required:{name}",
+            field_id=name,
+            message=f"{field_label(fields.get(name), name)} is required",
+        )
+        for name in required
+        if is_empty(values.get(name))
+    )
+
+
+def rule_violations(
+    *,
+    rules: tuple[ValidationRule, ...],
+    fields: Mapping[str, FieldSpec],
+    values: Mapping[str, Any],
+    now: datetime,
+    calendar: BusinessCalendar,
+) -> tuple[Violation, ...]:
+    """Every rule of ``rules`` that ``values`` fail, in order."""
+    plan = _plan(rules, fields)
+    violations: list[Violation] = []
+    for rule, check in zip(plan.rules, plan.checks, strict=True):
+        message = check(values, now, calendar)
+        if message is not None:
+            violations.append(Violation(rule_id=rule.id, field_id=rule.field_id, message=message))
+    return tuple(violations)
+
+
 def validate_step(
     *,
     config: StepConfig,
@@ -336,21 +370,11 @@ def validate_step(
     calendar: BusinessCalendar,
 ) -> ValidationResult:
     """Every failed requirement and rule of ``config`` for an item with ``values``."""
-    violations: list[Violation] = []
+    violations: tuple[Violation, ...] = ()
     if config.field_configs:
         view = field_view(config=config, fields=fields, values=values, now=now, calendar=calendar)
-        for name in view.required:
-            if is_empty(values.get(name)):
-                violations.append(
-                    Violation(
-                        rule_id=f"required:{name}",
-                        field_id=name,
-                        message=f"{_label(fields.get(name), name)} is required",
-                    )
-                )
-    plan = _plan(tuple(config.validations), fields)
-    for rule, check in zip(plan.rules, plan.checks, strict=True):
-        message = check(values, now, calendar)
-        if message is not None:
-            violations.append(Violation(rule_id=rule.id, field_id=rule.field_id, message=message))
-    return ValidationResult(violations=tuple(violations))
+        violations = required_violations(required=view.required, fields=fields, values=values)
+    rules = rule_violations(
+        rules=tuple(config.validations), fields=fields, values=values, now=now, calendar=calendar
+    )
+    return ValidationResult(violations=violations + rules if violations else rules)

@@ -1,10 +1,11 @@
 """Approvals: leaving a step that ``requires_approval`` needs the approvers' yes.
 
-Step ``metadata`` drives it:
+The step's settings drive it (``StepSettings.approval``, from its ``metadata``; see
+``engine.step_settings``):
 
 - ``requires_approval`` (bool): leaving the step needs an approved request.
 - ``approver``: ``{"type": "user" | "account_group" | "role", "id": <id or name>}``;
-  without it (or when it is malformed) admins and managers approve.
+  without it admins and managers approve.
 - ``approvals_required`` (int, default 1): N distinct approvers must approve.
 - ``allow_self_approval`` (bool, default false): may the requester approve?
 - ``void_approval_on_change``: true (any field) or a list of field names whose
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -33,10 +33,12 @@ from pacetrack.db.tables import Activity, Item, ItemStepHistory, Step
 from pacetrack.db.tables_assignments import ApprovalDecision, ApprovalRequest
 from pacetrack.engine.assignment import Candidate, eligible
 from pacetrack.engine.config import StepConfig
+from pacetrack.engine.requirements import APPROVAL_REQUIRED as APPROVAL_REQUIRED
+from pacetrack.engine.step_settings import ApprovalSettings
 from pacetrack.engine.validations import Violation
 from pacetrack.engine.words import counted
 from pacetrack.services import access
-from pacetrack.services.assignments import PeopleKind, people
+from pacetrack.services.assignments import people
 from pacetrack.services.context import ADMIN, MANAGER, Actor
 from pacetrack.services.errors import Conflict, NotFound, PermissionDenied
 from pacetrack.services.input_types import NOT_BLANK_TEXT_PATTERN, PlainStr
@@ -44,47 +46,9 @@ from pacetrack.services.side_effects import NOTIFICATION_JOB, rule_payload
 from pacetrack.services.step_configs import effective_config
 from pacetrack.services.unit_of_work import UnitOfWork
 
-APPROVAL_REQUIRED = "approval_required"
 APPROVAL_REJECTED = "approval_rejected"
 MAX_PENDING_LISTED = 500
 Status = Literal["pending", "approved", "rejected", "voided"]
-
-
-@dataclass(frozen=True, kw_only=True)
-class ApprovalSettings:
-    required: bool
-    approvals_required: int
-    approver_kind: PeopleKind | None
-    approver_ref: str | None
-    allow_self_approval: bool
-    void_on_change: bool | frozenset[str]
-
-
-def approval_settings(metadata: Mapping[str, Any]) -> ApprovalSettings:
-    """The approval settings in a step's metadata, read leniently (metadata is free-form)."""
-    count = metadata.get("approvals_required", 1)
-    approver = metadata.get("approver")
-    kind: PeopleKind | None = None
-    reference: str | None = None
-    if (
-        isinstance(approver, Mapping)
-        and approver.get("type") in ("user", "account_group", "role")
-        and isinstance(approver.get("id"), str)
-    ):
-        kind = approver["type"]
-        reference = approver["id"]
-    void = metadata.get("void_approval_on_change", False)
-    void_on_change: bool | frozenset[str] = (
-        frozenset(str(name) for name in void) if isinstance(void, list) else void is True
-    )
-    return ApprovalSettings(
-        required=metadata.get("requires_approval") is True,
-        approvals_required=count if isinstance(count, int) and count >= 1 else 1,
-        approver_kind=kind,
-        approver_ref=reference,
-        allow_self_approval=metadata.get("allow_self_approval") is True,
-        void_on_change=void_on_change,
-    )
 
 
 def _approvers(
@@ -114,9 +78,7 @@ def is_approver(uow: UnitOfWork, actor: Actor, item_id: uuid.UUID) -> bool:
     if item is None or item.current_step_id is None or actor.account_id is None:
         return False
     step = _step(session, tenant_id=actor.tenant_id, step_id=item.current_step_id)
-    settings = approval_settings(
-        effective_config(session, tenant_id=actor.tenant_id, step=step).metadata
-    )
+    settings = effective_config(session, tenant_id=actor.tenant_id, step=step).settings.approval
     if not settings.required:
         return False
     approvers = _approvers(session, tenant_id=actor.tenant_id, settings=settings)
@@ -213,7 +175,7 @@ def leave_violations(
     uow: UnitOfWork, *, item: Item, step: Step, config: StepConfig
 ) -> list[Violation]:
     """Why the item may not leave ``step`` yet for want of approval (empty: it may)."""
-    settings = approval_settings(config.metadata)
+    settings = config.settings.approval
     if not settings.required:
         return []
     session = uow.session
@@ -266,7 +228,7 @@ def fields_changed(
     (their approvals were given for values that no longer hold); the requester
     asks again.
     """
-    settings = approval_settings(config.metadata)
+    settings = config.settings.approval
     if not settings.required or not changed or settings.void_on_change is False:
         return
     if isinstance(settings.void_on_change, frozenset):
@@ -412,9 +374,7 @@ def request_approval(uow: UnitOfWork, actor: Actor, command: RequestApproval) ->
     if item.current_step_id is None:
         raise Conflict.one("item_id", "the item is not in a step")
     step = _step(session, tenant_id=actor.tenant_id, step_id=item.current_step_id)
-    settings = approval_settings(
-        effective_config(session, tenant_id=actor.tenant_id, step=step).metadata
-    )
+    settings = effective_config(session, tenant_id=actor.tenant_id, step=step).settings.approval
     if not settings.required:
         raise Conflict.one(
             "item_id",
@@ -564,9 +524,7 @@ def _decide(
     if entry is None or entry.exited_at is not None:
         raise Conflict("The item has left the step; this request no longer applies.")
     step = _step(session, tenant_id=actor.tenant_id, step_id=request.step_id)
-    settings = approval_settings(
-        effective_config(session, tenant_id=actor.tenant_id, step=step).metadata
-    )
+    settings = effective_config(session, tenant_id=actor.tenant_id, step=step).settings.approval
     _may_decide(session, actor, request, settings)
     assert actor.account_id is not None
     already = session.scalars(
@@ -692,9 +650,9 @@ def list_pending(uow: UnitOfWork, actor: Actor) -> list[ApprovalOut]:
         if visible is not None and item.pipeline_instance_id not in visible:
             continue
         if step.id not in settings_by_step:
-            settings = approval_settings(
-                effective_config(session, tenant_id=actor.tenant_id, step=step).metadata
-            )
+            settings = effective_config(
+                session, tenant_id=actor.tenant_id, step=step
+            ).settings.approval
             settings_by_step[step.id] = settings
             approvers_by_step[step.id] = {
                 c.account_id

@@ -59,8 +59,8 @@ from pacetrack.engine.config import (
 from pacetrack.engine.expressions import ExpressionError, compile_expression
 from pacetrack.engine.fields import decimal_to_json
 from pacetrack.engine.lifecycle import DELETED
-from pacetrack.engine.moves import max_automatic_moves
 from pacetrack.engine.retry_policy import DONE, Outcome
+from pacetrack.engine.step_settings import DEFAULT_MAX_AUTOMATIC_MOVES
 from pacetrack.services import assignments, items, moves, notifications, webhooks
 from pacetrack.services.config_schema import problems_from
 from pacetrack.services.context import Actor, system_actor
@@ -446,10 +446,12 @@ def _perform(
             run.status, run.error, run.result = status, error, result
             return
         current = session.get(Step, (item.tenant_id, item.current_step_id))
-        limit = max_automatic_moves(
-            effective_config(session, tenant_id=item.tenant_id, step=current).metadata
+        limit = (
+            effective_config(
+                session, tenant_id=item.tenant_id, step=current
+            ).settings.max_automatic_moves
             if current
-            else {}
+            else DEFAULT_MAX_AUTOMATIC_MOVES
         )
         if _recent_moves(session, item=item, now=now) >= limit:
             raise InvalidInput.one(

@@ -24,6 +24,7 @@ from pacetrack.engine.config import (
     StepConfig,
     ValidationRule,
 )
+from pacetrack.engine.step_settings import StepSettings, read_step_settings
 from pacetrack.services.errors import FieldProblem, InvalidInput
 from pacetrack.services.validation_words import message_of
 
@@ -180,6 +181,18 @@ def stored_family(family: str, stored: Any) -> Any:
     return _parse_stored(family, json.dumps(stored, sort_keys=True, default=str))
 
 
+def stored_rules(raw: Any) -> tuple[ValidationRule, ...]:
+    """Stored rules shaped like the validations family (``metadata.entry_validations``);
+    raises ValueError when they are not."""
+    rules: tuple[ValidationRule, ...] = stored_family("validations", raw)
+    return rules
+
+
+def step_settings(metadata: Mapping[str, Any]) -> StepSettings:
+    """The typed settings of stored ``metadata`` (``engine.step_settings``)."""
+    return read_step_settings(metadata, parse_rules=stored_rules)
+
+
 def step_config(
     families: Mapping[str, Any], *, target_duration_days: int | None = None
 ) -> StepConfig:
@@ -188,4 +201,4 @@ def step_config(
     for family in CONFIG_FAMILIES:
         if family in families and families[family] is not None:
             values[family] = stored_family(family, families[family])
-    return StepConfig(**values, target_duration_days=target_duration_days)
+    return StepConfig(**values, target_duration_days=target_duration_days, rule_parser=stored_rules)

@@ -20,7 +20,6 @@ from pacetrack.engine.lifecycle import (
     COMPLETED,
     LifecycleAction,
     lifecycle_refusal,
-    terminal_outcome,
 )
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict
@@ -85,7 +84,7 @@ def complete_if_terminal(
 ) -> bool:
     """Completes the item that has just entered ``step`` when the step is terminal: status,
     outcome and time recorded, its timers cancelled, an ``item.completed`` entry logged."""
-    outcome = terminal_outcome(config.metadata)
+    outcome = config.settings.terminal_outcome
     if outcome is None:
         return False
     item.status = COMPLETED

@@ -25,11 +25,12 @@ from pacetrack.db import repository, upgrade_rows
 from pacetrack.db.tables import RUNNING_STEP, Account, Activity, Item, ItemStepHistory, Step
 from pacetrack.db.tables_moves import ValidationFailure
 from pacetrack.engine.calculation_words import calculation_problem, describe_calculation
+from pacetrack.engine.calculations import apply_calculations
 from pacetrack.engine.config import StepConfig
 from pacetrack.engine.events import DomainEvent, FieldChange, FieldsChanged, ItemCreated
 from pacetrack.engine.field_view import field_view
 from pacetrack.engine.fields import FieldSpec, FieldType, normalize_value
-from pacetrack.engine.moves import apply_calculations, transition_violations
+from pacetrack.engine.transitions import transition_violations
 from pacetrack.services import access, approvals, side_effects
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import FieldProblem, InvalidInput, NotFound
@@ -430,7 +431,7 @@ def get_item(uow: UnitOfWork, actor: Actor, item_id: uuid.UUID) -> ItemDetail:
             StepBrief(id=ref.id, name=ref.name, order=ref.position)
             for ref in refs
             if not transition_violations(
-                current=here, target=ref, steps=refs, metadata=config.metadata
+                current=here, target=ref, steps=refs, settings=config.settings
             )
         ]
     entered = _entered_at(session, tenant_id=actor.tenant_id, item_ids=[item.id])

@@ -35,36 +35,17 @@ from pacetrack.db.tables_delivery import ARMED, CANCELLED, Timer
 from pacetrack.db.tables_moves import ValidationFailure
 from pacetrack.engine.calculations import CalculationError
 from pacetrack.engine.calendar import BusinessCalendar
-from pacetrack.engine.config import (
-    FieldComparisonRule,
-    FieldMaxValueRule,
-    FieldMinValueRule,
-    FieldPatternRule,
-    FieldRequiredRule,
-    StepConfig,
-    ValidationRule,
-)
+from pacetrack.engine.config import StepConfig
 from pacetrack.engine.events import DomainEvent, FieldChange, StepEntered
-from pacetrack.engine.expressions.limits import shown_number
 from pacetrack.engine.features import Feature
-from pacetrack.engine.field_view import FieldView, field_view
 from pacetrack.engine.fields import FieldSpec
 from pacetrack.engine.lifecycle import ACTIVE
-from pacetrack.engine.moves import (
-    Decision,
-    StepRef,
-    apply_calculations,
-    automatic_route,
-    decide_move,
-    entry_violations,
-    find_step,
-    max_automatic_moves,
-    transition_violations,
-)
-from pacetrack.engine.validations import Violation, validate_step
+from pacetrack.engine.moves import Decision, automatic_route, decide_move
+from pacetrack.engine.requirements import Requirement, entry_requirements, move_requirements
+from pacetrack.engine.transitions import StepRef, find_step
+from pacetrack.engine.validations import Violation
 from pacetrack.engine.words import counted
 from pacetrack.services import access, approvals, assignments, item_status, side_effects
-from pacetrack.services.config_schema import stored_family
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict, InvalidInput, NotFound, ServiceError, StaleItem
 from pacetrack.services.input_types import Version
@@ -191,49 +172,6 @@ def _check_lockable(
         raise StaleItem(current=item.version, sent=expected_version)
 
 
-# --- entry requirements from metadata --------------------------------------------------------
-
-
-def entry_requirements(
-    step_name: str, config: StepConfig
-) -> tuple[tuple[str, ...], tuple[ValidationRule, ...], tuple[Violation, ...]]:
-    """``metadata.entry_required_fields`` and ``metadata.entry_validations`` of a target step.
-
-    Metadata is free JSON, so a malformed entry requirement is reported as a
-    violation that blocks entering the step (an admin must fix it) rather than
-    being ignored.
-    """
-    metadata = config.metadata
-    problems: list[Violation] = []
-    required_raw = metadata.get("entry_required_fields") or []
-    required: tuple[str, ...] = ()
-    if isinstance(required_raw, list) and all(isinstance(n, str) for n in required_raw):
-        required = tuple(required_raw)
-    else:
-        problems.append(
-            Violation(
-                rule_id="entry_config",
-                field_id=None,
-                message=f"{step_name}: metadata.entry_required_fields must be a list of field "
-                "names.",
-            )
-        )
-    rules: tuple[ValidationRule, ...] = ()
-    rules_raw = metadata.get("entry_validations") or []
-    try:
-        rules = stored_family("validations", rules_raw)
-    except ValueError as exc:
-        problems.append(
-            Violation(
-                rule_id="entry_config",
-                field_id=None,
-                message=f"{step_name}: metadata.entry_validations is not a valid list of "
-                f"validations ({str(exc).splitlines()[0]}).",
-            )
-        )
-    return required, rules, tuple(problems)
-
-
 # --- the move --------------------------------------------------------------------------------
 
 
@@ -310,25 +248,17 @@ def _decide(
     uow: UnitOfWork, *, item: Item, current: Step, target: Step, context: _Context
 ) -> Decision:
     current_config = context.config(uow, current)
-    target_config = context.config(uow, target)
-    required, rules, config_problems = entry_requirements(target.name, target_config)
-    extra = [
-        *approvals.leave_violations(uow, item=item, step=current, config=current_config),
-        *config_problems,
-    ]
     return decide_move(
         current=step_ref(current),
         target=step_ref(target),
         steps=[step_ref(step) for step in context.steps],
         current_config=current_config,
-        target_config=target_config,
+        target_config=context.config(uow, target),
         fields=context.fields,
         values=item.field_values or {},
         now=uow.clock.now(),
         calendar=context.calendar,
-        extra_violations=extra,
-        entry_required_fields=required,
-        entry_rules=rules,
+        approval=approvals.leave_violations(uow, item=item, step=current, config=current_config),
     )
 
 
@@ -662,7 +592,7 @@ def route_automatically(
                 },
             )
             return
-        limit = max_automatic_moves(config.metadata)
+        limit = config.settings.max_automatic_moves
         if made >= limit:
             record_activity(
                 uow,
@@ -764,122 +694,18 @@ class ValidationStatusOut(BaseModel):
     requirements: list[RequirementOut]
 
 
-def describe_rule(rule: ValidationRule, fields: Mapping[str, FieldSpec]) -> str:
-    """What a rule asks for, in words (its ``error_message`` when the admin wrote one)."""
-    if rule.error_message:
-        return rule.error_message
-    spec = fields.get(rule.field_id) if rule.field_id else None
-    label = spec.display_name if spec is not None else (rule.field_id or "the item")
-    if isinstance(rule, FieldRequiredRule):
-        return f"{label} is required"
-    if isinstance(rule, FieldMinValueRule):
-        return f"{label} must be at least {shown_number(rule.min_value)}"
-    if isinstance(rule, FieldMaxValueRule):
-        return f"{label} must be at most {shown_number(rule.max_value)}"
-    if isinstance(rule, FieldPatternRule):
-        return f"{label} must match {rule.pattern}"
-    if isinstance(rule, FieldComparisonRule):
-        other = rule.compare_field_id or str(rule.compare_value)
-        return f"{label} {rule.operator} {other}"
-    return f"condition `{rule.expression}` holds"
-
-
-def _requirement(
-    failing: Mapping[str, Violation], rule_id: str, field_id: str | None, message: str
-) -> RequirementOut:
-    """One line of a checklist: unmet with the violation's words, or met with ``message``."""
-    failed = failing.get(rule_id)
+def requirement_out(requirement: Requirement) -> RequirementOut:
     return RequirementOut(
-        rule_id=rule_id,
-        field_id=field_id,
-        met=failed is None,
-        message=failed.message if failed is not None else message,
+        rule_id=requirement.rule_id,
+        field_id=requirement.field_id,
+        met=requirement.met,
+        message=requirement.message,
     )
-
-
-def leave_checklist(
-    *,
-    config: StepConfig,
-    fields: Mapping[str, FieldSpec],
-    values: Mapping[str, Any],
-    now: datetime,
-    calendar: BusinessCalendar,
-) -> tuple[FieldView, list[RequirementOut]]:
-    """The step's field view for ``values`` and every requirement of leaving it (the required
-    fields, then each validation rule), met or not, decided as the move decides them."""
-    view = field_view(config=config, fields=fields, values=values, now=now, calendar=calendar)
-    result = validate_step(config=config, fields=fields, values=values, now=now, calendar=calendar)
-    failing = {v.rule_id: v for v in result.violations}
-    requirements: list[RequirementOut] = []
-
-    def add(rule_id: str, field_id: str | None, message: str) -> None:
-        requirements.append(_requirement(failing, rule_id, field_id, message))
-
-    for name in view.required:
-        spec = fields.get(name)
-        add(f"required:{name}", name, f"{spec.display_name if spec else name} is required")
-    for rule in config.validations:
-        add(rule.id, rule.field_id, describe_rule(rule, fields))
-    return view, requirements
 
 
 def _next_step(context: _Context, step: Step) -> Step | None:
     later = [s for s in context.steps if s.position > step.position]
     return min(later, key=lambda s: s.position) if later else None
-
-
-def _entry_checklist(
-    uow: UnitOfWork, *, item: Item, current: Step, target: Step, context: _Context
-) -> list[RequirementOut]:
-    """What entering ``target`` from ``current`` needs, met or not, decided as the move
-    decides it: the transition rules of the step being left, then the target's entry
-    required fields and entry validations, on the values leaving's calculations give."""
-    current_config = context.config(uow, current)
-    required, rules, config_problems = entry_requirements(target.name, context.config(uow, target))
-    now = uow.clock.now()
-    leaving, _errors = apply_calculations(
-        config=current_config,
-        fields=context.fields,
-        values=item.field_values or {},
-        now=now,
-        calendar=context.calendar,
-    )
-    refusals = [
-        *transition_violations(
-            current=step_ref(current),
-            target=step_ref(target),
-            steps=[step_ref(s) for s in context.steps],
-            metadata=current_config.metadata,
-        ),
-        *config_problems,
-    ]
-    failing = {
-        v.rule_id: v
-        for v in entry_violations(
-            target=step_ref(target),
-            required_fields=required,
-            rules=rules,
-            fields=context.fields,
-            values=leaving,
-            now=now,
-            calendar=context.calendar,
-        )
-    }
-    checklist = [
-        RequirementOut(rule_id=v.rule_id, field_id=v.field_id, met=False, message=v.message)
-        for v in refusals
-    ]
-
-    def add(rule_id: str, field_id: str | None, message: str) -> None:
-        checklist.append(_requirement(failing, rule_id, field_id, message))
-
-    for name in required:
-        spec = context.fields.get(name)
-        label = spec.display_name if spec is not None else name
-        add(f"entry_required:{name}", name, f"{label} is required to enter {target.name}")
-    for rule in rules:
-        add(rule.id, rule.field_id, describe_rule(rule, context.fields))
-    return checklist
 
 
 def validation_status(
@@ -902,36 +728,18 @@ def validation_status(
         if target is None:
             raise NotFound.one("step_id", "not a step of the item's pipeline")
     config = context.config(uow, step)
-    _view, requirements = leave_checklist(
-        config=config,
+    needs = move_requirements(
+        current=step_ref(step),
+        target=step_ref(target) if target is not None else None,
+        steps=[step_ref(s) for s in context.steps],
+        current_config=config,
+        target_config=context.config(uow, target) if target is not None else None,
         fields=context.fields,
         values=item.field_values or {},
         now=uow.clock.now(),
         calendar=context.calendar,
+        approval=approvals.leave_violations(uow, item=item, step=step, config=config),
     )
-    approval = approvals.leave_violations(uow, item=item, step=step, config=config)
-    for violation in approval:
-        requirements.append(
-            RequirementOut(
-                rule_id=violation.rule_id,
-                field_id=violation.field_id,
-                met=False,
-                message=violation.message,
-            )
-        )
-    if not approval and approvals.approval_settings(config.metadata).required:
-        requirements.append(
-            RequirementOut(
-                rule_id=approvals.APPROVAL_REQUIRED,
-                field_id=None,
-                met=True,
-                message=f"Leaving {step.name} is approved",
-            )
-        )
-    if target is not None:
-        requirements += _entry_checklist(
-            uow, item=item, current=step, target=target, context=context
-        )
     return ValidationStatusOut(
         item_id=item.id,
         step_id=step.id,
@@ -939,8 +747,8 @@ def validation_status(
         target_step_id=target.id if target is not None else None,
         target_step_name=target.name if target is not None else None,
         version=item.version,
-        ready=all(requirement.met for requirement in requirements),
-        requirements=requirements,
+        ready=needs.ready,
+        requirements=[requirement_out(r) for r in needs.requirements],
     )
 
 
@@ -1034,14 +842,13 @@ def creation_entry_violations(
     values: Mapping[str, Any],
     calendar: BusinessCalendar,
 ) -> tuple[Violation, ...]:
-    """The entry requirements of the step an item is created at."""
-    required, rules, problems = entry_requirements(step.name, config)
-    return problems + entry_violations(
+    """The entry requirements of the step an item is created at that ``values`` do not meet."""
+    needs = entry_requirements(
         target=step_ref(step),
-        required_fields=required,
-        rules=rules,
+        config=config,
         fields=fields,
         values=values,
         now=uow.clock.now(),
         calendar=calendar,
     )
+    return tuple(r.violation for r in needs if not r.met)

@@ -42,6 +42,7 @@ from pacetrack.services.templates import (
     check_config,
     field_ids_to_names,
     get_template_row,
+    metadata_problems,
     parse_families,
 )
 from pacetrack.services.tenant_features import refuse_disabled_families
@@ -307,20 +308,20 @@ def _checked_overrides(
         stored=current,
         prefix="config_overrides.",
     )
-    parsed = parse_families(
-        families,
-        names_by_id=field_ids_to_names(uow.session, tenant_id=actor.tenant_id),
-        prefix="config_overrides.",
-    )
+    names_by_id = field_ids_to_names(uow.session, tenant_id=actor.tenant_id)
+    parsed = parse_families(families, names_by_id=names_by_id, prefix="config_overrides.")
     base = step_config(dict(template.families), target_duration_days=template.target_duration_days)
     effective = apply_overrides(
         base,
         StepConfig(**parsed, target_duration_days=target),
         frozenset(overrides),
     )
-    problems = check_config(
-        effective,
-        fields=load_field_specs(uow.session, tenant_id=actor.tenant_id),
+    fields = load_field_specs(uow.session, tenant_id=actor.tenant_id)
+    problems = check_config(effective, fields=fields, prefix="config_overrides.")
+    problems += metadata_problems(
+        parsed.get("metadata", {}),
+        names_by_id=names_by_id,
+        fields=fields,
         prefix="config_overrides.",
     )
     problems += automation_url_problems(

@@ -31,7 +31,7 @@ from pacetrack.engine.expressions import ExpressionError, referenced_names
 from pacetrack.engine.fields import NAME_PATTERN, FieldSpec, FieldType
 from pacetrack.services import templates
 from pacetrack.services.board_setting import BoardSetting, board_problems, stored_board
-from pacetrack.services.config_schema import dump_family, problems_from
+from pacetrack.services.config_schema import dump_family, problems_from, step_settings
 from pacetrack.services.context import Actor, system_actor
 from pacetrack.services.errors import Conflict, FieldProblem, InvalidInput
 from pacetrack.services.fields import (
@@ -172,7 +172,9 @@ def export_template(uow: UnitOfWork, actor: Actor, template_id: uuid.UUID) -> di
     step_documents = []
     for step in steps:
         families = templates.stored_families(step)
-        mentioned |= referenced_fields(families)
+        mentioned |= (
+            referenced_fields(families) | step_settings(families["metadata"] or {}).fields_named
+        )
         step_documents.append(
             {
                 "name": step.name,
@@ -333,7 +335,7 @@ def _checked_steps(
         )
         problems.extend(templates.check_config(config, fields=specs, prefix=f"{path}."))
         problems.extend(
-            templates.entry_rule_problems(
+            templates.metadata_problems(
                 parsed_families.get("metadata", {}),
                 names_by_id=names_by_id,
                 fields=specs,

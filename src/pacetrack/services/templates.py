@@ -32,9 +32,10 @@ from pacetrack.db.tables import (
     PipelineTemplate,
     StepTemplate,
 )
-from pacetrack.engine.config import CONFIG_FAMILIES, StepConfig
+from pacetrack.engine.config import CONFIG_FAMILIES, StepConfig, ValidationRule
 from pacetrack.engine.config_check import check_step_config
 from pacetrack.engine.fields import FieldSpec
+from pacetrack.engine.step_settings import field_problems, read_step_settings
 from pacetrack.engine.words import noun
 from pacetrack.services.board_setting import BoardSetting, checked_board, stored_board
 from pacetrack.services.config_schema import (
@@ -240,32 +241,45 @@ def check_config(
 ENTRY_RULES_PATH = "metadata.entry_validations"
 
 
-def entry_rule_problems(
+def metadata_problems(
     metadata: Mapping[str, Any],
     *,
     names_by_id: Mapping[str, str],
     fields: Mapping[str, FieldSpec],
     prefix: str = "",
 ) -> list[FieldProblem]:
-    """``metadata.entry_validations`` checked like the step's validations, so a broken entry
-    rule is refused when it is saved instead of blocking every move into the step."""
-    raw = metadata.get("entry_validations")
-    if raw is None:
-        return []
-    try:
-        rules = parse_family(
-            "validations",
-            normalize_field_references(raw, names_by_id),
-            prefix=f"{prefix}{ENTRY_RULES_PATH}",
+    """Every problem of the settings in ``metadata`` (``engine.step_settings``), so a bad
+    value is refused when it is saved instead of being guessed at when items move: its
+    type, and the fields it names. ``metadata.entry_validations`` is checked like the
+    step's validations."""
+    rule_problems: list[FieldProblem] = []
+
+    def parse_rules(raw: Any) -> tuple[ValidationRule, ...]:
+        try:
+            rules: tuple[ValidationRule, ...] = parse_family(
+                "validations",
+                normalize_field_references(raw, names_by_id),
+                prefix=f"{prefix}{ENTRY_RULES_PATH}",
+            )
+        except InvalidInput as exc:
+            rule_problems.extend(exc.problems)
+            return ()
+        rule_problems.extend(
+            FieldProblem(
+                field=f"{prefix}{ENTRY_RULES_PATH}{problem.field.removeprefix('validations')}",
+                message=problem.message,
+            )
+            for problem in check_config(StepConfig(validations=rules), fields=fields)
         )
-    except InvalidInput as exc:
-        return list(exc.problems)
+        return rules
+
+    settings = read_step_settings(metadata, parse_rules=parse_rules)
     return [
-        FieldProblem(
-            field=f"{prefix}{ENTRY_RULES_PATH}{problem.field.removeprefix('validations')}",
-            message=problem.message,
-        )
-        for problem in check_config(StepConfig(validations=rules), fields=fields)
+        *(
+            FieldProblem(field=f"{prefix}{problem.path}", message=problem.message)
+            for problem in (*settings.problems, *field_problems(settings, fields=fields))
+        ),
+        *rule_problems,
     ]
 
 
@@ -290,7 +304,7 @@ def checked_families(
     specs = fields if fields is not None else load_field_specs(session, tenant_id=tenant_id)
     problems = check_config(config, fields=specs)
     if "metadata" in parsed:
-        problems += entry_rule_problems(parsed["metadata"], names_by_id=names_by_id, fields=specs)
+        problems += metadata_problems(parsed["metadata"], names_by_id=names_by_id, fields=specs)
     problems += automation_url_problems(
         session, tenant_id=tenant_id, automations=parsed.get("automations", ())
     )

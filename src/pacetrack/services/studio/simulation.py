@@ -3,9 +3,9 @@
 A simulation takes a step template (its stored configuration, or a draft of it,
 or a draft alone) and an item's values (a stored item, sample values, or the
 item's values with samples over them). It answers as entering and leaving the
-step would decide: the calculations (``engine.moves.apply_calculations``), the
-field view and every requirement of leaving (``moves.leave_checklist``), the
-entry requirements (``moves.entry_requirements`` + ``engine.moves.entry_violations``),
+step would decide: the calculations (``engine.calculations.apply_calculations``),
+the field view, the entry requirements and every requirement of leaving
+(``engine.requirements``: the checklist a move decides by, in the same words),
 whom the assignment rules choose (``assignments.choose`` without taking a turn),
 the notification and automation rules that fire (``engine.triggers.decide_instant``,
 the decision ``side_effects.record`` acts on) and the timers entering arms
@@ -20,19 +20,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
-from datetime import datetime
 from typing import Any, Literal
 
 from pacetrack.db import repository
 from pacetrack.db.tables import Item, PipelineInstance, Step, StepTemplate
-from pacetrack.engine.calendar import BusinessCalendar
-from pacetrack.engine.config import StepConfig, ValidationRule
+from pacetrack.engine.calculations import apply_calculations
+from pacetrack.engine.config import StepConfig
 from pacetrack.engine.events import FieldChange
 from pacetrack.engine.features import Feature
+from pacetrack.engine.field_view import field_view
 from pacetrack.engine.fields import FieldSpec
-from pacetrack.engine.moves import StepRef, apply_calculations, entry_violations, field_changes
+from pacetrack.engine.moves import field_changes
+from pacetrack.engine.requirements import Requirement, entry_requirements, leave_requirements
+from pacetrack.engine.transitions import StepRef
 from pacetrack.engine.triggers import Decided, decide_instant, planned_timers, timed_rules
-from pacetrack.services import access, approvals, assignments, items, moves, templates
+from pacetrack.engine.validations import Violation
+from pacetrack.services import access, approvals, assignments, items, templates
 from pacetrack.services.config_schema import step_config
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import NotFound
@@ -121,94 +124,34 @@ def _values(
     return items.merged_values(current, samples)
 
 
-def _entry_checks(
-    step_name: str,
-    config: StepConfig,
-    *,
-    fields: Mapping[str, FieldSpec],
-    values: Mapping[str, Any],
-    now: datetime,
-    calendar: BusinessCalendar,
-) -> list[ValidationOut]:
-    """Every entry requirement (``metadata.entry_required_fields``, ``entry_validations``)."""
-    required, rules, problems = moves.entry_requirements(step_name, config)
-    failing = {
-        violation.rule_id: violation
-        for violation in entry_violations(
-            target=StepRef(id=uuid.UUID(int=0), name=step_name, position=0),
-            required_fields=required,
-            rules=rules,
-            fields=fields,
-            values=values,
-            now=now,
-            calendar=calendar,
-        )
-    }
-    checks = [
-        ValidationOut(
-            rule_id=p.rule_id, field_id=p.field_id, phase="enter", passed=False, message=p.message
-        )
-        for p in problems
-    ]
-    wanted: list[tuple[str, str | None, ValidationRule | None]] = [
-        (f"entry_required:{name}", name, None) for name in required
-    ]
-    wanted += [(rule.id, rule.field_id, rule) for rule in rules]
-    for rule_id, field_id, rule in wanted:
-        failed = failing.get(rule_id)
-        spec = fields.get(field_id) if field_id else None
-        label = spec.display_name if spec is not None else field_id
-        words = (
-            moves.describe_rule(rule, fields)
-            if rule is not None
-            else f"{label} is required to enter {step_name}"
-        )
-        checks.append(
-            ValidationOut(
-                rule_id=rule_id,
-                field_id=field_id,
-                phase="enter",
-                passed=failed is None,
-                message=failed.message if failed is not None else words,
-            )
-        )
-    return checks
+def _check(requirement: Requirement) -> ValidationOut:
+    return ValidationOut(
+        rule_id=requirement.rule_id,
+        field_id=requirement.field_id,
+        phase=requirement.phase,
+        passed=requirement.met,
+        message=requirement.message,
+    )
 
 
-def _approval_checks(
+def _approval(
     uow: UnitOfWork,
     config: StepConfig,
     *,
     step: StepTemplate | None,
     step_name: str,
     item: Item | None,
-) -> list[ValidationOut]:
-    """Whether leaving needs an approval the item has: only an item staying at a copy of the
-    step can have one; any other item would enter without."""
-    settings = approvals.approval_settings(config.metadata)
+) -> list[Violation]:
+    """What the approval of leaving lacks: only an item staying at a copy of the step can
+    have one; any other item would enter without."""
+    settings = config.settings.approval
     if not settings.required:
         return []
-    violations = [approvals.approval_missing(step_name, settings)]
     if item is not None and step is not None and item.current_step_id is not None:
         current = uow.session.get(Step, (item.tenant_id, item.current_step_id))
         if current is not None and current.step_template_id == step.id:
-            violations = approvals.leave_violations(uow, item=item, step=current, config=config)
-    if not violations:
-        return [
-            ValidationOut(
-                rule_id=approvals.APPROVAL_REQUIRED,
-                field_id=None,
-                phase="leave",
-                passed=True,
-                message=f"Leaving {step_name} is approved",
-            )
-        ]
-    return [
-        ValidationOut(
-            rule_id=v.rule_id, field_id=v.field_id, phase="leave", passed=False, message=v.message
-        )
-        for v in violations
-    ]
+            return approvals.leave_violations(uow, item=item, step=current, config=config)
+    return [approvals.approval_missing(step_name, settings)]
 
 
 def _calculations(
@@ -248,15 +191,27 @@ def simulate_step(uow: UnitOfWork, actor: Actor, command: StepSimulation) -> Sim
     step_name = step.name if step is not None else "the step"
 
     # Entering: the entry requirements on the values brought in, then the step's calculations.
-    entering = _entry_checks(
-        step_name, config, fields=fields, values=values, now=now, calendar=calendar
+    entering = entry_requirements(
+        target=StepRef(id=uuid.UUID(int=0), name=step_name, position=0),
+        config=config,
+        fields=fields,
+        values=values,
+        now=now,
+        calendar=calendar,
     )
     computed, calculation_errors = apply_calculations(
         config=config, fields=fields, values=values, now=now, calendar=calendar
     )
     changes: tuple[FieldChange, ...] = field_changes(values, computed)
-    view, leaving = moves.leave_checklist(
-        config=config, fields=fields, values=computed, now=now, calendar=calendar
+    view = field_view(config=config, fields=fields, values=computed, now=now, calendar=calendar)
+    leaving = leave_requirements(
+        step_name=step_name,
+        config=config,
+        fields=fields,
+        values=computed,
+        now=now,
+        calendar=calendar,
+        approval=_approval(uow, config, step=step, step_name=step_name, item=item),
     )
     before = assignments.assignees(item) if item is not None else ()
     after, unresolved = assignment_preview(uow, actor, config, step=step, item=item, now=now)
@@ -300,20 +255,7 @@ def simulate_step(uow: UnitOfWork, actor: Actor, command: StepSimulation) -> Sim
     left = firings.out(decided("on_exit"), before)
     enter_notifications, enter_automations = _split(entered)
     leave_notifications, leave_automations = _split(left)
-    validations = [
-        *entering,
-        *(
-            ValidationOut(
-                rule_id=r.rule_id,
-                field_id=r.field_id,
-                phase="leave",
-                passed=r.met,
-                message=r.message,
-            )
-            for r in leaving
-        ),
-        *_approval_checks(uow, config, step=step, step_name=step_name, item=item),
-    ]
+    validations = [_check(requirement) for requirement in (*entering, *leaving)]
     return SimulationOut(
         step_id=step.id if step is not None else None,
         step_name=step.name if step is not None else None,

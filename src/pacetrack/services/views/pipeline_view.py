@@ -32,10 +32,10 @@ from sqlalchemy.orm import Session
 
 from pacetrack.db.tables import Account, Item, ItemStepHistory, PipelineTemplate
 from pacetrack.engine.fields import FieldSpec, FieldType
-from pacetrack.engine.lifecycle import terminal_outcome
 from pacetrack.engine.money import format_money, format_number
 from pacetrack.services import access
 from pacetrack.services.board_setting import BoardSetting, stored_board
+from pacetrack.services.config_schema import step_settings
 from pacetrack.services.context import Actor
 from pacetrack.services.fields import load_field_specs
 from pacetrack.services.input_types import PlainStr
@@ -216,7 +216,7 @@ def _steps(
                 target_days=chosen if isinstance(chosen, int) else None,
                 color=color,
                 icon=icon,
-                terminal=terminal_outcome(settings) is not None,
+                terminal=step_settings(settings).terminal_outcome is not None,
             )
         )
     return tuple(columns)
