@@ -4,7 +4,9 @@ items of removed steps need a mapping; armed timers follow the new rules."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -13,6 +15,8 @@ from sqlalchemy import select
 
 from pacetrack.adapters.clock import FrozenClock
 from pacetrack.bootstrap import Container
+from pacetrack.db import changes
+from pacetrack.db.changes import Change
 from pacetrack.db.tables_delivery import ARMED, Timer
 from pacetrack.services import items, moves, pipelines, template_upgrade, templates
 from pacetrack.services.activity_feed import item_timeline
@@ -324,3 +328,30 @@ def test_a_business_day_rule_rearms_by_the_tenants_working_days(
     assert report.timers.rearmed == 1
     # Six working days (Monday to Friday) after a Monday: the Tuesday of the next week.
     assert armed(container, item_id)["keep"] == (1, entered + timedelta(days=8))
+
+
+def test_an_upgrade_is_announced_to_open_boards_and_a_dry_run_is_not(
+    container: Container, actor: Actor, pipeline: Pipeline
+) -> None:
+    new_item(container, actor, pipeline)
+    add_step(container, actor, pipeline, "Review")
+    publish_draft(container, actor, pipeline)
+    with container.uow() as uow:
+        template_upgrade.upgrade_instance(uow, actor, pipeline.instance_id, dry_run=True)
+        assert changes.take(uow.session) == []
+
+    async def scenario() -> Change | None:
+        subscription = container.feed.subscribe()
+        assert await asyncio.to_thread(container.feed.ready, 30), "the LISTEN did not start"
+        await asyncio.to_thread(upgrade, container, actor, pipeline)
+        try:
+            return await subscription.next(30)
+        finally:
+            subscription.close()
+
+    # On a thread of its own, as an earlier browser test may have left its loop set here.
+    with ThreadPoolExecutor(1) as thread:
+        announced = thread.submit(asyncio.run, scenario()).result(timeout=120)
+
+    assert announced is not None
+    assert (announced.kind, announced.pipeline_id) == ("pipeline.upgraded", pipeline.instance_id)

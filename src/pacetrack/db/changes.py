@@ -30,6 +30,7 @@ ITEM_CREATED = "item.created"
 ITEM_MOVED = "item.moved"
 ITEM_ASSIGNED = "item.assigned"
 ITEM_UPDATED = "item.updated"
+PIPELINE_UPGRADED = "pipeline.upgraded"
 NOTIFICATIONS_CHANGED = "notifications.changed"
 
 _PENDING = "pacetrack_changes"
@@ -107,6 +108,12 @@ def item_moved(item: Item) -> Change:
         step_id=item.current_step_id,
         version=item.version,
     )
+
+
+def pipeline_upgraded(*, tenant_id: uuid.UUID, pipeline_id: uuid.UUID) -> Change:
+    """An upgrade of pipeline ``pipeline_id`` to another template version: its steps and the
+    items in them may all have changed (written in bulk, so the flush cannot see them)."""
+    return Change(kind=PIPELINE_UPGRADED, tenant_id=tenant_id, pipeline_id=pipeline_id)
 
 
 def notifications_changed(*, tenant_id: uuid.UUID, account_id: uuid.UUID) -> Change:

@@ -32,6 +32,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from pacetrack.db import changes as announced_changes
 from pacetrack.db import repository
 from pacetrack.db import upgrade_rows as rows
 from pacetrack.db.tables import STEP_REMOVED, PipelineInstance, Step
@@ -253,6 +254,14 @@ class _Run:
             )
         instance.template_version, instance.updated_at = target.number, self.now
         self.uow.flush()
+        announced_changes.record(
+            session,
+            [
+                announced_changes.pipeline_upgraded(
+                    tenant_id=instance.tenant_id, pipeline_id=instance.id
+                )
+            ],
+        )
         report = UpgradeOut(
             pipeline_instance_id=instance.id,
             pipeline_name=instance.name,
