@@ -136,6 +136,7 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("POST", "/api/pipeline-template/publish"): Probe(request=post(lambda w: {"id": w.template, "note": "hijacked"})),
     ("GET", "/api/pipeline-template/versions"): Probe(request=get(id=lambda w: w.template)),
     ("GET", "/api/pipeline-template/version"): Probe(request=get(id=lambda w: w.template, number=lambda w: 1)),
+    ("GET", "/api/pipeline-template/draft"): Probe(request=get(id=lambda w: w.template)),
     ("GET", "/api/pipeline-template/diff"): Probe(request=get(id=lambda w: w.template, **{"from": lambda w: 1, "to": lambda w: 1})),
     ("POST", "/api/pipeline-template/rollback"): Probe(request=post(lambda w: {"id": w.template, "version": 1})),
     ("POST", "/api/pipeline-template/upgrade-instances"): Probe(request=post(lambda w: {"id": w.template, "dry_run": True})),

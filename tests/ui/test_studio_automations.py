@@ -74,6 +74,14 @@ def test_a_webhook_is_tested_and_its_runs_are_shown_and_replayed(
             ],
         },
     )
+    # The running pipeline follows the edited draft once it is published and upgraded.
+    post(admin_page, "/api/pipeline-template/publish", {"id": str(sales.template_id)})
+    upgraded = httpx.post(
+        f"{admin_page.base_url}/api/pipeline-template/upgrade-instances",
+        json={"id": str(sales.template_id)},
+        headers={"Authorization": f"Bearer {admin_page.login.token}"},
+    )
+    assert upgraded.is_success, upgraded.text
     receiver.reply_with(Reply.ok(), Reply.error(400), Reply.error(503))
     for name in ("Globex", "Initech", "Umbrella"):
         post(
