@@ -83,7 +83,7 @@ class DatabaseJobs:
                 self._release_in(uow.session, [*group, *one_by_one])
                 return performed
             if optimistic:
-                self._perform_together(uow, set_handler, group)
+                self._perform_together(uow, set_handler, group, optimistic=True)
                 performed += len(group)
             elif self._perform_set_wise(uow, set_handler, group):
                 performed += len(group)
@@ -109,9 +109,12 @@ class DatabaseJobs:
                 groups.setdefault(job.kind, (set_handler, []))[1].append(job)
         return list(groups.values())
 
-    def _perform_together(self, uow: UnitOfWork, set_handler: SetHandler, jobs: list[Job]) -> None:
-        """Performs ``jobs`` together and settles them done, no savepoint; raises on failure."""
-        set_handler(BatchUnit(uow, settings=self.settings, clients=self.clients), jobs)
+    def _perform_together(
+        self, uow: UnitOfWork, set_handler: SetHandler, jobs: list[Job], *, optimistic: bool
+    ) -> None:
+        """Performs ``jobs`` together and settles them done; raises on failure."""
+        unit = BatchUnit(uow, settings=self.settings, clients=self.clients, optimistic=optimistic)
+        set_handler(unit, jobs)
         uow.flush()
         settled = outbox.complete_all(
             uow.session, jobs=jobs, worker_id=self.worker_id, now=self.container.clock.now()
@@ -124,7 +127,7 @@ class DatabaseJobs:
         failed or a lease was lost, for the one-by-one path."""
         savepoint = uow.session.begin_nested()
         try:
-            self._perform_together(uow, set_handler, jobs)
+            self._perform_together(uow, set_handler, jobs, optimistic=False)
         except Exception as exc:
             savepoint.rollback()
             logger.info("%d %s jobs together failed (%s); one by one", len(jobs), jobs[0].kind, exc)
