@@ -20,12 +20,12 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from pacetrack.adapters.smtp import OutgoingMail
 from pacetrack.adapters.templating import render
-from pacetrack.db import changes, outbox
+from pacetrack.db import bulk, changes, outbox
 from pacetrack.db.tables import (
     Account,
     AccountGroup,
@@ -380,7 +380,7 @@ def insert_rows(session: Session, rows: Sequence[NewRow]) -> None:
     for row in rows:
         by_table.setdefault((row.table, frozenset(row.values)), []).append(row.values)
     for (table, _keys), values in by_table.items():
-        session.execute(insert(table), values)
+        bulk.insert_many(session, table, values)
     # Written past the ORM, so the flush cannot see them: the recipients' unread counts
     # are announced here (live badges follow them).
     recipients = {
