@@ -924,6 +924,20 @@ def _uuid(raw: object) -> uuid.UUID | None:
         return None
 
 
+def _endpoint_to_record(
+    session: Session, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, result: SendResult
+) -> WebhookEndpoint | None:
+    """The delivery's endpoint, locked when the attempt may change it. A success on an
+    endpoint that is not failing changes nothing there; locking it anyway queued the
+    record of every delivery to the endpoint behind the others' (four at once)."""
+    response = result.response
+    if response is not None and 200 <= response.status_code < 300:
+        endpoint = session.get(WebhookEndpoint, (tenant_id, endpoint_id))
+        if endpoint is not None and endpoint.first_failure_at is None:
+            return None if getattr(endpoint, "deleted_at", None) is not None else endpoint
+    return repository.get_for_update(session, WebhookEndpoint, tenant_id=tenant_id, id=endpoint_id)
+
+
 def record_delivery(
     uow: UnitOfWork,
     *,
@@ -938,9 +952,8 @@ def record_delivery(
     session = uow.session
     now = uow.clock.now()
     run_id = _uuid(payload.get("automation_run_id"))
-    endpoint = repository.get_for_update(
-        session, WebhookEndpoint, tenant_id=tenant_id, id=uuid.UUID(str(payload["endpoint_id"]))
-    )
+    endpoint_id = uuid.UUID(str(payload["endpoint_id"]))
+    endpoint = _endpoint_to_record(session, tenant_id, endpoint_id, result)
     response = result.response
     outcome = DeliveryOutcome(
         status_code=response.status_code if response else None,
