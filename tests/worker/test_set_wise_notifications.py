@@ -32,10 +32,10 @@ from tests.worker.conftest import build_world
 from tests.worker.test_batches import JOBS, _count, _notification_jobs, _rows, counted_commits
 
 STATEMENTS_PER_BATCH = 16
-"""The claim, the reads (history rows, items, steps, pipelines, actors, step
-history, recipients, preferences), one insert per table, the settlement and the
-savepoint: 14 for any batch whose jobs name the same recipients (one job
-alone costs about 16)."""
+"""A bound, not the count: in the claiming transaction a batch whose jobs name the
+same recipients costs the claim, the reads (items, steps, pipelines, actors, step
+history, recipients, preferences), one insert per table (``COPY`` on PostgreSQL,
+which this count does not see), the settlement and the live-badge notification."""
 
 
 @contextmanager
