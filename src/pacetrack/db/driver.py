@@ -17,10 +17,11 @@ joins the session as if a query had loaded it (``make_transient_to_detached``).
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Column, Dialect, exc, inspect
+from sqlalchemy import Column, Connection, Dialect, exc, inspect
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.instrumentation import manager_of_class
@@ -73,17 +74,24 @@ def fetch_all(
     """Every row of ``statement`` (one that returns rows) run with ``params`` in the
     session's transaction."""
     connection = session.connection()
+    sql, values = statement.bind(connection.dialect, params)
+    with driver_errors(connection, sql, values) as raw, raw.cursor() as cursor:
+        cursor.execute(sql, values)
+        # Not ``cursor.description``: psycopg builds it anew on each access.
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+        return rows
+
+
+@contextmanager
+def driver_errors(connection: Connection, sql: str, values: Any) -> Iterator[Any]:
+    """The connection's driver connection, its errors turned into SQLAlchemy's (and a
+    dropped connection invalidating the pool) as SQLAlchemy does for its own statements."""
     dialect = connection.dialect
-    sql, values = statement.bind(dialect, params)
     raw = connection.connection.driver_connection
     assert raw is not None
     dbapi = dialect.loaded_dbapi
     try:
-        with raw.cursor() as cursor:
-            cursor.execute(sql, values)
-            # Not ``cursor.description``: psycopg builds it anew on each access.
-            rows: list[tuple[Any, ...]] = cursor.fetchall()
-            return rows
+        yield raw
     except dbapi.Error as error:
         disconnected = dialect.is_disconnect(error, raw, None)
         if disconnected:

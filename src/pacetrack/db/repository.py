@@ -23,16 +23,26 @@ def get(session: Session, model: type[Row], *, tenant_id: uuid.UUID, id: uuid.UU
 
 
 def get_for_update(
-    session: Session, model: type[Row], *, tenant_id: uuid.UUID, id: uuid.UUID
+    session: Session,
+    model: type[Row],
+    *,
+    tenant_id: uuid.UUID,
+    id: uuid.UUID,
+    keys_kept: bool = False,
 ) -> Row | None:
     """Locks the row for the rest of the transaction (PostgreSQL ``FOR UPDATE``).
+
+    ``keys_kept``: the caller changes none of the row's key columns and does not delete
+    it, so the lock is ``FOR NO KEY UPDATE``: other writers of the row still wait, but
+    inserts of rows that refer to it (whose foreign-key check takes ``FOR KEY SHARE``)
+    do not.
 
     SQLite has no row locks; its transactions begin IMMEDIATE (see
     ``db.session``), which serialises writers for the same effect.
     """
-    statement = _for_update.get(model)
+    statement = _for_update.get((model, keys_kept))
     if statement is None:
-        statement = _for_update.setdefault(model, _lock_statement(model))
+        statement = _for_update.setdefault((model, keys_kept), _lock_statement(model, keys_kept))
     row: Row | None = session.scalars(
         statement, {"p_tenant_id": tenant_id, "p_id": id}
     ).one_or_none()
@@ -43,17 +53,17 @@ def get_for_update(
 
 # One locking statement per model, built once with bind parameters: building a
 # statement (and its cache key) costs more CPU than the round trip of running it.
-_for_update: dict[type[Any], Select[Any]] = {}
+_for_update: dict[tuple[type[Any], bool], Select[Any]] = {}
 
 
-def _lock_statement(model: type[Row]) -> Select[Any]:
+def _lock_statement(model: type[Row], keys_kept: bool) -> Select[Any]:
     return (
         select(model)
         .where(
             model.tenant_id == bindparam("p_tenant_id"),  # type: ignore[attr-defined]
             model.id == bindparam("p_id"),  # type: ignore[attr-defined]
         )
-        .with_for_update()
+        .with_for_update(key_share=keys_kept)
         .execution_options(populate_existing=True)
     )
 

@@ -108,7 +108,15 @@ class NotificationLog(Base):
     __tablename__ = "notification_log"
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id"], ["tenant.id"]),
-        Index("ix_notification_log_item", "tenant_id", "item_id", "created_at"),
+        # Partial, so that no plan takes it for the primary key's look-up (migration 0021).
+        Index(
+            "ix_notification_log_item",
+            "tenant_id",
+            "item_id",
+            "created_at",
+            postgresql_where=text("item_id IS NOT NULL"),
+            sqlite_where=text("item_id IS NOT NULL"),
+        ),
     )
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)

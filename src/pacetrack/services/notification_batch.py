@@ -3,7 +3,8 @@
 The worker's one-job path calls this too, with a batch of one, so the rows a
 job writes (``notifications.notification_rows``) never depend on the path. A
 few statements for the whole group: one read of the history rows already
-written (a repeated job does nothing), one read each of the items, steps,
+written (a repeated job does nothing; left out in the worker's optimistic
+transaction, see ``fire_notifications``), one read each of the items, steps,
 pipelines, actors and step-history rows the jobs name (loaded into the
 session, so each job's own look-ups find them there), the recipients,
 pipeline access and preferences read once for each distinct set
@@ -67,16 +68,27 @@ def _already_logged(session: Session, jobs: Sequence[Job]) -> set[Key]:
 
 
 def fire_notifications(
-    uow: UnitOfWork, jobs: Sequence[Job], *, base_url: str, email_enabled: bool
+    uow: UnitOfWork,
+    jobs: Sequence[Job],
+    *,
+    base_url: str,
+    email_enabled: bool,
+    repeats_fail: bool = False,
 ) -> None:
     """Performs ``notification.fire`` jobs together in the caller's transaction; each ends
     done (a job whose history row exists already writes nothing). Raises as soon as
-    one job cannot be performed: the caller then performs them one by one."""
+    one job cannot be performed: the caller then performs them one by one.
+
+    ``repeats_fail``: the history rows already written are not looked for, so a job
+    performed again fails the insert of its history row (a duplicate key) instead; for
+    a caller that then performs the jobs again the careful way. A history row commits
+    together with its job's done state, so a due job that has one is rare (a job put
+    back by hand), while the look-up costs a statement in every batch."""
     if not jobs:
         return
     session = uow.session
     now = uow.clock.now()
-    logged = _already_logged(session, jobs)
+    logged: set[Key] = set() if repeats_fail else _already_logged(session, jobs)
     fresh = [job for job in jobs if (job.tenant_id, job.id) not in logged]
     items: list[Item] = _load(session, Item, _payload_keys(fresh, "item_id"))
     step_keys = _payload_keys(fresh, "step_id")

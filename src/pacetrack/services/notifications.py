@@ -11,21 +11,22 @@ between handing the message to the SMTP server and recording it sends again).
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from pacetrack.adapters.smtp import OutgoingMail
 from pacetrack.adapters.templating import render
-from pacetrack.db import changes, outbox
+from pacetrack.db import bulk, changes, outbox
 from pacetrack.db.tables import (
     Account,
     AccountGroup,
@@ -171,6 +172,23 @@ def item_url(base_url: str, item_id: uuid.UUID) -> str:
     return f"{base_url.rstrip('/')}/items/{item_id}"
 
 
+Entity = TypeVar("Entity")
+
+
+def _held(
+    session: Session, entity: type[Entity], tenant_id: uuid.UUID, id: uuid.UUID | None
+) -> Entity | None:
+    """``session.get`` of a row keyed by (tenant, id), first from the rows the session
+    holds: a batch loads them all at once, and ``get`` costs its options' processing
+    each time (four look-ups per notification)."""
+    if id is None:
+        return None
+    held = session.identity_map.get((entity, (tenant_id, id), None))
+    if held is not None:
+        return held
+    return session.get(entity, (tenant_id, id))
+
+
 def template_context(
     session: Session,
     *,
@@ -182,12 +200,10 @@ def template_context(
     """The variables a notification template sees."""
     tenant_id = item.tenant_id
     step_id = payload_uuid(payload.get("step_id")) or item.current_step_id
-    step = session.get(Step, (tenant_id, step_id)) if step_id else None
-    pipeline = session.get(PipelineInstance, (tenant_id, item.pipeline_instance_id))
-    actor_id = payload_uuid(payload.get("actor_id"))
-    actor = session.get(Account, (tenant_id, actor_id)) if actor_id else None
-    history_id = payload_uuid(payload.get("history_id"))
-    history = session.get(ItemStepHistory, (tenant_id, history_id)) if history_id else None
+    step = _held(session, Step, tenant_id, step_id)
+    pipeline = _held(session, PipelineInstance, tenant_id, item.pipeline_instance_id)
+    actor = _held(session, Account, tenant_id, payload_uuid(payload.get("actor_id")))
+    history = _held(session, ItemStepHistory, tenant_id, payload_uuid(payload.get("history_id")))
     entered_at = history.entered_at if history else (step.entered_at if step else None)
     extra = dict(payload.get("context") or {})
     return {
@@ -245,11 +261,18 @@ def payload_uuid(raw: object) -> uuid.UUID | None:
     if isinstance(raw, uuid.UUID):
         return raw
     if isinstance(raw, str):
-        try:
-            return uuid.UUID(raw)
-        except ValueError:
-            return None
+        return _parsed_uuid(raw)
     return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_uuid(text: str) -> uuid.UUID | None:
+    # A batch of jobs names the same items, steps and accounts many times over, and each
+    # job's ids are read by several steps: parsed once, they cost a dictionary look-up.
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
 
 
 def resolve_recipients(
@@ -380,7 +403,7 @@ def insert_rows(session: Session, rows: Sequence[NewRow]) -> None:
     for row in rows:
         by_table.setdefault((row.table, frozenset(row.values)), []).append(row.values)
     for (table, _keys), values in by_table.items():
-        session.execute(insert(table), values)
+        bulk.insert_many(session, table, values)
     # Written past the ORM, so the flush cannot see them: the recipients' unread counts
     # are announced here (live badges follow them).
     recipients = {
@@ -471,7 +494,7 @@ def notification_rows(
     rule = payload.get("rule") or {}
     trigger = str(payload.get("trigger", ""))
     item_id = payload_uuid(payload.get("item_id"))
-    item = session.get(Item, (tenant_id, item_id)) if item_id else None
+    item = _held(session, Item, tenant_id, item_id)
     log: dict[str, Any] = dict(
         tenant_id=tenant_id,
         id=job_id,

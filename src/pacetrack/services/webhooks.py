@@ -865,8 +865,21 @@ def prepare_delivery(
     session = uow.session
     now = uow.clock.now()
     run_id = _uuid(payload.get("automation_run_id"))
+    # Read before the endpoint is locked: every delivery to the endpoint waits for that lock.
+    attempts = session.scalars(
+        select(DeliveryAttempt.attempt).where(
+            DeliveryAttempt.tenant_id == tenant_id, DeliveryAttempt.delivery_id == delivery_id
+        )
+    ).all()
+    policy = tenant_policy(session, tenant_id=tenant_id, timeout_seconds=timeout_seconds)
+    # The lock serialises the rate limit's token; the attempt rows that other deliveries
+    # to the endpoint insert meanwhile need not wait for it (``keys_kept``).
     endpoint = repository.get_for_update(
-        session, WebhookEndpoint, tenant_id=tenant_id, id=uuid.UUID(str(payload["endpoint_id"]))
+        session,
+        WebhookEndpoint,
+        tenant_id=tenant_id,
+        id=uuid.UUID(str(payload["endpoint_id"])),
+        keys_kept=True,
     )
     if endpoint is None or not endpoint.is_enabled:
         reason = (
@@ -890,11 +903,6 @@ def prepare_delivery(
     if not decision.allowed:
         assert decision.retry_at is not None
         return RetryAt(decision.retry_at, "rate limited")
-    attempts = session.scalars(
-        select(DeliveryAttempt.attempt).where(
-            DeliveryAttempt.tenant_id == tenant_id, DeliveryAttempt.delivery_id == delivery_id
-        )
-    ).all()
     body = str(payload.get("body", "")).encode("utf-8")
     headers = signed_headers(
         endpoint=endpoint,
@@ -908,7 +916,7 @@ def prepare_delivery(
         body=body,
         headers=headers,
         attempt=len(attempts) + 1,
-        policy=tenant_policy(session, tenant_id=tenant_id, timeout_seconds=timeout_seconds),
+        policy=policy,
         credentials=credentials_of(endpoint),
         clock=uow.clock,
         endpoint_key=(tenant_id, endpoint.id),
@@ -922,6 +930,22 @@ def _uuid(raw: object) -> uuid.UUID | None:
         return uuid.UUID(str(raw))
     except ValueError:
         return None
+
+
+def _endpoint_to_record(
+    session: Session, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, result: SendResult
+) -> WebhookEndpoint | None:
+    """The delivery's endpoint, locked when the attempt may change it. A success on an
+    endpoint that is not failing changes nothing there; locking it anyway queued the
+    record of every delivery to the endpoint behind the others' (four at once)."""
+    response = result.response
+    if response is not None and 200 <= response.status_code < 300:
+        endpoint = session.get(WebhookEndpoint, (tenant_id, endpoint_id))
+        if endpoint is not None and endpoint.first_failure_at is None:
+            return None if getattr(endpoint, "deleted_at", None) is not None else endpoint
+    return repository.get_for_update(
+        session, WebhookEndpoint, tenant_id=tenant_id, id=endpoint_id, keys_kept=True
+    )
 
 
 def record_delivery(
@@ -938,9 +962,8 @@ def record_delivery(
     session = uow.session
     now = uow.clock.now()
     run_id = _uuid(payload.get("automation_run_id"))
-    endpoint = repository.get_for_update(
-        session, WebhookEndpoint, tenant_id=tenant_id, id=uuid.UUID(str(payload["endpoint_id"]))
-    )
+    endpoint_id = uuid.UUID(str(payload["endpoint_id"]))
+    endpoint = _endpoint_to_record(session, tenant_id, endpoint_id, result)
     response = result.response
     outcome = DeliveryOutcome(
         status_code=response.status_code if response else None,

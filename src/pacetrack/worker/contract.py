@@ -67,12 +67,18 @@ class Clients:
 class BatchUnit(UnitOfWork):
     """The worker's transaction lent to a handler: it reads and writes, never commits."""
 
-    def __init__(self, outer: UnitOfWork, *, settings: Settings, clients: Clients) -> None:
+    def __init__(
+        self, outer: UnitOfWork, *, settings: Settings, clients: Clients, optimistic: bool = False
+    ) -> None:
         self.clock = outer.clock
         self._outer = outer
         self.settings = settings
         self.clients = clients
         """The worker's clients; a database job only asks whether one is configured."""
+        self.optimistic = optimistic
+        """True in the transaction that claimed the jobs: a set-wise handler may leave out
+        a check whose miss fails the transaction anyway (a duplicate key), since the
+        worker then rolls it all back and performs the jobs the careful way."""
 
     @property
     def session(self) -> Session:

@@ -37,6 +37,7 @@ def fire_notifications(unit: BatchUnit, jobs: Sequence[Job]) -> None:
         jobs,
         base_url=unit.settings.base_url,
         email_enabled=unit.clients.mailer is not None,
+        repeats_fail=unit.optimistic,
     )
 
 

@@ -3,23 +3,31 @@
 One worker claims a batch of due jobs at a time (``worker_batch_size``) and
 performs it in two parts (``worker.contract``):
 
-- the database jobs of the batch in ONE transaction. The jobs of a kind with a
-  set-wise handler (``handlers.SET_HANDLERS``: notification firing) are
-  performed together and settled in one statement, in one savepoint; if that
-  fails, the savepoint is rolled back and they join the others, each in a
-  savepoint of its own: a job that raises is rolled back to its savepoint and
-  retried alone, the others commit together with their outcomes. If the batch's commit itself
-  fails, its jobs are performed again one transaction each;
-- the network jobs one after another, each in a read transaction, the
-  request outside any transaction, and a record transaction.
+- the database jobs of the batch in the transaction that claims them, so the
+  claim, the jobs' writes and their outcomes are one commit. The jobs of a kind
+  with a set-wise handler (``handlers.SET_HANDLERS``: notification firing) are
+  performed together, optimistically, without a savepoint, and settled in one
+  statement; the other database jobs each get a savepoint (a job that raises is
+  rolled back to it and retried alone). When anything outside a job's savepoint
+  fails (a set-wise handler, the commit), the whole transaction is rolled back,
+  which undoes the claim too, and a batch is claimed again in a transaction of
+  its own and performed the careful way: each job in a savepoint of its own, and
+  if that batch's commit fails, each job in a transaction of its own;
+- the network jobs, after that commit, concurrently (``worker.network``): each
+  in a read transaction, the request outside any transaction, and a record
+  transaction.
 
 Run more worker processes to go faster (on PostgreSQL they share the work
-through ``SKIP LOCKED``). On PostgreSQL a committed enqueue wakes idle workers
+through ``SKIP LOCKED``: a claiming transaction's rows are locked until it
+commits, so the others pass over them). On PostgreSQL a committed enqueue wakes idle workers
 at once (``db.wakeup``: ``LISTEN``/``NOTIFY``); the poll every
 ``worker_poll_seconds`` (0.5 s by default, one indexed query each for timers
 and jobs) stays as the fallback, and is how due timers and retries are found.
-A heartbeat thread extends the batch's leases every third of a lease, so
-leases stay short (10 s) and a killed worker's claims are taken over soon.
+While a backlog keeps every batch full, due timers are looked for once per poll
+interval rather than before every batch. A heartbeat thread extends the leases
+of claims committed before their jobs end (network jobs, the careful path) every
+third of a lease, so leases stay short (10 s) and a killed worker's claims are
+taken over soon; a killed worker's uncommitted claims come back at once.
 """
 
 from __future__ import annotations
@@ -29,13 +37,12 @@ import os
 import random
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import Literal
-
-from sqlalchemy.orm import Session
 
 from pacetrack.adapters.outbound_pool import OutboundPool
 from pacetrack.adapters.smtp import SmtpConfig, SmtpMailer
@@ -43,29 +50,16 @@ from pacetrack.bootstrap import Container
 from pacetrack.db import outbox
 from pacetrack.db.outbox import Job
 from pacetrack.db.wakeup import OutboxListener
-from pacetrack.engine.retry_policy import (
-    MAX_REASON,
-    OUTCOME_TYPES,
-    Backoff,
-    Dead,
-    Outcome,
-)
+from pacetrack.engine.retry_policy import OUTCOME_TYPES, Backoff
 from pacetrack.services import webhooks
 from pacetrack.services.side_effects import fire_due_timers
 from pacetrack.services.unit_of_work import UnitOfWork
 from pacetrack.settings import Settings
-from pacetrack.worker.contract import (
-    AnyHandler,
-    BatchUnit,
-    Clients,
-    JobUnit,
-    SetHandler,
-    checked_outcome,
-    is_network,
-)
-from pacetrack.worker.handlers import HANDLERS, SET_HANDLERS
+from pacetrack.worker.contract import AnyHandler, Clients, JobUnit, is_network
+from pacetrack.worker.database_jobs import DatabaseJobs, error_text
+from pacetrack.worker.handlers import HANDLERS
+from pacetrack.worker.leases import LeaseKeeper
 from pacetrack.worker.network import NetworkRunner
-from pacetrack.worker.settlement import settle
 
 logger = logging.getLogger("pacetrack.worker")
 
@@ -88,11 +82,7 @@ def make_mailer(settings: Settings) -> SmtpMailer | None:
     )
 
 
-def _error_text(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"[:MAX_REASON]
-
-
-class Worker:
+class Worker(DatabaseJobs):
     """Performs outbox jobs and fires timers; ``run_once``/``drain`` drive it in tests."""
 
     def __init__(
@@ -122,19 +112,33 @@ class Worker:
         self.idle = threading.Event()
         """Set while the worker waits for work (nothing was due in its last round)."""
         self.listener = OutboxListener(container.engine, self.wake)
+        self.leases = LeaseKeeper(container, worker_id=self.worker_id)
         self._network: NetworkRunner | None = None
         self._running = False
         """True inside ``run``: the network loop and its connections stay open between
         batches; otherwise they are closed after each batch's network jobs."""
-        self._in_flight: dict[tuple[uuid.UUID, uuid.UUID], Job] = {}
-        self._lock = threading.Lock()
+        self._busy = False
+        """True while the last batch was full: a backlog is being worked off."""
+        self._timers_checked_at = float("-inf")
+        """When due timers were last looked for (``time.monotonic``)."""
 
     # --- one round --------------------------------------------------------------------------
 
     def run_once(self) -> int:
-        """Fires due timers, then performs one batch of due jobs; returns how much was done."""
-        fired = self.fire_timers()
-        return fired + self.process_batch()
+        """Fires due timers, then performs one batch of due jobs; returns how much was done.
+
+        While every batch is full, timers are looked for once per poll interval; a round
+        whose batch is not full always looks, so ``drain`` never ends before it has."""
+        looked = not self._busy or self._timer_check_due()
+        fired = self.fire_timers() if looked else 0
+        performed = self.process_batch()
+        self._busy = performed >= self.settings.worker_batch_size
+        if not looked and not self._busy:
+            fired += self.fire_timers()
+        return fired + performed
+
+    def _timer_check_due(self) -> bool:
+        return time.monotonic() - self._timers_checked_at >= self.settings.worker_poll_seconds
 
     def drain(self, *, max_rounds: int = 10_000) -> int:
         """Repeats ``run_once`` until nothing is due (tests, ``worker --drain``)."""
@@ -147,6 +151,7 @@ class Worker:
         return total
 
     def fire_timers(self) -> int:
+        self._timers_checked_at = time.monotonic()
         fired = 0
         while not self.stop_requested.is_set():
             with self.container.uow() as uow:
@@ -156,58 +161,88 @@ class Worker:
                 break
         return fired
 
+    # --- one batch ----------------------------------------------------------------------------
+
     def claim(self) -> list[Job]:
-        now = self.container.clock.now()
+        """Claims a batch in a transaction of its own: the leases are committed."""
         with self.container.uow() as uow:
-            jobs = outbox.claim(
-                uow.session,
-                worker_id=self.worker_id,
-                now=now,
-                lease_until=now + timedelta(seconds=self.settings.worker_lease_seconds),
-                limit=self.settings.worker_batch_size,
-            )
+            jobs = self._claim_in(uow)
             uow.commit()
         return jobs
 
+    def _claim_in(self, uow: UnitOfWork) -> list[Job]:
+        now = self.container.clock.now()
+        return outbox.claim(
+            uow.session,
+            worker_id=self.worker_id,
+            now=now,
+            lease_until=now + timedelta(seconds=self.settings.worker_lease_seconds),
+            limit=self.settings.worker_batch_size,
+        )
+
     def process_batch(self) -> int:
-        """Claims a batch and performs it: database jobs together, then network jobs."""
-        jobs = self.claim()
+        """Claims a batch and performs it: its database jobs in the claiming transaction,
+        then its network jobs. When that transaction fails it is rolled back, claim and
+        all, and a batch is claimed again and performed the careful way."""
+        try:
+            jobs, performed = self._claim_and_perform()
+        except Exception as exc:
+            logger.warning("a batch failed in one transaction (%s); a savepoint per job", exc)
+            return self.perform_claimed(self.claim())
+        network = [job for job in jobs if self._is_network(job)]
+        if network:
+            with self.leases.kept(network):
+                performed += self._perform_or_release(network)
+        return performed
+
+    def _claim_and_perform(self) -> tuple[list[Job], int]:
+        with self.container.uow() as uow:
+            jobs = self._claim_in(uow)
+            database = [job for job in jobs if not self._is_network(job)]
+            if not database:
+                uow.commit()  # the network jobs' claims
+                return jobs, 0
+            started = time.monotonic()
+            performed = self.perform_in(uow, database, optimistic=True)
+            network = [job for job in jobs if self._is_network(job)]
+            if network and time.monotonic() - started > self.settings.worker_lease_seconds / 3:
+                # Their leases were counted from the claim; they start after the commit.
+                self.extend_leases_in(uow.session, network)
+            uow.commit()
+        return jobs, performed
+
+    def perform_claimed(self, jobs: Sequence[Job]) -> int:
+        """Performs jobs whose claim is committed, the careful way: database jobs in one
+        transaction, a savepoint each, then network jobs, their leases kept meanwhile."""
         if not jobs:
             return 0
-        self._track(jobs)
-        heartbeat_stop = threading.Event()
-        heartbeat = threading.Thread(
-            target=self._heartbeat, args=(heartbeat_stop,), name="pacetrack-heartbeat", daemon=True
-        )
-        heartbeat.start()
-        try:
+        with self.leases.kept(jobs):
             database = [job for job in jobs if not self._is_network(job)]
+            performed = self.perform_database_batch(database, set_wise=False)
             network = [job for job in jobs if self._is_network(job)]
-            performed = self.perform_database_batch(database)
-            if network and self.stop_requested.is_set():
-                self.release(network)
-            elif network:
-                performed += self.perform_network(network)
-        finally:
-            heartbeat_stop.set()
-            heartbeat.join()
-            with self._lock:
-                self._in_flight.clear()
-        return performed
+            return performed + self._perform_or_release(network)
+
+    def _perform_or_release(self, network: Sequence[Job]) -> int:
+        if not network:
+            return 0
+        if self.stop_requested.is_set():
+            self.release(network)
+            return 0
+        return self.perform_network(network)
 
     def _is_network(self, job: Job) -> bool:
         handler = self.handlers.get(job.kind)
         return handler is not None and is_network(handler)
 
-    # --- database jobs ------------------------------------------------------------------------
-
-    def perform_database_batch(self, jobs: Sequence[Job]) -> int:
-        """Performs database jobs in one transaction, a savepoint each; returns how many."""
+    def perform_database_batch(self, jobs: Sequence[Job], *, set_wise: bool = True) -> int:
+        """Performs claimed database jobs in one transaction, a savepoint each (set-wise
+        kinds in one savepoint when ``set_wise``); if its commit fails, one transaction
+        each. Returns how many were performed."""
         if not jobs:
             return 0
         try:
             with self.container.uow() as uow:
-                performed = self._perform_in(uow, jobs)
+                performed = self.perform_in(uow, jobs, optimistic=False, set_wise=set_wise)
                 uow.commit()
         except Exception:
             logger.exception("a batch of %d jobs failed; performing them one by one", len(jobs))
@@ -218,81 +253,8 @@ class Worker:
                     break
                 self.perform(job)
                 performed += 1
-        self._untrack(jobs)
+        self.leases.done(jobs)
         return performed
-
-    def _perform_in(self, uow: UnitOfWork, jobs: Sequence[Job]) -> int:
-        one_by_one: list[Job] = []
-        performed = 0
-        for set_handler, group in self._set_wise_groups(jobs, one_by_one):
-            if self.stop_requested.is_set():
-                self._release_in(uow.session, [*group, *one_by_one])
-                return performed
-            if self._perform_set_wise(uow, set_handler, group):
-                performed += len(group)
-            else:
-                one_by_one.extend(group)
-        for index, job in enumerate(one_by_one):
-            if self.stop_requested.is_set():
-                self._release_in(uow.session, one_by_one[index:])
-                return performed + index
-            self._perform_in_savepoint(uow, job)
-        return performed + len(one_by_one)
-
-    def _set_wise_groups(
-        self, jobs: Sequence[Job], one_by_one: list[Job]
-    ) -> list[tuple[SetHandler, list[Job]]]:
-        """The jobs whose handler has a set-wise form, by kind; the others go to ``one_by_one``."""
-        groups: dict[str, tuple[SetHandler, list[Job]]] = {}
-        for job in jobs:
-            set_handler = SET_HANDLERS.get(self.handlers.get(job.kind))
-            if set_handler is None:
-                one_by_one.append(job)
-            else:
-                groups.setdefault(job.kind, (set_handler, []))[1].append(job)
-        return list(groups.values())
-
-    def _perform_set_wise(self, uow: UnitOfWork, set_handler: SetHandler, jobs: list[Job]) -> bool:
-        """Performs ``jobs`` together and settles them done in one savepoint; False (and
-        nothing written) when a job failed or a lease was lost, for the one-by-one path."""
-        session = uow.session
-        savepoint = session.begin_nested()
-        try:
-            set_handler(BatchUnit(uow, settings=self.settings, clients=self.clients), jobs)
-            uow.flush()
-            settled = outbox.complete_all(
-                session, jobs=jobs, worker_id=self.worker_id, now=self.container.clock.now()
-            )
-        except Exception as exc:
-            savepoint.rollback()
-            logger.info("%d %s jobs together failed (%s); one by one", len(jobs), jobs[0].kind, exc)
-            return False
-        if settled != len(jobs):
-            savepoint.rollback()
-            return False
-        savepoint.commit()
-        return True
-
-    def _perform_in_savepoint(self, uow: UnitOfWork, job: Job) -> None:
-        session = uow.session
-        handler = self.handlers.get(job.kind)
-        if handler is None:
-            self._settle(session, job, Dead(f"no handler for job kind “{job.kind}”"))
-            return
-        unit = self._unit(uow, job)
-        savepoint = session.begin_nested()
-        try:
-            outcome = checked_outcome(handler(unit, job))  # type: ignore[operator]
-            unit.flush()
-        except Exception as exc:
-            savepoint.rollback()
-            logger.warning("job %s (%s) attempt %s failed: %s", job.id, job.kind, job.attempts, exc)
-            self._settle(session, job, unit.failed(_error_text(exc)))
-            return
-        if self._settle(session, job, outcome):
-            savepoint.commit()
-        else:
-            savepoint.rollback()  # the lease was lost: the job's new owner does the work
 
     # --- one job ------------------------------------------------------------------------------
 
@@ -303,11 +265,11 @@ class Worker:
             return
         try:
             with self.container.uow() as uow:
-                self._perform_in_savepoint(uow, job)
+                self.perform_in_savepoint(uow, job)
                 uow.commit()
         except Exception as exc:
             logger.warning("job %s (%s) could not be committed: %s", job.id, job.kind, exc)
-            self.fail(job, _error_text(exc))
+            self.fail(job, error_text(exc))
 
     # --- network jobs -------------------------------------------------------------------------
 
@@ -355,87 +317,18 @@ class Worker:
         there (an outcome, or a failure), else (False, what the step returned)."""
         try:
             with self.container.uow() as uow:
-                value = step(self._unit(uow, job))
+                value = step(self.unit(uow, job))
                 uow.flush()
                 if isinstance(value, OUTCOME_TYPES):
-                    if self._settle(uow.session, job, value):
+                    if self.settle_in(uow.session, job, value):
                         uow.commit()
                     return True, None
                 uow.commit()
                 return False, value
         except Exception as exc:
             logger.warning("job %s (%s) attempt %s failed: %s", job.id, job.kind, job.attempts, exc)
-            self.fail(job, _error_text(exc))
+            self.fail(job, error_text(exc))
             return True, None
-
-    def _unit(self, uow: UnitOfWork, job: Job) -> JobUnit:
-        return JobUnit(
-            uow,
-            job=job,
-            settings=self.settings,
-            clients=self.clients,
-            backoff=self.backoff,
-            rng=self.rng,
-        )
-
-    # --- settling -----------------------------------------------------------------------------
-
-    def _settle(self, session: Session, job: Job, outcome: Outcome) -> bool:
-        """Writes ``outcome`` to the job's row; False when another worker now owns the job."""
-        return settle(
-            session,
-            job=job,
-            outcome=outcome,
-            worker_id=self.worker_id,
-            now=self.container.clock.now(),
-        )
-
-    def fail(self, job: Job, error: str) -> None:
-        outcome = self.backoff.after_failure(
-            job.attempts, reason=error, now=self.container.clock.now(), rng=self.rng
-        )
-        with self.container.uow() as uow:
-            self._settle(uow.session, job, outcome)
-            uow.commit()
-
-    def release(self, jobs: Sequence[Job]) -> None:
-        with self.container.uow() as uow:
-            self._release_in(uow.session, jobs)
-            uow.commit()
-
-    def _release_in(self, session: Session, jobs: Sequence[Job]) -> None:
-        outbox.release(session, jobs=jobs, worker_id=self.worker_id, now=self.container.clock.now())
-
-    # --- leases -------------------------------------------------------------------------------
-
-    def _track(self, jobs: Sequence[Job]) -> None:
-        with self._lock:
-            self._in_flight.update({(job.tenant_id, job.id): job for job in jobs})
-
-    def _untrack(self, jobs: Sequence[Job]) -> None:
-        with self._lock:
-            for job in jobs:
-                self._in_flight.pop((job.tenant_id, job.id), None)
-
-    def _heartbeat(self, stop: threading.Event) -> None:
-        """Extends the batch's leases every third of a lease while the batch runs."""
-        lease = self.settings.worker_lease_seconds
-        while not stop.wait(lease / 3):
-            with self._lock:
-                keys = list(self._in_flight)
-            if not keys:
-                continue
-            try:
-                with self.container.uow() as uow:
-                    outbox.extend_leases(
-                        uow.session,
-                        keys=keys,
-                        worker_id=self.worker_id,
-                        until=self.container.clock.now() + timedelta(seconds=lease),
-                    )
-                    uow.commit()
-            except Exception:
-                logger.exception("heartbeat failed; leases may expire and be taken over")
 
     # --- the loop ---------------------------------------------------------------------------
 
