@@ -141,6 +141,7 @@ class _Run:
         self.calendar = tenant_calendar(self.session, tenant_id=actor.tenant_id)
         self.timers = TimerCounts()
         self.where = {"tenant_id": actor.tenant_id, "instance_id": instance.id}
+        self.mapped: set[uuid.UUID] = set()
 
     def _rows(self, step: Step) -> rows.StepRows:
         return rows.StepRows(
@@ -189,6 +190,12 @@ class _Run:
         running = instance_running_steps(
             session, tenant_id=self.actor.tenant_id, instance_id=instance.id
         )
+        if self.many:
+            # One mapping serves pipelines that run different versions: each takes the
+            # entries for its own steps (a key no pipeline has is refused by the caller).
+            present = {step.step_template_id for step, _ in running}
+            mapping = {old: new for old, new in mapping.items() if old in present}
+        self.mapped = set(mapping)
         published = steps_of_snapshot(target.snapshot)
         plan = plan_upgrade(
             running=[
@@ -375,7 +382,7 @@ def upgrade_template_instances(
         )
         .order_by(PipelineInstance.created_at, PipelineInstance.id)
     ).all()
-    reports = []
+    reports, used = [], set[uuid.UUID]()
     for instance_id in ids:
         rows.lock_instance(uow.session, tenant_id=actor.tenant_id, instance_id=instance_id)
         instance = repository.get(
@@ -385,6 +392,19 @@ def upgrade_template_instances(
             continue
         run = _Run(uow, actor, instance, dry_run=dry_run, many=True)
         reports.append(run.run(target, step_mapping or {}))
+        used |= run.mapped
+    unused = [old for old in step_mapping or {} if old not in used]
+    if reports and unused:
+        raise InvalidInput(
+            [
+                FieldProblem(
+                    field=f"step_mapping.{old}",
+                    message="is not a step of any pipeline being upgraded",
+                )
+                for old in unused
+            ],
+            "The step mapping cannot be used.",
+        )
     if not reports:
         raise Conflict.one(
             "to_version",

@@ -19,6 +19,7 @@ from pacetrack.web.ui import (
     people_pages,
     pipeline_pages,
     template_pages,
+    upgrade_all_pages,
     upgrade_pages,
     version_pages,
 )
@@ -32,6 +33,7 @@ PAGE_MODULES = (
     library_pages,  # before template_pages: /admin/templates/library is not a template id
     template_pages,
     version_pages,
+    upgrade_all_pages,
     upgrade_pages,
     board_pages,
     list_pages,

@@ -23,6 +23,7 @@ from markupsafe import Markup, escape
 from starlette.responses import RedirectResponse, Response
 
 from pacetrack.engine.money import DEFAULT_CURRENCY, currency, format_money
+from pacetrack.engine.words import counted
 from pacetrack.services import notifications, step_configs, tenant_settings
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import ServiceError
@@ -50,6 +51,19 @@ NOTICES = {
     "upgraded": "Upgraded: the pipeline runs the new version.",
     "rolled-back": "Rolled back: the older version is the draft again, published as a new version.",
 }
+
+# "upgraded-3": the upgrade of every pipeline of a template, naming how many it upgraded.
+_UPGRADED_MANY = re.compile(r"upgraded-([1-9][0-9]{0,5})")
+
+
+def notice_words(key: str) -> str | None:
+    """What a notice key in the address says, or None for an unknown key."""
+    many = _UPGRADED_MANY.fullmatch(key)
+    if many is not None:
+        count = int(many.group(1))
+        runs = "it runs" if count == 1 else "they run"
+        return f"Upgraded {counted(count, 'pipeline')}: {runs} the new version."
+    return NOTICES.get(key)
 
 
 @pass_context
@@ -143,7 +157,7 @@ def render(
     status_code: int = 200,
 ) -> Response:
     state = request.state
-    notice = NOTICES.get(request.query_params.get("notice", ""))
+    notice = notice_words(request.query_params.get("notice", ""))
     actor = getattr(state, "actor", None)
     full: dict[str, Any] = {
         "actor": actor,

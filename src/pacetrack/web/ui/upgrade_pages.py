@@ -12,8 +12,9 @@ pipeline's board with a notice; a refusal comes back once on this page.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -23,6 +24,7 @@ from pacetrack.services import pipelines, template_upgrade, template_versions, t
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict, InvalidInput, NotFound
 from pacetrack.services.pipelines import PipelineInstanceOut
+from pacetrack.services.unit_of_work import UnitOfWork
 from pacetrack.services.upgrade_report import UpgradeOut
 from pacetrack.web.deps import request_uow
 from pacetrack.web.ui import flash
@@ -32,6 +34,8 @@ from pacetrack.web.ui.security import CheckedForm, PageActor
 from pacetrack.web.ui.version_pages import sentences
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+T = TypeVar("T")
 
 MAP_PREFIX = "map-"
 
@@ -60,7 +64,7 @@ class RemovedStep:
         return f"{MAP_PREFIX}{self.step_template_id}"
 
 
-def _mapping(values: Mapping[str, str]) -> dict[uuid.UUID, uuid.UUID]:
+def chosen_mapping(values: Mapping[str, str]) -> dict[uuid.UUID, uuid.UUID]:
     """``map-<old step template id>=<new step template id>`` pairs; empty choices left out."""
     chosen: dict[uuid.UUID, uuid.UUID] = {}
     for key, value in values.items():
@@ -71,33 +75,107 @@ def _mapping(values: Mapping[str, str]) -> dict[uuid.UUID, uuid.UUID]:
     return chosen
 
 
-def _target_number(raw: str, numbers: list[int]) -> int | None:
+def target_number(raw: str, numbers: list[int]) -> int | None:
     if raw.isdigit() and int(raw) in numbers:
         return int(raw)
     return numbers[0] if numbers else None
 
 
-def _dry_run(
-    request: Request,
-    actor: Actor,
-    instance_id: uuid.UUID,
-    *,
-    to_version: int,
-    mapping: Mapping[uuid.UUID, uuid.UUID],
-) -> UpgradeOut | list[str]:
-    """The dry run's report, or the refusal in words."""
+def attempt(request: Request, call: Callable[[UnitOfWork], T]) -> tuple[T | None, list[str]]:
+    """What ``call`` answers in a unit of work of the request, or the refusal in words."""
     try:
         with request_uow(request) as work:
-            return template_upgrade.upgrade_instance(
-                work,
-                actor,
-                instance_id,
-                to_version=to_version,
-                step_mapping=dict(mapping),
-                dry_run=True,
-            )
+            return call(work), []
     except (Conflict, InvalidInput) as exc:
-        return sentences(exc)
+        return None, sentences(exc)
+
+
+def choose_steps(
+    leaving: Mapping[uuid.UUID, str],
+    targets: list[TargetStep],
+    values: Mapping[str, str],
+    count: Callable[[dict[uuid.UUID, uuid.UUID]], tuple[Mapping[uuid.UUID, int], list[str]]],
+) -> tuple[list[RemovedStep], dict[uuid.UUID, uuid.UUID], list[str]]:
+    """The removed steps (step template id → name) with their items and the step chosen for
+    them in the address; the valid choices; a refusal met while counting the items.
+
+    ``count`` is a dry run given a mapping: the items of each removed step are counted by
+    one that maps every removed step somewhere (the chosen step, else the first one)."""
+    target_ids = {step.id for step in targets}
+    chosen = {
+        old: new
+        for old, new in chosen_mapping(values).items()
+        if new in target_ids and old in leaving
+    }
+    counts: Mapping[uuid.UUID, int] | None = None
+    refusal: list[str] = []
+    if leaving and targets:
+        counts, refusal = count({old: chosen.get(old, targets[0].id) for old in leaving})
+    removed = [
+        RemovedStep(
+            step_template_id=old,
+            name=name,
+            items=None if refusal or counts is None else counts.get(old, 0),
+            chosen=chosen.get(old),
+        )
+        for old, name in leaving.items()
+    ]
+    return removed, chosen, refusal
+
+
+def needs_choice(removed: list[RemovedStep]) -> bool:
+    """Whether a removed step with items has no step chosen for them yet."""
+    return any(step.items and step.chosen is None for step in removed)
+
+
+def target_steps(snapshot: Mapping[str, Any]) -> list[TargetStep]:
+    return [
+        TargetStep(id=uuid.UUID(step["id"]), name=str(step["name"])) for step in snapshot["steps"]
+    ]
+
+
+def show_plan(
+    request: Request, path: str, name: str, *, title: str, plan: object, removed: list[RemovedStep]
+) -> Response:
+    """An upgrade page of ``plan``, with a refusal remembered for it shown once."""
+    remembered = flash.take(request, path)
+    response = render(
+        request,
+        name,
+        {
+            "title": title,
+            "plan": plan,
+            "alert": remembered.alert if remembered else [],
+            "mapping": {
+                step.field: str(step.chosen) for step in removed if step.chosen is not None
+            },
+        },
+    )
+    if remembered is not None:
+        flash.forget(response, path)
+    return response
+
+
+def perform(
+    request: Request,
+    form: CheckedForm,
+    path: str,
+    upgrade: Callable[[UnitOfWork, int, dict[uuid.UUID, uuid.UUID]], Response],
+) -> Response:
+    """Runs ``upgrade`` with the posted version and mapping and answers its redirect; a
+    refusal goes back to the page at ``path`` with the choice in its address, shown once."""
+    values = {key: str(value) for key, value in form.items()}
+    raw, mapping = values.get("to_version", ""), chosen_mapping(values)
+    try:
+        if not raw.isdigit():
+            raise NotFound.one("to_version", "choose the version to upgrade to")
+        with request_uow(request) as work:
+            return upgrade(work, int(raw), mapping)
+    except (Conflict, InvalidInput, NotFound) as exc:
+        query = {"to": raw, **{f"{MAP_PREFIX}{old}": str(new) for old, new in mapping.items()}}
+        response = redirect(f"{path}?{urlencode(query)}")
+        flash.remember(response, request, path=path, field_errors={}, alert=sentences(exc))
+        return response
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,7 +198,7 @@ def _plan(
         template_id = instance.pipeline_template_id
         template_name = templates.get_template(work, actor, template_id).name
         numbers = [v.number for v in template_versions.list_versions(work, actor, template_id)]
-        number = _target_number(values.get("to", ""), numbers)
+        number = target_number(values.get("to", ""), numbers)
         snapshot = (
             template_versions.get_version(work, actor, template_id, number).snapshot
             if number is not None
@@ -139,46 +217,31 @@ def _plan(
     )
     if number is None or snapshot is None or number == instance.template_version:
         return empty
-    targets = [
-        TargetStep(id=uuid.UUID(step["id"]), name=str(step["name"])) for step in snapshot["steps"]
-    ]
+    targets = target_steps(snapshot)
     target_ids = {step.id for step in targets}
-    leaving = [step for step in instance.steps or [] if step.step_template_id not in target_ids]
-    chosen = {
-        old: new
-        for old, new in _mapping(values).items()
-        if new in target_ids and any(step.step_template_id == old for step in leaving)
+    leaving = {
+        step.step_template_id: step.name
+        for step in instance.steps or []
+        if step.step_template_id not in target_ids
     }
-    counts: dict[uuid.UUID, int] = {}
-    refusal: list[str] = []
-    if leaving and targets:
-        # Every removed step mapped somewhere, only to count the items of each.
-        counting = {
-            step.step_template_id: chosen.get(step.step_template_id, targets[0].id)
-            for step in leaving
-        }
-        counted = _dry_run(request, actor, instance_id, to_version=number, mapping=counting)
-        if isinstance(counted, list):
-            refusal = counted
-        else:
-            counts = {step.step_template_id: step.items for step in counted.steps_removed}
-    removed = [
-        RemovedStep(
-            step_template_id=step.step_template_id,
-            name=step.name,
-            items=counts.get(step.step_template_id),
-            chosen=chosen.get(step.step_template_id),
+
+    def dry_run(mapping: dict[uuid.UUID, uuid.UUID]) -> tuple[UpgradeOut | None, list[str]]:
+        return attempt(
+            request,
+            lambda work: template_upgrade.upgrade_instance(
+                work, actor, instance_id, to_version=number, step_mapping=mapping, dry_run=True
+            ),
         )
-        for step in leaving
-    ]
-    unmapped = [step for step in removed if step.items and step.chosen is None]
+
+    def count(mapping: dict[uuid.UUID, uuid.UUID]) -> tuple[dict[uuid.UUID, int], list[str]]:
+        counted, refusal = dry_run(mapping)
+        steps = counted.steps_removed if counted else []
+        return {step.step_template_id: step.items for step in steps}, refusal
+
+    removed, chosen, refusal = choose_steps(leaving, targets, values, count)
     report: UpgradeOut | None = None
-    if not refusal and not unmapped:
-        outcome = _dry_run(request, actor, instance_id, to_version=number, mapping=chosen)
-        if isinstance(outcome, list):
-            refusal = outcome
-        else:
-            report = outcome
+    if not refusal and not needs_choice(removed):
+        report, refusal = dry_run(chosen)
     return replace(empty, targets=targets, removed=removed, report=report, refusal=refusal)
 
 
@@ -186,44 +249,26 @@ def _plan(
 def upgrade_page(request: Request, instance_id: str, actor: PageActor) -> Response:
     actor.require_admin("upgrade pipelines")
     identifier = parse_id(instance_id, "pipeline")
-    path = upgrade_path(identifier)
-    remembered = flash.take(request, path)
     plan = _plan(request, actor, identifier, request.query_params)
-    response = render(
+    return show_plan(
         request,
+        upgrade_path(identifier),
         "admin_pipeline_upgrade.html",
-        {
-            "title": f"Upgrade {plan.instance.name}",
-            "plan": plan,
-            "alert": remembered.alert if remembered else [],
-            "mapping": {
-                step.field: str(step.chosen) for step in plan.removed if step.chosen is not None
-            },
-        },
+        title=f"Upgrade {plan.instance.name}",
+        plan=plan,
+        removed=plan.removed,
     )
-    if remembered is not None:
-        flash.forget(response, path)
-    return response
 
 
 @router.post("/admin/pipelines/{instance_id}/upgrade")
 def upgrade(request: Request, instance_id: str, form: CheckedForm, actor: PageActor) -> Response:
     actor.require_admin("upgrade pipelines")
     identifier = parse_id(instance_id, "pipeline")
-    values = {key: str(value) for key, value in form.items()}
-    raw = values.get("to_version", "")
-    mapping = _mapping(values)
-    try:
-        if not raw.isdigit():
-            raise NotFound.one("to_version", "choose the version to upgrade to")
-        with request_uow(request) as work:
-            template_upgrade.upgrade_instance(
-                work, actor, identifier, to_version=int(raw), step_mapping=mapping
-            )
-    except (Conflict, InvalidInput, NotFound) as exc:
-        path = upgrade_path(identifier)
-        query = {"to": raw, **{f"{MAP_PREFIX}{old}": str(new) for old, new in mapping.items()}}
-        response = redirect(f"{path}?{urlencode(query)}")
-        flash.remember(response, request, path=path, field_errors={}, alert=sentences(exc))
-        return response
-    return redirect(f"/pipelines/{identifier}", "upgraded")
+
+    def upgraded(work: UnitOfWork, number: int, mapping: dict[uuid.UUID, uuid.UUID]) -> Response:
+        template_upgrade.upgrade_instance(
+            work, actor, identifier, to_version=number, step_mapping=mapping
+        )
+        return redirect(f"/pipelines/{identifier}", "upgraded")
+
+    return perform(request, form, upgrade_path(identifier), upgraded)

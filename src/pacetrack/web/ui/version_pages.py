@@ -117,6 +117,11 @@ def versions_page(request: Request, template_id: str, actor: PageActor) -> Respo
         "draft": draft,
         "rows": _rows(versions, instances),
         "latest_number": numbers[0] if numbers else None,
+        "behind": sum(
+            1
+            for instance in instances
+            if instance.status == "active" and numbers and instance.template_version != numbers[0]
+        ),
         "diff": diff,
         "selected": selected,
         "errors": errors,
