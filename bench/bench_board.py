@@ -34,8 +34,16 @@ from decimal import Decimal
 
 from fastapi.testclient import TestClient
 from sqlalchemy import insert, text
-from tests.services.moves_support import FieldDef, Pipeline, StepDef, build_pipeline, define_fields
+from tests.services.moves_support import (
+    FieldDef,
+    Pipeline,
+    StepDef,
+    actor_for,
+    build_pipeline,
+    define_fields,
+)
 from tests.support.databases import fresh_postgres_database
+from tests.support.versions import publish_and_upgrade
 
 from pacetrack.adapters.clock import SystemClock
 from pacetrack.bootstrap import Container, build
@@ -100,6 +108,8 @@ def seed(url: str, count: int) -> World:
         assert template is not None
         template.board = dict(BOARD)
         uow.commit()
+    # A running pipeline shows the board setting of the version it runs.
+    publish_and_upgrade(container, actor_for(tenant.id, people[0], "admin"), pipeline.template_id)
     randomly = random.Random(12)
     now = datetime.now(UTC)
     step_ids = [pipeline.step(name) for name in STEPS]

@@ -272,3 +272,77 @@ def test_running_pipelines_keep_the_steps_they_ran_as_a_published_version(
         second = json.loads(second)
     assert [step["name"] for step in second["steps"]] == ["Lead", "Won"]
     assert {key(k): v for k, v in recorded.items()} == {east.hex: 2, west.hex: 1}
+
+
+def test_running_pipelines_keep_the_board_they_showed_as_a_published_version(
+    empty_database: str,
+) -> None:
+    upgrade_all_but(empty_database, "0022_running_boards")
+    tenant, edited, same = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    east, west, older = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    board = {"money_field": "deal_value", "card_fields": ["owner_note"]}
+    engine = make_engine(empty_database)
+    try:
+        with engine.begin() as connection:
+            rows = Rows(connection)
+            rows.add("tenant", id=tenant, name="Acme", slug="acme", created_at=NOW)
+            # Sales' board was set after its latest version (2) was published; Hiring's
+            # board is the one its version has.
+            rows.add("pipeline_template", tenant_id=tenant, id=edited, name="Sales", board=board)
+            rows.add("pipeline_template", tenant_id=tenant, id=same, name="Hiring", board=board)
+            for template_id, number, shown in ((edited, 1, {}), (edited, 2, {}), (same, 1, board)):
+                rows.add(
+                    "pipeline_template_version",
+                    tenant_id=tenant,
+                    id=uuid.uuid4(),
+                    pipeline_template_id=template_id,
+                    number=number,
+                    snapshot={"name": "x", "description": "", "board": shown, "steps": []},
+                    note="",
+                    published_at=NOW,
+                )
+            for instance_id, template_id, number in ((east, edited, 2), (older, edited, 1)):
+                rows.add(
+                    "pipeline_instance",
+                    tenant_id=tenant,
+                    id=instance_id,
+                    pipeline_template_id=template_id,
+                    name="Running",
+                    template_version=number,
+                )
+            rows.add(
+                "pipeline_instance",
+                tenant_id=tenant,
+                id=west,
+                pipeline_template_id=same,
+                name="Running",
+                template_version=1,
+            )
+
+        upgrade(empty_database)
+
+        with engine.connect() as connection:
+            versions = connection.execute(
+                sa.text(
+                    "SELECT pipeline_template_id, number, snapshot FROM pipeline_template_version"
+                )
+            ).all()
+            recorded = dict(
+                connection.execute(sa.text("SELECT id, template_version FROM pipeline_instance"))
+                .tuples()
+                .all()
+            )
+    finally:
+        engine.dispose()
+
+    def key(value: object) -> str:
+        return str(value).replace("-", "")
+
+    published = sorted((key(t), n) for t, n, _ in versions)
+    assert published == sorted([(edited.hex, 1), (edited.hex, 2), (edited.hex, 3), (same.hex, 1)])
+    (third,) = [s for t, n, s in versions if n == 3]
+    if isinstance(third, str):
+        third = json.loads(third)
+    assert third["board"] == board
+    # The pipeline on the latest version keeps its board; the one on version 1 keeps its steps.
+    assert {key(k): v for k, v in recorded.items()} == {east.hex: 3, older.hex: 1, west.hex: 1}

@@ -10,12 +10,16 @@ import pytest
 from pacetrack.adapters.clock import FrozenClock
 from pacetrack.bootstrap import Container
 from pacetrack.db.tables import Item
+from pacetrack.services import templates
+from pacetrack.services.board_setting import BoardSetting
 from pacetrack.services.errors import NotFound
+from pacetrack.services.templates import PipelineTemplateUpdate
 from pacetrack.services.views.board import CARDS_PER_COLUMN, Board, board
 from pacetrack.services.views.pipeline_view import ItemFilters
 from tests.conftest import Login
 from tests.services.moves_support import actor_for
 from tests.services.views_support import Sales, open_sales
+from tests.support.versions import publish_and_upgrade
 
 
 @pytest.fixture
@@ -143,3 +147,31 @@ def test_the_status_filter_shows_open_completed_archived_or_any_items(sales: Sal
     assert counts("archived") == {"Lead": (1, Decimal("40.00"))}
     assert counts("any") == {"Lead": (2, Decimal("50.00")), "Won": (1, Decimal("20.00"))}
     assert not ItemFilters().active and ItemFilters(status="any").active
+
+
+def test_a_board_setting_edit_reaches_a_running_board_once_published_and_upgraded(
+    sales: Sales,
+) -> None:
+    sales.add("Acme", deal_value="100.00", close_date="2026-04-01", company_size="40")
+    with sales.container.uow() as uow:
+        templates.update_template(
+            uow,
+            sales.admin,
+            PipelineTemplateUpdate(
+                id=sales.pipeline.template_id,
+                board=BoardSetting(money_field=None, card_fields=["company_size"]),
+            ),
+        )
+
+    drafted = read(sales)
+    publish_and_upgrade(sales.container, sales.admin, sales.pipeline.template_id)
+    upgraded = read(sales)
+
+    # The edit is a draft: the running board keeps the setting of the version it runs.
+    assert column(drafted, "Lead").total == Decimal("100.00")
+    assert [f.name for f in column(drafted, "Lead").cards[0].fields] == [
+        "close_date",
+        "company_size",
+    ]
+    assert column(upgraded, "Lead").total is None
+    assert [f.name for f in column(upgraded, "Lead").cards[0].fields] == ["company_size"]

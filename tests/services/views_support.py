@@ -22,6 +22,7 @@ from tests.services.moves_support import (
     build_pipeline,
     define_fields,
 )
+from tests.support.versions import publish_and_upgrade
 
 FIELDS = [
     FieldDef(name="deal_value", field_type="currency"),
@@ -85,11 +86,13 @@ def open_sales(container: Container, clock: FrozenClock, admin: Login) -> Sales:
         assert row is not None
         row.board = dict(BOARD)
         uow.commit()
+    admin_actor = actor_for(admin.tenant_id, admin.account_id, "admin")
+    publish_and_upgrade(container, admin_actor, pipeline.template_id)  # boards follow versions
     bea = make_login(container, slug=admin.tenant_slug, username="bea", roles=["member"])
     return Sales(
         container=container,
         clock=clock,
-        admin=actor_for(admin.tenant_id, admin.account_id, "admin"),
+        admin=admin_actor,
         pipeline=pipeline,
         bea=bea.account_id,
     )

@@ -21,6 +21,7 @@ from pacetrack.services.templates import (
 )
 from pacetrack.services.views.board import CARDS_PER_COLUMN
 from tests.conftest import Login
+from tests.support.versions import publish_and_upgrade
 from tests.ui.accessibility import assert_fits_width
 from tests.ui.conftest import Browsing, SalesPipeline, actor_of
 
@@ -100,6 +101,7 @@ def test_totals_show_the_tenants_currency_and_cards_show_initials(
                 board=BoardSetting(money_field="deal_value", card_fields=["decision_maker"]),
             ),
         )
+    publish_and_upgrade(container, actor, sales.template_id)  # the board follows the version
     page = admin_page.page
     page.goto(f"/pipelines/{sales.instance_id}")
     qualified = column(admin_page, "Qualified")

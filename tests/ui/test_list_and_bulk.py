@@ -20,6 +20,7 @@ from pacetrack.services.items import ItemCreate
 from pacetrack.services.templates import PipelineTemplateUpdate
 from tests.conftest import Login
 from tests.support.features import switch
+from tests.support.versions import publish_and_upgrade
 from tests.ui.accessibility import assert_accessible, assert_fits_width
 from tests.ui.conftest import (
     MIN_DEAL_MESSAGE,
@@ -48,6 +49,7 @@ def deals(container: Container, admin: Login, sales: SalesPipeline) -> SalesPipe
                 board=BoardSetting(money_field="deal_value", card_fields=["decision_maker"]),
             ),
         )
+    publish_and_upgrade(container, actor, sales.template_id)  # the board follows the version
     with container.uow() as work:
         items.create_item(
             work,

@@ -23,7 +23,13 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from pacetrack.db.session import transaction_memo
-from pacetrack.db.tables import RUNNING_STEP, PipelineInstance, Step, StepTemplate
+from pacetrack.db.tables import (
+    RUNNING_STEP,
+    PipelineInstance,
+    PipelineTemplate,
+    Step,
+    StepTemplate,
+)
 from pacetrack.db.tables_versions import PipelineTemplateVersion
 from pacetrack.engine.config import CONFIG_FAMILIES
 from pacetrack.services.bounded_cache import BoundedCache
@@ -219,5 +225,54 @@ def instance_running_steps(
     return [(step, found.get(step.id)) for step, _ in pairs]
 
 
+# A version's board setting by version row id; a snapshot without one is cached as None.
+_boards: BoundedCache[tuple[Mapping[str, Any] | None]] = BoundedCache(512)
+
+
+def version_board(
+    session: Session,
+    *,
+    tenant_id: uuid.UUID,
+    template_id: uuid.UUID,
+    number: int | None,
+) -> Mapping[str, Any] | None:
+    """The board setting (money field, card fields) of version ``number`` of the template,
+    which a pipeline running it shows. One statement reads the version row's id with the
+    template's own setting, the fallback for a pipeline without a version row or a
+    version whose snapshot has none; the snapshot is read once per version per process."""
+    row = session.execute(
+        select(PipelineTemplate.board, PipelineTemplateVersion.id)
+        .select_from(PipelineTemplate)
+        .outerjoin(
+            PipelineTemplateVersion,
+            and_(
+                PipelineTemplateVersion.tenant_id == PipelineTemplate.tenant_id,
+                PipelineTemplateVersion.pipeline_template_id == PipelineTemplate.id,
+                PipelineTemplateVersion.number == number,
+            ),
+        )
+        .where(PipelineTemplate.tenant_id == tenant_id, PipelineTemplate.id == template_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    live, version_id = row
+    if version_id is None:
+        return live if isinstance(live, Mapping) else None
+    cached = _boards.get((tenant_id, version_id))
+    if cached is None:
+        snapshot = session.scalar(
+            select(PipelineTemplateVersion.snapshot).where(
+                PipelineTemplateVersion.tenant_id == tenant_id,
+                PipelineTemplateVersion.id == version_id,
+            )
+        )
+        board = (snapshot or {}).get("board")
+        cached = (board if isinstance(board, Mapping) else None,)
+        _boards.put((tenant_id, version_id), cached)
+    chosen = cached[0] if cached[0] is not None else live
+    return chosen if isinstance(chosen, Mapping) else None
+
+
 def clear_cache() -> None:
     _versions.clear()
+    _boards.clear()

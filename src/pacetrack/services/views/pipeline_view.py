@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from pacetrack.db.tables import Account, Item, ItemStepHistory, PipelineTemplate
+from pacetrack.db.tables import Account, Item, ItemStepHistory
 from pacetrack.engine.fields import FieldSpec, FieldType
 from pacetrack.engine.money import format_money, format_number
 from pacetrack.services import access
@@ -42,7 +42,7 @@ from pacetrack.services.input_types import PlainStr
 from pacetrack.services.step_configs import tenant_calendar
 from pacetrack.services.tenant_settings import tenant_currency
 from pacetrack.services.unit_of_work import UnitOfWork
-from pacetrack.services.version_steps import instance_running_steps
+from pacetrack.services.version_steps import instance_running_steps, version_board
 
 SECONDS_PER_DAY = 86_400
 ItemStatusFilter = Literal["open", "completed", "archived", "any"]
@@ -238,11 +238,11 @@ def load(uow: UnitOfWork, actor: Actor, instance_id: uuid.UUID) -> PipelineView:
     """The pipeline's view (404 when it does not exist or the caller may not see it)."""
     session = uow.session
     instance = access.ensure_can_see_instance(session, actor, instance_id)
-    board = session.scalar(
-        select(PipelineTemplate.board).where(
-            PipelineTemplate.tenant_id == actor.tenant_id,
-            PipelineTemplate.id == instance.pipeline_template_id,
-        )
+    board = version_board(
+        session,
+        tenant_id=actor.tenant_id,
+        template_id=instance.pipeline_template_id,
+        number=instance.template_version,
     )
     return PipelineView(
         instance_id=instance.id,
