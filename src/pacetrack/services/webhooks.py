@@ -6,12 +6,13 @@ runs in three steps so no database lock is held while the receiver takes its
 time; the worker owns the transactions of steps 1 and 3 and commits each with
 the job's outcome when there is one:
 
-1. ``prepare_delivery``, in a short transaction, reads the endpoint, takes a token from its rate
+1. ``prepare_delivery``, in a short transaction (shared with the batch's other deliveries to the
+   endpoint), reads the endpoint, takes a token from its rate
    limiter (a delivery over the limit is put back for later, without counting
    an attempt) and numbers the attempt;
 2. ``send``: the request goes out through the hardened client, which checks the URL and
    the resolved address again against the tenant's allow-list;
-3. ``record_delivery``, in a second transaction, records the attempt, applies
+3. ``record_delivery``, in a second transaction (shared the same way), records the attempt, applies
    the delivery policy (retry when, give up, disable the endpoint and tell its
    owner) and returns the job's outcome (done, retry at a time, or dead), which
    the worker writes to the outbox row in that same transaction.
@@ -874,13 +875,7 @@ def prepare_delivery(
     policy = tenant_policy(session, tenant_id=tenant_id, timeout_seconds=timeout_seconds)
     # The lock serialises the rate limit's token; the attempt rows that other deliveries
     # to the endpoint insert meanwhile need not wait for it (``keys_kept``).
-    endpoint = repository.get_for_update(
-        session,
-        WebhookEndpoint,
-        tenant_id=tenant_id,
-        id=uuid.UUID(str(payload["endpoint_id"])),
-        keys_kept=True,
-    )
+    endpoint = _locked_endpoint(session, tenant_id, uuid.UUID(str(payload["endpoint_id"])))
     if endpoint is None or not endpoint.is_enabled:
         reason = (
             "the webhook endpoint was deleted"
@@ -921,6 +916,29 @@ def prepare_delivery(
         clock=uow.clock,
         endpoint_key=(tenant_id, endpoint.id),
     )
+
+
+_LOCKED_ENDPOINTS = "pacetrack.webhooks.locked_endpoints"
+
+
+def _locked_endpoint(
+    session: Session, tenant_id: uuid.UUID, endpoint_id: uuid.UUID
+) -> WebhookEndpoint | None:
+    """The endpoint, locked for the rest of the transaction. The worker prepares one
+    endpoint's deliveries in one transaction: the row is read and locked by the first,
+    and the others take their tokens from that same object (read again, the row would
+    lose the tokens taken so far, which are not flushed yet)."""
+    transaction = session.get_transaction()
+    locked: dict[tuple[uuid.UUID, uuid.UUID], tuple[object, WebhookEndpoint | None]]
+    locked = session.info.setdefault(_LOCKED_ENDPOINTS, {})
+    held = locked.get((tenant_id, endpoint_id))
+    if held is not None and held[0] is transaction:
+        return held[1]
+    endpoint = repository.get_for_update(
+        session, WebhookEndpoint, tenant_id=tenant_id, id=endpoint_id, keys_kept=True
+    )
+    locked[(tenant_id, endpoint_id)] = (transaction, endpoint)
+    return endpoint
 
 
 def _uuid(raw: object) -> uuid.UUID | None:
