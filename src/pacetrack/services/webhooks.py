@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pacetrack.adapters.clock import Clock
@@ -860,19 +860,17 @@ def prepare_delivery(
     delivery_id: uuid.UUID,
     payload: Mapping[str, Any],
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+    together: Sequence[uuid.UUID] = (),
 ) -> PreparedDelivery | Outcome:
     """Step 1: the request, or the job's outcome when it ends here (endpoint gone or
-    disabled: dead; over the rate limit: retry when a token is free)."""
+    disabled: dead; over the rate limit: retry when a token is free). ``together``: the
+    tenant's deliveries prepared in the same transaction, whose attempts are counted at once."""
     session = uow.session
     now = uow.clock.now()
     run_id = _uuid(payload.get("automation_run_id"))
     # Read before the endpoint is locked: every delivery to the endpoint waits for that lock.
-    attempts = session.scalars(
-        select(DeliveryAttempt.attempt).where(
-            DeliveryAttempt.tenant_id == tenant_id, DeliveryAttempt.delivery_id == delivery_id
-        )
-    ).all()
-    policy = tenant_policy(session, tenant_id=tenant_id, timeout_seconds=timeout_seconds)
+    attempts = _attempts_made(session, tenant_id, delivery_id, together)
+    policy = _transaction_policy(session, tenant_id, timeout_seconds)
     # The lock serialises the rate limit's token; the attempt rows that other deliveries
     # to the endpoint insert meanwhile need not wait for it (``keys_kept``).
     endpoint = _locked_endpoint(session, tenant_id, uuid.UUID(str(payload["endpoint_id"])))
@@ -910,7 +908,7 @@ def prepare_delivery(
         url=endpoint.url,
         body=body,
         headers=headers,
-        attempt=len(attempts) + 1,
+        attempt=attempts + 1,
         policy=policy,
         credentials=credentials_of(endpoint),
         clock=uow.clock,
@@ -919,6 +917,48 @@ def prepare_delivery(
 
 
 _LOCKED_ENDPOINTS = "pacetrack.webhooks.locked_endpoints"
+_ATTEMPTS_MADE = "pacetrack.webhooks.attempts_made"
+_POLICIES = "pacetrack.webhooks.policies"
+
+
+def _held(session: Session, name: str) -> dict[Any, Any]:
+    """What this transaction has read under ``name``; emptied when a new one begins."""
+    transaction = session.get_transaction()
+    held = session.info.get(name)
+    if held is None or held[0] is not transaction:
+        held = session.info[name] = (transaction, {})
+    values: dict[Any, Any] = held[1]
+    return values
+
+
+def _attempts_made(
+    session: Session, tenant_id: uuid.UUID, delivery_id: uuid.UUID, together: Sequence[uuid.UUID]
+) -> int:
+    """How many attempts the delivery has had; the first of ``together`` to ask counts
+    them all in one query (no attempt is recorded in a preparing transaction)."""
+    made = _held(session, _ATTEMPTS_MADE)
+    if (tenant_id, delivery_id) not in made:
+        ids = list(dict.fromkeys([delivery_id, *together]))
+        rows = session.execute(
+            select(DeliveryAttempt.delivery_id, func.count())
+            .where(DeliveryAttempt.tenant_id == tenant_id, DeliveryAttempt.delivery_id.in_(ids))
+            .group_by(DeliveryAttempt.delivery_id)
+        ).all()
+        counted = {row[0]: int(row[1]) for row in rows}
+        made.update({(tenant_id, id): counted.get(id, 0) for id in ids})
+    return int(made[(tenant_id, delivery_id)])
+
+
+def _transaction_policy(
+    session: Session, tenant_id: uuid.UUID, timeout_seconds: float
+) -> OutboundPolicy:
+    """The tenant's outbound policy, read once per transaction."""
+    policies = _held(session, _POLICIES)
+    key = (tenant_id, timeout_seconds)
+    if key not in policies:
+        policies[key] = tenant_policy(session, tenant_id=tenant_id, timeout_seconds=timeout_seconds)
+    policy: OutboundPolicy = policies[key]
+    return policy
 
 
 def _locked_endpoint(
@@ -928,16 +968,12 @@ def _locked_endpoint(
     endpoint's deliveries in one transaction: the row is read and locked by the first,
     and the others take their tokens from that same object (read again, the row would
     lose the tokens taken so far, which are not flushed yet)."""
-    transaction = session.get_transaction()
-    locked: dict[tuple[uuid.UUID, uuid.UUID], tuple[object, WebhookEndpoint | None]]
-    locked = session.info.setdefault(_LOCKED_ENDPOINTS, {})
-    held = locked.get((tenant_id, endpoint_id))
-    if held is not None and held[0] is transaction:
-        return held[1]
-    endpoint = repository.get_for_update(
-        session, WebhookEndpoint, tenant_id=tenant_id, id=endpoint_id, keys_kept=True
-    )
-    locked[(tenant_id, endpoint_id)] = (transaction, endpoint)
+    locked = _held(session, _LOCKED_ENDPOINTS)
+    if (tenant_id, endpoint_id) not in locked:
+        locked[(tenant_id, endpoint_id)] = repository.get_for_update(
+            session, WebhookEndpoint, tenant_id=tenant_id, id=endpoint_id, keys_kept=True
+        )
+    endpoint: WebhookEndpoint | None = locked[(tenant_id, endpoint_id)]
     return endpoint
 
 

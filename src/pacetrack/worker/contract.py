@@ -105,9 +105,13 @@ class JobUnit(BatchUnit):
         clients: Clients,
         backoff: Backoff,
         rng: RandomSource,
+        together: Sequence[Job] = (),
     ) -> None:
         super().__init__(outer, settings=settings, clients=clients)
         self.job = job
+        self.together = together
+        """The jobs performed in this transaction, this one among them (empty: it alone),
+        so a handler may read what all of them need at once."""
         self._backoff = backoff
         self._rng = rng
 

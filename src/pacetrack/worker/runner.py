@@ -353,9 +353,10 @@ class Worker(DatabaseJobs):
     ) -> list[tuple[bool, object]]:
         results: list[tuple[bool, object]] = []
         done: list[Job] = []
+        together = [job for job, _ in steps]
         with self.container.uow() as uow:
             for job, step in steps:
-                value = step(self.unit(uow, job))
+                value = step(self.unit(uow, job, together=together))
                 if isinstance(value, Done):
                     done.append(job)
                 elif isinstance(value, OUTCOME_TYPES) and not self.settle_in(
