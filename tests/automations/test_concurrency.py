@@ -154,3 +154,16 @@ def test_the_rate_limit_still_holds_with_concurrent_delivery(scene: Scene) -> No
             )
         )
     assert waiting == ["rate limited"] * 3
+
+
+def test_deliveries_prepared_together_number_their_attempts_each(scene: Scene) -> None:
+    scene.receiver.reply_with(Reply.error(500), Reply.error(500), Reply.ok(), Reply.ok())
+    endpoint = scene.endpoint(scene.url("/together"), rate_limit_per_second=1000)
+    ids = _deliveries(scene, endpoint["id"], 2)
+    worker = _worker(scene, concurrency=8, per_endpoint=2)
+    assert worker.process_batch() == 2
+    scene.clock.advance(timedelta(days=1))
+    assert worker.process_batch() == 2
+    assert _statuses(scene, ids) == [DONE] * 2
+    for delivery_id in ids:
+        assert [attempt.attempt for attempt in scene.attempts(delivery_id)] == [1, 2]

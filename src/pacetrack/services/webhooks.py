@@ -6,12 +6,13 @@ runs in three steps so no database lock is held while the receiver takes its
 time; the worker owns the transactions of steps 1 and 3 and commits each with
 the job's outcome when there is one:
 
-1. ``prepare_delivery``, in a short transaction, reads the endpoint, takes a token from its rate
+1. ``prepare_delivery``, in a short transaction (shared with the batch's other deliveries to the
+   endpoint), reads the endpoint, takes a token from its rate
    limiter (a delivery over the limit is put back for later, without counting
    an attempt) and numbers the attempt;
 2. ``send``: the request goes out through the hardened client, which checks the URL and
    the resolved address again against the tenant's allow-list;
-3. ``record_delivery``, in a second transaction, records the attempt, applies
+3. ``record_delivery``, in a second transaction (shared the same way), records the attempt, applies
    the delivery policy (retry when, give up, disable the endpoint and tell its
    owner) and returns the job's outcome (done, retry at a time, or dead), which
    the worker writes to the outbox row in that same transaction.
@@ -34,7 +35,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pacetrack.adapters.clock import Clock
@@ -859,28 +860,20 @@ def prepare_delivery(
     delivery_id: uuid.UUID,
     payload: Mapping[str, Any],
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+    together: Sequence[uuid.UUID] = (),
 ) -> PreparedDelivery | Outcome:
     """Step 1: the request, or the job's outcome when it ends here (endpoint gone or
-    disabled: dead; over the rate limit: retry when a token is free)."""
+    disabled: dead; over the rate limit: retry when a token is free). ``together``: the
+    tenant's deliveries prepared in the same transaction, whose attempts are counted at once."""
     session = uow.session
     now = uow.clock.now()
     run_id = _uuid(payload.get("automation_run_id"))
     # Read before the endpoint is locked: every delivery to the endpoint waits for that lock.
-    attempts = session.scalars(
-        select(DeliveryAttempt.attempt).where(
-            DeliveryAttempt.tenant_id == tenant_id, DeliveryAttempt.delivery_id == delivery_id
-        )
-    ).all()
-    policy = tenant_policy(session, tenant_id=tenant_id, timeout_seconds=timeout_seconds)
+    attempts = _attempts_made(session, tenant_id, delivery_id, together)
+    policy = _transaction_policy(session, tenant_id, timeout_seconds)
     # The lock serialises the rate limit's token; the attempt rows that other deliveries
     # to the endpoint insert meanwhile need not wait for it (``keys_kept``).
-    endpoint = repository.get_for_update(
-        session,
-        WebhookEndpoint,
-        tenant_id=tenant_id,
-        id=uuid.UUID(str(payload["endpoint_id"])),
-        keys_kept=True,
-    )
+    endpoint = _locked_endpoint(session, tenant_id, uuid.UUID(str(payload["endpoint_id"])))
     if endpoint is None or not endpoint.is_enabled:
         reason = (
             "the webhook endpoint was deleted"
@@ -915,12 +908,73 @@ def prepare_delivery(
         url=endpoint.url,
         body=body,
         headers=headers,
-        attempt=len(attempts) + 1,
+        attempt=attempts + 1,
         policy=policy,
         credentials=credentials_of(endpoint),
         clock=uow.clock,
         endpoint_key=(tenant_id, endpoint.id),
     )
+
+
+_LOCKED_ENDPOINTS = "pacetrack.webhooks.locked_endpoints"
+_ATTEMPTS_MADE = "pacetrack.webhooks.attempts_made"
+_POLICIES = "pacetrack.webhooks.policies"
+
+
+def _held(session: Session, name: str) -> dict[Any, Any]:
+    """What this transaction has read under ``name``; emptied when a new one begins."""
+    transaction = session.get_transaction()
+    held = session.info.get(name)
+    if held is None or held[0] is not transaction:
+        held = session.info[name] = (transaction, {})
+    values: dict[Any, Any] = held[1]
+    return values
+
+
+def _attempts_made(
+    session: Session, tenant_id: uuid.UUID, delivery_id: uuid.UUID, together: Sequence[uuid.UUID]
+) -> int:
+    """How many attempts the delivery has had; the first of ``together`` to ask counts
+    them all in one query (no attempt is recorded in a preparing transaction)."""
+    made = _held(session, _ATTEMPTS_MADE)
+    if (tenant_id, delivery_id) not in made:
+        ids = list(dict.fromkeys([delivery_id, *together]))
+        rows = session.execute(
+            select(DeliveryAttempt.delivery_id, func.count())
+            .where(DeliveryAttempt.tenant_id == tenant_id, DeliveryAttempt.delivery_id.in_(ids))
+            .group_by(DeliveryAttempt.delivery_id)
+        ).all()
+        counted = {row[0]: int(row[1]) for row in rows}
+        made.update({(tenant_id, id): counted.get(id, 0) for id in ids})
+    return int(made[(tenant_id, delivery_id)])
+
+
+def _transaction_policy(
+    session: Session, tenant_id: uuid.UUID, timeout_seconds: float
+) -> OutboundPolicy:
+    """The tenant's outbound policy, read once per transaction."""
+    policies = _held(session, _POLICIES)
+    key = (tenant_id, timeout_seconds)
+    if key not in policies:
+        policies[key] = tenant_policy(session, tenant_id=tenant_id, timeout_seconds=timeout_seconds)
+    policy: OutboundPolicy = policies[key]
+    return policy
+
+
+def _locked_endpoint(
+    session: Session, tenant_id: uuid.UUID, endpoint_id: uuid.UUID
+) -> WebhookEndpoint | None:
+    """The endpoint, locked for the rest of the transaction. The worker prepares one
+    endpoint's deliveries in one transaction: the row is read and locked by the first,
+    and the others take their tokens from that same object (read again, the row would
+    lose the tokens taken so far, which are not flushed yet)."""
+    locked = _held(session, _LOCKED_ENDPOINTS)
+    if (tenant_id, endpoint_id) not in locked:
+        locked[(tenant_id, endpoint_id)] = repository.get_for_update(
+            session, WebhookEndpoint, tenant_id=tenant_id, id=endpoint_id, keys_kept=True
+        )
+    endpoint: WebhookEndpoint | None = locked[(tenant_id, endpoint_id)]
+    return endpoint
 
 
 def _uuid(raw: object) -> uuid.UUID | None:

@@ -43,6 +43,11 @@ class WebhookDelivery:
             delivery_id=job.id,
             payload=job.payload,
             timeout_seconds=self.timeout_seconds,
+            together=[
+                other.id
+                for other in unit.together
+                if other.kind == job.kind and other.tenant_id == job.tenant_id
+            ],
         )
 
     def endpoint(self, job: Job) -> str:

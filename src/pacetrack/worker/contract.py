@@ -22,7 +22,9 @@ Two kinds of handler:
   the job), ``send`` (a coroutine, run concurrently with other jobs' on the
   worker's event loop) talks to the network outside any transaction with the
   worker's long-lived ``Clients``, and ``record`` writes the result in a
-  second transaction and returns the outcome.
+  second transaction and returns the outcome. The worker may prepare (and
+  record) several jobs of one endpoint in one transaction: a handler's writes
+  must not rely on being the transaction's only ones.
 
 Handlers must tolerate running more than once for the same job (the outbox
 delivers at least once); the job id is the idempotency key.
@@ -103,9 +105,13 @@ class JobUnit(BatchUnit):
         clients: Clients,
         backoff: Backoff,
         rng: RandomSource,
+        together: Sequence[Job] = (),
     ) -> None:
         super().__init__(outer, settings=settings, clients=clients)
         self.job = job
+        self.together = together
+        """The jobs performed in this transaction, this one among them (empty: it alone),
+        so a handler may read what all of them need at once."""
         self._backoff = backoff
         self._rng = rng
 

@@ -156,10 +156,11 @@ class DatabaseJobs:
         else:
             savepoint.rollback()  # the lease was lost: the job's new owner does the work
 
-    def unit(self, uow: UnitOfWork, job: Job) -> JobUnit:
+    def unit(self, uow: UnitOfWork, job: Job, *, together: Sequence[Job] = ()) -> JobUnit:
         return JobUnit(
             uow,
             job=job,
+            together=together,
             settings=self.settings,
             clients=self.clients,
             backoff=self.backoff,

@@ -11,9 +11,14 @@ check on every request) and the SMTP connection. Two bounds hold:
   at a time). Jobs of one endpoint take their turn in claim order (oldest
   first): the endpoint's semaphore serves its waiters first come, first served.
 
-The per-endpoint rate limit is unchanged: ``prepare`` takes the token on the
-locked endpoint row. The database steps run on threads (the loop never waits
-on a lock); the request runs on the loop.
+A batch's jobs of one endpoint are prepared in one transaction and recorded in
+one transaction (``Worker.transact_all``): one commit and one lock of the
+endpoint's row for each instead of one per job, which is what kept deliveries
+to one endpoint, and several worker processes, waiting on each other. When
+such a transaction fails, each job gets a transaction of its own, so a failure
+stays that job's. The per-endpoint rate limit is unchanged: ``prepare`` takes
+each job's token on the locked endpoint row. The database steps run on
+threads (the loop never waits on a lock); the requests run on the loop.
 """
 
 from __future__ import annotations
@@ -39,11 +44,25 @@ class _Steps(Protocol):
 
     def transact(self, job: Job, step: Callable[[JobUnit], object]) -> tuple[bool, object]: ...
 
+    def transact_all(
+        self, steps: Sequence[tuple[Job, Callable[[JobUnit], object]]]
+    ) -> list[tuple[bool, object]]: ...
+
     def fail(self, job: Job, error: str) -> None: ...
 
     def release(self, jobs: Sequence[Job]) -> None: ...
 
     def stopping(self) -> bool: ...
+
+
+def _preparing(handler: NetworkHandler[Any, Any], job: Job) -> Callable[[JobUnit], object]:
+    return lambda unit: handler.prepare(unit, job)
+
+
+def _recording(
+    handler: NetworkHandler[Any, Any], job: Job, prepared: object, result: object
+) -> Callable[[JobUnit], object]:
+    return lambda unit: checked_outcome(handler.record(unit, job, prepared, result))
 
 
 def endpoint_of(handler: NetworkHandler[Any, Any], job: Job) -> str:
@@ -85,44 +104,62 @@ class NetworkRunner:
     async def _perform_all(self, jobs: Sequence[tuple[Job, NetworkHandler[Any, Any]]]) -> int:
         everyone = asyncio.Semaphore(self.concurrency)
         database = asyncio.Semaphore(DATABASE_STEPS_AT_ONCE)
-        endpoints: dict[str, asyncio.Semaphore] = {}
+        groups: dict[str, list[tuple[Job, NetworkHandler[Any, Any]]]] = {}
         for job, handler in jobs:
-            endpoints.setdefault(endpoint_of(handler, job), asyncio.Semaphore(self.per_endpoint))
-
-        async def one(job: Job, handler: NetworkHandler[Any, Any]) -> bool:
-            async with endpoints[endpoint_of(handler, job)], everyone:
-                if self.steps.stopping():
-                    await asyncio.to_thread(self.steps.release, [job])
-                    return False
-                await self._perform_one(job, handler, database)
-                return True
-
-        # Tasks start in claim order, so each endpoint's semaphore queues them in that order.
-        results = await asyncio.gather(*(one(job, handler) for job, handler in jobs))
+            groups.setdefault(endpoint_of(handler, job), []).append((job, handler))
+        results = await asyncio.gather(
+            *(self._perform_group(group, everyone, database) for group in groups.values())
+        )
         return sum(results)
 
-    async def _perform_one(
-        self, job: Job, handler: NetworkHandler[Any, Any], database: asyncio.Semaphore
-    ) -> None:
+    async def _perform_group(
+        self,
+        group: Sequence[tuple[Job, NetworkHandler[Any, Any]]],
+        everyone: asyncio.Semaphore,
+        database: asyncio.Semaphore,
+    ) -> int:
+        """One endpoint's jobs: prepared in one transaction, sent at most ``per_endpoint``
+        at a time in claim order, recorded in one transaction."""
+        if self.steps.stopping():
+            await asyncio.to_thread(self.steps.release, [job for job, _ in group])
+            return 0
         async with database:
-            finished, prepared = await asyncio.to_thread(
-                self.steps.transact, job, lambda unit: handler.prepare(unit, job)
+            prepared = await asyncio.to_thread(
+                self.steps.transact_all,
+                [(job, _preparing(handler, job)) for job, handler in group],
             )
-        if finished:
-            return
-        try:
-            result = await handler.send(prepared, self.clients)
-        except Exception as exc:
-            logger.warning("job %s (%s) attempt %s failed: %s", job.id, job.kind, job.attempts, exc)
+        endpoint = asyncio.Semaphore(self.per_endpoint)
+
+        async def send(
+            job: Job, handler: NetworkHandler[Any, Any], value: object
+        ) -> tuple[Job, Callable[[JobUnit], object]] | None:
+            async with endpoint, everyone:
+                try:
+                    result = await handler.send(value, self.clients)
+                except Exception as exc:
+                    logger.warning(
+                        "job %s (%s) attempt %s failed: %s", job.id, job.kind, job.attempts, exc
+                    )
+                    async with database:
+                        await asyncio.to_thread(
+                            self.steps.fail, job, f"{type(exc).__name__}: {exc}"
+                        )
+                    return None
+            return job, _recording(handler, job, value, result)
+
+        # Tasks start in claim order, so the endpoint's semaphore serves them in that order.
+        sent = await asyncio.gather(
+            *(
+                send(job, handler, value)
+                for (job, handler), (finished, value) in zip(group, prepared, strict=True)
+                if not finished
+            )
+        )
+        records = [record for record in sent if record is not None]
+        if records:
             async with database:
-                await asyncio.to_thread(self.steps.fail, job, f"{type(exc).__name__}: {exc}")
-            return
-        async with database:
-            await asyncio.to_thread(
-                self.steps.transact,
-                job,
-                lambda unit: checked_outcome(handler.record(unit, job, prepared, result)),
-            )
+                await asyncio.to_thread(self.steps.transact_all, records)
+        return len(group)
 
     def close(self) -> None:
         """Closes the kept connections, then stops and closes the loop."""

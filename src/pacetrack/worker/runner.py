@@ -13,9 +13,9 @@ performs it in two parts (``worker.contract``):
   which undoes the claim too, and a batch is claimed again in a transaction of
   its own and performed the careful way: each job in a savepoint of its own, and
   if that batch's commit fails, each job in a transaction of its own;
-- the network jobs, after that commit, concurrently (``worker.network``): each
-  in a read transaction, the request outside any transaction, and a record
-  transaction.
+- the network jobs, after that commit, concurrently (``worker.network``): the
+  jobs of one endpoint in one read transaction, the requests outside any
+  transaction, and one record transaction.
 
 Run more worker processes to go faster (on PostgreSQL they share the work
 through ``SKIP LOCKED``: a claiming transaction's rows are locked until it
@@ -50,7 +50,7 @@ from pacetrack.bootstrap import Container
 from pacetrack.db import outbox
 from pacetrack.db.outbox import Job
 from pacetrack.db.wakeup import OutboxListener
-from pacetrack.engine.retry_policy import OUTCOME_TYPES, Backoff
+from pacetrack.engine.retry_policy import OUTCOME_TYPES, Backoff, Done
 from pacetrack.services import webhooks
 from pacetrack.services.side_effects import fire_due_timers
 from pacetrack.services.unit_of_work import UnitOfWork
@@ -64,6 +64,10 @@ from pacetrack.worker.network import NetworkRunner
 logger = logging.getLogger("pacetrack.worker")
 
 TIMER_BATCH = 500
+
+
+class LeaseLost(Exception):
+    """Another worker now owns a job of a transaction performing several."""
 
 
 def make_mailer(settings: Settings) -> SmtpMailer | None:
@@ -329,6 +333,46 @@ class Worker(DatabaseJobs):
             logger.warning("job %s (%s) attempt %s failed: %s", job.id, job.kind, job.attempts, exc)
             self.fail(job, error_text(exc))
             return True, None
+
+    def transact_all(
+        self, steps: Sequence[tuple[Job, Callable[[JobUnit], object]]]
+    ) -> list[tuple[bool, object]]:
+        """``transact`` for many jobs (one endpoint's) in one transaction: one commit, one
+        lock of the endpoint's row, the done jobs settled in one statement. When anything
+        fails there (a step raising, a lost lease, the commit), it is all rolled back and
+        each job gets ``transact`` of its own, so a failure stays that job's."""
+        if len(steps) > 1:
+            try:
+                return self._transact_together(steps)
+            except Exception as exc:
+                logger.info("%d jobs in one transaction failed (%s); one by one", len(steps), exc)
+        return [self.transact(job, step) for job, step in steps]
+
+    def _transact_together(
+        self, steps: Sequence[tuple[Job, Callable[[JobUnit], object]]]
+    ) -> list[tuple[bool, object]]:
+        results: list[tuple[bool, object]] = []
+        done: list[Job] = []
+        together = [job for job, _ in steps]
+        with self.container.uow() as uow:
+            for job, step in steps:
+                value = step(self.unit(uow, job, together=together))
+                if isinstance(value, Done):
+                    done.append(job)
+                elif isinstance(value, OUTCOME_TYPES) and not self.settle_in(
+                    uow.session, job, value
+                ):
+                    raise LeaseLost(f"job {job.id} is no longer this worker's")
+                results.append((True, None) if isinstance(value, OUTCOME_TYPES) else (False, value))
+            uow.flush()
+            if done:
+                settled = outbox.complete_all(
+                    uow.session, jobs=done, worker_id=self.worker_id, now=self.container.clock.now()
+                )
+                if settled != len(done):
+                    raise LeaseLost(f"{len(done) - settled} jobs are no longer this worker's")
+            uow.commit()
+        return results
 
     # --- the loop ---------------------------------------------------------------------------
 
