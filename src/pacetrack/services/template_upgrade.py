@@ -334,6 +334,13 @@ def _finish(uow: UnitOfWork, reports: list[UpgradeOut], *, dry_run: bool) -> lis
     return reports
 
 
+def items_per_step(uow: UnitOfWork, actor: Actor, instance_id: uuid.UUID) -> dict[uuid.UUID, int]:
+    """The items in each step of a pipeline (step id → count), as an upgrade counts those it
+    must map: a read, without the locks and writes of a dry run."""
+    actor.require_admin("upgrade pipelines")
+    return rows.items_per_step(uow.session, tenant_id=actor.tenant_id, instance_id=instance_id)
+
+
 def upgrade_instance(
     uow: UnitOfWork,
     actor: Actor,

@@ -12,7 +12,6 @@ refuses them all) comes back once on this page.
 from __future__ import annotations
 
 import uuid
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
@@ -35,6 +34,7 @@ from pacetrack.web.ui.upgrade_pages import (
     choose_steps,
     needs_choice,
     perform,
+    removed_step_items,
     show_plan,
     target_number,
     target_steps,
@@ -97,26 +97,19 @@ def _plan(
             if step.step_template_id not in target_ids:
                 leaving.setdefault(step.step_template_id, step.name)
 
-    def dry_run(mapping: dict[uuid.UUID, uuid.UUID]) -> tuple[list[UpgradeOut], list[str]]:
-        reports, refusal = attempt(
+    with request_uow(request) as work:
+        counts = removed_step_items(work, actor, behind, leaving)
+    removed, chosen = choose_steps(leaving, targets, values, counts)
+    reports: list[UpgradeOut] = []
+    refusal: list[str] = []
+    if not needs_choice(removed):
+        done, refusal = attempt(
             request,
             lambda work: template_upgrade.upgrade_template_instances(
-                work, actor, template_id, to_version=number, step_mapping=mapping, dry_run=True
+                work, actor, template_id, to_version=number, step_mapping=chosen, dry_run=True
             ),
         )
-        return reports or [], refusal
-
-    def count(mapping: dict[uuid.UUID, uuid.UUID]) -> tuple[Counter[uuid.UUID], list[str]]:
-        reports, refusal = dry_run(mapping)
-        counts: Counter[uuid.UUID] = Counter()
-        for report in reports:
-            counts.update({step.step_template_id: step.items for step in report.steps_removed})
-        return counts, refusal
-
-    removed, chosen, refusal = choose_steps(leaving, targets, values, count)
-    reports: list[UpgradeOut] = []
-    if not refusal and not needs_choice(removed):
-        reports, refusal = dry_run(chosen)
+        reports = done or []
     return replace(plan, targets=targets, removed=removed, reports=reports, refusal=refusal)
 
 

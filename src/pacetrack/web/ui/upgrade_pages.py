@@ -12,7 +12,8 @@ pipeline's board with a notice; a refusal comes back once on this page.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -56,7 +57,7 @@ class RemovedStep:
 
     step_template_id: uuid.UUID
     name: str
-    items: int | None
+    items: int
     chosen: uuid.UUID | None
 
     @property
@@ -94,33 +95,39 @@ def choose_steps(
     leaving: Mapping[uuid.UUID, str],
     targets: list[TargetStep],
     values: Mapping[str, str],
-    count: Callable[[dict[uuid.UUID, uuid.UUID]], tuple[Mapping[uuid.UUID, int], list[str]]],
-) -> tuple[list[RemovedStep], dict[uuid.UUID, uuid.UUID], list[str]]:
-    """The removed steps (step template id → name) with their items and the step chosen for
-    them in the address; the valid choices; a refusal met while counting the items.
-
-    ``count`` is a dry run given a mapping: the items of each removed step are counted by
-    one that maps every removed step somewhere (the chosen step, else the first one)."""
+    counts: Mapping[uuid.UUID, int],
+) -> tuple[list[RemovedStep], dict[uuid.UUID, uuid.UUID]]:
+    """The removed steps (step template id → name) with their items (``counts``, by step
+    template id) and the step chosen for them in the address; the valid choices."""
     target_ids = {step.id for step in targets}
     chosen = {
         old: new
         for old, new in chosen_mapping(values).items()
         if new in target_ids and old in leaving
     }
-    counts: Mapping[uuid.UUID, int] | None = None
-    refusal: list[str] = []
-    if leaving and targets:
-        counts, refusal = count({old: chosen.get(old, targets[0].id) for old in leaving})
     removed = [
         RemovedStep(
-            step_template_id=old,
-            name=name,
-            items=None if refusal or counts is None else counts.get(old, 0),
-            chosen=chosen.get(old),
+            step_template_id=old, name=name, items=counts.get(old, 0), chosen=chosen.get(old)
         )
         for old, name in leaving.items()
     ]
-    return removed, chosen, refusal
+    return removed, chosen
+
+
+def removed_step_items(
+    work: UnitOfWork,
+    actor: Actor,
+    instances: Sequence[PipelineInstanceOut],
+    leaving: Collection[uuid.UUID],
+) -> Counter[uuid.UUID]:
+    """The items of the pipelines' steps that the version removes, by step template id."""
+    counts: Counter[uuid.UUID] = Counter()
+    for instance in instances:
+        per_step = template_upgrade.items_per_step(work, actor, instance.id)
+        for step in instance.steps or []:
+            if step.step_template_id in leaving:
+                counts[step.step_template_id] += per_step.get(step.id, 0)
+    return counts
 
 
 def needs_choice(removed: list[RemovedStep]) -> bool:
@@ -225,23 +232,18 @@ def _plan(
         if step.step_template_id not in target_ids
     }
 
-    def dry_run(mapping: dict[uuid.UUID, uuid.UUID]) -> tuple[UpgradeOut | None, list[str]]:
-        return attempt(
+    with request_uow(request) as work:
+        counts = removed_step_items(work, actor, [instance], leaving)
+    removed, chosen = choose_steps(leaving, targets, values, counts)
+    report: UpgradeOut | None = None
+    refusal: list[str] = []
+    if not needs_choice(removed):
+        report, refusal = attempt(
             request,
             lambda work: template_upgrade.upgrade_instance(
-                work, actor, instance_id, to_version=number, step_mapping=mapping, dry_run=True
+                work, actor, instance_id, to_version=number, step_mapping=chosen, dry_run=True
             ),
         )
-
-    def count(mapping: dict[uuid.UUID, uuid.UUID]) -> tuple[dict[uuid.UUID, int], list[str]]:
-        counted, refusal = dry_run(mapping)
-        steps = counted.steps_removed if counted else []
-        return {step.step_template_id: step.items for step in steps}, refusal
-
-    removed, chosen, refusal = choose_steps(leaving, targets, values, count)
-    report: UpgradeOut | None = None
-    if not refusal and not needs_choice(removed):
-        report, refusal = dry_run(chosen)
     return replace(empty, targets=targets, removed=removed, report=report, refusal=refusal)
 
 
