@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, select
 
 from pacetrack.db.tables_auth import ADDRESS_LENGTH, AuditEvent
 from pacetrack.services.context import Actor
@@ -53,7 +52,7 @@ def record(
     details: dict[str, Any] | None = None,
 ) -> None:
     """Adds an event to the unit of work; it is stored with the unit's commit."""
-    uow.session.add(
+    uow.audit.add(
         AuditEvent(
             tenant_id=tenant_id,
             id=uuid.uuid4(),
@@ -69,20 +68,10 @@ def record(
 def list_events(uow: UnitOfWork, actor: Actor, *, limit: int = 50, offset: int = 0) -> AuditPage:
     """The tenant's events, newest first."""
     actor.require_admin("read the audit trail")
-    session = uow.session
-    rows = session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.tenant_id == actor.tenant_id)
-        .order_by(AuditEvent.at.desc(), AuditEvent.id)
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    total = session.scalar(
-        select(func.count()).select_from(AuditEvent).where(AuditEvent.tenant_id == actor.tenant_id)
-    )
+    rows = uow.audit.page(actor.tenant_id, limit=limit, offset=offset)
     return AuditPage(
         events=[AuditEventOut.model_validate(row) for row in rows],
-        total=int(total or 0),
+        total=uow.audit.count(actor.tenant_id),
         limit=limit,
         offset=offset,
     )

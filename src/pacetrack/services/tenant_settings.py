@@ -6,8 +6,6 @@ import uuid
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from pacetrack.db.tables import Tenant
 from pacetrack.engine.money import CURRENCIES, DEFAULT_CURRENCY
@@ -43,14 +41,14 @@ class TenantSettingsUpdate(BaseModel):
     )
 
 
-def tenant_currency(session: Session, *, tenant_id: uuid.UUID) -> str:
+def tenant_currency(uow: UnitOfWork, *, tenant_id: uuid.UUID) -> str:
     """The tenant's currency code (US dollars when none is set)."""
-    code = session.scalar(select(Tenant.currency).where(Tenant.id == tenant_id))
+    code = uow.tenants.currency_code(tenant_id)
     return code if code in CURRENCIES else DEFAULT_CURRENCY
 
 
 def _tenant(uow: UnitOfWork, actor: Actor) -> Tenant:
-    tenant = uow.session.get(Tenant, actor.tenant_id)
+    tenant = uow.tenants.get(actor.tenant_id)
     if tenant is None:
         raise NotFound("Tenant not found.")
     return tenant

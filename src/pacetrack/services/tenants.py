@@ -8,7 +8,6 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from pacetrack.adapters.passwords import hash_password
 from pacetrack.db.tables import Account, AccountRole, Role, Tenant
@@ -46,7 +45,7 @@ def create_tenant(uow: UnitOfWork, *, name: str, slug: str, time_zone: str = "UT
         ZoneInfo(time_zone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise InvalidInput.one("time_zone", f"unknown time zone “{time_zone}”") from exc
-    if uow.session.scalars(select(Tenant).where(Tenant.slug == slug)).first() is not None:
+    if uow.tenants.by_slug(slug) is not None:
         raise Conflict(f"A tenant with slug “{slug}” exists already.")
     tenant = Tenant(
         id=uuid.uuid4(),
@@ -58,41 +57,36 @@ def create_tenant(uow: UnitOfWork, *, name: str, slug: str, time_zone: str = "UT
         webhook_allow_list=[],
         created_at=uow.clock.now(),
     )
-    uow.session.add(tenant)
-    uow.session.flush()
+    uow.tenants.add(tenant)
+    uow.flush()
     for role in BUILT_IN_ROLES:
-        uow.session.add(Role(tenant_id=tenant.id, id=uuid.uuid4(), name=role, description=""))
+        uow.tenants.add(Role(tenant_id=tenant.id, id=uuid.uuid4(), name=role, description=""))
     uow.commit()
     return TenantOut.model_validate(tenant)
 
 
 def tenant_by_slug(uow: UnitOfWork, slug: str) -> Tenant:
-    tenant = uow.session.scalars(select(Tenant).where(Tenant.slug == slug)).first()
+    tenant = uow.tenants.by_slug(slug)
     if tenant is None:
         raise NotFound(f"No tenant with slug “{slug}”.")
     return tenant
 
 
 def ensure_role(uow: UnitOfWork, *, tenant_id: uuid.UUID, name: str) -> Role:
-    role = uow.session.scalars(
-        select(Role).where(Role.tenant_id == tenant_id, Role.name == name)
-    ).first()
+    role = uow.tenants.role_named(tenant_id, name)
     if role is None:
         role = Role(tenant_id=tenant_id, id=uuid.uuid4(), name=name, description="")
-        uow.session.add(role)
-        uow.session.flush()
+        uow.tenants.add(role)
+        uow.flush()
     return role
 
 
 def add_account(uow: UnitOfWork, *, tenant_id: uuid.UUID, spec: AccountSpec) -> Account:
     """Adds an account with its roles to the open unit of work (the caller commits)."""
     email = spec.email.strip().lower()
-    clash = uow.session.scalars(
-        select(Account).where(
-            Account.tenant_id == tenant_id,
-            (Account.email == email) | (Account.username == spec.username),
-        )
-    ).first()
+    clash = uow.tenants.account_with_email_or_username(
+        tenant_id, email=email, username=spec.username
+    )
     if clash is not None:
         field = "email" if clash.email == email else "username"
         raise InvalidInput.one(field, f"an account with this {field} exists already")
@@ -108,11 +102,11 @@ def add_account(uow: UnitOfWork, *, tenant_id: uuid.UUID, spec: AccountSpec) -> 
         created_at=now,
         updated_at=now,
     )
-    uow.session.add(account)
-    uow.session.flush()
+    uow.tenants.add(account)
+    uow.flush()
     for role_name in dict.fromkeys(spec.roles):
         role = ensure_role(uow, tenant_id=tenant_id, name=role_name)
-        uow.session.add(AccountRole(tenant_id=tenant_id, account_id=account.id, role_id=role.id))
+        uow.tenants.add(AccountRole(tenant_id=tenant_id, account_id=account.id, role_id=role.id))
     return account
 
 

@@ -1,0 +1,122 @@
+"""The database side of a unit of work: one session in one transaction, and the
+repositories that read and write through it.
+
+Services reach rows only through the repositories (``uow.tenants``, ``uow.audit``,
+...); each repository is made once per transaction, on first use.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self, TypeVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from pacetrack.db import config_audit
+from pacetrack.db.change_broker import ChangeFeed
+from pacetrack.db.changes import Change
+from pacetrack.db.repositories.audit import AuditRepository
+from pacetrack.db.repositories.base import Repository
+from pacetrack.db.repositories.tenants import TenantRepository
+
+RepositoryType = TypeVar("RepositoryType", bound=Repository)
+
+
+class Clock(Protocol):
+    """Where the unit of work reads the time (``adapters.clock`` provides the real one)."""
+
+    def now(self) -> datetime: ...
+
+
+class WriteConflict(Exception):
+    """A write broke a unique or foreign-key constraint (another writer got there first)."""
+
+
+class DatabaseUnit:
+    """A session in a transaction; rolled back unless ``commit`` is called. With a
+    ``feed``, each commit announces the items and notification counts it changed.
+
+    Each commit also writes the configuration audit entries of what it changed
+    (``db.config_audit``), authored by ``author(tenant_id)``.
+    """
+
+    def __init__(
+        self,
+        session_factory: Callable[[], Session],
+        clock: Clock,
+        feed: ChangeFeed | None = None,
+    ) -> None:
+        self._session_factory = session_factory
+        self.clock = clock
+        self._feed = feed
+        self._session: Session | None = None
+        self._repositories: dict[type[Repository], Repository] = {}
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("the unit of work is not open")
+        return self._session
+
+    def __enter__(self) -> Self:
+        self._session = self._session_factory()
+        self._session.begin()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session = self.session
+        try:
+            if session.in_transaction():
+                session.rollback()
+        finally:
+            session.close()
+            self._session = None
+            self._repositories.clear()
+
+    def author(self, tenant_id: uuid.UUID) -> uuid.UUID | None:
+        """The account the configuration changes in ``tenant_id`` are recorded as made by."""
+        return None
+
+    def commit(self) -> None:
+        session = self.session
+        announced: list[Change] = []
+        try:
+            session.flush()
+            config_audit.entries(session, at=self.clock.now(), actor=self.author)
+            if self._feed is not None:
+                announced = self._feed.before_commit(session)
+            session.commit()
+        except IntegrityError as exc:
+            session.rollback()
+            raise WriteConflict(str(exc.orig)) from exc
+        if self._feed is not None:
+            self._feed.after_commit(announced)
+
+    def flush(self) -> None:
+        try:
+            self.session.flush()
+        except IntegrityError as exc:
+            raise WriteConflict(str(exc.orig)) from exc
+
+    def _repository(self, kind: type[RepositoryType]) -> RepositoryType:
+        made = self._repositories.get(kind)
+        if made is None:
+            made = self._repositories[kind] = kind(self.session)
+        return made  # type: ignore[return-value]
+
+    @property
+    def tenants(self) -> TenantRepository:
+        return self._repository(TenantRepository)
+
+    @property
+    def audit(self) -> AuditRepository:
+        return self._repository(AuditRepository)
