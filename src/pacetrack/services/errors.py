@@ -1,4 +1,5 @@
-"""Errors of the service layer; the web layer maps each to one HTTP status."""
+"""Errors of the service layer. They say what went wrong, not how to answer it: the web
+layer (``web.problems``) maps each kind to an HTTP status."""
 
 from __future__ import annotations
 
@@ -26,8 +27,6 @@ class ServiceError(Exception):
     name a ``Conflict`` about ``name``.
     """
 
-    status = 400
-
     def __init__(
         self, message: str | None = None, *, problems: Sequence[FieldProblem] = ()
     ) -> None:
@@ -47,25 +46,17 @@ class ServiceError(Exception):
 class NotFound(ServiceError):
     """The requested resource does not exist."""
 
-    status = 404
-
 
 class Unauthenticated(ServiceError):
     """Missing, expired or unknown credentials."""
-
-    status = 401
 
 
 class PermissionDenied(ServiceError):
     """Your role does not allow this action."""
 
-    status = 403
-
 
 class Conflict(ServiceError):
     """The resource changed or exists already."""
-
-    status = 409
 
 
 class StaleItem(Conflict):
@@ -84,10 +75,12 @@ class StaleItem(Conflict):
         )
 
 
+class Refused(ServiceError):
+    """The rules do not allow this action now (the request itself is well formed)."""
+
+
 class InvalidInput(ServiceError):
     """The request is not valid."""
-
-    status = 422
 
     def __init__(self, problems: Sequence[FieldProblem], message: str | None = None) -> None:
         super().__init__(message, problems=problems)

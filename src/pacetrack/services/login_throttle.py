@@ -47,8 +47,6 @@ class LoginPolicy:
 class LoginThrottled(ServiceError):
     """Too many failed logins; try again later."""
 
-    status = 429
-
     def __init__(self, *, retry_after: int) -> None:
         super().__init__(
             "Too many failed logins for this account or from this address; "

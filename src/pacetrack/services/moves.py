@@ -47,7 +47,7 @@ from pacetrack.engine.validations import Violation
 from pacetrack.engine.words import counted
 from pacetrack.services import access, approvals, assignments, item_status, side_effects
 from pacetrack.services.context import Actor
-from pacetrack.services.errors import Conflict, InvalidInput, NotFound, ServiceError, StaleItem
+from pacetrack.services.errors import Conflict, InvalidInput, NotFound, Refused, StaleItem
 from pacetrack.services.input_types import Version
 from pacetrack.services.item_status import record_activity
 from pacetrack.services.step_configs import (
@@ -101,10 +101,8 @@ class MoveOut(BaseModel):
     automatic_moves: list[AutomaticMoveOut] = Field(default_factory=list)
 
 
-class MoveBlocked(ServiceError):
+class MoveBlocked(Refused):
     """The step's rules do not allow this move."""
-
-    status = 422
 
     def __init__(self, violations: Sequence[Violation], message: str | None = None) -> None:
         super().__init__(message)

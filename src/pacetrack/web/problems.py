@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from pacetrack.services.config_schema import json_path
 from pacetrack.services.errors import ServiceError
 from pacetrack.services.validation_words import message_of
+from pacetrack.web.error_status import status_of
 from pacetrack.web.ui.rendering import error_page
 
 PROBLEM_JSON = "application/problem+json"
@@ -85,10 +86,11 @@ def install(app: FastAPI) -> None:
     async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:
         errors = [{"field": p.field, "message": p.message} for p in exc.problems]
         extra = getattr(exc, "problem_extra", None)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        status = status_of(exc)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
         # An error may name answer headers of its own (a throttled login's Retry-After).
         headers.update(getattr(exc, "problem_headers", {}))
-        return problem(exc.status, exc.message, errors=errors, extra=extra, headers=headers or None)
+        return problem(status, exc.message, errors=errors, extra=extra, headers=headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -27,6 +27,7 @@ from pacetrack.engine.words import counted
 from pacetrack.services import notifications, step_configs, tenant_settings
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import ServiceError
+from pacetrack.web.error_status import status_of
 from pacetrack.web.ui.security import CSRF_FIELD, SESSION_COOKIE, CsrfRejected, LoginRequired
 from pacetrack.web.ui.step_icons import symbol_of
 
@@ -269,10 +270,11 @@ class PageRoute(APIRoute):
                     "site. Reload the page and try again.",
                 )
             except ServiceError as exc:
+                status = status_of(exc)
                 heading = {403: "Not allowed", 404: "Not found", 409: "Conflict"}.get(
-                    exc.status, "Request refused"
+                    status, "Request refused"
                 )
-                return error_page(request, exc.status, heading, exc.message)
+                return error_page(request, status, heading, exc.message)
             except RequestValidationError:
                 return error_page(request, 400, "Bad request", "The request is not valid.")
             except Exception:
