@@ -16,10 +16,10 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from pacetrack.engine.words import counted
 from pacetrack.services import pipelines
 from pacetrack.services.errors import InvalidInput, PermissionDenied
 from pacetrack.services.views.bulk import BulkResult, Outcome, assign_selected, move_selected
+from pacetrack.services.vocabulary import counted
 from pacetrack.web.deps import request_uow
 from pacetrack.web.ui import flash
 from pacetrack.web.ui.ids import parse_id, uuid_or_none

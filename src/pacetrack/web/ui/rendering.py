@@ -22,11 +22,10 @@ from jinja2.runtime import Context
 from markupsafe import Markup, escape
 from starlette.responses import RedirectResponse, Response
 
-from pacetrack.engine.money import DEFAULT_CURRENCY, currency, format_money
-from pacetrack.engine.words import counted
 from pacetrack.services import notifications, step_configs, tenant_settings
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import ServiceError
+from pacetrack.services.vocabulary import DEFAULT_CURRENCY, counted, currency, format_money
 from pacetrack.web.error_status import status_of
 from pacetrack.web.ui.security import CSRF_FIELD, SESSION_COOKIE, CsrfRejected, LoginRequired
 from pacetrack.web.ui.step_icons import symbol_of
