@@ -26,7 +26,7 @@ The use cases run inside the job's transaction through ``_SharedUnit``, whose
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
@@ -990,11 +990,3 @@ def automation_stats(
         )
     return stats
 
-
-def webhook_targets(rules: Sequence[AutomationRule]) -> list[str]:
-    """The bare ``target`` URLs of webhook automations (for save-time checks)."""
-    return [
-        str(rule.action.target)
-        for rule in rules
-        if isinstance(rule.action, WebhookAction) and rule.action.target
-    ]
