@@ -989,4 +989,3 @@ def automation_stats(
             )
         )
     return stats
-

@@ -20,11 +20,11 @@ from pacetrack.services import pipelines
 from pacetrack.services.errors import InvalidInput, PermissionDenied
 from pacetrack.services.views.bulk import BulkResult, Outcome, assign_selected, move_selected
 from pacetrack.services.vocabulary import counted
-from pacetrack.web.deps import request_uow
+from pacetrack.web.deps import container, request_uow
 from pacetrack.web.ui import flash
 from pacetrack.web.ui.ids import parse_id, uuid_or_none
 from pacetrack.web.ui.rendering import PageRoute, redirect, render
-from pacetrack.web.ui.security import CheckedForm, PageActor, container
+from pacetrack.web.ui.security import CheckedForm, PageActor
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
