@@ -36,6 +36,7 @@ from pacetrack.db.tables import (
     Role,
 )
 from pacetrack.engine.access import InstanceAccess, Viewer, may_see, needs_memberships, parse_access
+from pacetrack.engine.ids import as_uuid
 from pacetrack.engine.lifecycle import DELETED
 from pacetrack.services.context import ADMIN, Actor
 from pacetrack.services.errors import FieldProblem, NotFound
@@ -75,13 +76,6 @@ def access_out(document: dict[str, Any] | None) -> AccessOut:
     )
 
 
-def _as_uuid(reference: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(reference)
-    except ValueError:
-        return None
-
-
 def _resolve(
     session: Session,
     *,
@@ -96,7 +90,7 @@ def _resolve(
     ids: list[str] = []
     for index, reference in enumerate(references):
         text = reference.strip()
-        as_id = _as_uuid(text)
+        as_id = as_uuid(text)
         condition = model.id == as_id if as_id is not None else name_column == text
         found = session.scalar(select(model.id).where(model.tenant_id == tenant_id, condition))
         if found is None:
