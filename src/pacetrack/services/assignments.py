@@ -84,51 +84,6 @@ MAX_ASSIGNEES = 200
 # --------------------------------------------------------------------------- people
 
 
-def _as_uuid(reference: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(reference)
-    except ValueError:
-        return None
-
-
-def find_account(session: Session, *, tenant_id: uuid.UUID, reference: str) -> Account | None:
-    """The account whose id or username is ``reference``."""
-    as_id = _as_uuid(reference)
-    if as_id is not None:
-        found = repository.get(session, Account, tenant_id=tenant_id, id=as_id)
-        if found is not None:
-            return found
-    return session.scalars(
-        select(Account).where(Account.tenant_id == tenant_id).where(Account.username == reference)
-    ).first()
-
-
-def find_group(session: Session, *, tenant_id: uuid.UUID, reference: str) -> AccountGroup | None:
-    """The group whose id or name is ``reference``."""
-    as_id = _as_uuid(reference)
-    if as_id is not None:
-        found = repository.get(session, AccountGroup, tenant_id=tenant_id, id=as_id)
-        if found is not None:
-            return found
-    return session.scalars(
-        select(AccountGroup)
-        .where(AccountGroup.tenant_id == tenant_id)
-        .where(AccountGroup.name == reference)
-    ).first()
-
-
-def find_role(session: Session, *, tenant_id: uuid.UUID, reference: str) -> Role | None:
-    """The role whose id or name is ``reference``."""
-    as_id = _as_uuid(reference)
-    if as_id is not None:
-        found = repository.get(session, Role, tenant_id=tenant_id, id=as_id)
-        if found is not None:
-            return found
-    return session.scalars(
-        select(Role).where(Role.tenant_id == tenant_id).where(Role.name == reference)
-    ).first()
-
-
 def _candidates(session: Session, statement: Select[Any]) -> list[Candidate]:
     return [
         Candidate(account_id=row.id, username=row.username, is_active=row.is_active)
@@ -176,7 +131,9 @@ def people(
     The candidates are None when the reference names nothing in the tenant.
     """
     if kind == "user":
-        account = find_account(session, tenant_id=tenant_id, reference=reference)
+        account = repository.by_id_or_name(
+            session, Account, tenant_id=tenant_id, name=Account.username, reference=reference
+        )
         if account is None:
             return f"user “{reference}”", None
         candidate = Candidate(
@@ -184,13 +141,17 @@ def people(
         )
         return f"user “{account.username}”", [candidate]
     if kind == "account_group":
-        group = find_group(session, tenant_id=tenant_id, reference=reference)
+        group = repository.by_id_or_name(
+            session, AccountGroup, tenant_id=tenant_id, name=AccountGroup.name, reference=reference
+        )
         if group is None:
             return f"group “{reference}”", None
         return f"group “{group.name}”", group_candidates(
             session, tenant_id=tenant_id, group_id=group.id
         )
-    role = find_role(session, tenant_id=tenant_id, reference=reference)
+    role = repository.by_id_or_name(
+        session, Role, tenant_id=tenant_id, name=Role.name, reference=reference
+    )
     if role is None:
         return f"role “{reference}”", None
     return f"role “{role.name}”", role_candidates(session, tenant_id=tenant_id, role_id=role.id)
@@ -344,7 +305,9 @@ def choose(
         if candidates is None:
             return RuleChoice(unresolved_reason=f"{label} does not exist")
         return choose_everyone(_who_can_see(session, placement, candidates), what=label)
-    group = find_group(session, tenant_id=tenant_id, reference=rule.id)
+    group = repository.by_id_or_name(
+        session, AccountGroup, tenant_id=tenant_id, name=AccountGroup.name, reference=rule.id
+    )
     if group is None:
         return RuleChoice(unresolved_reason=f"group “{rule.id}” does not exist")
     label = f"group “{group.name}”"
