@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from pacetrack.db import config_audit
 from pacetrack.db.change_broker import ChangeFeed
 from pacetrack.db.changes import Change
+from pacetrack.db.repositories.activity import ActivityRepository
 from pacetrack.db.repositories.audit import AuditRepository
 from pacetrack.db.repositories.base import Repository
 from pacetrack.db.repositories.tenants import TenantRepository
@@ -120,3 +121,7 @@ class DatabaseUnit:
     @property
     def audit(self) -> AuditRepository:
         return self._repository(AuditRepository)
+
+    @property
+    def activity(self) -> ActivityRepository:
+        return self._repository(ActivityRepository)

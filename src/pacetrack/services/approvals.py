@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pacetrack.db import outbox, repository
-from pacetrack.db.tables import Activity, Item, ItemStepHistory, Step
+from pacetrack.db.tables import Item, ItemStepHistory, Step
 from pacetrack.db.tables_assignments import ApprovalDecision, ApprovalRequest
 from pacetrack.engine.assignment import Candidate, eligible
 from pacetrack.engine.config import StepConfig
@@ -42,6 +42,7 @@ from pacetrack.services.assignments import people
 from pacetrack.services.context import ADMIN, MANAGER, Actor
 from pacetrack.services.errors import Conflict, NotFound, PermissionDenied
 from pacetrack.services.input_types import NOT_BLANK_TEXT_PATTERN, PlainStr
+from pacetrack.services.item_status import record_activity
 from pacetrack.services.side_effects import NOTIFICATION_JOB, rule_payload
 from pacetrack.services.step_configs import effective_config
 from pacetrack.services.unit_of_work import UnitOfWork
@@ -137,22 +138,6 @@ def _approval_count(session: Session, request: ApprovalRequest) -> int:
             )
         )
         or 0
-    )
-
-
-def _activity(
-    uow: UnitOfWork, *, item: Item, actor_id: uuid.UUID | None, kind: str, data: dict[str, Any]
-) -> None:
-    uow.session.add(
-        Activity(
-            tenant_id=item.tenant_id,
-            id=uuid.uuid4(),
-            item_id=item.id,
-            actor_account_id=actor_id,
-            kind=kind,
-            data=data,
-            created_at=uow.clock.now(),
-        )
     )
 
 
@@ -256,10 +241,10 @@ def fields_changed(
             continue
         request.status = "voided"
         request.voided_at = now
-        _activity(
+        record_activity(
             uow,
             item=item,
-            actor_id=None,
+            actor=None,
             kind="approval.voided",
             data={"request_id": str(request.id), "step_id": str(step.id), "fields": relevant},
         )
@@ -417,10 +402,10 @@ def request_approval(uow: UnitOfWork, actor: Actor, command: RequestApproval) ->
         voided_at=None,
     )
     session.add(request)
-    _activity(
+    record_activity(
         uow,
         item=item,
-        actor_id=actor.account_id,
+        actor=actor,
         kind="approval.requested",
         data={"request_id": str(request.id), "step_id": str(step.id), "comment": command.comment},
     )
@@ -558,10 +543,10 @@ def _decide(
         request.status = "approved"
         request.decision_comment = comment or None
         request.decided_at = now
-    _activity(
+    record_activity(
         uow,
         item=item,
-        actor_id=actor.account_id,
+        actor=actor,
         kind="approval.approved" if decision == "approve" else "approval.rejected",
         data={
             "request_id": str(request.id),
