@@ -1,4 +1,5 @@
-"""The one place where settings, database, clock, password cost and outbound adapters are wired."""
+"""The one place where settings, database, clock, caches, password cost and outbound adapters
+are wired."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pacetrack.adapters.clock import Clock, SystemClock
 from pacetrack.db import audited_kinds, changes, config_audit, migrate
 from pacetrack.db.change_broker import ChangeFeed
 from pacetrack.db.session import make_engine, make_session_factory
+from pacetrack.services.caches import SESSION_INFO_KEY, Caches
 from pacetrack.services.unit_of_work import UnitOfWork
 from pacetrack.settings import Settings
 
@@ -26,6 +28,9 @@ class Container:
     clock: Clock = field(default_factory=SystemClock)
     feed: ChangeFeed
     """Committed changes of items and notifications, for the live event stream."""
+    caches: Caches
+    """What is kept between transactions (parsed values, the worker's OAuth tokens); every
+    session of ``session_factory`` carries it (``services.caches.caches_of``)."""
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory, self.clock, self.feed)
@@ -44,15 +49,18 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         pool_recycle=settings.db_pool_recycle_seconds,
         pool_pre_ping=settings.db_pool_pre_ping,
     )
-    session_factory = make_session_factory(engine)
+    clock = clock or SystemClock()
+    caches = Caches(clock=clock)
+    session_factory = make_session_factory(engine, info={SESSION_INFO_KEY: caches})
     changes.track(session_factory)
     config_audit.track(session_factory, audited_kinds.KINDS)
     return Container(
         settings=settings,
         engine=engine,
         session_factory=session_factory,
-        clock=clock or SystemClock(),
+        clock=clock,
         feed=ChangeFeed(engine),
+        caches=caches,
     )
 
 

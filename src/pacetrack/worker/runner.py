@@ -102,7 +102,7 @@ class Worker(DatabaseJobs):
         self.settings = container.settings
         self.handlers = dict(HANDLERS if handlers is None else handlers)
         self.mailer = make_mailer(self.settings) if mailer == "from_settings" else mailer
-        self.clients = Clients(mailer=self.mailer)
+        self.clients = Clients(mailer=self.mailer, tokens=container.caches.oauth_tokens)
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.rng = rng or random.random
         self.backoff = Backoff(
