@@ -367,7 +367,7 @@ def load_pipeline(
 ) -> PipelineConfigs:
     """One query: every running step of the instance with the id of the version row it
     runs, and the tenant's calendar columns; the configs of the ``wanted`` steps come from
-    that version (parsed once per process, read only the first time it is needed)."""
+    that version (parsed once per Container, read only the first time it is needed)."""
     postgres = session.get_bind().dialect.name == "postgresql"
     rows = session.execute(
         _PIPELINE_QUERY_PG if postgres else _PIPELINE_QUERY,
