@@ -332,12 +332,12 @@ def create_item(uow: UnitOfWork, actor: Actor, data: ItemCreate) -> ItemOut:
         session, tenant_id=tenant_id, ids={data.owner_account_id}
     ):
         raise InvalidInput.one("owner_account_id", "must name an active account")
-    fields = field_specs(session, tenant_id=tenant_id)
+    fields = field_specs(uow, tenant_id=tenant_id)
     values = merged_values(
         {}, normalize_values(session, tenant_id=tenant_id, fields=fields, raw=data.field_values)
     )
-    config = effective_config(session, tenant_id=tenant_id, step=step)
-    calendar = tenant_calendar(session, tenant_id=tenant_id)
+    config = effective_config(uow, tenant_id=tenant_id, step=step)
+    calendar = tenant_calendar(uow, tenant_id=tenant_id)
     now = uow.clock.now()
     values, errors = apply_calculations(
         config=config, fields=fields, values=values, now=now, calendar=calendar
@@ -581,7 +581,7 @@ def list_items(
         total=total,
         limit=limit,
         offset=offset,
-        time_zone=tenant_calendar(session, tenant_id=actor.tenant_id).time_zone,
+        time_zone=tenant_calendar(uow, tenant_id=actor.tenant_id).time_zone,
     )
 
 

@@ -138,7 +138,7 @@ class _Run:
         self.dry_run, self.many = dry_run, many
         self.session = uow.session
         self.now = uow.clock.now()
-        self.calendar = tenant_calendar(self.session, tenant_id=actor.tenant_id)
+        self.calendar = tenant_calendar(uow, tenant_id=actor.tenant_id)
         self.timers = TimerCounts()
         self.where = {"tenant_id": actor.tenant_id, "instance_id": instance.id}
         self.mapped: set[uuid.UUID] = set()

@@ -187,7 +187,7 @@ def simulate_step(uow: UnitOfWork, actor: Actor, command: StepSimulation) -> Sim
     config = _config(uow, actor, command, step, fields)
     values = _values(uow, actor, command, item, fields)
     now = uow.clock.now()
-    calendar = tenant_calendar(session, tenant_id=actor.tenant_id)
+    calendar = tenant_calendar(uow, tenant_id=actor.tenant_id)
     step_name = step.name if step is not None else "the step"
 
     # Entering: the entry requirements on the values brought in, then the step's calculations.
