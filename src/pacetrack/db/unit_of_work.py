@@ -25,6 +25,7 @@ from pacetrack.db.repositories.fields import FieldRepository
 from pacetrack.db.repositories.items import ItemRepository
 from pacetrack.db.repositories.steps import StepRepository
 from pacetrack.db.repositories.tenants import TenantRepository
+from pacetrack.db.repositories.timers import TimerRepository
 from pacetrack.db.session import transaction_memo
 
 RepositoryType = TypeVar("RepositoryType", bound=Repository)
@@ -141,3 +142,7 @@ class DatabaseUnit:
     @property
     def steps(self) -> StepRepository:
         return self._repository(StepRepository)
+
+    @property
+    def timers(self) -> TimerRepository:
+        return self._repository(TimerRepository)

@@ -11,7 +11,6 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pacetrack.db import timers as timer_rows
 from pacetrack.db.tables import Activity, Item, Step
 from pacetrack.engine.config import StepConfig
 from pacetrack.engine.lifecycle import (
@@ -46,7 +45,7 @@ def record_activity(
     data: dict[str, Any],
     at: datetime | None = None,
 ) -> None:
-    uow.session.add(
+    uow.items.add(
         Activity(
             tenant_id=item.tenant_id,
             id=uuid.uuid4(),
@@ -74,9 +73,7 @@ def ensure_allows(item: Item, action: LifecycleAction) -> None:
 def stop_timers(uow: UnitOfWork, *, item: Item, at: datetime) -> int:
     """Cancels every armed timer of the item (those armed in this transaction too)."""
     uow.flush()
-    return timer_rows.cancel_for_item(
-        uow.session, tenant_id=item.tenant_id, item_id=item.id, now=at
-    )
+    return uow.timers.cancel_for_item(item.tenant_id, item.id, now=at)
 
 
 def complete_if_terminal(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -21,7 +22,7 @@ from sqlalchemy import (
 
 from pacetrack.db import repository
 from pacetrack.db.repositories.base import Repository
-from pacetrack.db.tables import FieldDefinition
+from pacetrack.db.tables import FieldDefinition, StepTemplate
 
 
 def fields_digest(tenant_id: ColumnElement[Any]) -> ScalarSelect[Any]:
@@ -84,13 +85,15 @@ class FieldRepository(Repository):
     def get(self, tenant_id: uuid.UUID, field_id: uuid.UUID) -> FieldDefinition | None:
         return repository.get(self.session, FieldDefinition, tenant_id=tenant_id, id=field_id)
 
-    def named(self, tenant_id: uuid.UUID, name: str) -> FieldDefinition | None:
-        """The definition named ``name``, deleted or not (names are never reused)."""
-        return self.session.scalars(
-            select(FieldDefinition).where(
-                FieldDefinition.tenant_id == tenant_id, FieldDefinition.name == name
-            )
-        ).first()
+    def live_named(self, tenant_id: uuid.UUID, name: str) -> FieldDefinition | None:
+        """The definition named ``name`` that is not deleted."""
+        statement = repository.scoped(FieldDefinition, tenant_id=tenant_id)
+        return self.session.scalars(statement.where(FieldDefinition.name == name)).first()
+
+    def step_templates(self, tenant_id: uuid.UUID) -> Sequence[StepTemplate]:
+        """The tenant's live step templates (whose configurations may name fields)."""
+        statement = repository.scoped(StepTemplate, tenant_id=tenant_id)
+        return repository.all_rows(self.session, statement)
 
     def spec_columns(self, tenant_id: uuid.UUID) -> tuple[tuple[FieldSpecColumns, ...], str | None]:
         """The live definitions' engine columns by name and, on PostgreSQL, their digest

@@ -10,7 +10,7 @@ it), so each run is a look-up in SQLAlchemy's compiled cache.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -22,14 +22,17 @@ from sqlalchemy import (
     Update,
     and_,
     bindparam,
+    exists,
     func,
     insert,
     select,
+    type_coerce,
     update,
 )
+from sqlalchemy.dialects import postgresql
 
 from pacetrack.db import changes as announced_changes
-from pacetrack.db import repository
+from pacetrack.db import repository, upgrade_rows
 from pacetrack.db.repositories.base import Repository
 from pacetrack.db.repositories.fields import fields_digest
 from pacetrack.db.repositories.steps import (
@@ -41,6 +44,7 @@ from pacetrack.db.repositories.steps import (
 )
 from pacetrack.db.tables import (
     RUNNING_STEP,
+    Account,
     Activity,
     Item,
     ItemStepHistory,
@@ -49,6 +53,7 @@ from pacetrack.db.tables import (
     Tenant,
 )
 from pacetrack.db.tables_delivery import ARMED, CANCELLED, Timer
+from pacetrack.db.tables_moves import ValidationFailure
 from pacetrack.db.tables_versions import PipelineTemplateVersion
 
 
@@ -202,7 +207,125 @@ class StepChange:
 
 class ItemRepository(Repository):
     def get(self, tenant_id: uuid.UUID, item_id: uuid.UUID) -> Item | None:
+        """The item, or None when the tenant has no such item or it is deleted."""
         return repository.get(self.session, Item, tenant_id=tenant_id, id=item_id)
+
+    def page(
+        self,
+        tenant_id: uuid.UUID,
+        *,
+        status: str,
+        among_instances: Collection[uuid.UUID] | None,
+        instance_id: uuid.UUID | None,
+        step_id: uuid.UUID | None,
+        assignee: uuid.UUID | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[Sequence[Item], int]:
+        """The tenant's items with ``status`` matching every given filter (``among_instances``:
+        in one of those pipelines), newest first, and how many match in all."""
+        conditions: list[ColumnElement[bool]] = [Item.tenant_id == tenant_id, Item.status == status]
+        if among_instances is not None:
+            conditions.append(Item.pipeline_instance_id.in_(among_instances))
+        if instance_id is not None:
+            conditions.append(Item.pipeline_instance_id == instance_id)
+        if step_id is not None:
+            conditions.append(Item.current_step_id == step_id)
+        if assignee is not None:
+            conditions.append(self._assigned_to(assignee))
+        where = and_(*conditions)
+        total = self.session.scalar(select(func.count()).select_from(Item).where(where)) or 0
+        rows = self.session.scalars(
+            select(Item)
+            .where(where)
+            .order_by(Item.created_at.desc(), Item.id)
+            .limit(limit)
+            .offset(offset)
+        ).all()
+        return rows, total
+
+    def _assigned_to(self, account_id: uuid.UUID) -> ColumnElement[bool]:
+        wanted = str(account_id)
+        if self.session.get_bind().dialect.name == "postgresql":
+            return type_coerce(Item.assigned_account_ids, postgresql.JSONB).contains([wanted])
+        members = func.json_each(Item.assigned_account_ids).table_valued("value")
+        return exists(select(1).select_from(members).where(members.c.value == wanted))
+
+    def entered_at(
+        self, tenant_id: uuid.UUID, item_ids: Collection[uuid.UUID]
+    ) -> dict[uuid.UUID, datetime]:
+        """When each item entered its current step: its open history row, in one query."""
+        if not item_ids:
+            return {}
+        rows = self.session.execute(
+            select(ItemStepHistory.item_id, ItemStepHistory.entered_at).where(
+                ItemStepHistory.tenant_id == tenant_id,
+                ItemStepHistory.item_id.in_(item_ids),
+                ItemStepHistory.exited_at.is_(None),
+            )
+        ).all()
+        return {item_id: entered for item_id, entered in rows}
+
+    def history(
+        self, tenant_id: uuid.UUID, item_id: uuid.UUID
+    ) -> list[tuple[ItemStepHistory, str]]:
+        """Every stay of the item in a step, with the step's name, in the order entered."""
+        rows = self.session.execute(
+            select(ItemStepHistory, Step.name)
+            .join(
+                Step,
+                and_(
+                    Step.tenant_id == ItemStepHistory.tenant_id,
+                    Step.id == ItemStepHistory.step_id,
+                ),
+            )
+            .where(ItemStepHistory.tenant_id == tenant_id, ItemStepHistory.item_id == item_id)
+            .order_by(ItemStepHistory.entered_at, ItemStepHistory.exited_at.is_(None))
+        ).all()
+        return [(entry, name) for entry, name in rows]
+
+    def validation_failures(
+        self, tenant_id: uuid.UUID, item_id: uuid.UUID
+    ) -> Sequence[ValidationFailure]:
+        """The item's refused moves' failed rules, oldest first."""
+        return self.session.scalars(
+            select(ValidationFailure)
+            .where(ValidationFailure.tenant_id == tenant_id, ValidationFailure.item_id == item_id)
+            .order_by(ValidationFailure.created_at, ValidationFailure.rule_id)
+        ).all()
+
+    def activity(
+        self, tenant_id: uuid.UUID, item_id: uuid.UUID, *, limit: int
+    ) -> Sequence[Activity]:
+        """The item's activity log, oldest first."""
+        return self.session.scalars(
+            select(Activity)
+            .where(Activity.tenant_id == tenant_id, Activity.item_id == item_id)
+            .order_by(Activity.created_at)
+            .limit(limit)
+        ).all()
+
+    def active_accounts_among(
+        self, tenant_id: uuid.UUID, account_ids: Collection[uuid.UUID]
+    ) -> set[uuid.UUID]:
+        """Those of ``account_ids`` that are active accounts of the tenant (an item's owner
+        and its user fields must name one)."""
+        if not account_ids:
+            return set()
+        return set(
+            self.session.scalars(
+                select(Account.id).where(
+                    Account.tenant_id == tenant_id,
+                    Account.id.in_(account_ids),
+                    Account.is_active.is_(True),
+                )
+            )
+        )
+
+    def hold_off_upgrades(self, tenant_id: uuid.UUID, instance_id: uuid.UUID) -> None:
+        """Holds off an upgrade of the pipeline until this transaction ends (an item created
+        now lands in a step of the version the pipeline runs when it commits)."""
+        upgrade_rows.share_instance(self.session, tenant_id=tenant_id, instance_id=instance_id)
 
     def lock_with_pipeline(self, tenant_id: uuid.UUID, item_id: uuid.UUID) -> LockedItem | None:
         """The item locked for the rest of the transaction, its pipeline's running steps

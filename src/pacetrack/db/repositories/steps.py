@@ -57,6 +57,20 @@ class StepRepository(Repository):
     def get(self, tenant_id: uuid.UUID, step_id: uuid.UUID) -> Step | None:
         return self.session.get(Step, (tenant_id, step_id))
 
+    def running(self, tenant_id: uuid.UUID, instance_id: uuid.UUID) -> list[Step]:
+        """The instance's running steps in order."""
+        return list(
+            self.session.scalars(
+                select(Step)
+                .where(
+                    Step.tenant_id == tenant_id,
+                    Step.pipeline_instance_id == instance_id,
+                    RUNNING_STEP,
+                )
+                .order_by(Step.position, Step.name)
+            )
+        )
+
     def pipeline_rows(self, tenant_id: uuid.UUID, instance_id: uuid.UUID) -> PipelineRows:
         """Every running step of the instance, the tenant's calendar (None when the
         instance has no running step) and, on PostgreSQL, the fields digest: one query."""
