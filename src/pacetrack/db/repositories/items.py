@@ -25,6 +25,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal_column,
     select,
     type_coerce,
     update,
@@ -156,42 +157,46 @@ def _cancel_timers(stay: ColumnElement[bool]) -> Update:
 _CANCEL = _cancel_timers(_TIMER.c.history_id == bindparam("p_exited_id"))
 
 
-def _item_moved() -> Update:
-    """The item's new step, version, time, values and calculation errors, the item
-    returned (as an ORM object, refreshed in the session with ``populate_existing``)."""
-    return (
-        update(Item)
-        .where(Item.tenant_id == bindparam("p_tenant_id"), Item.id == bindparam("p_item_id"))
-        .values(
-            current_step_id=bindparam("p_step_id"),
-            version=bindparam("p_version"),
-            updated_at=bindparam("p_now"),
-            field_values=bindparam("p_values"),
-            calculation_errors=bindparam("p_errors"),
-        )
-        .returning(Item)
+_ITEM = cast(Table, Item.__table__)
+_ITEM_MOVED_CORE = (
+    update(_ITEM)
+    .where(_ITEM.c.tenant_id == bindparam("p_tenant_id"), _ITEM.c.id == bindparam("p_item_id"))
+    .values(
+        current_step_id=bindparam("p_step_id"),
+        version=bindparam("p_version"),
+        updated_at=bindparam("p_now"),
+        field_values=bindparam("p_values"),
+        calculation_errors=bindparam("p_errors"),
     )
-
-
-_ITEM_MOVED = _item_moved()
+    .returning(*_ITEM.c)
+)
+# The updated item is loaded from the update's RETURNING as an ORM object, replacing the
+# stored values of the one the session holds (``populate_existing``). A Core statement
+# wrapped once by ``from_statement`` keeps its cache key from one run to the next (an
+# ORM-enabled UPDATE is annotated anew, and its key computed again, on each run).
+_ITEM_MOVED = (
+    select(Item).from_statement(_ITEM_MOVED_CORE).execution_options(populate_existing=True)
+)
 # PostgreSQL runs all five as one statement (data-modifying CTEs): the item's update
 # returns the item and the ids of the history rows it closed. SQLite runs in-process,
 # where separate statements cost nothing extra.
 _CLOSED = _CLOSE.cte("closed")
 _STEP_CHANGE_PG = (
-    _item_moved()
-    .returning(select(func.array_agg(_CLOSED.c.id)).scalar_subquery())
-    .add_cte(
-        _CLOSED,
-        _OPEN.returning(_HISTORY.c.id).cte("opened"),
-        _LOG.returning(_ACTIVITY.c.id).cte("logged"),
-        _cancel_timers(_TIMER.c.history_id.in_(select(_CLOSED.c.id)))
-        .returning(_TIMER.c.id)
-        .cte("cancelled"),
+    select(Item, literal_column("closed_ids"))
+    .from_statement(
+        _ITEM_MOVED_CORE.returning(
+            select(func.array_agg(_CLOSED.c.id)).scalar_subquery().label("closed_ids")
+        ).add_cte(
+            _CLOSED,
+            _OPEN.returning(_HISTORY.c.id).cte("opened"),
+            _LOG.returning(_ACTIVITY.c.id).cte("logged"),
+            _cancel_timers(_TIMER.c.history_id.in_(select(_CLOSED.c.id)))
+            .returning(_TIMER.c.id)
+            .cte("cancelled"),
+        )
     )
+    .execution_options(populate_existing=True)
 )
-# The returned item replaces the stored values of the object the session holds.
-_REFRESH = {"synchronize_session": False, "populate_existing": True}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -398,7 +403,7 @@ class ItemRepository(Repository):
         }
         exited: list[uuid.UUID]
         if session.get_bind().dialect.name == "postgresql":
-            row = session.execute(_STEP_CHANGE_PG, params, execution_options=_REFRESH).one()
+            row = session.execute(_STEP_CHANGE_PG, params).one()
             exited = list(row[1] or ())
         else:
             exited = list(session.execute(_CLOSE, params).scalars())
@@ -406,7 +411,7 @@ class ItemRepository(Repository):
                 session.execute(_CANCEL, {**params, "p_exited_id": exited[0]})
             session.execute(_OPEN, params)
             session.execute(_LOG, params)
-            session.execute(_ITEM_MOVED, params, execution_options=_REFRESH).all()
+            session.execute(_ITEM_MOVED, params).all()
         # Written past the unit of work's flush, which therefore cannot announce it.
         announced_changes.record(session, [announced_changes.item_moved(item)])
         return exited
