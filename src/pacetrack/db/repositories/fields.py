@@ -58,7 +58,7 @@ _SPEC_COLUMNS = (
     FieldDefinition.name,
     FieldDefinition.field_type,
     FieldDefinition.label,
-    cast(FieldDefinition.options, Text),
+    cast(FieldDefinition.options, Text).label("options"),
     FieldDefinition.is_required,
     FieldDefinition.min_value,
     FieldDefinition.max_value,
@@ -73,7 +73,7 @@ _SPECS = (
     )
     .order_by(FieldDefinition.name)
 )
-_SPECS_PG = _SPECS.add_columns(fields_digest(bindparam("tenant_id")))
+_SPECS_PG = _SPECS.add_columns(fields_digest(bindparam("tenant_id")).label("fields_digest"))
 
 
 class FieldRepository(Repository):
@@ -105,17 +105,17 @@ class FieldRepository(Repository):
         for row in rows:
             found.append(
                 FieldSpecColumns(
-                    name=row[0],
-                    field_type=row[1],
-                    label=row[2],
-                    options=row[3],
-                    is_required=bool(row[4]),
-                    min_value=row[5],
-                    max_value=row[6],
-                    pattern=row[7],
-                    precision=row[8],
+                    name=row.name,
+                    field_type=row.field_type,
+                    label=row.label,
+                    options=row.options,
+                    is_required=bool(row.is_required),
+                    min_value=row.min_value,
+                    max_value=row.max_value,
+                    pattern=row.pattern,
+                    precision=row.precision,
                 )
             )
             if postgres:
-                digest = row[9]
+                digest = row.fields_digest
         return tuple(found), digest

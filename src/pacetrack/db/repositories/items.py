@@ -77,15 +77,16 @@ def _lock_select(*, digest: bool) -> Select[Any]:
         select(Item.version)
         .where(Item.tenant_id == bindparam("tenant_id"), Item.id == bindparam("item_id"))
         .scalar_subquery()
+        .label("seen_version")
     )
     return (
         select(
             Item,
             Step,
-            PipelineTemplateVersion.id,
+            PipelineTemplateVersion.id.label("version_id"),
             *CALENDAR,
             seen_version,
-            *([fields_digest(bindparam("tenant_id"))] if digest else []),
+            *([fields_digest(bindparam("tenant_id")).label("fields_digest")] if digest else []),
         )
         .join(Tenant, Tenant.id == Item.tenant_id)
         .outerjoin(
@@ -352,18 +353,20 @@ class ItemRepository(Repository):
             rows = self.session.execute(_LOCK_PG if postgres else _LOCK, params).all()
             if not rows:
                 return None
-            if rows[0][0].version == rows[0][6]:
+            if rows[0].Item.version == rows[0].seen_version:
                 break
         first = rows[0]
-        item: Item = first[0]
+        item: Item = first.Item
         return LockedItem(
             item=item,
             pipeline=PipelineRows(
-                steps=[(row[1], row[2]) for row in rows if row[1] is not None],
+                steps=[(row.Step, row.version_id) for row in rows if row.Step is not None],
                 calendar=CalendarColumns(
-                    time_zone=first[3], working_weekdays=first[4], holidays=first[5]
+                    time_zone=first.time_zone,
+                    working_weekdays=first.working_weekdays,
+                    holidays=first.holidays,
                 ),
-                fields_digest=first[7] if postgres else None,
+                fields_digest=first.fields_digest if postgres else None,
             ),
         )
 
@@ -404,7 +407,7 @@ class ItemRepository(Repository):
         exited: list[uuid.UUID]
         if session.get_bind().dialect.name == "postgresql":
             row = session.execute(_STEP_CHANGE_PG, params).one()
-            exited = list(row[1] or ())
+            exited = list(row.closed_ids or ())
         else:
             exited = list(session.execute(_CLOSE, params).scalars())
             if len(exited) == 1:

@@ -39,7 +39,7 @@ ON_INSTANCE, ON_VERSION = version_join()
 CALENDAR = (Tenant.time_zone, Tenant.working_weekdays, Tenant.holidays)
 # Built once: constructing a statement and its cache key costs more than running it.
 _PIPELINE = (
-    select(Step, PipelineTemplateVersion.id, *CALENDAR)
+    select(Step, PipelineTemplateVersion.id.label("version_id"), *CALENDAR)
     .join(Tenant, Tenant.id == Step.tenant_id)
     .join(PipelineInstance, ON_INSTANCE)
     .outerjoin(PipelineTemplateVersion, ON_VERSION)
@@ -50,7 +50,7 @@ _PIPELINE = (
     )
     .order_by(Step.position, Step.name)
 )
-_PIPELINE_PG = _PIPELINE.add_columns(fields_digest(bindparam("tenant_id")))
+_PIPELINE_PG = _PIPELINE.add_columns(fields_digest(bindparam("tenant_id")).label("fields_digest"))
 
 
 class StepRepository(Repository):
@@ -83,9 +83,11 @@ class StepRepository(Repository):
             return PipelineRows(steps=[], calendar=None)
         first = rows[0]
         return PipelineRows(
-            steps=[(row[0], row[1]) for row in rows],
+            steps=[(row.Step, row.version_id) for row in rows],
             calendar=CalendarColumns(
-                time_zone=first[2], working_weekdays=first[3], holidays=first[4]
+                time_zone=first.time_zone,
+                working_weekdays=first.working_weekdays,
+                holidays=first.holidays,
             ),
-            fields_digest=first[5] if postgres else None,
+            fields_digest=first.fields_digest if postgres else None,
         )
