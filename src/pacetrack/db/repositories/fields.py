@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any
 
@@ -54,6 +54,7 @@ class FieldSpecColumns:
     precision: int | None
 
 
+_SPEC_NAMES = tuple(field.name for field in fields(FieldSpecColumns))
 _SPEC_COLUMNS = (
     FieldDefinition.name,
     FieldDefinition.field_type,
@@ -103,19 +104,8 @@ class FieldRepository(Repository):
         found: list[FieldSpecColumns] = []
         digest: str | None = None
         for row in rows:
-            found.append(
-                FieldSpecColumns(
-                    name=row.name,
-                    field_type=row.field_type,
-                    label=row.label,
-                    options=row.options,
-                    is_required=bool(row.is_required),
-                    min_value=row.min_value,
-                    max_value=row.max_value,
-                    pattern=row.pattern,
-                    precision=row.precision,
-                )
-            )
+            values = row._mapping
+            found.append(FieldSpecColumns(**{name: values[name] for name in _SPEC_NAMES}))
             if postgres:
                 digest = row.fields_digest
         return tuple(found), digest
