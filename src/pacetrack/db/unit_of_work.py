@@ -8,10 +8,10 @@ Services reach rows only through the repositories (``uow.tenants``, ``uow.audit`
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -22,7 +22,12 @@ from pacetrack.db.changes import Change
 from pacetrack.db.repositories.activity import ActivityRepository
 from pacetrack.db.repositories.audit import AuditRepository
 from pacetrack.db.repositories.base import Repository
+from pacetrack.db.repositories.fields import FieldRepository
+from pacetrack.db.repositories.items import ItemRepository
+from pacetrack.db.repositories.steps import StepRepository
 from pacetrack.db.repositories.tenants import TenantRepository
+from pacetrack.db.repositories.timers import TimerRepository
+from pacetrack.db.session import transaction_memo
 
 RepositoryType = TypeVar("RepositoryType", bound=Repository)
 
@@ -108,6 +113,11 @@ class DatabaseUnit:
         except IntegrityError as exc:
             raise WriteConflict(str(exc.orig)) from exc
 
+    def memo(self, namespace: str) -> dict[Hashable, Any]:
+        """Values ``namespace`` remembers for this transaction only (parsed configs,
+        permission answers): a new transaction starts with an empty memo."""
+        return transaction_memo(self.session, namespace)
+
     def _repository(self, kind: type[RepositoryType]) -> RepositoryType:
         made = self._repositories.get(kind)
         if made is None:
@@ -125,3 +135,19 @@ class DatabaseUnit:
     @property
     def activity(self) -> ActivityRepository:
         return self._repository(ActivityRepository)
+
+    @property
+    def fields(self) -> FieldRepository:
+        return self._repository(FieldRepository)
+
+    @property
+    def items(self) -> ItemRepository:
+        return self._repository(ItemRepository)
+
+    @property
+    def steps(self) -> StepRepository:
+        return self._repository(StepRepository)
+
+    @property
+    def timers(self) -> TimerRepository:
+        return self._repository(TimerRepository)
