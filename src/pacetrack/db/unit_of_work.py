@@ -31,6 +31,9 @@ from pacetrack.db.session import transaction_memo
 
 RepositoryType = TypeVar("RepositoryType", bound=Repository)
 
+_REPOSITORIES = "pacetrack.repositories"
+"""Where a session keeps the repositories made over it (``Session.info``)."""
+
 
 class Clock(Protocol):
     """Where the unit of work reads the time (``adapters.clock`` provides the real one)."""
@@ -60,7 +63,6 @@ class DatabaseUnit:
         self.clock = clock
         self._feed = feed
         self._session: Session | None = None
-        self._repositories: dict[type[Repository], Repository] = {}
 
     @property
     def session(self) -> Session:
@@ -86,7 +88,6 @@ class DatabaseUnit:
         finally:
             session.close()
             self._session = None
-            self._repositories.clear()
 
     def author(self, tenant_id: uuid.UUID) -> uuid.UUID | None:
         """The account the configuration changes in ``tenant_id`` are recorded as made by."""
@@ -119,9 +120,15 @@ class DatabaseUnit:
         return transaction_memo(self.session, namespace)
 
     def _repository(self, kind: type[RepositoryType]) -> RepositoryType:
-        made = self._repositories.get(kind)
+        # Kept with the session, not the unit: a unit lent another's transaction (a job
+        # handler's, a use case run inside another) shares its session and so its
+        # repositories, whatever it overrides.
+        made_here: dict[type[Repository], Repository] = self.session.info.setdefault(
+            _REPOSITORIES, {}
+        )
+        made = made_here.get(kind)
         if made is None:
-            made = self._repositories[kind] = kind(self.session)
+            made = made_here[kind] = kind(self.session)
         return made  # type: ignore[return-value]
 
     @property
