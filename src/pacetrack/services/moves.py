@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -606,13 +607,10 @@ def route_automatically(
         route = outcome.route
         if route is None:
             return
+        record_run = partial(_record_run, uow, item=item, at=step, left=left)
         for passed in outcome.passed_over:
-            _record_run(
-                uow,
-                item=item,
+            record_run(
                 route=passed,
-                at=step,
-                left=left,
                 status=RUN_SKIPPED,
                 error=f"“{route.automation_id}” fired first and decided the move",
             )
@@ -630,9 +628,7 @@ def route_automatically(
                     "message": message,
                 },
             )
-            _record_run(
-                uow, item=item, route=route, at=step, left=left, status=RUN_FAILED, error=message
-            )
+            record_run(route=route, status=RUN_FAILED, error=message)
             return
         limit = config.settings.max_automatic_moves
         if made >= limit:
@@ -654,9 +650,7 @@ def route_automatically(
                     "message": message,
                 },
             )
-            _record_run(
-                uow, item=item, route=route, at=step, left=left, status=RUN_FAILED, error=message
-            )
+            record_run(route=route, status=RUN_FAILED, error=message)
             return
         target_step = context.step(target.id)
         assert target_step is not None
@@ -680,22 +674,10 @@ def route_automatically(
         )
         if not result.moved:
             messages = "; ".join(v.message for v in result.violations)
-            _record_run(
-                uow,
-                item=item,
-                route=route,
-                at=step,
-                left=left,
-                status=RUN_FAILED,
-                error=f"move blocked: {messages}",
-            )
+            record_run(route=route, status=RUN_FAILED, error=f"move blocked: {messages}")
             return
-        _record_run(
-            uow,
-            item=item,
+        record_run(
             route=route,
-            at=step,
-            left=left,
             status=RUN_SUCCEEDED,
             result={"moved_to": target_step.name, "version": item.version},
         )
