@@ -132,6 +132,30 @@ def test_the_move_writes_the_run_of_the_automation_it_follows_before_any_worker_
     assert routing_jobs(container) == []
 
 
+def test_the_run_is_part_of_the_move_s_transaction_and_rolls_back_with_it(
+    container: Container, admin: Login, actor: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline = pipeline_of(
+        container,
+        admin,
+        StepDef(name="Start"),
+        StepDef(name="Review", config={"automations": [route("straight_on", "Done")]}),
+        StepDef(name="Done"),
+    )
+    item_id = new_item(container, actor, pipeline)
+
+    with container.uow() as uow:
+        monkeypatch.setattr(uow, "commit", uow.flush)
+        moves.move_item(uow, actor, MoveItem(id=item_id, step_id=pipeline.step("Review")))
+        inside = uow.session.scalars(
+            select(AutomationRun.status).where(AutomationRun.item_id == item_id)
+        ).all()
+
+    assert inside == ["succeeded"]
+    assert runs(container, item_id) == []
+    assert [name for name, _ in history(container, admin.tenant_id, item_id)] == ["Start"]
+
+
 def test_a_refused_automatic_move_is_a_failed_run_and_a_rule_that_fired_with_it_is_skipped(
     container: Container, admin: Login, actor: Actor, fields: None
 ) -> None:
