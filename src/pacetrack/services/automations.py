@@ -89,6 +89,8 @@ class _SharedUnit(UnitOfWork):
     def __init__(self, outer: UnitOfWork) -> None:
         self.clock = outer.clock
         self._outer = outer
+        # Repositories of its own over the lent session: a repository holds nothing else.
+        self._repositories = {}
 
     @property
     def session(self) -> Session:
