@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -22,7 +22,12 @@ from pacetrack.db.changes import Change
 from pacetrack.db.repositories.activity import ActivityRepository
 from pacetrack.db.repositories.audit import AuditRepository
 from pacetrack.db.repositories.base import Repository
+from pacetrack.db.repositories.item_views import ItemViewRepository
+from pacetrack.db.repositories.template_versions import TemplateVersionRepository
+from pacetrack.db.repositories.templates import TemplateRepository
+from pacetrack.db.repositories.tenant_features import TenantFeatureRepository
 from pacetrack.db.repositories.tenants import TenantRepository
+from pacetrack.db.repositories.upgrades import UpgradeRepository
 
 RepositoryType = TypeVar("RepositoryType", bound=Repository)
 
@@ -108,6 +113,15 @@ class DatabaseUnit:
         except IntegrityError as exc:
             raise WriteConflict(str(exc.orig)) from exc
 
+    def annotate(self, row: Any, *, action: str, **values: Any) -> None:
+        """Records the creation of ``row`` in the configuration audit as ``action`` with
+        ``values`` (``db.config_audit.annotate``)."""
+        config_audit.annotate(self.session, row, action=action, **values)
+
+    def rollback(self) -> None:
+        """Drops everything written so far (a dry run's answer is computed, then undone)."""
+        self.session.rollback()
+
     def _repository(self, kind: type[RepositoryType]) -> RepositoryType:
         made = self._repositories.get(kind)
         if made is None:
@@ -125,3 +139,23 @@ class DatabaseUnit:
     @property
     def activity(self) -> ActivityRepository:
         return self._repository(ActivityRepository)
+
+    @property
+    def item_views(self) -> ItemViewRepository:
+        return self._repository(ItemViewRepository)
+
+    @property
+    def templates(self) -> TemplateRepository:
+        return self._repository(TemplateRepository)
+
+    @property
+    def template_versions(self) -> TemplateVersionRepository:
+        return self._repository(TemplateVersionRepository)
+
+    @property
+    def tenant_features(self) -> TenantFeatureRepository:
+        return self._repository(TenantFeatureRepository)
+
+    @property
+    def upgrades(self) -> UpgradeRepository:
+        return self._repository(UpgradeRepository)

@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, select, type_coerce
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from pacetrack.db import repository, upgrade_rows
+from pacetrack.db import repository
 from pacetrack.db.tables import RUNNING_STEP, Account, Activity, Item, ItemStepHistory, Step
 from pacetrack.db.tables_moves import ValidationFailure
 from pacetrack.engine.calculation_words import calculation_problem, describe_calculation
@@ -308,7 +308,7 @@ def create_item(uow: UnitOfWork, actor: Actor, data: ItemCreate) -> ItemOut:
     session = uow.session
     tenant_id = actor.tenant_id
     instance = access.ensure_can_see_instance(session, actor, data.pipeline_instance_id)
-    upgrade_rows.share_instance(session, tenant_id=tenant_id, instance_id=instance.id)
+    uow.upgrades.share_instance(tenant_id=tenant_id, instance_id=instance.id)
     steps = list(
         session.scalars(
             select(Step)

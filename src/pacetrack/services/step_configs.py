@@ -42,6 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from pacetrack.db.driver import DriverStatement, attach, columns_of, fetch_all
+from pacetrack.db.repositories.template_versions import TemplateVersionRepository, version_join
 from pacetrack.db.session import transaction_memo
 from pacetrack.db.tables import RUNNING_STEP, FieldDefinition, Item, PipelineInstance, Step, Tenant
 from pacetrack.db.tables_versions import PipelineTemplateVersion
@@ -51,12 +52,7 @@ from pacetrack.engine.fields import FieldSpec, FieldType
 from pacetrack.services.caches import Caches, caches_of
 from pacetrack.services.config_schema import step_config
 from pacetrack.services.errors import NotFound
-from pacetrack.services.version_steps import (
-    VersionStep,
-    running_steps,
-    version_ids_of,
-    version_join,
-)
+from pacetrack.services.version_steps import VersionStep, running_steps
 
 OVERRIDE_KEYS = frozenset({*CONFIG_FAMILIES, "target_duration_days"})
 
@@ -128,11 +124,10 @@ def effective_configs(
             result[step.id] = known
     if not missing:
         return result
-    version_ids = version_ids_of(
-        session, tenant_id=tenant_id, step_ids=[step.id for step in missing]
-    )
+    versions = TemplateVersionRepository(session)
+    version_ids = versions.version_ids_of_steps(tenant_id, [step.id for step in missing])
     running = running_steps(
-        session,
+        versions,
         tenant_id=tenant_id,
         steps=[(step, version_ids.get(step.id)) for step in missing],
     )
@@ -531,7 +526,9 @@ def _pipeline_from_rows(
     steps: list[Step] = [row[0] for row in rows]
     configs: dict[uuid.UUID, StepConfig] = {}
     chosen = [(row[0], row[1]) for row in rows if row[0].id in wanted]
-    for step_id, published in running_steps(session, tenant_id=tenant_id, steps=chosen).items():
+    for step_id, published in running_steps(
+        TemplateVersionRepository(session), tenant_id=tenant_id, steps=chosen
+    ).items():
         step = next(step for step, _ in chosen if step.id == step_id)
         config = running_config(session, published, step.config_overrides)
         memo[("config", step.id)] = config
