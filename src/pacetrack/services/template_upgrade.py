@@ -5,7 +5,7 @@ One pipeline (``upgrade_instance``) or every active pipeline of a template
 every item of it first (by writing each item's version), so that a move in flight
 either commits before the upgrade reads anything or reads the pipeline again after it.
 
-What an upgrade does (``engine.upgrade_plan`` decides, ``db.upgrade_rows`` writes, a
+What an upgrade does (``engine.upgrade_plan`` decides, ``uow.upgrades`` writes, a
 step's rows at a time):
 
 - steps new in the target version are added at the version's position; kept steps keep
