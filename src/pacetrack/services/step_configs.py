@@ -42,10 +42,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from pacetrack.db.driver import DriverStatement, attach, columns_of, fetch_all
-from pacetrack.db.repositories.template_versions import TemplateVersionRepository, version_join
+from pacetrack.db.repositories.template_versions import TemplateVersionRepository
 from pacetrack.db.session import transaction_memo
 from pacetrack.db.tables import RUNNING_STEP, FieldDefinition, Item, PipelineInstance, Step, Tenant
-from pacetrack.db.tables_versions import PipelineTemplateVersion
+from pacetrack.db.tables_versions import PipelineTemplateVersion, version_join
 from pacetrack.engine.calendar import BusinessCalendar
 from pacetrack.engine.config import CONFIG_FAMILIES, StepConfig, apply_overrides
 from pacetrack.engine.fields import FieldSpec, FieldType

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import and_, func, select
 
 from pacetrack.db import repository
 from pacetrack.db.repositories.base import Repository
@@ -20,22 +20,7 @@ from pacetrack.db.tables import (
     Step,
     StepTemplate,
 )
-from pacetrack.db.tables_versions import PipelineTemplateVersion
-
-
-def version_join(step: type[Step] = Step) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
-    """The ON clauses that join a step's pipeline instance and the version row it runs."""
-    return (
-        and_(
-            PipelineInstance.tenant_id == step.tenant_id,
-            PipelineInstance.id == step.pipeline_instance_id,
-        ),
-        and_(
-            PipelineTemplateVersion.tenant_id == PipelineInstance.tenant_id,
-            PipelineTemplateVersion.pipeline_template_id == PipelineInstance.pipeline_template_id,
-            PipelineTemplateVersion.number == PipelineInstance.template_version,
-        ),
-    )
+from pacetrack.db.tables_versions import PipelineTemplateVersion, version_join
 
 
 class TemplateVersionRepository(Repository):

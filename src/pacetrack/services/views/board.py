@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
+from pacetrack.db.repositories.item_views import ItemScope
 from pacetrack.services.context import Actor
 from pacetrack.services.unit_of_work import UnitOfWork
 from pacetrack.services.views.pipeline_view import (
@@ -64,18 +65,13 @@ class Board:
 
 
 def _cards(
-    uow: UnitOfWork,
-    actor: Actor,
-    view: PipelineView,
-    filters: ItemFilters,
-    *,
-    expanded: uuid.UUID | None,
+    uow: UnitOfWork, view: PipelineView, chosen: ItemScope, *, expanded: uuid.UUID | None
 ) -> dict[uuid.UUID, list[Card]]:
     limits = {
         step.id: MORE_CARDS if step.id == expanded else CARDS_PER_COLUMN for step in view.steps
     }
     by_step: dict[uuid.UUID, list[Card]] = {}
-    for row in uow.item_views.column_cards(scope(actor, view, filters), limits):
+    for row in uow.item_views.column_cards(chosen, limits):
         if row.current_step_id is None:
             continue
         step = view.step(row.current_step_id)
@@ -107,11 +103,12 @@ def board(
     view = load(uow, actor, instance_id)
     if expanded is not None and view.step(expanded) is None:
         expanded = None
+    chosen = scope(actor, view, filters)
     money = view.money_field
     totals = uow.item_views.column_totals(
-        scope(actor, view, filters), money_field=money.name if money is not None else None
+        chosen, money_field=money.name if money is not None else None
     )
-    cards = _cards(uow, actor, view, filters, expanded=expanded)
+    cards = _cards(uow, view, chosen, expanded=expanded)
     columns = tuple(
         Column(
             step=step,

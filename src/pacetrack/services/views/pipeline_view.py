@@ -1,6 +1,6 @@
 """What the board and the list know about a pipeline before reading its items: its steps
 (with target and colour), the template's board setting, the tenant's fields, people and
-currency; and the filter conditions both read models share."""
+currency; and which items both read models show for a set of filters (``scope``)."""
 
 from __future__ import annotations
 
