@@ -23,10 +23,15 @@ from pacetrack.db.repositories.activity import ActivityRepository
 from pacetrack.db.repositories.audit import AuditRepository
 from pacetrack.db.repositories.base import Repository
 from pacetrack.db.repositories.fields import FieldRepository
+from pacetrack.db.repositories.item_views import ItemViewRepository
 from pacetrack.db.repositories.items import ItemRepository
 from pacetrack.db.repositories.steps import StepRepository
+from pacetrack.db.repositories.template_versions import TemplateVersionRepository
+from pacetrack.db.repositories.templates import TemplateRepository
+from pacetrack.db.repositories.tenant_features import TenantFeatureRepository
 from pacetrack.db.repositories.tenants import TenantRepository
 from pacetrack.db.repositories.timers import TimerRepository
+from pacetrack.db.repositories.upgrades import UpgradeRepository
 from pacetrack.db.session import transaction_memo
 
 RepositoryType = TypeVar("RepositoryType", bound=Repository)
@@ -119,6 +124,15 @@ class DatabaseUnit:
         permission answers): a new transaction starts with an empty memo."""
         return transaction_memo(self.session, namespace)
 
+    def annotate(self, row: Any, *, action: str, **values: Any) -> None:
+        """Records the creation of ``row`` in the configuration audit as ``action`` with
+        ``values`` (``db.config_audit.annotate``)."""
+        config_audit.annotate(self.session, row, action=action, **values)
+
+    def rollback(self) -> None:
+        """Drops everything written so far (a dry run's answer is computed, then undone)."""
+        self.session.rollback()
+
     def _repository(self, kind: type[RepositoryType]) -> RepositoryType:
         # Kept with the session, not the unit: a unit lent another's transaction (a job
         # handler's, a use case run inside another) shares its session and so its
@@ -158,3 +172,23 @@ class DatabaseUnit:
     @property
     def timers(self) -> TimerRepository:
         return self._repository(TimerRepository)
+
+    @property
+    def item_views(self) -> ItemViewRepository:
+        return self._repository(ItemViewRepository)
+
+    @property
+    def templates(self) -> TemplateRepository:
+        return self._repository(TemplateRepository)
+
+    @property
+    def template_versions(self) -> TemplateVersionRepository:
+        return self._repository(TemplateVersionRepository)
+
+    @property
+    def tenant_features(self) -> TenantFeatureRepository:
+        return self._repository(TenantFeatureRepository)
+
+    @property
+    def upgrades(self) -> UpgradeRepository:
+        return self._repository(UpgradeRepository)

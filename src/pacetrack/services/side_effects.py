@@ -31,7 +31,6 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import select, tuple_
 
 from pacetrack.db import outbox
 from pacetrack.db import timers as timer_rows
@@ -400,13 +399,7 @@ def fire_due_timers(uow: UnitOfWork, *, limit: int = 200) -> int:
     due = timer_rows.claim_due(session, now=now, limit=limit)
     if not due:
         return 0
-    keys = {(timer.tenant_id, timer.item_id) for timer in due}
-    items = {
-        (row.tenant_id, row.id): row
-        for row in session.scalars(
-            select(Item).where(tuple_(Item.tenant_id, Item.id).in_(list(keys)))
-        )
-    }
+    items = timer_rows.items_of(session, due)
     scopes: dict[uuid.UUID, _Scope] = {}
     for timer in due:
         item = items.get((timer.tenant_id, timer.item_id))
