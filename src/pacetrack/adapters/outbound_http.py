@@ -41,10 +41,10 @@ def _absent_sniffio_known() -> None:
     """Lets a missing ``sniffio`` be known as missing at once.
 
     httpcore imports ``sniffio`` each time it makes a lock, semaphore or event
-    (several per request) to learn which async library runs it; when the
+    (six times per request) to learn which async library runs it; when the
     package is not installed, each such import searches every ``sys.path``
-    entry again, which took a quarter of the worker's event loop. ``None`` in
-    ``sys.modules`` makes the import fail at once, as it would anyway.
+    entry again, on the worker's event loop. ``None`` in ``sys.modules`` makes
+    the import fail at once, as it would anyway.
     """
     if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
         sys.modules["sniffio"] = None  # type: ignore[assignment]
