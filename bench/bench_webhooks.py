@@ -92,12 +92,15 @@ def workers_rate(url: str, processes: int) -> tuple[float, float]:
                 cwd=directory,
                 env=env,
                 stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                stderr=(Path(directory) / f"worker-{n}.log").open("wb"),
             )
-            for _ in range(processes)
+            for n in range(processes)
         ]
         try:
             while _remaining(container, ids):
+                if all(process.poll() is not None for process in running):
+                    log = (Path(directory) / "worker-0.log").read_text(errors="replace")
+                    raise RuntimeError(f"every worker exited before delivering all:\n{log[-3000:]}")
                 time.sleep(0.2)
         finally:
             for process in running:

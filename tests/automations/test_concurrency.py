@@ -10,6 +10,7 @@ most ``HOLD`` seconds, then the test fails on ``broken``).
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections import Counter
 from dataclasses import replace
@@ -58,11 +59,12 @@ class InFlightCounter:
         return Reply.ok()
 
 
-def _worker(scene: Scene, *, concurrency: int, per_endpoint: int) -> Worker:
+def _worker(scene: Scene, *, concurrency: int, per_endpoint: int, batch_size: int = 50) -> Worker:
     settings = scene.container.settings.model_copy(
         update={
             "worker_network_concurrency": concurrency,
             "worker_endpoint_concurrency": per_endpoint,
+            "worker_batch_size": batch_size,
         }
     )
     handlers = {**HANDLERS, webhooks.WEBHOOK_JOB: delivery_handler(timeout_seconds=HOLD + 10)}
@@ -95,6 +97,20 @@ def _deliveries(scene: Scene, endpoint_id: str, count: int) -> list[uuid.UUID]:
 def _statuses(scene: Scene, ids: list[uuid.UUID]) -> list[str]:
     with scene.container.uow() as uow:
         return list(uow.session.scalars(select(Outbox.status).where(Outbox.id.in_(ids))))
+
+
+def _run_until_done(worker: Worker, scene: Scene, ids: list[uuid.UUID]) -> None:
+    """Runs the worker as ``pacetrack worker`` does until every job is done, then stops it."""
+    running = threading.Thread(target=worker.run, daemon=True)
+    running.start()
+    try:
+        deadline = time.monotonic() + 2 * HOLD + 30
+        while _statuses(scene, ids) != [DONE] * len(ids) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        worker.request_stop()
+        running.join(HOLD + 10)
+    assert not running.is_alive()
 
 
 def test_one_endpoint_gets_at_most_its_bound_of_concurrent_requests(scene: Scene) -> None:
@@ -167,3 +183,48 @@ def test_deliveries_prepared_together_number_their_attempts_each(scene: Scene) -
     assert _statuses(scene, ids) == [DONE] * 2
     for delivery_id in ids:
         assert [attempt.attempt for attempt in scene.attempts(delivery_id)] == [1, 2]
+
+
+def test_a_running_worker_sends_the_next_batch_while_the_last_one_is_in_flight(
+    scene: Scene,
+) -> None:
+    # One delivery per batch, each held until two are in flight: only a worker that claims
+    # and sends the next batch before the last one's request has come back gets both out.
+    counter = InFlightCounter(group=2)
+    scene.receiver.respond_with(counter)
+    ids = []
+    for n in range(2):
+        endpoint = scene.endpoint(scene.url(f"/overlap/{n}"), rate_limit_per_second=1000)
+        ids += _deliveries(scene, endpoint["id"], 1)
+
+    _run_until_done(_worker(scene, concurrency=8, per_endpoint=4, batch_size=1), scene, ids)
+
+    assert not counter.broken, "the second batch waited for the first one's request"
+    assert counter.peak_total == 2
+    assert _statuses(scene, ids) == [DONE] * 2
+
+
+def test_batches_in_flight_together_share_the_endpoints_bound(scene: Scene) -> None:
+    # Batches of 2 reach 3 requests at once only together, and never more than the bound.
+    counter = InFlightCounter(group=3)
+    scene.receiver.respond_with(counter)
+    endpoint = scene.endpoint(scene.url("/shared"), rate_limit_per_second=1000)
+    ids = _deliveries(scene, endpoint["id"], 9)
+
+    _run_until_done(_worker(scene, concurrency=8, per_endpoint=3, batch_size=2), scene, ids)
+
+    assert not counter.broken, "fewer than 3 requests were ever in flight together"
+    assert counter.peak["/shared"] == 3
+    assert _statuses(scene, ids) == [DONE] * 9
+    for delivery_id in ids:
+        assert [attempt.attempt for attempt in scene.attempts(delivery_id)] == [1]
+
+
+def test_a_running_worker_keeps_an_endpoints_order_from_one_batch_to_the_next(
+    scene: Scene,
+) -> None:
+    endpoint = scene.endpoint(scene.url("/ordered-batches"), rate_limit_per_second=1000)
+    ids = _deliveries(scene, endpoint["id"], 7)
+    _run_until_done(_worker(scene, concurrency=8, per_endpoint=1, batch_size=2), scene, ids)
+    received = [request.header("webhook-id") for request in scene.receiver.requests]
+    assert received == [str(job_id) for job_id in ids]

@@ -22,9 +22,11 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
+import importlib.util
 import ipaddress
 import socket
 import ssl
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -33,6 +35,22 @@ from typing import TypeVar
 import anyio
 import anyio.to_thread
 import httpx
+
+
+def _absent_sniffio_known() -> None:
+    """Lets a missing ``sniffio`` be known as missing at once.
+
+    httpcore imports ``sniffio`` each time it makes a lock, semaphore or event
+    (six times per request) to learn which async library runs it; when the
+    package is not installed, each such import searches every ``sys.path``
+    entry again, on the worker's event loop. ``None`` in ``sys.modules`` makes
+    the import fail at once, as it would anyway.
+    """
+    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+        sys.modules["sniffio"] = None  # type: ignore[assignment]
+
+
+_absent_sniffio_known()
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network

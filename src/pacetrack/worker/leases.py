@@ -3,7 +3,9 @@
 A claim committed before its job ends (a network job, a batch performed the
 careful way) is a lease of ``worker_lease_seconds``; while the worker holds such
 jobs a heartbeat thread extends their leases every third of a lease, so leases
-stay short and a killed worker's jobs are taken over soon. Jobs claimed and
+stay short and a killed worker's jobs are taken over soon. A running worker keeps
+one heartbeat for its whole life: its network jobs settle one by one, in the
+background, while it claims and performs the next batches. Jobs claimed and
 settled in one transaction need none: their rows stay locked until it commits.
 """
 
@@ -24,29 +26,58 @@ logger = logging.getLogger("pacetrack.worker")
 
 
 class LeaseKeeper:
+    """The worker's running claims and the heartbeat thread that extends their leases.
+
+    The thread runs while at least one ``kept`` block is open; jobs join with
+    ``kept`` or ``add`` and leave with ``done`` (or when their ``kept`` block
+    ends), so the claims of batches that overlap (the network jobs of one batch
+    still in flight while the next is performed) are kept together.
+    """
+
     def __init__(self, container: Container, *, worker_id: str) -> None:
         self.container = container
         self.worker_id = worker_id
         self._in_flight: dict[tuple[uuid.UUID, uuid.UUID], Job] = {}
         self._lock = threading.Lock()
+        self._blocks = 0
+        self._stop = threading.Event()
+        self._heartbeat_thread: threading.Thread | None = None
 
     @contextmanager
-    def kept(self, jobs: Sequence[Job]) -> Iterator[None]:
-        """Extends the leases of ``jobs`` until the block ends or ``done`` drops them."""
+    def kept(self, jobs: Sequence[Job] = ()) -> Iterator[None]:
+        """Extends the leases of ``jobs`` (and of any added meanwhile) until the block ends
+        or ``done`` drops them."""
+        self.add(jobs)
         with self._lock:
-            self._in_flight.update({(job.tenant_id, job.id): job for job in jobs})
-        stop = threading.Event()
-        heartbeat = threading.Thread(
-            target=self._heartbeat, args=(stop,), name="pacetrack-heartbeat", daemon=True
-        )
-        heartbeat.start()
+            self._blocks += 1
+            if self._heartbeat_thread is None:
+                self._stop = threading.Event()
+                self._heartbeat_thread = threading.Thread(
+                    target=self._heartbeat,
+                    args=(self._stop,),
+                    name="pacetrack-heartbeat",
+                    daemon=True,
+                )
+                self._heartbeat_thread.start()
         try:
             yield
         finally:
-            stop.set()
-            heartbeat.join()
+            self.done(jobs)
             with self._lock:
-                self._in_flight.clear()
+                self._blocks -= 1
+                last = self._blocks == 0
+                heartbeat, stop = self._heartbeat_thread, self._stop
+                if last:
+                    self._heartbeat_thread = None
+                    self._in_flight.clear()
+            if last and heartbeat is not None:
+                stop.set()
+                heartbeat.join()
+
+    def add(self, jobs: Sequence[Job]) -> None:
+        """These claimed jobs are running: extend their leases while a block is open."""
+        with self._lock:
+            self._in_flight.update({(job.tenant_id, job.id): job for job in jobs})
 
     def done(self, jobs: Sequence[Job]) -> None:
         """These jobs are settled (or handed back): their leases need no more extending."""

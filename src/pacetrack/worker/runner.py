@@ -15,7 +15,10 @@ performs it in two parts (``worker.contract``):
   if that batch's commit fails, each job in a transaction of its own;
 - the network jobs, after that commit, concurrently (``worker.network``): the
   jobs of one endpoint in one read transaction, the requests outside any
-  transaction, and one record transaction.
+  transaction, their results recorded in grouped transactions as they come. A
+  running worker does not wait for them: it claims and performs the next batch
+  while they are in flight (two batches at most), so claiming, preparing and
+  recording overlap the requests instead of pausing them.
 
 Run more worker processes to go faster (on PostgreSQL they share the work
 through ``SKIP LOCKED``: a claiming transaction's rows are locked until it
@@ -42,7 +45,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from pacetrack.adapters.smtp import SmtpMailer
 from pacetrack.bootstrap import Container
@@ -52,7 +55,7 @@ from pacetrack.db.wakeup import OutboxListener
 from pacetrack.engine.retry_policy import OUTCOME_TYPES, Backoff, Done
 from pacetrack.services.side_effects import fire_due_timers
 from pacetrack.services.unit_of_work import UnitOfWork
-from pacetrack.worker.contract import AnyHandler, Clients, JobUnit, is_network
+from pacetrack.worker.contract import AnyHandler, Clients, JobUnit, NetworkHandler, is_network
 from pacetrack.worker.database_jobs import DatabaseJobs, error_text
 from pacetrack.worker.handlers import HANDLERS
 from pacetrack.worker.leases import LeaseKeeper
@@ -168,14 +171,25 @@ class Worker(DatabaseJobs):
     def process_batch(self) -> int:
         """Claims a batch and performs it: its database jobs in the claiming transaction,
         then its network jobs. When that transaction fails it is rolled back, claim and
-        all, and a batch is claimed again and performed the careful way."""
+        all, and a batch is claimed again and performed the careful way.
+
+        Inside ``run`` the network jobs go on in the background (``NetworkRunner.submit``)
+        and the next batch is claimed once their requests are queued and fewer than
+        ``PIPELINE_DEPTH`` batches are in flight; elsewhere they end before this returns."""
+        if self._running and self._network is not None:
+            self._network.wait_for_room()
+            if self.stop_requested.is_set():
+                return 0
         try:
             jobs, performed = self._claim_and_perform()
         except Exception as exc:
             logger.warning("a batch failed in one transaction (%s); a savepoint per job", exc)
             return self.perform_claimed(self.claim())
         network = [job for job in jobs if self._is_network(job)]
-        if network:
+        if network and self._running and not self.stop_requested.is_set():
+            self.leases.add(network)
+            performed += self._network_runner().submit(self._with_handlers(network))
+        elif network:
             with self.leases.kept(network):
                 performed += self._perform_or_release(network)
         return performed
@@ -260,12 +274,14 @@ class Worker(DatabaseJobs):
 
     def perform_network(self, jobs: Sequence[Job]) -> int:
         """Performs network jobs concurrently (``worker.network``); returns how many started."""
-        pairs = [(job, self.handlers[job.kind]) for job in jobs]
         try:
-            return self._network_runner().perform(pairs)  # type: ignore[arg-type]
+            return self._network_runner().perform(self._with_handlers(jobs))
         finally:
             if not self._running:
                 self.close()
+
+    def _with_handlers(self, jobs: Sequence[Job]) -> list[tuple[Job, NetworkHandler[Any, Any]]]:
+        return [(job, self.handlers[job.kind]) for job in jobs]  # type: ignore[misc]
 
     def _network_runner(self) -> NetworkRunner:
         if self._network is None:
@@ -275,11 +291,13 @@ class Worker(DatabaseJobs):
                 clients,
                 concurrency=self.settings.worker_network_concurrency,
                 per_endpoint=self.settings.worker_endpoint_concurrency,
+                settled=self.leases.done,
             )
         return self._network
 
     def close(self) -> None:
-        """Closes the kept connections (HTTP, SMTP) and the network loop."""
+        """Waits for the network jobs in flight, then closes the kept connections (HTTP,
+        SMTP) and the network loop."""
         if self._network is not None:
             network, self._network = self._network, None
             network.close()
@@ -353,17 +371,20 @@ class Worker(DatabaseJobs):
         self.listener.start()
         self._running = True
         try:
-            while not self.stop_requested.is_set():
-                self.wake.clear()
-                try:
-                    done = self.run_once()
-                except Exception:
-                    logger.exception("worker round failed; retrying after a pause")
-                    done = 0
-                if done == 0:
-                    self.idle.set()
-                    self.wake.wait(self.settings.worker_poll_seconds)
-                    self.idle.clear()
+            # One heartbeat for the run: batches' network jobs settle in the background.
+            with self.leases.kept():
+                while not self.stop_requested.is_set():
+                    self.wake.clear()
+                    try:
+                        done = self.run_once()
+                    except Exception:
+                        logger.exception("worker round failed; retrying after a pause")
+                        done = 0
+                    if done == 0:
+                        self.idle.set()
+                        self.wake.wait(self.settings.worker_poll_seconds)
+                        self.idle.clear()
+                self.close()
         finally:
             self._running = False
             self.listener.stop()
