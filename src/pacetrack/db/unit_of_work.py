@@ -22,6 +22,7 @@ from pacetrack.db.changes import Change
 from pacetrack.db.repositories.activity import ActivityRepository
 from pacetrack.db.repositories.audit import AuditRepository
 from pacetrack.db.repositories.base import Repository
+from pacetrack.db.repositories.config_audit import ConfigAuditRepository
 from pacetrack.db.repositories.fields import FieldRepository
 from pacetrack.db.repositories.item_views import ItemViewRepository
 from pacetrack.db.repositories.items import ItemRepository
@@ -156,6 +157,10 @@ class DatabaseUnit:
     @property
     def activity(self) -> ActivityRepository:
         return self._repository(ActivityRepository)
+
+    @property
+    def config_audit(self) -> ConfigAuditRepository:
+        return self._repository(ConfigAuditRepository)
 
     @property
     def fields(self) -> FieldRepository:

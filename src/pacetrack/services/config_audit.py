@@ -12,12 +12,10 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 from pydantic_core import PydanticCustomError
-from sqlalchemy import ColumnElement, func, select
 
 from pacetrack.db.audited_kinds import KIND_NAMES
 from pacetrack.db.config_audit import ACTIONS, CREATED, DELETED, UPDATED
-from pacetrack.db.tables import Account
-from pacetrack.db.tables_auth import ConfigAuditEntry
+from pacetrack.db.repositories.config_audit import ConfigAuditFilter
 from pacetrack.services.context import Actor
 from pacetrack.services.unit_of_work import UnitOfWork
 
@@ -102,33 +100,8 @@ class AuditLogPage(BaseModel):
     offset: int
 
 
-class AuditLogFilter(BaseModel):
-    """Which entries to list; every given filter must hold."""
-
-    kind: str | None = None
-    entity_id: uuid.UUID | None = None
-    actor_id: uuid.UUID | None = None
-    action: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
-
-def _conditions(tenant_id: uuid.UUID, wanted: AuditLogFilter) -> list[ColumnElement[bool]]:
-    entry = ConfigAuditEntry
-    conditions: list[ColumnElement[bool]] = [entry.tenant_id == tenant_id]
-    if wanted.kind is not None:
-        conditions.append(entry.entity_kind == wanted.kind)
-    if wanted.entity_id is not None:
-        conditions.append(entry.entity_id == wanted.entity_id)
-    if wanted.actor_id is not None:
-        conditions.append(entry.actor_account_id == wanted.actor_id)
-    if wanted.action is not None:
-        conditions.append(entry.action == wanted.action)
-    if wanted.since is not None:
-        conditions.append(entry.at >= wanted.since)
-    if wanted.until is not None:
-        conditions.append(entry.at < wanted.until)
-    return conditions
+AuditLogFilter = ConfigAuditFilter
+"""Which entries to list; every given filter must hold."""
 
 
 def list_entries(
@@ -141,22 +114,9 @@ def list_entries(
 ) -> AuditLogPage:
     """The tenant's configuration changes, newest first (admins only)."""
     actor.require_admin("read the configuration audit log")
-    session = uow.session
-    conditions = _conditions(actor.tenant_id, wanted)
     limit = max(1, min(limit, MAX_PAGE))
-    rows = session.execute(
-        select(ConfigAuditEntry, Account.display_name)
-        .outerjoin(
-            Account,
-            (Account.tenant_id == ConfigAuditEntry.tenant_id)
-            & (Account.id == ConfigAuditEntry.actor_account_id),
-        )
-        .where(*conditions)
-        .order_by(ConfigAuditEntry.at.desc(), ConfigAuditEntry.id)
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    total = session.scalar(select(func.count()).select_from(ConfigAuditEntry).where(*conditions))
+    rows = uow.config_audit.page(actor.tenant_id, wanted, limit=limit, offset=offset)
+    total = uow.config_audit.count(actor.tenant_id, wanted)
     return AuditLogPage(
         entries=[
             AuditLogEntryOut(
@@ -174,7 +134,7 @@ def list_entries(
             )
             for row, display_name in rows
         ],
-        total=int(total or 0),
+        total=total,
         limit=limit,
         offset=offset,
     )
