@@ -26,6 +26,9 @@ from pacetrack.db.repositories.config_audit import ConfigAuditRepository
 from pacetrack.db.repositories.fields import FieldRepository
 from pacetrack.db.repositories.item_views import ItemViewRepository
 from pacetrack.db.repositories.items import ItemRepository
+from pacetrack.db.repositories.notifications import NotificationRepository
+from pacetrack.db.repositories.outbox import OutboxRepository
+from pacetrack.db.repositories.recipients import RecipientRepository
 from pacetrack.db.repositories.steps import StepRepository
 from pacetrack.db.repositories.template_versions import TemplateVersionRepository
 from pacetrack.db.repositories.templates import TemplateRepository
@@ -197,3 +200,15 @@ class DatabaseUnit:
     @property
     def upgrades(self) -> UpgradeRepository:
         return self._repository(UpgradeRepository)
+
+    @property
+    def notifications(self) -> NotificationRepository:
+        return self._repository(NotificationRepository)
+
+    @property
+    def outbox(self) -> OutboxRepository:
+        return self._repository(OutboxRepository)
+
+    @property
+    def recipients(self) -> RecipientRepository:
+        return self._repository(RecipientRepository)

@@ -126,7 +126,7 @@ def _json_value(value: Any) -> Any:
 
 
 def item_context(
-    session: Session,
+    uow: UnitOfWork,
     *,
     item: Item,
     payload: Mapping[str, Any],
@@ -135,7 +135,7 @@ def item_context(
 ) -> dict[str, Any]:
     """Template variables: ``item``, ``field``, ``step``, ``pipeline``, ``actor`` and more."""
     return notifications.template_context(
-        session, item=item, payload=payload, base_url=base_url, now=now
+        uow, item=item, payload=payload, base_url=base_url, now=now
     )
 
 
@@ -480,7 +480,7 @@ def run_automation(
     elif rule is not None and item is None:
         run.status, run.error = RUN_SKIPPED, "the item no longer exists"
     elif rule is not None and item is not None:
-        context = item_context(session, item=item, payload=payload, base_url=base_url, now=now)
+        context = item_context(uow, item=item, payload=payload, base_url=base_url, now=now)
         action = session.begin_nested()
         try:
             _perform(uow, run=run, rule=rule, item=item, payload=payload, context=context)
@@ -632,7 +632,7 @@ def try_automation(
             "step_id": str(item.current_step_id) if item.current_step_id else None,
             "actor_id": str(actor.account_id) if actor.account_id else None,
         }
-        context = item_context(session, item=item, payload=payload, base_url=base_url, now=now)
+        context = item_context(uow, item=item, payload=payload, base_url=base_url, now=now)
         action = rule.action
         if isinstance(action, WebhookAction):
             endpoint, url, request = render_webhook(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pacetrack.adapters.smtp import MailError, OutgoingMail
 from pacetrack.db.outbox import Job
 from pacetrack.engine.retry_policy import DONE, Outcome
-from pacetrack.services import notification_batch, notifications
+from pacetrack.services import notifications
 from pacetrack.services.side_effects import NOTIFICATION_JOB
 from pacetrack.worker import automation_handlers
 from pacetrack.worker.contract import AnyHandler, BatchUnit, Clients, JobUnit, SetHandler
@@ -32,7 +32,7 @@ def fire_notification(unit: JobUnit, job: Job) -> Outcome:
 
 
 def fire_notifications(unit: BatchUnit, jobs: Sequence[Job]) -> None:
-    notification_batch.fire_notifications(
+    notifications.fire_notifications(
         unit,
         jobs,
         base_url=unit.settings.base_url,

@@ -66,9 +66,9 @@ class Firings:
     def recipients(
         self, recipients: Sequence[Mapping[str, Any]], assignee_ids: Sequence[uuid.UUID]
     ) -> list[AccountRef]:
-        session, tenant_id = self._uow.session, self._actor.tenant_id
+        uow, tenant_id = self._uow, self._actor.tenant_id
         named = notifications.recipients_of(
-            session,
+            uow,
             tenant_id=tenant_id,
             owner_id=self._owner_id,
             assignee_ids=assignee_ids,
@@ -76,7 +76,7 @@ class Firings:
         )
         if self._instance_id is not None:
             named = notifications.who_may_hear(
-                session, tenant_id=tenant_id, instance_id=self._instance_id, accounts=named
+                uow, tenant_id=tenant_id, instance_id=self._instance_id, accounts=named
             )
         return self._people.refs(named)
 

@@ -101,7 +101,7 @@ def preview_notification(
             raise NotFound.one("item_id", "no such item", detail="Item not found.")
         access.ensure_can_see_item(uow.session, actor, item)
         context = template_context(
-            uow.session, item=item, payload={}, base_url=base_url, now=uow.clock.now()
+            uow, item=item, payload={}, base_url=base_url, now=uow.clock.now()
         )
         shown_for = item.name
     else:
