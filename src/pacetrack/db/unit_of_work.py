@@ -34,6 +34,7 @@ from pacetrack.db.repositories.template_versions import TemplateVersionRepositor
 from pacetrack.db.repositories.templates import TemplateRepository
 from pacetrack.db.repositories.tenant_features import TenantFeatureRepository
 from pacetrack.db.repositories.tenants import TenantRepository
+from pacetrack.db.repositories.timeline import TimelineRepository
 from pacetrack.db.repositories.timers import TimerRepository
 from pacetrack.db.repositories.upgrades import UpgradeRepository
 from pacetrack.db.session import transaction_memo
@@ -212,3 +213,7 @@ class DatabaseUnit:
     @property
     def recipients(self) -> RecipientRepository:
         return self._repository(RecipientRepository)
+
+    @property
+    def timeline(self) -> TimelineRepository:
+        return self._repository(TimelineRepository)

@@ -14,10 +14,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
-from pacetrack.db import repository
-from pacetrack.db.tables import Account, AccountGroup, Activity, Item, Role, Step
+from pacetrack.db.tables import Item
 from pacetrack.db.tables_automations import (
     ATTEMPT_SUCCEEDED,
     RUN_FAILED,
@@ -71,25 +69,17 @@ class TimelineEntry(BaseModel):
 
 
 def _lookup(uow: UnitOfWork, item: Item) -> Lookup:
-    session = uow.session
+    named = uow.timeline
     tenant = item.tenant_id
-    accounts = {
-        str(row.id): row.display_name or row.username
-        for row in session.scalars(select(Account).where(Account.tenant_id == tenant))
-    }
+    accounts = {str(row.id): row.display_name or row.username for row in named.accounts(tenant)}
     steps = {
-        str(row.id): row.name
-        for row in session.scalars(
-            select(Step).where(
-                Step.tenant_id == tenant, Step.pipeline_instance_id == item.pipeline_instance_id
-            )
-        )
+        str(row.id): row.name for row in named.steps_of_pipeline(tenant, item.pipeline_instance_id)
     }
     groups: dict[str, str] = {}
-    for group in session.scalars(select(AccountGroup).where(AccountGroup.tenant_id == tenant)):
+    for group in named.groups(tenant):
         groups[str(group.id)] = groups[group.name] = group.name
     roles: dict[str, str] = {}
-    for role in session.scalars(select(Role).where(Role.tenant_id == tenant)):
+    for role in named.roles(tenant):
         roles[str(role.id)] = roles[role.name] = role.name
     return Lookup(
         accounts=accounts,
@@ -101,12 +91,7 @@ def _lookup(uow: UnitOfWork, item: Item) -> Lookup:
 
 
 def _activities(uow: UnitOfWork, item: Item, lookup: Lookup, limit: int) -> list[TimelineEntry]:
-    rows = uow.session.scalars(
-        select(Activity)
-        .where(Activity.tenant_id == item.tenant_id, Activity.item_id == item.id)
-        .order_by(Activity.created_at.desc(), Activity.id)
-        .limit(limit)
-    ).all()
+    rows = uow.timeline.activities_of_item(item.tenant_id, item.id, limit=limit)
     entries = []
     for row in rows:
         said = sentence(row.kind, dict(row.data or {}), lookup)
@@ -164,24 +149,10 @@ def _notification(
 
 
 def _notifications(uow: UnitOfWork, item: Item, lookup: Lookup, limit: int) -> list[TimelineEntry]:
-    session = uow.session
-    logs = session.scalars(
-        select(NotificationLog)
-        .where(NotificationLog.tenant_id == item.tenant_id, NotificationLog.item_id == item.id)
-        .order_by(NotificationLog.created_at.desc(), NotificationLog.id)
-        .limit(limit)
-    ).all()
+    logs = uow.notifications.logs(item.tenant_id, item_id=item.id, limit=limit)
     outcomes: defaultdict[uuid.UUID, list[NotificationDelivery]] = defaultdict(list)
-    if logs:
-        for row in session.scalars(
-            select(NotificationDelivery)
-            .where(
-                NotificationDelivery.tenant_id == item.tenant_id,
-                NotificationDelivery.log_id.in_([log.id for log in logs]),
-            )
-            .order_by(NotificationDelivery.created_at, NotificationDelivery.channel)
-        ):
-            outcomes[row.log_id].append(row)
+    for row in uow.notifications.outcomes_as_recorded(item.tenant_id, [log.id for log in logs]):
+        outcomes[row.log_id].append(row)
     return [_notification(log, outcomes[log.id], lookup) for log in logs]
 
 
@@ -228,25 +199,9 @@ def _run(run: AutomationRun, last: DeliveryAttempt | None, link: str | None) -> 
 
 
 def _runs(uow: UnitOfWork, actor: Actor, item: Item, limit: int) -> list[TimelineEntry]:
-    session = uow.session
-    runs = session.scalars(
-        select(AutomationRun)
-        .where(AutomationRun.tenant_id == item.tenant_id, AutomationRun.item_id == item.id)
-        .order_by(AutomationRun.created_at.desc(), AutomationRun.id)
-        .limit(limit)
-    ).all()
+    runs = uow.timeline.runs_of_item(item.tenant_id, item.id, limit=limit)
     deliveries = [run.delivery_id for run in runs if run.delivery_id is not None]
-    last: dict[uuid.UUID, DeliveryAttempt] = {}
-    if deliveries:
-        for attempt in session.scalars(
-            select(DeliveryAttempt)
-            .where(
-                DeliveryAttempt.tenant_id == item.tenant_id,
-                DeliveryAttempt.delivery_id.in_(deliveries),
-            )
-            .order_by(DeliveryAttempt.attempt)
-        ):
-            last[attempt.delivery_id] = attempt
+    last = uow.timeline.last_attempts(item.tenant_id, deliveries)
     # The automation log is for admins; others see the outcome without the link.
     link = AUTOMATION_LOG.format(item_id=item.id) if actor.is_admin else None
     return [_run(run, last.get(run.delivery_id) if run.delivery_id else None, link) for run in runs]
@@ -256,7 +211,7 @@ def item_timeline(
     uow: UnitOfWork, actor: Actor, item_id: uuid.UUID, *, limit: int = 200
 ) -> list[TimelineEntry]:
     """The item's activity, notifications and automation runs in sentences, newest first."""
-    item = repository.get(uow.session, Item, tenant_id=actor.tenant_id, id=item_id)
+    item = uow.timeline.live_item(actor.tenant_id, item_id)
     if item is None:
         raise NotFound("Item not found.")
     access.ensure_can_see_item(uow.session, actor, item)
