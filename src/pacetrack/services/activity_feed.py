@@ -91,7 +91,7 @@ def _lookup(uow: UnitOfWork, item: Item) -> Lookup:
 
 
 def _activities(uow: UnitOfWork, item: Item, lookup: Lookup, limit: int) -> list[TimelineEntry]:
-    rows = uow.timeline.activities_of_item(item.tenant_id, item.id, limit=limit)
+    rows = uow.activity.of_item(item.tenant_id, item.id, limit=limit)
     entries = []
     for row in rows:
         said = sentence(row.kind, dict(row.data or {}), lookup)

@@ -7,8 +7,11 @@ inside the statements that move the items; every other entry is made here.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+
+from sqlalchemy import select
 
 from pacetrack.db.repositories.base import Repository
 from pacetrack.db.tables import Activity
@@ -38,3 +41,14 @@ class ActivityRepository(Repository):
                 created_at=at,
             )
         )
+
+    def of_item(
+        self, tenant_id: uuid.UUID, item_id: uuid.UUID, *, limit: int
+    ) -> Sequence[Activity]:
+        """The item's entries, newest first."""
+        return self.session.scalars(
+            select(Activity)
+            .where(Activity.tenant_id == tenant_id, Activity.item_id == item_id)
+            .order_by(Activity.created_at.desc(), Activity.id)
+            .limit(limit)
+        ).all()

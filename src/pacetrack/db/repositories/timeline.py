@@ -1,6 +1,6 @@
-"""What an item's Activity is told from: its activity log, its automation runs with
-their last delivery attempts, and the names its entries mention (accounts, steps,
-groups and roles). The notifications it received are the notifications repository's."""
+"""What an item's Activity is told from, besides its activity log (``activity``) and the
+notifications it received (``notifications``): its automation runs with their last
+delivery attempts, and the names its entries mention (accounts, steps, groups, roles)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from pacetrack.db import repository
 from pacetrack.db.repositories.base import Repository
-from pacetrack.db.tables import Account, AccountGroup, Activity, Item, Role, Step
+from pacetrack.db.tables import Account, AccountGroup, Item, Role, Step
 from pacetrack.db.tables_automations import AutomationRun, DeliveryAttempt
 
 
@@ -19,17 +19,6 @@ class TimelineRepository(Repository):
     def live_item(self, tenant_id: uuid.UUID, item_id: uuid.UUID) -> Item | None:
         """The item, unless it does not exist (or was deleted)."""
         return repository.get(self.session, Item, tenant_id=tenant_id, id=item_id)
-
-    def activities_of_item(
-        self, tenant_id: uuid.UUID, item_id: uuid.UUID, *, limit: int
-    ) -> Sequence[Activity]:
-        """The item's activity log, newest first."""
-        return self.session.scalars(
-            select(Activity)
-            .where(Activity.tenant_id == tenant_id, Activity.item_id == item_id)
-            .order_by(Activity.created_at.desc(), Activity.id)
-            .limit(limit)
-        ).all()
 
     def runs_of_item(
         self, tenant_id: uuid.UUID, item_id: uuid.UUID, *, limit: int
