@@ -211,7 +211,7 @@ def item_timeline(
     uow: UnitOfWork, actor: Actor, item_id: uuid.UUID, *, limit: int = 200
 ) -> list[TimelineEntry]:
     """The item's activity, notifications and automation runs in sentences, newest first."""
-    item = uow.timeline.live_item(actor.tenant_id, item_id)
+    item = uow.items.get(actor.tenant_id, item_id)
     if item is None:
         raise NotFound("Item not found.")
     access.ensure_can_see_item(uow.session, actor, item)

@@ -9,17 +9,12 @@ from collections.abc import Collection, Sequence
 
 from sqlalchemy import select
 
-from pacetrack.db import repository
 from pacetrack.db.repositories.base import Repository
-from pacetrack.db.tables import Account, AccountGroup, Item, Role, Step
+from pacetrack.db.tables import Account, AccountGroup, Role, Step
 from pacetrack.db.tables_automations import AutomationRun, DeliveryAttempt
 
 
 class TimelineRepository(Repository):
-    def live_item(self, tenant_id: uuid.UUID, item_id: uuid.UUID) -> Item | None:
-        """The item, unless it does not exist (or was deleted)."""
-        return repository.get(self.session, Item, tenant_id=tenant_id, id=item_id)
-
     def runs_of_item(
         self, tenant_id: uuid.UUID, item_id: uuid.UUID, *, limit: int
     ) -> Sequence[AutomationRun]:
