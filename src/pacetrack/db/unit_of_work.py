@@ -19,8 +19,16 @@ from sqlalchemy.orm import Session
 from pacetrack.db import config_audit
 from pacetrack.db.change_broker import ChangeFeed
 from pacetrack.db.changes import Change
+from pacetrack.db.repositories.approvals import ApprovalRepository
+from pacetrack.db.repositories.assignments import AssignmentRepository
 from pacetrack.db.repositories.audit import AuditRepository
 from pacetrack.db.repositories.base import Repository
+from pacetrack.db.repositories.items import ItemRepository
+from pacetrack.db.repositories.login_failures import LoginFailureRepository
+from pacetrack.db.repositories.outbox import OutboxRepository
+from pacetrack.db.repositories.people import PeopleRepository
+from pacetrack.db.repositories.pipelines import PipelineRepository
+from pacetrack.db.repositories.steps import StepRepository
 from pacetrack.db.repositories.tenants import TenantRepository
 
 RepositoryType = TypeVar("RepositoryType", bound=Repository)
@@ -108,9 +116,12 @@ class DatabaseUnit:
             raise WriteConflict(str(exc.orig)) from exc
 
     def _repository(self, kind: type[RepositoryType]) -> RepositoryType:
-        made = self._repositories.get(kind)
+        # A unit lent another unit's session (the worker's, to a job handler) does not
+        # run this class's __init__: its repositories are kept the first time one is made.
+        made_here: dict[type[Repository], Repository] = vars(self).setdefault("_repositories", {})
+        made = made_here.get(kind)
         if made is None:
-            made = self._repositories[kind] = kind(self.session)
+            made = made_here[kind] = kind(self.session)
         return made  # type: ignore[return-value]
 
     @property
@@ -120,3 +131,35 @@ class DatabaseUnit:
     @property
     def audit(self) -> AuditRepository:
         return self._repository(AuditRepository)
+
+    @property
+    def approvals(self) -> ApprovalRepository:
+        return self._repository(ApprovalRepository)
+
+    @property
+    def assignments(self) -> AssignmentRepository:
+        return self._repository(AssignmentRepository)
+
+    @property
+    def items(self) -> ItemRepository:
+        return self._repository(ItemRepository)
+
+    @property
+    def login_failures(self) -> LoginFailureRepository:
+        return self._repository(LoginFailureRepository)
+
+    @property
+    def outbox(self) -> OutboxRepository:
+        return self._repository(OutboxRepository)
+
+    @property
+    def people(self) -> PeopleRepository:
+        return self._repository(PeopleRepository)
+
+    @property
+    def pipelines(self) -> PipelineRepository:
+        return self._repository(PipelineRepository)
+
+    @property
+    def steps(self) -> StepRepository:
+        return self._repository(StepRepository)

@@ -12,18 +12,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, or_, select, update
 
 from pacetrack.adapters.passwords import hash_password, verify_password
-from pacetrack.db import repository
-from pacetrack.db.tables import (
-    Account,
-    AccountGroup,
-    AccountGroupMember,
-    AccountRole,
-    ApiToken,
-    Role,
-)
+from pacetrack.db.tables import Account, AccountGroup, AccountGroupMember, AccountRole, Role
 from pacetrack.services import audit
 from pacetrack.services.auth import TokenOut, issue_token, role_names
 from pacetrack.services.context import ADMIN, BUILT_IN_ROLES, Actor
@@ -139,7 +130,7 @@ class GroupOut(BaseModel):
 
 
 def _account(uow: UnitOfWork, actor: Actor, account_id: uuid.UUID) -> Account:
-    row = repository.get(uow.session, Account, tenant_id=actor.tenant_id, id=account_id)
+    row = uow.people.account(actor.tenant_id, account_id)
     if row is None:
         raise NotFound("Account not found.")
     return row
@@ -161,8 +152,7 @@ def _account_out(uow: UnitOfWork, row: Account) -> AccountOut:
 
 
 def _roles_by_name(uow: UnitOfWork, tenant_id: uuid.UUID) -> dict[str, Role]:
-    rows = repository.all_rows(uow.session, repository.scoped(Role, tenant_id=tenant_id))
-    return {row.name: row for row in rows}
+    return {row.name: row for row in uow.people.roles(tenant_id)}
 
 
 def _check_roles(uow: UnitOfWork, tenant_id: uuid.UUID, names: Sequence[str]) -> None:
@@ -185,16 +175,11 @@ def _check_unique(
     except_id: uuid.UUID | None = None,
 ) -> None:
     problems: list[FieldProblem] = []
-    for field, column, value in (
-        ("email", func.lower(Account.email), email.lower() if email else None),
-        ("username", func.lower(Account.username), username.lower() if username else None),
+    for field, value, taken in (
+        ("email", email, uow.people.email_taken),
+        ("username", username, uow.people.username_taken),
     ):
-        if value is None:
-            continue
-        statement = select(Account.id).where(Account.tenant_id == tenant_id, column == value)
-        if except_id is not None:
-            statement = statement.where(Account.id != except_id)
-        if uow.session.scalars(statement).first() is not None:
+        if value and taken(tenant_id, value, except_id=except_id):
             problems.append(
                 FieldProblem(field=field, message=f"an account with this {field} exists already")
             )
@@ -205,40 +190,19 @@ def _check_unique(
 def _set_roles(uow: UnitOfWork, account: Account, names: Iterable[str]) -> None:
     known = _roles_by_name(uow, account.tenant_id)
     wanted = {known[name].id for name in names}
-    current = {
-        row.role_id: row
-        for row in uow.session.scalars(
-            select(AccountRole).where(
-                AccountRole.tenant_id == account.tenant_id,
-                AccountRole.account_id == account.id,
-            )
-        )
-    }
+    current = {row.role_id: row for row in uow.people.account_roles(account.tenant_id, account.id)}
     for role_id, row in current.items():
         if role_id not in wanted:
-            uow.session.delete(row)
+            uow.people.remove(row)
     for role_id in wanted - current.keys():
-        uow.session.add(
+        uow.people.add(
             AccountRole(tenant_id=account.tenant_id, account_id=account.id, role_id=role_id)
         )
 
 
-def _active_admin_ids(uow: UnitOfWork, tenant_id: uuid.UUID) -> set[uuid.UUID]:
-    statement = (
-        select(Account.id)
-        .join(
-            AccountRole,
-            (AccountRole.tenant_id == Account.tenant_id) & (AccountRole.account_id == Account.id),
-        )
-        .join(Role, (Role.tenant_id == AccountRole.tenant_id) & (Role.id == AccountRole.role_id))
-        .where(Account.tenant_id == tenant_id, Account.is_active.is_(True), Role.name == ADMIN)
-    )
-    return set(uow.session.scalars(statement))
-
-
 def _keep_an_admin(uow: UnitOfWork, account: Account) -> None:
     """A tenant without an active admin could never be managed again."""
-    if _active_admin_ids(uow, account.tenant_id) - {account.id}:
+    if uow.people.active_holder_ids(account.tenant_id, ADMIN) - {account.id}:
         return
     raise Conflict("This is the tenant's last active admin; make another account admin first.")
 
@@ -271,10 +235,8 @@ def create_account(uow: UnitOfWork, actor: Actor, command: AccountCreate) -> Acc
 def list_accounts(
     uow: UnitOfWork, actor: Actor, *, include_inactive: bool = True
 ) -> list[AccountOut]:
-    statement = repository.scoped(Account, tenant_id=actor.tenant_id).order_by(Account.username)
-    if not include_inactive:
-        statement = statement.where(Account.is_active.is_(True))
-    return [_account_out(uow, row) for row in repository.all_rows(uow.session, statement)]
+    rows = uow.people.accounts(actor.tenant_id, active_only=not include_inactive)
+    return [_account_out(uow, row) for row in rows]
 
 
 def get_account(uow: UnitOfWork, actor: Actor, account_id: uuid.UUID) -> AccountOut:
@@ -352,7 +314,7 @@ def set_active(uow: UnitOfWork, actor: Actor, account_id: uuid.UUID, *, active: 
         _keep_an_admin(uow, account)
     now = uow.clock.now()
     changed = account.is_active != active
-    revoked = 0 if active else _revoke_live_tokens(uow, account, now=now)
+    revoked = 0 if active else uow.people.revoke_live_tokens(account.tenant_id, account.id, now=now)
     if changed or revoked:
         audit.record(
             uow,
@@ -371,33 +333,15 @@ def set_active(uow: UnitOfWork, actor: Actor, account_id: uuid.UUID, *, active: 
     return out
 
 
-def _revoke_live_tokens(uow: UnitOfWork, account: Account, *, now: datetime) -> int:
-    result = uow.session.execute(
-        update(ApiToken)
-        .where(
-            ApiToken.tenant_id == account.tenant_id,
-            ApiToken.account_id == account.id,
-            ApiToken.revoked_at.is_(None),
-            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
-        )
-        .values(revoked_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
 def issue_token_for_login(
     uow: UnitOfWork, *, tenant_slug: str, login: str, name: str, ttl: timedelta | None
 ) -> TokenOut:
     """A named token for an account (by email or username), for scripts and integrations."""
     tenant = tenant_by_slug(uow, tenant_slug)
     needle = login.strip()
-    account = uow.session.scalars(
-        select(Account).where(
-            Account.tenant_id == tenant.id,
-            (Account.email == needle.lower()) | (Account.username == needle),
-        )
-    ).first()
+    account = uow.tenants.account_with_email_or_username(
+        tenant.id, email=needle.lower(), username=needle
+    )
     if account is None:
         raise NotFound(f"No account “{login}” in tenant “{tenant_slug}”.")
     if not account.is_active:
@@ -433,7 +377,7 @@ def create_role(uow: UnitOfWork, actor: Actor, command: RoleCreate) -> RoleOut:
         name=command.name,
         description=command.description,
     )
-    uow.session.add(row)
+    uow.people.add(row)
     uow.flush()
     out = RoleOut(id=row.id, name=row.name, description=row.description)
     uow.commit()
@@ -444,27 +388,10 @@ def create_role(uow: UnitOfWork, actor: Actor, command: RoleCreate) -> RoleOut:
 
 
 def _group(uow: UnitOfWork, actor: Actor, group_id: uuid.UUID) -> AccountGroup:
-    row = repository.get(uow.session, AccountGroup, tenant_id=actor.tenant_id, id=group_id)
+    row = uow.people.group(actor.tenant_id, group_id)
     if row is None:
         raise NotFound("Account group not found.")
     return row
-
-
-def _member_ids(uow: UnitOfWork, group: AccountGroup) -> list[uuid.UUID]:
-    statement = (
-        select(AccountGroupMember.account_id)
-        .join(
-            Account,
-            (Account.tenant_id == AccountGroupMember.tenant_id)
-            & (Account.id == AccountGroupMember.account_id),
-        )
-        .where(
-            AccountGroupMember.tenant_id == group.tenant_id,
-            AccountGroupMember.group_id == group.id,
-        )
-        .order_by(Account.username)
-    )
-    return list(uow.session.scalars(statement))
 
 
 def _group_out(uow: UnitOfWork, group: AccountGroup) -> GroupOut:
@@ -472,7 +399,7 @@ def _group_out(uow: UnitOfWork, group: AccountGroup) -> GroupOut:
         id=group.id,
         name=group.name,
         description=group.description,
-        member_ids=_member_ids(uow, group),
+        member_ids=uow.people.member_ids(group.tenant_id, group.id),
         created_at=group.created_at,
         updated_at=group.updated_at,
     )
@@ -481,12 +408,7 @@ def _group_out(uow: UnitOfWork, group: AccountGroup) -> GroupOut:
 def _check_group_name(
     uow: UnitOfWork, tenant_id: uuid.UUID, name: str, except_id: uuid.UUID | None = None
 ) -> None:
-    statement = select(AccountGroup.id).where(
-        AccountGroup.tenant_id == tenant_id, func.lower(AccountGroup.name) == name.lower()
-    )
-    if except_id is not None:
-        statement = statement.where(AccountGroup.id != except_id)
-    if uow.session.scalars(statement).first() is not None:
+    if uow.people.group_name_taken(tenant_id, name, except_id=except_id):
         raise Conflict.one("name", "a group with this name exists already")
 
 
@@ -494,7 +416,7 @@ def _check_members(uow: UnitOfWork, actor: Actor, ids: Sequence[uuid.UUID], fiel
     problems = [
         FieldProblem(field=f"{field}[{index}]", message="no such account")
         for index, account_id in enumerate(ids)
-        if repository.get(uow.session, Account, tenant_id=actor.tenant_id, id=account_id) is None
+        if uow.people.account(actor.tenant_id, account_id) is None
     ]
     if problems:
         raise NotFound("The request names an account the tenant does not have.", problems=problems)
@@ -514,10 +436,10 @@ def create_group(uow: UnitOfWork, actor: Actor, command: GroupCreate) -> GroupOu
         created_at=now,
         updated_at=now,
     )
-    uow.session.add(group)
+    uow.people.add(group)
     uow.flush()
     for account_id in member_ids:
-        uow.session.add(
+        uow.people.add(
             AccountGroupMember(
                 tenant_id=actor.tenant_id, group_id=group.id, account_id=account_id, added_at=now
             )
@@ -529,10 +451,7 @@ def create_group(uow: UnitOfWork, actor: Actor, command: GroupCreate) -> GroupOu
 
 
 def list_groups(uow: UnitOfWork, actor: Actor) -> list[GroupOut]:
-    statement = repository.scoped(AccountGroup, tenant_id=actor.tenant_id).order_by(
-        AccountGroup.name
-    )
-    return [_group_out(uow, row) for row in repository.all_rows(uow.session, statement)]
+    return [_group_out(uow, row) for row in uow.people.groups(actor.tenant_id)]
 
 
 def get_group(uow: UnitOfWork, actor: Actor, group_id: uuid.UUID) -> GroupOut:
@@ -556,15 +475,9 @@ def update_group(uow: UnitOfWork, actor: Actor, command: GroupUpdate) -> GroupOu
 def delete_group(uow: UnitOfWork, actor: Actor, group_id: uuid.UUID) -> None:
     actor.require_admin("delete account groups")
     group = _group(uow, actor, group_id)
-    for member in uow.session.scalars(
-        select(AccountGroupMember).where(
-            AccountGroupMember.tenant_id == group.tenant_id,
-            AccountGroupMember.group_id == group.id,
-        )
-    ):
-        uow.session.delete(member)
+    uow.people.remove(*uow.people.memberships_of_group(group.tenant_id, group.id))
     uow.flush()
-    uow.session.delete(group)
+    uow.people.remove(group)
     uow.commit()
 
 
@@ -572,9 +485,9 @@ def add_member(uow: UnitOfWork, actor: Actor, command: GroupMembership) -> Group
     actor.require_admin("change group members")
     group = _group(uow, actor, command.group_id)
     _account(uow, actor, command.account_id)
-    exists = uow.session.get(AccountGroupMember, (actor.tenant_id, group.id, command.account_id))
+    exists = uow.people.membership(actor.tenant_id, group.id, command.account_id)
     if exists is None:
-        uow.session.add(
+        uow.people.add(
             AccountGroupMember(
                 tenant_id=actor.tenant_id,
                 group_id=group.id,
@@ -593,12 +506,10 @@ def remove_member(uow: UnitOfWork, actor: Actor, command: GroupMembership) -> Gr
     actor.require_admin("change group members")
     group = _group(uow, actor, command.group_id)
     _account(uow, actor, command.account_id)
-    membership = uow.session.get(
-        AccountGroupMember, (actor.tenant_id, group.id, command.account_id)
-    )
+    membership = uow.people.membership(actor.tenant_id, group.id, command.account_id)
     if membership is None:
         raise NotFound("The account is not a member of this group.")
-    uow.session.delete(membership)
+    uow.people.remove(membership)
     group.updated_at = uow.clock.now()
     uow.flush()
     out = _group_out(uow, group)

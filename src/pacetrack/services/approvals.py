@@ -25,10 +25,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from pacetrack.db import outbox, repository
 from pacetrack.db.tables import Activity, Item, ItemStepHistory, Step
 from pacetrack.db.tables_assignments import ApprovalDecision, ApprovalRequest
 from pacetrack.engine.assignment import Candidate, eligible
@@ -52,12 +49,12 @@ Status = Literal["pending", "approved", "rejected", "voided"]
 
 
 def _approvers(
-    session: Session, *, tenant_id: uuid.UUID, settings: ApprovalSettings
+    uow: UnitOfWork, *, tenant_id: uuid.UUID, settings: ApprovalSettings
 ) -> list[Candidate]:
     """The active accounts that may decide requests of a step."""
     if settings.approver_kind is not None and settings.approver_ref is not None:
         _label, candidates = people(
-            session,
+            uow,
             tenant_id=tenant_id,
             kind=settings.approver_kind,
             reference=settings.approver_ref,
@@ -65,7 +62,7 @@ def _approvers(
         return eligible(candidates or [])
     found: list[Candidate] = []
     for name in (ADMIN, MANAGER):
-        _label, candidates = people(session, tenant_id=tenant_id, kind="role", reference=name)
+        _label, candidates = people(uow, tenant_id=tenant_id, kind="role", reference=name)
         found.extend(candidates or [])
     return eligible(found)
 
@@ -73,15 +70,14 @@ def _approvers(
 def is_approver(uow: UnitOfWork, actor: Actor, item_id: uuid.UUID) -> bool:
     """Whether the caller may decide approval requests of the item's current step (an
     approver is asked, not asking: the item page offers them no request form)."""
-    session = uow.session
-    item = repository.get(session, Item, tenant_id=actor.tenant_id, id=item_id)
+    item = uow.items.get(actor.tenant_id, item_id)
     if item is None or item.current_step_id is None or actor.account_id is None:
         return False
-    step = _step(session, tenant_id=actor.tenant_id, step_id=item.current_step_id)
-    settings = effective_config(session, tenant_id=actor.tenant_id, step=step).settings.approval
+    step = _step(uow, tenant_id=actor.tenant_id, step_id=item.current_step_id)
+    settings = effective_config(uow.session, tenant_id=actor.tenant_id, step=step).settings.approval
     if not settings.required:
         return False
-    approvers = _approvers(session, tenant_id=actor.tenant_id, settings=settings)
+    approvers = _approvers(uow, tenant_id=actor.tenant_id, settings=settings)
     return any(candidate.account_id == actor.account_id for candidate in approvers)
 
 
@@ -92,58 +88,16 @@ def _approver_label(settings: ApprovalSettings) -> str:
     return f"{kind} “{settings.approver_ref}”"
 
 
-def _open_entry(session: Session, *, item: Item) -> ItemStepHistory | None:
+def _open_entry(uow: UnitOfWork, *, item: Item) -> ItemStepHistory | None:
     if item.current_step_id is None:
         return None
-    return session.scalars(
-        select(ItemStepHistory)
-        .where(ItemStepHistory.tenant_id == item.tenant_id)
-        .where(
-            ItemStepHistory.item_id == item.id,
-            ItemStepHistory.step_id == item.current_step_id,
-            ItemStepHistory.exited_at.is_(None),
-        )
-        .order_by(ItemStepHistory.entered_at.desc())
-    ).first()
-
-
-def _latest_request(
-    session: Session, *, tenant_id: uuid.UUID, history_id: uuid.UUID
-) -> ApprovalRequest | None:
-    return session.scalars(
-        select(ApprovalRequest)
-        .where(ApprovalRequest.tenant_id == tenant_id)
-        .where(ApprovalRequest.history_id == history_id)
-        .order_by(ApprovalRequest.attempt.desc())
-    ).first()
-
-
-def _next_attempt(session: Session, *, tenant_id: uuid.UUID, history_id: uuid.UUID) -> int:
-    latest = session.scalar(
-        select(func.max(ApprovalRequest.attempt)).where(
-            ApprovalRequest.tenant_id == tenant_id, ApprovalRequest.history_id == history_id
-        )
-    )
-    return int(latest or 0) + 1
-
-
-def _approval_count(session: Session, request: ApprovalRequest) -> int:
-    return int(
-        session.scalar(
-            select(func.count()).where(
-                ApprovalDecision.tenant_id == request.tenant_id,
-                ApprovalDecision.request_id == request.id,
-                ApprovalDecision.decision == "approve",
-            )
-        )
-        or 0
-    )
+    return uow.approvals.open_entry(item.tenant_id, item.id, item.current_step_id)
 
 
 def _activity(
     uow: UnitOfWork, *, item: Item, actor_id: uuid.UUID | None, kind: str, data: dict[str, Any]
 ) -> None:
-    uow.session.add(
+    uow.approvals.add(
         Activity(
             tenant_id=item.tenant_id,
             id=uuid.uuid4(),
@@ -178,15 +132,10 @@ def leave_violations(
     settings = config.settings.approval
     if not settings.required:
         return []
-    session = uow.session
     needed = settings.approvals_required
     wanted = "an approval" if needed == 1 else f"{needed} approvals"
-    entry = _open_entry(session, item=item)
-    latest = (
-        _latest_request(session, tenant_id=item.tenant_id, history_id=entry.id)
-        if entry is not None
-        else None
-    )
+    entry = _open_entry(uow, item=item)
+    latest = uow.approvals.latest_request(item.tenant_id, entry.id) if entry is not None else None
     if latest is None:
         return [approval_missing(step.name, settings)]
     if latest.status == "voided":
@@ -206,7 +155,7 @@ def leave_violations(
                 message=f"Approval to leave {step.name} was rejected: {latest.decision_comment}",
             )
         ]
-    given = _approval_count(session, latest)
+    given = uow.approvals.approval_count(latest.tenant_id, latest.id)
     if given >= needed:
         return []
     return [
@@ -237,22 +186,16 @@ def fields_changed(
             return
     else:
         relevant = sorted(set(changed))
-    session = uow.session
-    entry = _open_entry(session, item=item)
+    entry = _open_entry(uow, item=item)
     if entry is None or entry.step_id != step.id:
         return
-    candidates = session.scalars(
-        select(ApprovalRequest)
-        .where(ApprovalRequest.tenant_id == item.tenant_id)
-        .where(
-            ApprovalRequest.history_id == entry.id,
-            ApprovalRequest.status.in_(("approved", "pending")),
-        )
-        .with_for_update()
-    ).all()
+    candidates = uow.approvals.lock_undecided_or_approved(item.tenant_id, entry.id)
     now = uow.clock.now()
     for request in candidates:
-        if request.status == "pending" and _approval_count(session, request) == 0:
+        if (
+            request.status == "pending"
+            and uow.approvals.approval_count(request.tenant_id, request.id) == 0
+        ):
             continue
         request.status = "voided"
         request.voided_at = now
@@ -322,13 +265,8 @@ class ApprovalOut(BaseModel):
     decided_at: datetime | None
 
 
-def _out(session: Session, request: ApprovalRequest, item: Item, step: Step) -> ApprovalOut:
-    decisions = session.scalars(
-        select(ApprovalDecision)
-        .where(ApprovalDecision.tenant_id == request.tenant_id)
-        .where(ApprovalDecision.request_id == request.id)
-        .order_by(ApprovalDecision.created_at, ApprovalDecision.id)
-    ).all()
+def _out(uow: UnitOfWork, request: ApprovalRequest, item: Item, step: Step) -> ApprovalOut:
+    decisions = uow.approvals.decisions(request.tenant_id, request.id)
     return ApprovalOut(
         id=request.id,
         item_id=request.item_id,
@@ -355,8 +293,8 @@ def _out(session: Session, request: ApprovalRequest, item: Item, step: Step) -> 
     )
 
 
-def _step(session: Session, *, tenant_id: uuid.UUID, step_id: uuid.UUID) -> Step:
-    step = repository.get(session, Step, tenant_id=tenant_id, id=step_id)
+def _step(uow: UnitOfWork, *, tenant_id: uuid.UUID, step_id: uuid.UUID) -> Step:
+    step = uow.steps.get(tenant_id, step_id)
     if step is None:
         raise NotFound("The item's step does not exist.")
     return step
@@ -366,30 +304,29 @@ def request_approval(uow: UnitOfWork, actor: Actor, command: RequestApproval) ->
     """Asks for approval to leave the item's current step (this entry into it)."""
     if actor.account_id is None:
         raise PermissionDenied("Approval is requested by a person, not by the system.")
-    session = uow.session
-    item = repository.get_for_update(session, Item, tenant_id=actor.tenant_id, id=command.item_id)
+    item = uow.items.lock(actor.tenant_id, command.item_id)
     if item is None:
         raise NotFound("Item not found.")
-    access.ensure_can_see_item(session, actor, item)
+    access.ensure_can_see_item(uow, actor, item)
     if item.current_step_id is None:
         raise Conflict.one("item_id", "the item is not in a step")
-    step = _step(session, tenant_id=actor.tenant_id, step_id=item.current_step_id)
-    settings = effective_config(session, tenant_id=actor.tenant_id, step=step).settings.approval
+    step = _step(uow, tenant_id=actor.tenant_id, step_id=item.current_step_id)
+    settings = effective_config(uow.session, tenant_id=actor.tenant_id, step=step).settings.approval
     if not settings.required:
         raise Conflict.one(
             "item_id",
             f"step “{step.name}” does not require approval",
             detail="The item's step does not take approval requests.",
         )
-    entry = _open_entry(session, item=item)
+    entry = _open_entry(uow, item=item)
     if entry is None:
         raise Conflict("The item has no open entry into its step.")
-    latest = _latest_request(session, tenant_id=actor.tenant_id, history_id=entry.id)
+    latest = uow.approvals.latest_request(actor.tenant_id, entry.id)
     if latest is not None and latest.status in ("pending", "approved"):
         raise Conflict(f"An approval request for this step is {latest.status} already.")
     approvers = [
         c
-        for c in _approvers(session, tenant_id=actor.tenant_id, settings=settings)
+        for c in _approvers(uow, tenant_id=actor.tenant_id, settings=settings)
         if settings.allow_self_approval or c.account_id != actor.account_id
     ]
     if len(approvers) < settings.approvals_required:
@@ -406,7 +343,7 @@ def request_approval(uow: UnitOfWork, actor: Actor, command: RequestApproval) ->
         item_id=item.id,
         step_id=step.id,
         history_id=entry.id,
-        attempt=_next_attempt(session, tenant_id=actor.tenant_id, history_id=entry.id),
+        attempt=uow.approvals.next_attempt(actor.tenant_id, entry.id),
         status="pending",
         requested_by=actor.account_id,
         comment=command.comment,
@@ -416,7 +353,7 @@ def request_approval(uow: UnitOfWork, actor: Actor, command: RequestApproval) ->
         decided_at=None,
         voided_at=None,
     )
-    session.add(request)
+    uow.approvals.add(request)
     _activity(
         uow,
         item=item,
@@ -434,7 +371,7 @@ def request_approval(uow: UnitOfWork, actor: Actor, command: RequestApproval) ->
         context={"comment": command.comment or ""},
     )
     uow.flush()
-    out = _out(session, request, item, step)
+    out = _out(uow, request, item, step)
     uow.commit()
     return out
 
@@ -454,8 +391,7 @@ def _tell(
     if not recipients:
         return
     now = uow.clock.now()
-    outbox.enqueue(
-        uow.session,
+    uow.outbox.enqueue(
         tenant_id=item.tenant_id,
         kind=NOTIFICATION_JOB,
         payload=rule_payload(
@@ -480,12 +416,12 @@ def _tell(
 
 
 def _may_decide(
-    session: Session, actor: Actor, request: ApprovalRequest, settings: ApprovalSettings
+    uow: UnitOfWork, actor: Actor, request: ApprovalRequest, settings: ApprovalSettings
 ) -> None:
     if actor.account_id is None:
         raise PermissionDenied("Approvals are decided by a person, not by the system.")
     approvers = {
-        c.account_id for c in _approvers(session, tenant_id=actor.tenant_id, settings=settings)
+        c.account_id for c in _approvers(uow, tenant_id=actor.tenant_id, settings=settings)
     }
     if actor.account_id not in approvers:
         raise PermissionDenied(f"Only {_approver_label(settings)} can decide this request.")
@@ -501,44 +437,31 @@ def _decide(
     decision: Literal["approve", "reject"],
     comment: str,
 ) -> ApprovalOut:
-    session = uow.session
-    found = repository.get(session, ApprovalRequest, tenant_id=actor.tenant_id, id=request_id)
+    found = uow.approvals.request(actor.tenant_id, request_id)
     if found is None:
         raise NotFound("Approval request not found.")
     # The item first, as every item write does, then the request: one lock order.
-    item = repository.get_for_update(session, Item, tenant_id=actor.tenant_id, id=found.item_id)
-    request = repository.get_for_update(
-        session, ApprovalRequest, tenant_id=actor.tenant_id, id=request_id
-    )
+    item = uow.items.lock(actor.tenant_id, found.item_id)
+    request = uow.approvals.lock_request(actor.tenant_id, request_id)
     if (
         item is None
         or request is None
-        or not access.can_see_instance(session, actor, item.pipeline_instance_id)
+        or not access.can_see_instance(uow, actor, item.pipeline_instance_id)
     ):
         raise NotFound("Approval request not found.")
     if request.status != "pending":
         raise Conflict(f"The request is {request.status} already.")
-    entry = repository.get(
-        session, ItemStepHistory, tenant_id=actor.tenant_id, id=request.history_id
-    )
+    entry = uow.approvals.entry(actor.tenant_id, request.history_id)
     if entry is None or entry.exited_at is not None:
         raise Conflict("The item has left the step; this request no longer applies.")
-    step = _step(session, tenant_id=actor.tenant_id, step_id=request.step_id)
-    settings = effective_config(session, tenant_id=actor.tenant_id, step=step).settings.approval
-    _may_decide(session, actor, request, settings)
+    step = _step(uow, tenant_id=actor.tenant_id, step_id=request.step_id)
+    settings = effective_config(uow.session, tenant_id=actor.tenant_id, step=step).settings.approval
+    _may_decide(uow, actor, request, settings)
     assert actor.account_id is not None
-    already = session.scalars(
-        select(ApprovalDecision)
-        .where(ApprovalDecision.tenant_id == actor.tenant_id)
-        .where(
-            ApprovalDecision.request_id == request.id,
-            ApprovalDecision.account_id == actor.account_id,
-        )
-    ).first()
-    if already is not None:
+    if uow.approvals.decision_of(actor.tenant_id, request.id, actor.account_id) is not None:
         raise Conflict("You have decided on this request already.")
     now = uow.clock.now()
-    session.add(
+    uow.approvals.add(
         ApprovalDecision(
             tenant_id=actor.tenant_id,
             id=uuid.uuid4(),
@@ -554,7 +477,7 @@ def _decide(
         request.status = "rejected"
         request.decision_comment = comment
         request.decided_at = now
-    elif _approval_count(session, request) >= settings.approvals_required:
+    elif uow.approvals.approval_count(request.tenant_id, request.id) >= settings.approvals_required:
         request.status = "approved"
         request.decision_comment = comment or None
         request.decided_at = now
@@ -586,7 +509,7 @@ def _decide(
             },
         )
     uow.flush()
-    out = _out(session, request, item, step)
+    out = _out(uow, request, item, step)
     uow.commit()
     return out
 
@@ -609,38 +532,9 @@ def list_pending(uow: UnitOfWork, actor: Actor) -> list[ApprovalOut]:
     """Pending requests of open step entries that the caller may decide, oldest first."""
     if actor.account_id is None:
         return []
-    session = uow.session
-    rows = session.execute(
-        select(ApprovalRequest, Item, Step)
-        .join(
-            ItemStepHistory,
-            (ItemStepHistory.tenant_id == ApprovalRequest.tenant_id)
-            & (ItemStepHistory.id == ApprovalRequest.history_id),
-        )
-        .join(
-            Item,
-            (Item.tenant_id == ApprovalRequest.tenant_id) & (Item.id == ApprovalRequest.item_id),
-        )
-        .join(
-            Step,
-            (Step.tenant_id == ApprovalRequest.tenant_id) & (Step.id == ApprovalRequest.step_id),
-        )
-        .where(
-            ApprovalRequest.tenant_id == actor.tenant_id,
-            ApprovalRequest.status == "pending",
-            ItemStepHistory.exited_at.is_(None),
-        )
-        .order_by(ApprovalRequest.created_at, ApprovalRequest.id)
-    ).all()
-    decided = set(
-        session.scalars(
-            select(ApprovalDecision.request_id).where(
-                ApprovalDecision.tenant_id == actor.tenant_id,
-                ApprovalDecision.account_id == actor.account_id,
-            )
-        )
-    )
-    visible = access.visible_instance_ids(session, actor)
+    rows = uow.approvals.pending_of_open_entries(actor.tenant_id)
+    decided = uow.approvals.decided_request_ids(actor.tenant_id, actor.account_id)
+    visible = access.visible_instance_ids(uow, actor)
     settings_by_step: dict[uuid.UUID, ApprovalSettings] = {}
     approvers_by_step: dict[uuid.UUID, set[uuid.UUID]] = {}
     result: list[ApprovalOut] = []
@@ -651,19 +545,18 @@ def list_pending(uow: UnitOfWork, actor: Actor) -> list[ApprovalOut]:
             continue
         if step.id not in settings_by_step:
             settings = effective_config(
-                session, tenant_id=actor.tenant_id, step=step
+                uow.session, tenant_id=actor.tenant_id, step=step
             ).settings.approval
             settings_by_step[step.id] = settings
             approvers_by_step[step.id] = {
-                c.account_id
-                for c in _approvers(session, tenant_id=actor.tenant_id, settings=settings)
+                c.account_id for c in _approvers(uow, tenant_id=actor.tenant_id, settings=settings)
             }
         settings = settings_by_step[step.id]
         if actor.account_id not in approvers_by_step[step.id]:
             continue
         if actor.account_id == request.requested_by and not settings.allow_self_approval:
             continue
-        result.append(_out(session, request, item, step))
+        result.append(_out(uow, request, item, step))
         if len(result) >= MAX_PENDING_LISTED:
             break
     return result

@@ -8,12 +8,10 @@ version (the move does both once).
 
 ``item.assigned_account_ids`` holds account ids as canonical UUID strings.
 
-Round robin keeps the member it chose last in ``assignment_cursor`` and reads it
-with ``SELECT … FOR UPDATE`` (PostgreSQL) or under SQLite's ``BEGIN IMMEDIATE``,
-after an ``INSERT … ON CONFLICT DO NOTHING`` that makes the row exist without
-two first entries racing to insert it. ``least_assigned`` takes a lock on a row
-of the same table before counting, so concurrent entries see each other's
-choices.
+Round robin keeps the member it chose last in ``assignment_cursor``, created if
+need be and locked before it is read (``db.repositories.assignments``), so two
+first entries do not race. ``least_assigned`` takes a lock on a row of the same
+table before counting, so concurrent entries see each other's choices.
 """
 
 from __future__ import annotations
@@ -25,20 +23,9 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Select, func, select, true, type_coerce
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
-from pacetrack.db import repository
-from pacetrack.db.tables import (
-    Account,
-    AccountGroup,
-    AccountGroupMember,
-    AccountRole,
-    Item,
-    Role,
-    Step,
-)
+from pacetrack.db.repositories.people import PeopleKind
+from pacetrack.db.tables import Account, Item, Step
 from pacetrack.db.tables_assignments import AssignmentCursor
 from pacetrack.engine.assignment import (
     AssignMode,
@@ -84,116 +71,34 @@ MAX_ASSIGNEES = 200
 # --------------------------------------------------------------------------- people
 
 
-def _as_uuid(reference: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(reference)
-    except ValueError:
-        return None
-
-
-def find_account(session: Session, *, tenant_id: uuid.UUID, reference: str) -> Account | None:
-    """The account whose id or username is ``reference``."""
-    as_id = _as_uuid(reference)
-    if as_id is not None:
-        found = repository.get(session, Account, tenant_id=tenant_id, id=as_id)
-        if found is not None:
-            return found
-    return session.scalars(
-        select(Account).where(Account.tenant_id == tenant_id).where(Account.username == reference)
-    ).first()
-
-
-def find_group(session: Session, *, tenant_id: uuid.UUID, reference: str) -> AccountGroup | None:
-    """The group whose id or name is ``reference``."""
-    as_id = _as_uuid(reference)
-    if as_id is not None:
-        found = repository.get(session, AccountGroup, tenant_id=tenant_id, id=as_id)
-        if found is not None:
-            return found
-    return session.scalars(
-        select(AccountGroup)
-        .where(AccountGroup.tenant_id == tenant_id)
-        .where(AccountGroup.name == reference)
-    ).first()
-
-
-def find_role(session: Session, *, tenant_id: uuid.UUID, reference: str) -> Role | None:
-    """The role whose id or name is ``reference``."""
-    as_id = _as_uuid(reference)
-    if as_id is not None:
-        found = repository.get(session, Role, tenant_id=tenant_id, id=as_id)
-        if found is not None:
-            return found
-    return session.scalars(
-        select(Role).where(Role.tenant_id == tenant_id).where(Role.name == reference)
-    ).first()
-
-
-def _candidates(session: Session, statement: Select[Any]) -> list[Candidate]:
+def _candidates(accounts: Sequence[Account]) -> list[Candidate]:
     return [
         Candidate(account_id=row.id, username=row.username, is_active=row.is_active)
-        for row in session.scalars(statement)
+        for row in accounts
     ]
 
 
-def group_candidates(
-    session: Session, *, tenant_id: uuid.UUID, group_id: uuid.UUID
-) -> list[Candidate]:
-    statement = (
-        select(Account)
-        .join(
-            AccountGroupMember,
-            (AccountGroupMember.tenant_id == Account.tenant_id)
-            & (AccountGroupMember.account_id == Account.id),
-        )
-        .where(AccountGroupMember.tenant_id == tenant_id, AccountGroupMember.group_id == group_id)
-    )
-    return _candidates(session, statement)
-
-
-def role_candidates(
-    session: Session, *, tenant_id: uuid.UUID, role_id: uuid.UUID
-) -> list[Candidate]:
-    statement = (
-        select(Account)
-        .join(
-            AccountRole,
-            (AccountRole.tenant_id == Account.tenant_id) & (AccountRole.account_id == Account.id),
-        )
-        .where(AccountRole.tenant_id == tenant_id, AccountRole.role_id == role_id)
-    )
-    return _candidates(session, statement)
-
-
-PeopleKind = Literal["user", "account_group", "role"]
-
-
 def people(
-    session: Session, *, tenant_id: uuid.UUID, kind: PeopleKind, reference: str
+    uow: UnitOfWork, *, tenant_id: uuid.UUID, kind: PeopleKind, reference: str
 ) -> tuple[str, list[Candidate] | None]:
     """A readable name of the user, group or role ``reference`` and its candidates.
 
     The candidates are None when the reference names nothing in the tenant.
     """
     if kind == "user":
-        account = find_account(session, tenant_id=tenant_id, reference=reference)
+        account = uow.people.find("user", tenant_id, reference)
         if account is None:
             return f"user “{reference}”", None
-        candidate = Candidate(
-            account_id=account.id, username=account.username, is_active=account.is_active
-        )
-        return f"user “{account.username}”", [candidate]
+        return f"user “{account.username}”", _candidates([account])
     if kind == "account_group":
-        group = find_group(session, tenant_id=tenant_id, reference=reference)
+        group = uow.people.find("account_group", tenant_id, reference)
         if group is None:
             return f"group “{reference}”", None
-        return f"group “{group.name}”", group_candidates(
-            session, tenant_id=tenant_id, group_id=group.id
-        )
-    role = find_role(session, tenant_id=tenant_id, reference=reference)
+        return f"group “{group.name}”", _candidates(uow.people.group_members(tenant_id, group.id))
+    role = uow.people.find("role", tenant_id, reference)
     if role is None:
         return f"role “{reference}”", None
-    return f"role “{role.name}”", role_candidates(session, tenant_id=tenant_id, role_id=role.id)
+    return f"role “{role.name}”", _candidates(uow.people.role_holders(tenant_id, role.id))
 
 
 def assignees(item: Item) -> tuple[uuid.UUID, ...]:
@@ -205,81 +110,7 @@ def _store_assignees(item: Item, accounts: Sequence[uuid.UUID]) -> None:
     item.assigned_account_ids = [str(account) for account in accounts]
 
 
-def active_item_counts(
-    session: Session,
-    *,
-    tenant_id: uuid.UUID,
-    account_ids: Sequence[uuid.UUID],
-    excluding_item: uuid.UUID | None = None,
-) -> dict[uuid.UUID, int]:
-    """How many active items each account is assigned to, in one query.
-
-    The assignee arrays are unnested (``jsonb_array_elements_text`` on
-    PostgreSQL, ``json_each`` on SQLite) and counted per account; on PostgreSQL
-    a ``?|`` filter lets the GIN index on ``assigned_account_ids`` pick the rows.
-    """
-    if not account_ids:
-        return {}
-    wanted = [str(account) for account in account_ids]
-    postgres = session.get_bind().dialect.name == "postgresql"
-    unnest = "jsonb_array_elements_text" if postgres else "json_each"
-    elements = getattr(func, unnest)(Item.assigned_account_ids).table_valued("value")
-    statement = (
-        select(elements.c.value, func.count())
-        .select_from(Item)
-        .join(elements, true())
-        .where(Item.tenant_id == tenant_id, Item.status == "active", elements.c.value.in_(wanted))
-        .group_by(elements.c.value)
-    )
-    if postgres:
-        statement = statement.where(
-            type_coerce(Item.assigned_account_ids, postgresql.JSONB).has_any(
-                postgresql.array(wanted)
-            )
-        )
-    if excluding_item is not None:
-        statement = statement.where(Item.id != excluding_item)
-    counts = {account: 0 for account in account_ids}
-    for value, count in session.execute(statement):
-        counts[uuid.UUID(str(value))] = int(count)
-    return counts
-
-
 # --------------------------------------------------------------------------- entering a step
-
-
-def _lock_cursor(
-    session: Session,
-    *,
-    tenant_id: uuid.UUID,
-    step_template_id: uuid.UUID,
-    rule_key: str,
-    now: datetime,
-) -> AssignmentCursor:
-    values: dict[str, Any] = {
-        "tenant_id": tenant_id,
-        "step_template_id": step_template_id,
-        "rule_key": rule_key,
-        "turns": 0,
-        "updated_at": now,
-    }
-    insert = (
-        postgresql.insert(AssignmentCursor)
-        if session.get_bind().dialect.name == "postgresql"
-        else sqlite.insert(AssignmentCursor)
-    )
-    session.execute(insert.values(**values).on_conflict_do_nothing())
-    statement = (
-        select(AssignmentCursor)
-        .where(
-            AssignmentCursor.tenant_id == tenant_id,
-            AssignmentCursor.step_template_id == step_template_id,
-            AssignmentCursor.rule_key == rule_key,
-        )
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return session.scalars(statement).one()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -306,21 +137,8 @@ def _placement(item: Item, step: Step) -> Placement:
     )
 
 
-def _read_cursor(
-    session: Session, *, tenant_id: uuid.UUID, step_template_id: uuid.UUID, rule_key: str
-) -> AssignmentCursor | None:
-    """The cursor as it stands, read without creating or locking it (a preview)."""
-    return session.scalars(
-        select(AssignmentCursor).where(
-            AssignmentCursor.tenant_id == tenant_id,
-            AssignmentCursor.step_template_id == step_template_id,
-            AssignmentCursor.rule_key == rule_key,
-        )
-    ).first()
-
-
 def choose(
-    session: Session, *, placement: Placement, rule: Assignment, now: datetime, take_turn: bool
+    uow: UnitOfWork, *, placement: Placement, rule: Assignment, now: datetime, take_turn: bool
 ) -> RuleChoice:
     """Whom ``rule`` chooses at ``placement``.
 
@@ -330,26 +148,26 @@ def choose(
     """
     tenant_id = placement.tenant_id
     if isinstance(rule, UserAssignment):
-        label, candidates = people(session, tenant_id=tenant_id, kind="user", reference=rule.id)
+        label, candidates = people(uow, tenant_id=tenant_id, kind="user", reference=rule.id)
         if candidates is None:
             return RuleChoice(unresolved_reason=f"{label} does not exist")
         if not candidates[0].is_active:
             return RuleChoice(unresolved_reason=f"{label} is inactive")
-        candidates = _who_can_see(session, placement, candidates)
+        candidates = _who_can_see(uow, placement, candidates)
         if not candidates[0].can_see:
             return RuleChoice(unresolved_reason=f"{label} cannot see this pipeline")
         return choose_everyone(candidates, what=label)
     if isinstance(rule, RoleAssignment):
-        label, candidates = people(session, tenant_id=tenant_id, kind="role", reference=rule.id)
+        label, candidates = people(uow, tenant_id=tenant_id, kind="role", reference=rule.id)
         if candidates is None:
             return RuleChoice(unresolved_reason=f"{label} does not exist")
-        return choose_everyone(_who_can_see(session, placement, candidates), what=label)
-    group = find_group(session, tenant_id=tenant_id, reference=rule.id)
+        return choose_everyone(_who_can_see(uow, placement, candidates), what=label)
+    group = uow.people.find("account_group", tenant_id, rule.id)
     if group is None:
         return RuleChoice(unresolved_reason=f"group “{rule.id}” does not exist")
     label = f"group “{group.name}”"
     members = _who_can_see(
-        session, placement, group_candidates(session, tenant_id=tenant_id, group_id=group.id)
+        uow, placement, _candidates(uow.people.group_members(tenant_id, group.id))
     )
     if isinstance(rule, GroupAssignment):
         return choose_everyone(members, what=label)
@@ -357,20 +175,11 @@ def choose(
     cursor: AssignmentCursor | None = None
     if placement.step_template_id is not None:
         if take_turn:
-            cursor = _lock_cursor(
-                session,
-                tenant_id=tenant_id,
-                step_template_id=placement.step_template_id,
-                rule_key=rule_key,
-                now=now,
+            cursor = uow.assignments.lock_cursor(
+                tenant_id, placement.step_template_id, rule_key, now=now
             )
         else:
-            cursor = _read_cursor(
-                session,
-                tenant_id=tenant_id,
-                step_template_id=placement.step_template_id,
-                rule_key=rule_key,
-            )
+            cursor = uow.assignments.cursor(tenant_id, placement.step_template_id, rule_key)
     if isinstance(rule, RoundRobinAssignment):
         last = None
         if (
@@ -384,10 +193,9 @@ def choose(
         choice = choose_round_robin(members, last=last, what=label)
     else:
         assert isinstance(rule, LeastAssignedAssignment)
-        counts = active_item_counts(
-            session,
-            tenant_id=tenant_id,
-            account_ids=[m.account_id for m in members if m.is_active and m.can_see],
+        counts = uow.assignments.active_item_counts(
+            tenant_id,
+            [m.account_id for m in members if m.is_active and m.can_see],
             excluding_item=placement.item_id,
         )
         members = [replace(m, active_items=counts.get(m.account_id, 0)) for m in members]
@@ -404,7 +212,7 @@ def choose(
 def _choose(
     uow: UnitOfWork, *, item: Item, step: Step, rule: Assignment, now: datetime
 ) -> RuleChoice:
-    return choose(uow.session, placement=_placement(item, step), rule=rule, now=now, take_turn=True)
+    return choose(uow, placement=_placement(item, step), rule=rule, now=now, take_turn=True)
 
 
 def _ids(accounts: Sequence[uuid.UUID]) -> list[str]:
@@ -562,11 +370,11 @@ def _may_assign(actor: Actor, item: Item) -> bool:
     return actor.account_id == item.owner_account_id or actor.account_id in assignees(item)
 
 
-def _seeing(session: Session, item: Item, account_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+def _seeing(uow: UnitOfWork, item: Item, account_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
     """Those of ``account_ids`` who may see the item's pipeline: nobody is given work they
     could not open."""
     return access.accounts_who_can_see(
-        session,
+        uow,
         tenant_id=item.tenant_id,
         instance_id=item.pipeline_instance_id,
         account_ids=account_ids,
@@ -574,13 +382,13 @@ def _seeing(session: Session, item: Item, account_ids: Sequence[uuid.UUID]) -> s
 
 
 def _who_can_see(
-    session: Session, placement: Placement, candidates: list[Candidate]
+    uow: UnitOfWork, placement: Placement, candidates: list[Candidate]
 ) -> list[Candidate]:
     """The candidates, each marked with whether it may see the placement's pipeline."""
     if placement.instance_id is None:
         return candidates
     visible = access.accounts_who_can_see(
-        session,
+        uow,
         tenant_id=placement.tenant_id,
         instance_id=placement.instance_id,
         account_ids=[candidate.account_id for candidate in candidates],
@@ -595,15 +403,8 @@ def _check_accounts(
     item's pipeline."""
     if not account_ids:
         return
-    rows = {
-        row.id: row
-        for row in uow.session.scalars(
-            select(Account).where(
-                Account.tenant_id == actor.tenant_id, Account.id.in_(set(account_ids))
-            )
-        )
-    }
-    visible = set(rows) if item is None else _seeing(uow.session, item, list(rows))
+    rows = uow.people.accounts_by_id(actor.tenant_id, account_ids)
+    visible = set(rows) if item is None else _seeing(uow, item, list(rows))
     problems = []
     unknown = False
     for index, account_id in enumerate(account_ids):
@@ -648,10 +449,10 @@ def assign_item(uow: UnitOfWork, actor: Actor, command: AssignItem) -> Assignmen
     Admins and managers may reassign any item; other accounts only items they
     own or are assigned to.
     """
-    item = repository.get_for_update(uow.session, Item, tenant_id=actor.tenant_id, id=command.id)
+    item = uow.items.lock(actor.tenant_id, command.id)
     if item is None:
         raise NotFound("Item not found.")
-    access.ensure_can_see_item(uow.session, actor, item)
+    access.ensure_can_see_item(uow, actor, item)
     if not _may_assign(actor, item):
         raise PermissionDenied(
             "Only admins, managers and the item's owner or assignees can change its assignees."

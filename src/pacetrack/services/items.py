@@ -307,7 +307,7 @@ def _changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[Field
 def create_item(uow: UnitOfWork, actor: Actor, data: ItemCreate) -> ItemOut:
     session = uow.session
     tenant_id = actor.tenant_id
-    instance = access.ensure_can_see_instance(session, actor, data.pipeline_instance_id)
+    instance = access.ensure_can_see_instance(uow, actor, data.pipeline_instance_id)
     upgrade_rows.share_instance(session, tenant_id=tenant_id, instance_id=instance.id)
     steps = list(
         session.scalars(
@@ -404,7 +404,7 @@ def get_item(uow: UnitOfWork, actor: Actor, item_id: uuid.UUID) -> ItemDetail:
     item = repository.get(session, Item, tenant_id=actor.tenant_id, id=item_id)
     if item is None:
         raise NotFound("Item not found.")
-    access.ensure_can_see_item(session, actor, item)
+    access.ensure_can_see_item(uow, actor, item)
     context = load_context(uow, item=item)
     step = context.step(item.current_step_id)
     view = FieldViewOut(visible=[], required=[], problems=[])
@@ -557,7 +557,7 @@ def list_items(
         Item.tenant_id == actor.tenant_id,
         Item.status == status,
     ]
-    visible = access.visible_instance_ids(session, actor)
+    visible = access.visible_instance_ids(uow, actor)
     if visible is not None:
         conditions.append(Item.pipeline_instance_id.in_(visible))
     if pipeline_instance_id is not None:
@@ -591,7 +591,7 @@ def item_history(uow: UnitOfWork, actor: Actor, item_id: uuid.UUID) -> ItemHisto
     item = repository.get(session, Item, tenant_id=actor.tenant_id, id=item_id)
     if item is None:
         raise NotFound("Item not found.")
-    access.ensure_can_see_item(session, actor, item)
+    access.ensure_can_see_item(uow, actor, item)
     now = uow.clock.now()
     rows = session.execute(
         select(ItemStepHistory, Step.name)
@@ -647,7 +647,7 @@ def item_activity(
     item = repository.get(session, Item, tenant_id=actor.tenant_id, id=item_id)
     if item is None:
         raise NotFound("Item not found.")
-    access.ensure_can_see_item(session, actor, item)
+    access.ensure_can_see_item(uow, actor, item)
     rows = session.scalars(
         select(Activity)
         .where(Activity.tenant_id == actor.tenant_id, Activity.item_id == item.id)

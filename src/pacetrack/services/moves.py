@@ -165,7 +165,7 @@ def step_ref(step: Step) -> StepRef:
 def _check_lockable(
     uow: UnitOfWork, actor: Actor, item: Item, expected_version: int | None
 ) -> None:
-    access.ensure_can_see_item(uow.session, actor, item)
+    access.ensure_can_see_item(uow, actor, item)
     if expected_version is not None and item.version != expected_version:
         raise StaleItem(current=item.version, sent=expected_version)
 
@@ -714,7 +714,7 @@ def validation_status(
     item = repository.get(uow.session, Item, tenant_id=actor.tenant_id, id=item_id)
     if item is None:
         raise NotFound("Item not found.")
-    access.ensure_can_see_item(uow.session, actor, item)
+    access.ensure_can_see_item(uow, actor, item)
     context = load_context(uow, item=item, wanted=[target_step_id] if target_step_id else [])
     step = context.step(item.current_step_id)
     if step is None:

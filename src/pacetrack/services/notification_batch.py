@@ -100,7 +100,7 @@ def fire_notifications(
         _load(session, Account, _payload_keys(fresh, "actor_id")),
         _load(session, ItemStepHistory, _payload_keys(fresh, "history_id")),
     ]
-    reads = BatchReads(session)
+    reads = BatchReads(uow)
     logs, rows = [], []
     for job in fresh:
         log, referring = notification_rows(

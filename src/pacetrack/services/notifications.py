@@ -360,12 +360,12 @@ def recipients_of(
 
 
 def who_may_hear(
-    session: Session, *, tenant_id: uuid.UUID, instance_id: uuid.UUID, accounts: list[Account]
+    uow: UnitOfWork, *, tenant_id: uuid.UUID, instance_id: uuid.UUID, accounts: list[Account]
 ) -> list[Account]:
     """Those of ``accounts`` who may see the pipeline: nobody hears about an item of a
     pipeline they may not see (its fields may be sensitive)."""
     allowed = access.accounts_who_can_see(
-        session,
+        uow,
         tenant_id=tenant_id,
         instance_id=instance_id,
         account_ids=[account.id for account in accounts],
@@ -429,8 +429,9 @@ class BatchReads:
     one batch often name the same recipients, and nothing they read changes while
     the batch runs (it writes only notifications, their history and email jobs)."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.session = uow.session
         self._named: dict[tuple[object, ...], list[Account]] = {}
         self._hearing: dict[tuple[object, ...], list[Account]] = {}
         self._preferences: dict[tuple[object, ...], dict[uuid.UUID, NotificationPreference]] = {}
@@ -456,7 +457,7 @@ class BatchReads:
         key = (tenant_id, instance_id, *(account.id for account in named))
         if key not in self._hearing:
             self._hearing[key] = who_may_hear(
-                self.session, tenant_id=tenant_id, instance_id=instance_id, accounts=named
+                self.uow, tenant_id=tenant_id, instance_id=instance_id, accounts=named
             )
         return self._hearing[key]
 

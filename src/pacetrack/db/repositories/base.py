@@ -16,3 +16,8 @@ class Repository:
     def add(self, *rows: Base) -> None:
         """Adds new rows; they are written at the next flush or commit."""
         self.session.add_all(rows)
+
+    def remove(self, *rows: Base) -> None:
+        """Deletes rows; the deletes are written at the next flush or commit."""
+        for row in rows:
+            self.session.delete(row)

@@ -76,7 +76,7 @@ class Firings:
         )
         if self._instance_id is not None:
             named = notifications.who_may_hear(
-                session, tenant_id=tenant_id, instance_id=self._instance_id, accounts=named
+                self._uow, tenant_id=tenant_id, instance_id=self._instance_id, accounts=named
             )
         return self._people.refs(named)
 
@@ -162,9 +162,7 @@ def assignment_preview(
     chosen: list[uuid.UUID] = []
     unresolved: list[UnresolvedOut] = []
     for rule in config.assignments:
-        choice = assignments.choose(
-            uow.session, placement=placement, rule=rule, now=now, take_turn=False
-        )
+        choice = assignments.choose(uow, placement=placement, rule=rule, now=now, take_turn=False)
         if choice.unresolved_reason is not None:
             unresolved.append(
                 UnresolvedOut(

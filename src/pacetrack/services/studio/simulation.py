@@ -81,7 +81,7 @@ def _item(uow: UnitOfWork, actor: Actor, item_id: uuid.UUID | None) -> Item | No
     try:
         if item is None:
             raise NotFound("Item not found.")
-        access.ensure_can_see_item(uow.session, actor, item)
+        access.ensure_can_see_item(uow, actor, item)
     except NotFound:
         raise NotFound.one("item_id", "no such item") from None
     return item

@@ -237,7 +237,7 @@ def _people(session: Session, *, tenant_id: uuid.UUID) -> dict[uuid.UUID, Person
 def load(uow: UnitOfWork, actor: Actor, instance_id: uuid.UUID) -> PipelineView:
     """The pipeline's view (404 when it does not exist or the caller may not see it)."""
     session = uow.session
-    instance = access.ensure_can_see_instance(session, actor, instance_id)
+    instance = access.ensure_can_see_instance(uow, actor, instance_id)
     board = version_board(
         session,
         tenant_id=actor.tenant_id,
@@ -387,7 +387,7 @@ def item_names(
     """The names of those of ``item_ids`` that are items of the pipeline (404 when the
     caller may not see it)."""
     session = uow.session
-    access.ensure_can_see_instance(session, actor, instance_id)
+    access.ensure_can_see_instance(uow, actor, instance_id)
     if not item_ids:
         return {}
     rows = session.execute(
