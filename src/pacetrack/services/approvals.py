@@ -14,7 +14,8 @@ The step's settings drive it (``StepSettings.approval``, from its ``metadata``; 
 A request belongs to one entry of the item into the step (its open
 ``item_step_history`` row); leaving the step and coming back needs a new one.
 The entry's latest request decides: approved lets the item leave, rejected
-blocks it with the rejection's reason, pending or voided blocks it.
+blocks it with the rejection's reason, pending or voided blocks it
+(``services.approval_checks``, which the move asks).
 """
 
 from __future__ import annotations
@@ -26,45 +27,27 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from pacetrack.db.tables import Activity, Item, ItemStepHistory, Step
+from pacetrack.db.tables import Item, Step
 from pacetrack.db.tables_assignments import ApprovalDecision, ApprovalRequest
-from pacetrack.engine.assignment import Candidate, eligible
-from pacetrack.engine.config import StepConfig
 from pacetrack.engine.requirements import APPROVAL_REQUIRED as APPROVAL_REQUIRED
 from pacetrack.engine.step_settings import ApprovalSettings
-from pacetrack.engine.validations import Violation
 from pacetrack.engine.words import counted
 from pacetrack.services import access
-from pacetrack.services.assignments import people
-from pacetrack.services.context import ADMIN, MANAGER, Actor
+from pacetrack.services.approval_checks import (
+    approver_label,
+    log_activity,
+    open_entry,
+    step_approvers,
+)
+from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict, NotFound, PermissionDenied
 from pacetrack.services.input_types import NOT_BLANK_TEXT_PATTERN, PlainStr
 from pacetrack.services.side_effects import NOTIFICATION_JOB, rule_payload
 from pacetrack.services.step_configs import effective_config
 from pacetrack.services.unit_of_work import UnitOfWork
 
-APPROVAL_REJECTED = "approval_rejected"
 MAX_PENDING_LISTED = 500
 Status = Literal["pending", "approved", "rejected", "voided"]
-
-
-def _approvers(
-    uow: UnitOfWork, *, tenant_id: uuid.UUID, settings: ApprovalSettings
-) -> list[Candidate]:
-    """The active accounts that may decide requests of a step."""
-    if settings.approver_kind is not None and settings.approver_ref is not None:
-        _label, candidates = people(
-            uow,
-            tenant_id=tenant_id,
-            kind=settings.approver_kind,
-            reference=settings.approver_ref,
-        )
-        return eligible(candidates or [])
-    found: list[Candidate] = []
-    for name in (ADMIN, MANAGER):
-        _label, candidates = people(uow, tenant_id=tenant_id, kind="role", reference=name)
-        found.extend(candidates or [])
-    return eligible(found)
 
 
 def is_approver(uow: UnitOfWork, actor: Actor, item_id: uuid.UUID) -> bool:
@@ -77,135 +60,8 @@ def is_approver(uow: UnitOfWork, actor: Actor, item_id: uuid.UUID) -> bool:
     settings = effective_config(uow.session, tenant_id=actor.tenant_id, step=step).settings.approval
     if not settings.required:
         return False
-    approvers = _approvers(uow, tenant_id=actor.tenant_id, settings=settings)
+    approvers = step_approvers(uow, tenant_id=actor.tenant_id, settings=settings)
     return any(candidate.account_id == actor.account_id for candidate in approvers)
-
-
-def _approver_label(settings: ApprovalSettings) -> str:
-    if settings.approver_kind is None:
-        return "admins and managers"
-    kind = {"user": "user", "account_group": "group", "role": "role"}[settings.approver_kind]
-    return f"{kind} “{settings.approver_ref}”"
-
-
-def _open_entry(uow: UnitOfWork, *, item: Item) -> ItemStepHistory | None:
-    if item.current_step_id is None:
-        return None
-    return uow.approvals.open_entry(item.tenant_id, item.id, item.current_step_id)
-
-
-def _activity(
-    uow: UnitOfWork, *, item: Item, actor_id: uuid.UUID | None, kind: str, data: dict[str, Any]
-) -> None:
-    uow.approvals.add(
-        Activity(
-            tenant_id=item.tenant_id,
-            id=uuid.uuid4(),
-            item_id=item.id,
-            actor_account_id=actor_id,
-            kind=kind,
-            data=data,
-            created_at=uow.clock.now(),
-        )
-    )
-
-
-# --------------------------------------------------------------------------- the move path
-
-
-def approval_missing(step_name: str, settings: ApprovalSettings) -> Violation:
-    """The violation of a stay in a step that needs approval and has asked for none yet."""
-    needed = settings.approvals_required
-    wanted = "an approval" if needed == 1 else f"{needed} approvals"
-    return Violation(
-        rule_id=APPROVAL_REQUIRED,
-        field_id=None,
-        message=f"Leaving {step_name} needs {wanted} from "
-        f"{_approver_label(settings)}; request approval first.",
-    )
-
-
-def leave_violations(
-    uow: UnitOfWork, *, item: Item, step: Step, config: StepConfig
-) -> list[Violation]:
-    """Why the item may not leave ``step`` yet for want of approval (empty: it may)."""
-    settings = config.settings.approval
-    if not settings.required:
-        return []
-    needed = settings.approvals_required
-    wanted = "an approval" if needed == 1 else f"{needed} approvals"
-    entry = _open_entry(uow, item=item)
-    latest = uow.approvals.latest_request(item.tenant_id, entry.id) if entry is not None else None
-    if latest is None:
-        return [approval_missing(step.name, settings)]
-    if latest.status == "voided":
-        return [
-            Violation(
-                rule_id=APPROVAL_REQUIRED,
-                field_id=None,
-                message=f"Leaving {step.name} needs {wanted} from {_approver_label(settings)}; "
-                "the approval was voided by a later change, request approval again.",
-            )
-        ]
-    if latest.status == "rejected":
-        return [
-            Violation(
-                rule_id=APPROVAL_REJECTED,
-                field_id=None,
-                message=f"Approval to leave {step.name} was rejected: {latest.decision_comment}",
-            )
-        ]
-    given = uow.approvals.approval_count(latest.tenant_id, latest.id)
-    if given >= needed:
-        return []
-    return [
-        Violation(
-            rule_id=APPROVAL_REQUIRED,
-            field_id=None,
-            message=f"Leaving {step.name} needs {wanted} from {_approver_label(settings)}; "
-            f"{given} of {needed} given so far.",
-        )
-    ]
-
-
-def fields_changed(
-    uow: UnitOfWork, *, item: Item, step: Step, config: StepConfig, changed: Sequence[str]
-) -> None:
-    """Voids the current entry's granted approvals when the step says a change voids them.
-
-    Approved requests and pending ones with at least one approval are voided
-    (their approvals were given for values that no longer hold); the requester
-    asks again.
-    """
-    settings = config.settings.approval
-    if not settings.required or not changed or settings.void_on_change is False:
-        return
-    if isinstance(settings.void_on_change, frozenset):
-        relevant = sorted(settings.void_on_change & set(changed))
-        if not relevant:
-            return
-    else:
-        relevant = sorted(set(changed))
-    entry = _open_entry(uow, item=item)
-    if entry is None or entry.step_id != step.id:
-        return
-    candidates = uow.approvals.lock_undecided_or_approved(item.tenant_id, entry.id)
-    now = uow.clock.now()
-    for request in candidates:
-        if (
-            request.status == "pending"
-            and uow.approvals.approval_count(request.tenant_id, request.id) == 0
-        ):
-            continue
-        request.status = "voided"
-        request.voided_at = now
-        _activity(
-            uow,
-            item=item,
-            actor_id=None,
-            kind="approval.voided",
-            data={"request_id": str(request.id), "step_id": str(step.id), "fields": relevant},
-        )
 
 
 # --------------------------------------------------------------------------- API use cases
@@ -318,7 +174,7 @@ def request_approval(uow: UnitOfWork, actor: Actor, command: RequestApproval) ->
             f"step “{step.name}” does not require approval",
             detail="The item's step does not take approval requests.",
         )
-    entry = _open_entry(uow, item=item)
+    entry = open_entry(uow, item=item)
     if entry is None:
         raise Conflict("The item has no open entry into its step.")
     latest = uow.approvals.latest_request(actor.tenant_id, entry.id)
@@ -326,14 +182,14 @@ def request_approval(uow: UnitOfWork, actor: Actor, command: RequestApproval) ->
         raise Conflict(f"An approval request for this step is {latest.status} already.")
     approvers = [
         c
-        for c in _approvers(uow, tenant_id=actor.tenant_id, settings=settings)
+        for c in step_approvers(uow, tenant_id=actor.tenant_id, settings=settings)
         if settings.allow_self_approval or c.account_id != actor.account_id
     ]
     if len(approvers) < settings.approvals_required:
         raise Conflict.one(
             "item_id",
             f"step “{step.name}” needs {counted(settings.approvals_required, 'approval')} from "
-            f"{_approver_label(settings)} but only {counted(len(approvers), 'active account')} "
+            f"{approver_label(settings)} but only {counted(len(approvers), 'active account')} "
             "other than you can approve; ask an admin to fix the step's approver",
         )
     now = uow.clock.now()
@@ -354,7 +210,7 @@ def request_approval(uow: UnitOfWork, actor: Actor, command: RequestApproval) ->
         voided_at=None,
     )
     uow.approvals.add(request)
-    _activity(
+    log_activity(
         uow,
         item=item,
         actor_id=actor.account_id,
@@ -421,10 +277,10 @@ def _may_decide(
     if actor.account_id is None:
         raise PermissionDenied("Approvals are decided by a person, not by the system.")
     approvers = {
-        c.account_id for c in _approvers(uow, tenant_id=actor.tenant_id, settings=settings)
+        c.account_id for c in step_approvers(uow, tenant_id=actor.tenant_id, settings=settings)
     }
     if actor.account_id not in approvers:
-        raise PermissionDenied(f"Only {_approver_label(settings)} can decide this request.")
+        raise PermissionDenied(f"Only {approver_label(settings)} can decide this request.")
     if actor.account_id == request.requested_by and not settings.allow_self_approval:
         raise PermissionDenied("You cannot decide your own approval request.")
 
@@ -481,7 +337,7 @@ def _decide(
         request.status = "approved"
         request.decision_comment = comment or None
         request.decided_at = now
-    _activity(
+    log_activity(
         uow,
         item=item,
         actor_id=actor.account_id,
@@ -549,7 +405,8 @@ def list_pending(uow: UnitOfWork, actor: Actor) -> list[ApprovalOut]:
             ).settings.approval
             settings_by_step[step.id] = settings
             approvers_by_step[step.id] = {
-                c.account_id for c in _approvers(uow, tenant_id=actor.tenant_id, settings=settings)
+                c.account_id
+                for c in step_approvers(uow, tenant_id=actor.tenant_id, settings=settings)
             }
         settings = settings_by_step[step.id]
         if actor.account_id not in approvers_by_step[step.id]:

@@ -31,7 +31,7 @@ from pacetrack.engine.events import DomainEvent, FieldChange, FieldsChanged, Ite
 from pacetrack.engine.field_view import field_view
 from pacetrack.engine.fields import FieldSpec, FieldType, normalize_value
 from pacetrack.engine.transitions import transition_violations
-from pacetrack.services import access, approvals, side_effects
+from pacetrack.services import access, approval_checks, side_effects
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import FieldProblem, InvalidInput, NotFound
 from pacetrack.services.input_types import JsonObject, PlainStr, Version
@@ -517,7 +517,7 @@ def update_fields(uow: UnitOfWork, actor: Actor, data: ItemFieldsUpdate) -> Item
     side_effects.record(uow, actor=actor, item=item, events=[event])
     if step is not None:
         uow.flush()
-        approvals.fields_changed(
+        approval_checks.fields_changed(
             uow,
             item=item,
             step=step,

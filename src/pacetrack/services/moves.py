@@ -45,7 +45,13 @@ from pacetrack.engine.requirements import Requirement, entry_requirements, move_
 from pacetrack.engine.transitions import StepRef, find_step
 from pacetrack.engine.validations import Violation
 from pacetrack.engine.words import counted
-from pacetrack.services import access, approvals, assignments, item_status, side_effects
+from pacetrack.services import (
+    access,
+    approval_checks,
+    assignment_rules,
+    item_status,
+    side_effects,
+)
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict, InvalidInput, NotFound, Refused, StaleItem
 from pacetrack.services.input_types import Version
@@ -256,7 +262,9 @@ def _decide(
         values=item.field_values or {},
         now=uow.clock.now(),
         calendar=context.calendar,
-        approval=approvals.leave_violations(uow, item=item, step=current, config=current_config),
+        approval=approval_checks.leave_violations(
+            uow, item=item, step=current, config=current_config
+        ),
     )
 
 
@@ -306,7 +314,9 @@ def enter_step(
     uow: UnitOfWork, *, actor: Actor, item: Item, step: Step, config: StepConfig
 ) -> list[DomainEvent]:
     """What entering a step does besides the history row: assignment (its event, if any)."""
-    assigned = assignments.assign_on_entry(uow, actor=actor, item=item, step=step, config=config)
+    assigned = assignment_rules.assign_on_entry(
+        uow, actor=actor, item=item, step=step, config=config
+    )
     return [assigned] if assigned is not None else []
 
 
@@ -736,7 +746,7 @@ def validation_status(
         values=item.field_values or {},
         now=uow.clock.now(),
         calendar=context.calendar,
-        approval=approvals.leave_violations(uow, item=item, step=step, config=config),
+        approval=approval_checks.leave_violations(uow, item=item, step=step, config=config),
     )
     return ValidationStatusOut(
         item_id=item.id,
