@@ -31,6 +31,15 @@ _MEMO = "pacetrack.people"
 
 Named = TypeVar("Named", Account, AccountGroup, Role)
 
+# How an account's role grants, their roles and its group memberships are joined.
+_GRANT_OF_ACCOUNT = (AccountRole.tenant_id == Account.tenant_id) & (
+    AccountRole.account_id == Account.id
+)
+_ROLE_OF_GRANT = (Role.tenant_id == AccountRole.tenant_id) & (Role.id == AccountRole.role_id)
+_MEMBERSHIP_OF_ACCOUNT = (AccountGroupMember.tenant_id == Account.tenant_id) & (
+    AccountGroupMember.account_id == Account.id
+)
+
 _NAMED: dict[
     PeopleKind, tuple[type[Account] | type[AccountGroup] | type[Role], InstrumentedAttribute[str]]
 ] = {
@@ -190,14 +199,8 @@ class PeopleRepository(Repository):
         """The active accounts that hold the role named ``role_name``."""
         statement = (
             select(Account.id)
-            .join(
-                AccountRole,
-                (AccountRole.tenant_id == Account.tenant_id)
-                & (AccountRole.account_id == Account.id),
-            )
-            .join(
-                Role, (Role.tenant_id == AccountRole.tenant_id) & (Role.id == AccountRole.role_id)
-            )
+            .join(AccountRole, _GRANT_OF_ACCOUNT)
+            .join(Role, _ROLE_OF_GRANT)
             .where(
                 Account.tenant_id == tenant_id, Account.is_active.is_(True), Role.name == role_name
             )
@@ -208,11 +211,7 @@ class PeopleRepository(Repository):
         """The accounts that hold role ``role_id``, active or not."""
         statement = (
             select(Account)
-            .join(
-                AccountRole,
-                (AccountRole.tenant_id == Account.tenant_id)
-                & (AccountRole.account_id == Account.id),
-            )
+            .join(AccountRole, _GRANT_OF_ACCOUNT)
             .where(AccountRole.tenant_id == tenant_id, AccountRole.role_id == role_id)
         )
         return self.session.scalars(statement).all()
@@ -242,11 +241,7 @@ class PeopleRepository(Repository):
         """The group's members by username."""
         statement = (
             select(AccountGroupMember.account_id)
-            .join(
-                Account,
-                (Account.tenant_id == AccountGroupMember.tenant_id)
-                & (Account.id == AccountGroupMember.account_id),
-            )
+            .join(Account, _MEMBERSHIP_OF_ACCOUNT)
             .where(
                 AccountGroupMember.tenant_id == tenant_id,
                 AccountGroupMember.group_id == group_id,
@@ -259,11 +254,7 @@ class PeopleRepository(Repository):
         """The group's member accounts, active or not."""
         statement = (
             select(Account)
-            .join(
-                AccountGroupMember,
-                (AccountGroupMember.tenant_id == Account.tenant_id)
-                & (AccountGroupMember.account_id == Account.id),
-            )
+            .join(AccountGroupMember, _MEMBERSHIP_OF_ACCOUNT)
             .where(
                 AccountGroupMember.tenant_id == tenant_id, AccountGroupMember.group_id == group_id
             )
@@ -305,10 +296,7 @@ class PeopleRepository(Repository):
                 groups[account_id].add(group_id)
             for account_id, role_id, name in self.session.execute(
                 select(AccountRole.account_id, AccountRole.role_id, Role.name)
-                .join(
-                    Role,
-                    (Role.tenant_id == AccountRole.tenant_id) & (Role.id == AccountRole.role_id),
-                )
+                .join(Role, _ROLE_OF_GRANT)
                 .where(AccountRole.tenant_id == tenant_id, AccountRole.account_id.in_(wanted))
             ):
                 roles[account_id].add(role_id)
