@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pacetrack.adapters import passwords
 from pacetrack.adapters.clock import Clock, SystemClock
-from pacetrack.db import audited_kinds, changes, config_audit
+from pacetrack.db import audited_kinds, changes, config_audit, migrate
 from pacetrack.db.change_broker import ChangeFeed
 from pacetrack.db.session import make_engine, make_session_factory
 from pacetrack.services.unit_of_work import UnitOfWork
@@ -54,3 +54,13 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         clock=clock or SystemClock(),
         feed=ChangeFeed(engine),
     )
+
+
+def upgrade_schema(database_url: str) -> None:
+    """Brings the database to the newest schema the package ships (every migration head)."""
+    migrate.upgrade(database_url)
+
+
+def schema_heads(database_url: str) -> tuple[set[str], set[str]]:
+    """(the migration heads the database is at, the heads the package ships)."""
+    return migrate.schema_heads(database_url)

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from pacetrack.adapters.clock import FrozenClock
 from pacetrack.adapters.smtp import SmtpConfig, SmtpMailer
 from pacetrack.bootstrap import Container
+from pacetrack.db.tables import Activity
 from pacetrack.db.tables_delivery import (
     Notification,
     NotificationDelivery,
@@ -323,6 +324,23 @@ def test_unmet_or_unknown_conditions_do_not_fire(world: World) -> None:
     world.move(world.add_item("Big", deal_value="250000.00"), "Negotiation")
     Worker(world.container, mailer=None).drain()
     assert inbox_of(world, "vp_sales") == []
+
+
+def test_a_condition_that_cannot_be_decided_is_logged_on_the_item(world: World) -> None:
+    bad = {**BIG_DEAL, "id": "bad", "condition": "no_such_field > 1"}
+    world.add_step("Negotiation", notifications=[bad])
+    item_id = world.add_item("Big", deal_value="250000.00")
+    world.move(item_id, "Negotiation")
+    with world.container.uow() as uow:
+        (entry,) = uow.session.scalars(
+            select(Activity).where(
+                Activity.item_id == item_id, Activity.kind == "rule.condition_failed"
+            )
+        ).all()
+        assert entry.actor_account_id is None
+        assert entry.created_at == world.now()
+        assert (entry.data["rule_kind"], entry.data["rule_id"]) == ("notification", "bad")
+        assert "no_such_field" in entry.data["error"]
 
 
 def test_a_notification_job_performed_twice_notifies_once(world: World) -> None:

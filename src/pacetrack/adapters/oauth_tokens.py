@@ -41,7 +41,6 @@ from pacetrack.adapters.outbound_http import (
 
 CLIENT_SECRET_BASIC = "client_secret_basic"
 CLIENT_SECRET_POST = "client_secret_post"
-CLIENT_AUTH_METHODS = (CLIENT_SECRET_BASIC, CLIENT_SECRET_POST)
 
 DEFAULT_LIFETIME = timedelta(minutes=5)
 """How long a token without ``expires_in`` is used (a 401 from the receiver refreshes it sooner)."""

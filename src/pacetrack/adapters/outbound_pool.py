@@ -105,10 +105,6 @@ class OutboundPool:
             close_after=False,
         )
 
-    @property
-    def open_clients(self) -> int:
-        return len(self._clients)
-
     async def _close_retired(self) -> None:
         retired, self._retired = self._retired, []
         for client in retired:

@@ -62,29 +62,18 @@ def open_container(settings: Settings | None = None) -> Container:
 
 def pending_migrations(url: str) -> tuple[set[str], set[str]]:
     """(heads the database is at, heads the code expects)."""
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-    from sqlalchemy import create_engine
+    from pacetrack.bootstrap import schema_heads
 
-    from pacetrack.db.migrate import alembic_config
-
-    expected = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            current = set(MigrationContext.configure(connection).get_current_heads())
-    finally:
-        engine.dispose()
-    return current, expected
+    return schema_heads(url)
 
 
 def prepare_schema(settings: Settings) -> None:
     """Migrates the embedded SQLite database; refuses a PostgreSQL schema that is behind."""
-    from pacetrack.db.migrate import upgrade
+    from pacetrack.bootstrap import upgrade_schema
 
     if settings.is_sqlite:
         # The embedded default must work on first run with nothing else to do.
-        upgrade(settings.database_url)
+        upgrade_schema(settings.database_url)
         return
     current, expected = pending_migrations(settings.database_url)
     if current != expected:
@@ -175,10 +164,10 @@ def server_options(settings: Settings, *, host: str, port: int, access_log: bool
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply every pending migration (all branch heads)."""
-    from pacetrack.db.migrate import upgrade
+    from pacetrack.bootstrap import upgrade_schema
 
     settings = Settings()
-    upgrade(settings.database_url)
+    upgrade_schema(settings.database_url)
     typer.echo("The database schema is current.")
 
 

@@ -37,7 +37,7 @@ def worker(
     """Run the background worker (outbox jobs and timers); `status` prints its queues."""
     if context.invoked_subcommand is not None:
         return
-    from pacetrack.db import outbox
+    from pacetrack.services.operations import rerun_dead_jobs
     from pacetrack.worker.runner import Worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -45,8 +45,7 @@ def worker(
     try:
         if rerun_dead:
             with container.uow() as uow:
-                count = outbox.rerun_dead(uow.session, now=container.clock.now())
-                uow.commit()
+                count = rerun_dead_jobs(uow)
             typer.echo(f"{count} dead jobs queued again.")
             return
         runner = Worker(container)

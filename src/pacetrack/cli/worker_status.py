@@ -12,8 +12,8 @@ from typing import Annotated, Any
 
 import typer
 
-from pacetrack.engine.words import counted, duration_words
 from pacetrack.services.operations import Figures
+from pacetrack.services.vocabulary import counted, duration_words
 
 KIND_WORDS = {
     "notification.fire": ("notification to send", "notifications to send"),

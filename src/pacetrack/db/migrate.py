@@ -39,3 +39,19 @@ def include_object_for(dialect_name: str) -> Callable[..., bool]:
         return True
 
     return include_object
+
+
+def schema_heads(url: str) -> tuple[set[str], set[str]]:
+    """(the heads the database at ``url`` is at, the heads the shipped migrations end in)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine
+
+    expected = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    finally:
+        engine.dispose()
+    return current, expected

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from pacetrack.db.tables import Base
+from pacetrack.engine.ids import as_uuid
 
 Row = TypeVar("Row", bound=Base)
 
@@ -20,6 +21,28 @@ def get(session: Session, model: type[Row], *, tenant_id: uuid.UUID, id: uuid.UU
     if row is not None and getattr(row, "deleted_at", None) is not None:
         return None
     return row
+
+
+def by_id_or_name(
+    session: Session,
+    model: type[Row],
+    *,
+    tenant_id: uuid.UUID,
+    name: InstrumentedAttribute[str],
+    reference: str,
+) -> Row | None:
+    """The row of ``tenant_id`` whose id is ``reference``, else one whose ``name`` column
+    holds it (people name accounts, groups and roles either way)."""
+    as_id = as_uuid(reference)
+    if as_id is not None:
+        found = get(session, model, tenant_id=tenant_id, id=as_id)
+        if found is not None:
+            return found
+    statement = select(model).where(
+        model.tenant_id == tenant_id,  # type: ignore[attr-defined]
+        name == reference,
+    )
+    return session.scalars(statement).first()
 
 
 def get_for_update(

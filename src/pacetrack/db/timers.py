@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Update, bindparam, func, not_, select, tuple_, update
+from sqlalchemy import ColumnElement, Update, bindparam, not_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from pacetrack.db.tables import Item
@@ -101,7 +101,3 @@ def claim_due(session: Session, *, now: datetime, limit: int) -> list[Timer]:
 def mark_fired(timer: Timer, *, now: datetime) -> None:
     timer.status = FIRED
     timer.fired_at = now
-
-
-def next_due_at(session: Session) -> datetime | None:
-    return session.scalar(select(func.min(Timer.due_at)).where(Timer.status == ARMED))

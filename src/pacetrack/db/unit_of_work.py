@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from pacetrack.db import config_audit
 from pacetrack.db.change_broker import ChangeFeed
 from pacetrack.db.changes import Change
+from pacetrack.db.repositories.activity import ActivityRepository
 from pacetrack.db.repositories.approvals import ApprovalRepository
 from pacetrack.db.repositories.assignments import AssignmentRepository
 from pacetrack.db.repositories.audit import AuditRepository
@@ -131,6 +132,10 @@ class DatabaseUnit:
     @property
     def audit(self) -> AuditRepository:
         return self._repository(AuditRepository)
+
+    @property
+    def activity(self) -> ActivityRepository:
+        return self._repository(ActivityRepository)
 
     @property
     def approvals(self) -> ApprovalRepository:

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pacetrack.engine.ids import as_uuid
+
 
 @dataclass(frozen=True, kw_only=True)
 class InstanceAccess:
@@ -37,14 +39,9 @@ class Viewer:
 
 
 def _ids(raw: object) -> frozenset[uuid.UUID]:
-    found: set[uuid.UUID] = set()
-    if isinstance(raw, list | tuple):
-        for value in raw:
-            try:
-                found.add(uuid.UUID(str(value)))
-            except ValueError:
-                continue
-    return frozenset(found)
+    if not isinstance(raw, list | tuple):
+        return frozenset()
+    return frozenset(found for found in map(as_uuid, raw) if found is not None)
 
 
 def parse_access(document: Mapping[str, Any] | None) -> InstanceAccess:

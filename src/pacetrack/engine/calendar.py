@@ -45,9 +45,6 @@ class BusinessCalendar:
     def today(self, now: datetime) -> date:
         return self.local_date(now)
 
-    def is_business_day(self, day: date) -> bool:
-        return day.weekday() in self.working_weekdays and day not in self.holidays
-
     def _working_days_after(self, start: date, end: date) -> int:
         """Working weekdays in (start, end], ignoring holidays; requires start <= end."""
         span = (end - start).days

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
 
-from pacetrack.db.tables import Activity, Item, ItemStepHistory, Step
+from pacetrack.db.tables import Item, ItemStepHistory, Step
 from pacetrack.engine.assignment import Candidate, eligible
 from pacetrack.engine.config import StepConfig
 from pacetrack.engine.requirements import APPROVAL_REQUIRED
@@ -19,6 +18,7 @@ from pacetrack.engine.step_settings import ApprovalSettings
 from pacetrack.engine.validations import Violation
 from pacetrack.services.assignment_rules import people
 from pacetrack.services.context import ADMIN, MANAGER
+from pacetrack.services.item_status import record_activity
 from pacetrack.services.unit_of_work import UnitOfWork
 
 APPROVAL_REJECTED = "approval_rejected"
@@ -56,23 +56,6 @@ def open_entry(uow: UnitOfWork, *, item: Item) -> ItemStepHistory | None:
     if item.current_step_id is None:
         return None
     return uow.approvals.open_entry(item.tenant_id, item.id, item.current_step_id)
-
-
-def log_activity(
-    uow: UnitOfWork, *, item: Item, actor_id: uuid.UUID | None, kind: str, data: dict[str, Any]
-) -> None:
-    """Logs an approval event in the item's activity."""
-    uow.approvals.add(
-        Activity(
-            tenant_id=item.tenant_id,
-            id=uuid.uuid4(),
-            item_id=item.id,
-            actor_account_id=actor_id,
-            kind=kind,
-            data=data,
-            created_at=uow.clock.now(),
-        )
-    )
 
 
 def approval_missing(step_name: str, settings: ApprovalSettings) -> Violation:
@@ -161,10 +144,10 @@ def fields_changed(
             continue
         request.status = "voided"
         request.voided_at = now
-        log_activity(
+        record_activity(
             uow,
             item=item,
-            actor_id=None,
+            actor=None,
             kind="approval.voided",
             data={"request_id": str(request.id), "step_id": str(step.id), "fields": relevant},
         )

@@ -35,13 +35,13 @@ from pacetrack.engine.words import counted
 from pacetrack.services import access
 from pacetrack.services.approval_checks import (
     approver_label,
-    log_activity,
     open_entry,
     step_approvers,
 )
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict, NotFound, PermissionDenied
 from pacetrack.services.input_types import NOT_BLANK_TEXT_PATTERN, PlainStr
+from pacetrack.services.item_status import record_activity
 from pacetrack.services.side_effects import NOTIFICATION_JOB, rule_payload
 from pacetrack.services.step_configs import effective_config
 from pacetrack.services.unit_of_work import UnitOfWork
@@ -210,10 +210,10 @@ def request_approval(uow: UnitOfWork, actor: Actor, command: RequestApproval) ->
         voided_at=None,
     )
     uow.approvals.add(request)
-    log_activity(
+    record_activity(
         uow,
         item=item,
-        actor_id=actor.account_id,
+        actor=actor,
         kind="approval.requested",
         data={"request_id": str(request.id), "step_id": str(step.id), "comment": command.comment},
     )
@@ -337,10 +337,10 @@ def _decide(
         request.status = "approved"
         request.decision_comment = comment or None
         request.decided_at = now
-    log_activity(
+    record_activity(
         uow,
         item=item,
-        actor_id=actor.account_id,
+        actor=actor,
         kind="approval.approved" if decision == "approve" else "approval.rejected",
         data={
             "request_id": str(request.id),

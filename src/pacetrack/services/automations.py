@@ -26,7 +26,7 @@ The use cases run inside the job's transaction through ``_SharedUnit``, whose
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
@@ -58,6 +58,7 @@ from pacetrack.engine.config import (
 )
 from pacetrack.engine.expressions import ExpressionError, compile_expression
 from pacetrack.engine.fields import decimal_to_json
+from pacetrack.engine.ids import as_uuid
 from pacetrack.engine.lifecycle import DELETED
 from pacetrack.engine.retry_policy import DONE, Outcome
 from pacetrack.engine.step_settings import DEFAULT_MAX_AUTOMATIC_MOVES
@@ -138,13 +139,12 @@ def item_context(
 
 
 def _find_instance(session: Session, tenant_id: uuid.UUID, reference: str) -> PipelineInstance:
-    instance: PipelineInstance | None = None
-    try:
-        instance = repository.get(
-            session, PipelineInstance, tenant_id=tenant_id, id=uuid.UUID(reference)
-        )
-    except ValueError:
-        instance = None
+    as_id = as_uuid(reference)
+    instance = (
+        None
+        if as_id is None
+        else repository.get(session, PipelineInstance, tenant_id=tenant_id, id=as_id)
+    )
     if instance is None:
         instance = session.scalars(
             select(PipelineInstance)
@@ -389,9 +389,9 @@ def _perform(
                 rule={k: v for k, v in notify_rule.items() if v is not None},
                 trigger=str(payload.get("trigger", rule.trigger)),
                 item_id=item.id,
-                step_id=_uuid(payload.get("step_id")),
-                history_id=_uuid(payload.get("history_id")),
-                actor_id=_uuid(payload.get("actor_id")),
+                step_id=as_uuid(payload.get("step_id")),
+                history_id=as_uuid(payload.get("history_id")),
+                actor_id=as_uuid(payload.get("actor_id")),
                 triggered_at=run.triggered_at,
                 changes=(),
                 context=dict(payload.get("context") or {}),
@@ -464,15 +464,6 @@ def _perform(
     run.status = RUN_SUCCEEDED
 
 
-def _uuid(raw: object) -> uuid.UUID | None:
-    if raw is None:
-        return None
-    try:
-        return uuid.UUID(str(raw))
-    except ValueError:
-        return None
-
-
 def _new_run(
     *,
     tenant_id: uuid.UUID,
@@ -490,8 +481,8 @@ def _new_run(
         automation_name=(str(rule_document["name"])[:200] if rule_document.get("name") else None),
         action_type=str(action.get("type", ""))[:32],
         trigger=str(payload.get("trigger", ""))[:32],
-        item_id=_uuid(payload.get("item_id")),
-        step_id=_uuid(payload.get("step_id")),
+        item_id=as_uuid(payload.get("item_id")),
+        step_id=as_uuid(payload.get("step_id")),
         status=RUN_PENDING,
         error=None,
         rendered_request={},
@@ -529,7 +520,7 @@ def run_automation(
         payload=payload,
         now=now,
     )
-    item_id = _uuid(payload.get("item_id"))
+    item_id = as_uuid(payload.get("item_id"))
     item = session.get(Item, (tenant_id, item_id)) if item_id else None
     try:
         rule = _RULE.validate_python(rule_document)
@@ -989,12 +980,3 @@ def automation_stats(
             )
         )
     return stats
-
-
-def webhook_targets(rules: Sequence[AutomationRule]) -> list[str]:
-    """The bare ``target`` URLs of webhook automations (for save-time checks)."""
-    return [
-        str(rule.action.target)
-        for rule in rules
-        if isinstance(rule.action, WebhookAction) and rule.action.target
-    ]

@@ -7,12 +7,11 @@ of work (which commits once).
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
 from pacetrack.db import timers as timer_rows
-from pacetrack.db.tables import Activity, Item, Step
+from pacetrack.db.tables import Item, Step
 from pacetrack.engine.config import StepConfig
 from pacetrack.engine.lifecycle import (
     ACTIVE,
@@ -41,21 +40,19 @@ def record_activity(
     uow: UnitOfWork,
     *,
     item: Item,
-    actor: Actor,
+    actor: Actor | None,
     kind: str,
     data: dict[str, Any],
     at: datetime | None = None,
 ) -> None:
-    uow.session.add(
-        Activity(
-            tenant_id=item.tenant_id,
-            id=uuid.uuid4(),
-            item_id=item.id,
-            actor_account_id=actor.account_id,
-            kind=kind,
-            data=data,
-            created_at=at or uow.clock.now(),
-        )
+    """Logs what happened to ``item``, done by ``actor`` (None: by the system)."""
+    uow.activity.log(
+        tenant_id=item.tenant_id,
+        item_id=item.id,
+        actor_id=actor.account_id if actor is not None else None,
+        kind=kind,
+        data=data,
+        at=at or uow.clock.now(),
     )
 
 

@@ -25,11 +25,11 @@ from sqlalchemy.orm import Session
 from pacetrack.db.outbox import Job
 from pacetrack.db.tables import Account, Item, ItemStepHistory, PipelineInstance, Step
 from pacetrack.db.tables_delivery import NotificationLog
+from pacetrack.engine.ids import as_uuid
 from pacetrack.services.notifications import (
     BatchReads,
     insert_rows,
     notification_rows,
-    payload_uuid,
 )
 from pacetrack.services.unit_of_work import UnitOfWork
 
@@ -50,7 +50,7 @@ def _load(session: Session, entity: Any, keys: Iterable[Key]) -> list[Any]:
 def _payload_keys(jobs: Sequence[Job], name: str) -> list[Key]:
     keys = []
     for job in jobs:
-        value = payload_uuid(job.payload.get(name))
+        value = as_uuid(job.payload.get(name))
         if value is not None:
             keys.append((job.tenant_id, value))
     return keys

@@ -11,7 +11,6 @@ between handing the message to the SMTP server and recording it sends again).
 
 from __future__ import annotations
 
-import functools
 import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -46,6 +45,7 @@ from pacetrack.db.tables_delivery import (
     NotificationPreference,
     Outbox,
 )
+from pacetrack.engine.ids import as_uuid
 from pacetrack.engine.retry_policy import DONE, Outcome
 from pacetrack.services import access
 from pacetrack.services.context import Actor
@@ -199,11 +199,11 @@ def template_context(
 ) -> dict[str, Any]:
     """The variables a notification template sees."""
     tenant_id = item.tenant_id
-    step_id = payload_uuid(payload.get("step_id")) or item.current_step_id
+    step_id = as_uuid(payload.get("step_id")) or item.current_step_id
     step = _held(session, Step, tenant_id, step_id)
     pipeline = _held(session, PipelineInstance, tenant_id, item.pipeline_instance_id)
-    actor = _held(session, Account, tenant_id, payload_uuid(payload.get("actor_id")))
-    history = _held(session, ItemStepHistory, tenant_id, payload_uuid(payload.get("history_id")))
+    actor = _held(session, Account, tenant_id, as_uuid(payload.get("actor_id")))
+    history = _held(session, ItemStepHistory, tenant_id, as_uuid(payload.get("history_id")))
     entered_at = history.entered_at if history else (step.entered_at if step else None)
     extra = dict(payload.get("context") or {})
     return {
@@ -256,25 +256,6 @@ def render_notification(
 # --- recipients -------------------------------------------------------------------------------
 
 
-def payload_uuid(raw: object) -> uuid.UUID | None:
-    """The id a payload value names; None when it names none."""
-    if isinstance(raw, uuid.UUID):
-        return raw
-    if isinstance(raw, str):
-        return _parsed_uuid(raw)
-    return None
-
-
-@functools.lru_cache(maxsize=4096)
-def _parsed_uuid(text: str) -> uuid.UUID | None:
-    # A batch of jobs names the same items, steps and accounts many times over, and each
-    # job's ids are read by several steps: parsed once, they cost a dictionary look-up.
-    try:
-        return uuid.UUID(text)
-    except ValueError:
-        return None
-
-
 def resolve_recipients(
     session: Session, *, tenant_id: uuid.UUID, item: Item, recipients: Iterable[Mapping[str, Any]]
 ) -> list[Account]:
@@ -287,7 +268,7 @@ def resolve_recipients(
         session,
         tenant_id=tenant_id,
         owner_id=item.owner_account_id,
-        assignee_ids=[a for a in map(payload_uuid, item.assigned_account_ids or []) if a],
+        assignee_ids=[a for a in map(as_uuid, item.assigned_account_ids or []) if a],
         recipients=recipients,
     )
 
@@ -311,13 +292,13 @@ def recipients_of(
         elif kind == "assignees":
             wanted.extend(assignee_ids)
         elif kind == "user" and ref:
-            account_id = payload_uuid(ref) or session.scalar(
+            account_id = as_uuid(ref) or session.scalar(
                 select(Account.id).where(Account.tenant_id == tenant_id, Account.username == ref)
             )
             if account_id:
                 wanted.append(account_id)
         elif kind == "account_group" and ref:
-            group_id = payload_uuid(ref) or session.scalar(
+            group_id = as_uuid(ref) or session.scalar(
                 select(AccountGroup.id).where(
                     AccountGroup.tenant_id == tenant_id, AccountGroup.name == ref
                 )
@@ -333,7 +314,7 @@ def recipients_of(
                 )
             )
         elif kind == "role" and ref:
-            role_id = payload_uuid(ref) or session.scalar(
+            role_id = as_uuid(ref) or session.scalar(
                 select(Role.id).where(Role.tenant_id == tenant_id, Role.name == ref)
             )
             wanted.extend(
@@ -494,13 +475,13 @@ def notification_rows(
     is added to the session."""
     rule = payload.get("rule") or {}
     trigger = str(payload.get("trigger", ""))
-    item_id = payload_uuid(payload.get("item_id"))
+    item_id = as_uuid(payload.get("item_id"))
     item = _held(session, Item, tenant_id, item_id)
     log: dict[str, Any] = dict(
         tenant_id=tenant_id,
         id=job_id,
         item_id=item_id,
-        step_id=payload_uuid(payload.get("step_id")),
+        step_id=as_uuid(payload.get("step_id")),
         rule_id=str(payload.get("rule_id", "")),
         trigger=trigger,
         template=rule.get("template"),

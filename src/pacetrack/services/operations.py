@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from pacetrack.db import outbox
 from pacetrack.db.metrics import Figures, figures
 from pacetrack.services.context import Actor
 from pacetrack.services.tenants import tenant_by_slug
@@ -29,4 +30,12 @@ def operator_figures(uow: UnitOfWork, *, tenant_slug: str | None) -> Figures:
     return figures(uow.session, tenant_id=tenant.id, now=uow.clock.now())
 
 
-__all__ = ["Figures", "all_figures", "operator_figures", "tenant_figures"]
+def rerun_dead_jobs(uow: UnitOfWork) -> int:
+    """Puts every dead job of every tenant back in the queue (the operator's command);
+    the number queued again."""
+    count = outbox.rerun_dead(uow.session, now=uow.clock.now())
+    uow.commit()
+    return count
+
+
+__all__ = ["Figures", "all_figures", "operator_figures", "rerun_dead_jobs", "tenant_figures"]

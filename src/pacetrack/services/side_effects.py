@@ -33,7 +33,8 @@ from sqlalchemy.orm import Session
 
 from pacetrack.db import outbox
 from pacetrack.db import timers as timer_rows
-from pacetrack.db.tables import Activity, Item, PipelineInstance
+from pacetrack.db.repositories.activity import ActivityRepository
+from pacetrack.db.tables import Item, PipelineInstance
 from pacetrack.db.tables_delivery import ARMED, CANCELLED, Timer
 from pacetrack.engine.calendar import BusinessCalendar
 from pacetrack.engine.config import AutomationRule, NotificationRule, StepConfig
@@ -119,6 +120,7 @@ class _Scope:
     """Per-call caches: one tenant, a few steps."""
 
     session: Session
+    activity: ActivityRepository
     tenant_id: uuid.UUID
     configs: dict[uuid.UUID, StepConfig | None] = field(default_factory=dict)
     _fields: dict[str, FieldSpec] | None = None
@@ -162,16 +164,13 @@ def _condition_met(scope: _Scope, firing: Firing, *, item: Item, now: datetime) 
 def _condition_failed(
     scope: _Scope, firing: Firing, *, item: Item, error: str, now: datetime
 ) -> None:
-    scope.session.add(
-        Activity(
-            tenant_id=item.tenant_id,
-            id=uuid.uuid4(),
-            item_id=item.id,
-            actor_account_id=None,
-            kind="rule.condition_failed",
-            data={"rule_kind": firing.kind, "rule_id": firing.rule.id, "error": error},
-            created_at=now,
-        )
+    scope.activity.log(
+        tenant_id=item.tenant_id,
+        item_id=item.id,
+        actor_id=None,
+        kind="rule.condition_failed",
+        data={"rule_kind": firing.kind, "rule_id": firing.rule.id, "error": error},
+        at=now,
     )
 
 
@@ -298,7 +297,7 @@ def record(
         return
     session = uow.session
     now = uow.clock.now()
-    scope = _Scope(session=session, tenant_id=item.tenant_id)
+    scope = _Scope(session=session, activity=uow.activity, tenant_id=item.tenant_id)
     for event in events:
         if isinstance(event, StepEntered):
             config = scope.config(event.step_id)
@@ -400,7 +399,8 @@ def fire_due_timers(uow: UnitOfWork, *, limit: int = 200) -> int:
             continue
         timer_rows.mark_fired(timer, now=now)
         scope = scopes.setdefault(
-            timer.tenant_id, _Scope(session=session, tenant_id=timer.tenant_id)
+            timer.tenant_id,
+            _Scope(session=session, activity=uow.activity, tenant_id=timer.tenant_id),
         )
         document = {
             key: value for key, value in timer.rule.items() if key != "target_duration_days"

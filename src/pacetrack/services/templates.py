@@ -35,6 +35,7 @@ from pacetrack.db.tables import (
 from pacetrack.engine.config import CONFIG_FAMILIES, StepConfig, ValidationRule
 from pacetrack.engine.config_check import check_step_config
 from pacetrack.engine.fields import FieldSpec
+from pacetrack.engine.ids import as_uuid
 from pacetrack.engine.step_settings import field_problems, read_step_settings
 from pacetrack.engine.words import noun
 from pacetrack.services.board_setting import BoardSetting, checked_board, stored_board
@@ -174,13 +175,8 @@ def field_ids_to_names(session: Session, *, tenant_id: uuid.UUID) -> dict[str, s
 
 
 def _normalized_reference(value: Any, names_by_id: Mapping[str, str]) -> Any:
-    if isinstance(value, str):
-        try:
-            key = str(uuid.UUID(value))
-        except ValueError:
-            return value
-        return names_by_id.get(key, value)
-    return value
+    as_id = as_uuid(value) if isinstance(value, str) else None
+    return value if as_id is None else names_by_id.get(str(as_id), value)
 
 
 def normalize_field_references(raw: Any, names_by_id: Mapping[str, str]) -> Any:
@@ -383,9 +379,8 @@ def template_out(
 
 def resolve_template(uow: UnitOfWork, actor: Actor, reference: str) -> uuid.UUID:
     """The id of the live template named ``reference`` (or with that id)."""
-    try:
-        template_id = uuid.UUID(reference)
-    except ValueError:
+    template_id = as_uuid(reference)
+    if template_id is None:
         rows = repository.all_rows(
             uow.session,
             repository.scoped(PipelineTemplate, tenant_id=actor.tenant_id).where(
@@ -393,7 +388,7 @@ def resolve_template(uow: UnitOfWork, actor: Actor, reference: str) -> uuid.UUID
             ),
         )
         if not rows:
-            raise NotFound(f"No pipeline template named “{reference}”.") from None
+            raise NotFound(f"No pipeline template named “{reference}”.")
         return rows[0].id
     return get_template_row(uow, actor, template_id).id
 

@@ -95,6 +95,7 @@ from pacetrack.engine.delivery_policy import (
     RateLimiter,
     decide_delivery,
 )
+from pacetrack.engine.ids import as_uuid
 from pacetrack.engine.retry_policy import DONE, Dead, Outcome, RetryAt
 from pacetrack.services.context import ADMIN, Actor
 from pacetrack.services.errors import (
@@ -867,7 +868,7 @@ def prepare_delivery(
     tenant's deliveries prepared in the same transaction, whose attempts are counted at once."""
     session = uow.session
     now = uow.clock.now()
-    run_id = _uuid(payload.get("automation_run_id"))
+    run_id = as_uuid(payload.get("automation_run_id"))
     # Read before the endpoint is locked: every delivery to the endpoint waits for that lock.
     attempts = _attempts_made(session, tenant_id, delivery_id, together)
     policy = _transaction_policy(session, tenant_id, timeout_seconds)
@@ -977,15 +978,6 @@ def _locked_endpoint(
     return endpoint
 
 
-def _uuid(raw: object) -> uuid.UUID | None:
-    if raw is None:
-        return None
-    try:
-        return uuid.UUID(str(raw))
-    except ValueError:
-        return None
-
-
 def _endpoint_to_record(
     session: Session, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, result: SendResult
 ) -> WebhookEndpoint | None:
@@ -1015,7 +1007,7 @@ def record_delivery(
     """Step 3: the attempt row and the policy's verdict; returns the job's next state."""
     session = uow.session
     now = uow.clock.now()
-    run_id = _uuid(payload.get("automation_run_id"))
+    run_id = as_uuid(payload.get("automation_run_id"))
     endpoint_id = uuid.UUID(str(payload["endpoint_id"]))
     endpoint = _endpoint_to_record(session, tenant_id, endpoint_id, result)
     response = result.response

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, TypeVar, overload
+from typing import Literal, overload
 
 from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute
@@ -23,13 +23,12 @@ from pacetrack.db.tables import (
     ApiToken,
     Role,
 )
+from pacetrack.engine.ids import as_uuid
 
 PeopleKind = Literal["user", "account_group", "role"]
 """What a reference names: an account, an account group or a role."""
 
 _MEMO = "pacetrack.people"
-
-Named = TypeVar("Named", Account, AccountGroup, Role)
 
 # How an account's role grants, their roles and its group memberships are joined.
 _GRANT_OF_ACCOUNT = (AccountRole.tenant_id == Account.tenant_id) & (
@@ -58,13 +57,6 @@ class Membership:
     role_names: frozenset[str]
 
 
-def _as_uuid(reference: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(reference)
-    except ValueError:
-        return None
-
-
 class PeopleRepository(Repository):
     # --- naming people
 
@@ -88,33 +80,17 @@ class PeopleRepository(Repository):
     ) -> Account | AccountGroup | Role | None:
         """The account, group or role whose id is ``reference``, else the one it names
         (username, group name, role name)."""
-        if kind == "user":
-            return self._by_id_or_name(Account, Account.username, tenant_id, reference)
-        if kind == "account_group":
-            return self._by_id_or_name(AccountGroup, AccountGroup.name, tenant_id, reference)
-        return self._by_id_or_name(Role, Role.name, tenant_id, reference)
-
-    def _by_id_or_name(
-        self,
-        model: type[Named],
-        name: InstrumentedAttribute[str],
-        tenant_id: uuid.UUID,
-        reference: str,
-    ) -> Named | None:
-        as_id = _as_uuid(reference)
-        if as_id is not None:
-            found = repository.get(self.session, model, tenant_id=tenant_id, id=as_id)
-            if found is not None:
-                return found
-        return self.session.scalars(
-            select(model).where(model.tenant_id == tenant_id).where(name == reference)
-        ).first()
+        model, name = _NAMED[kind]
+        found: Account | AccountGroup | Role | None = repository.by_id_or_name(
+            self.session, model, tenant_id=tenant_id, name=name, reference=reference
+        )
+        return found
 
     def id_of(self, kind: PeopleKind, tenant_id: uuid.UUID, reference: str) -> uuid.UUID | None:
         """The id of what ``reference`` names in one read: by id when it is one, else by
         name (an id that names nothing is not tried as a name)."""
         model, name = _NAMED[kind]
-        as_id = _as_uuid(reference)
+        as_id = as_uuid(reference)
         condition = model.id == as_id if as_id is not None else name == reference
         return self.session.scalar(select(model.id).where(model.tenant_id == tenant_id, condition))
 

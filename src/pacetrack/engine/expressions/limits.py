@@ -33,7 +33,6 @@ NUMBERS: Final = Context(
     traps=[DivisionByZero, InvalidOperation, Overflow],
 )
 
-MAX_SIGNIFICANT_DIGITS: Final = NUMBERS.prec
 MAX_WHOLE_DIGITS: Final = NUMBERS.Emax + 1
 """Digits before the decimal point: the context's largest adjusted exponent is 99."""
 MAX_DECIMAL_PLACES: Final = -NUMBERS.Etiny()

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from pacetrack.db.tables import Account, Item, ItemStepHistory
 from pacetrack.engine.fields import FieldSpec, FieldType
+from pacetrack.engine.ids import as_uuid
 from pacetrack.engine.money import format_money, format_number
 from pacetrack.services import access
 from pacetrack.services.board_setting import BoardSetting, stored_board
@@ -142,11 +143,8 @@ class PipelineView:
         return next((step for step in self.steps if step.id == step_id), None)
 
     def person(self, account_id: object) -> Person | None:
-        try:
-            key = account_id if isinstance(account_id, uuid.UUID) else uuid.UUID(str(account_id))
-        except ValueError:
-            return None
-        return self.people.get(key)
+        key = as_uuid(account_id)
+        return None if key is None else self.people.get(key)
 
     def assignees(self, account_ids: Sequence[object] | None) -> tuple[Person, ...]:
         people = (self.person(account_id) for account_id in account_ids or [])

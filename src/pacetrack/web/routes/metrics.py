@@ -21,7 +21,6 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 from starlette.responses import Response
 
-from pacetrack.db.metrics import Figures
 from pacetrack.services import operations
 from pacetrack.web.deps import BearerCredentials, actor, container
 
@@ -29,7 +28,7 @@ router = APIRouter(tags=["operations"])
 
 
 class _FiguresCollector(Collector):
-    def __init__(self, figures: Figures) -> None:
+    def __init__(self, figures: operations.Figures) -> None:
         self.figures = figures
 
     def collect(self) -> Iterator[Metric]:
@@ -97,14 +96,14 @@ async def metrics(request: Request, credentials: BearerCredentials) -> Response:
     current = container(request)
     if _is_scraper(request, credentials):
 
-        def read() -> Figures:
+        def read() -> operations.Figures:
             with current.uow() as work:
                 return operations.all_figures(work)
 
     else:
         caller = await actor(request, credentials)
 
-        def read() -> Figures:
+        def read() -> operations.Figures:
             with current.uow() as work:
                 return operations.tenant_figures(work, caller)
 

@@ -9,11 +9,11 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from pacetrack.engine.fields import FieldType
 from pacetrack.services import fields
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import InvalidInput
 from pacetrack.services.fields import FieldDefinitionCreate
+from pacetrack.services.vocabulary import FieldType
 from pacetrack.web.deps import request_uow
 from pacetrack.web.ui.errors import FieldErrors, from_invalid_input, from_validation_error
 from pacetrack.web.ui.rendering import PageRoute, redirect, render

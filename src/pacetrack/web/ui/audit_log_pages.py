@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -23,6 +22,7 @@ from pacetrack.services.config_audit import (
     AuditLogEntryOut,
     AuditLogFilter,
 )
+from pacetrack.services.ids import as_uuid
 from pacetrack.services.people import accounts
 from pacetrack.web.deps import request_uow
 from pacetrack.web.ui.errors import FieldErrors
@@ -138,12 +138,9 @@ def _filter(request: Request, zone: ZoneInfo, errors: FieldErrors) -> tuple[Audi
     action = query.get("action", "")
     if action and action not in ACTIONS:
         errors["action"] = ["choose an action from the list"]
-    actor_id: uuid.UUID | None = None
-    if query.get("actor"):
-        try:
-            actor_id = uuid.UUID(query["actor"])
-        except ValueError:
-            errors["actor"] = ["choose a person from the list"]
+    actor_id = as_uuid(query.get("actor"))
+    if query.get("actor") and actor_id is None:
+        errors["actor"] = ["choose a person from the list"]
     first = _day(query.get("from", ""), "from", errors)
     last = _day(query.get("to", ""), "to", errors)
     offset = int(query["offset"]) if query.get("offset", "").isdigit() else 0

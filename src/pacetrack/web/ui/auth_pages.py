@@ -12,7 +12,7 @@ from pacetrack.services import auth
 from pacetrack.services.auth import LoginRequest
 from pacetrack.services.errors import Unauthenticated
 from pacetrack.services.login_throttle import LoginThrottled
-from pacetrack.web.deps import client_address, login_policy
+from pacetrack.web.deps import client_address, container, login_policy
 from pacetrack.web.ui.errors import FieldErrors, from_validation_error
 from pacetrack.web.ui.rendering import PageRoute, redirect, render, safe_next
 from pacetrack.web.ui.security import (
@@ -21,7 +21,6 @@ from pacetrack.web.ui.security import (
     CheckedForm,
     LoginForm,
     PageActor,
-    container,
     new_login_csrf,
     session_token,
     set_login_csrf_cookie,

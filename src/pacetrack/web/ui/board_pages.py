@@ -15,12 +15,13 @@ from starlette.responses import Response
 
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import InvalidInput
+from pacetrack.services.ids import as_uuid
 from pacetrack.services.items import ItemCreate, create_item
 from pacetrack.services.moves import MoveBlocked
 from pacetrack.services.views.board import CARDS_PER_COLUMN, board
 from pacetrack.web.deps import request_uow
 from pacetrack.web.ui.errors import FieldErrors, from_invalid_input, from_validation_error
-from pacetrack.web.ui.ids import parse_id, uuid_or_none
+from pacetrack.web.ui.ids import parse_id
 from pacetrack.web.ui.item_filters import filter_context, parse_filters, query_string, refused_query
 from pacetrack.web.ui.rendering import PageRoute, redirect, render
 from pacetrack.web.ui.security import CheckedForm, PageActor
@@ -41,7 +42,7 @@ def _board(
         filters = parse_filters(request.query_params)
     except InvalidInput as exc:
         return refused_query(request, exc)
-    expanded = uuid_or_none(request.query_params.get("more"))
+    expanded = as_uuid(request.query_params.get("more"))
     with request_uow(request) as work:
         shown = board(work, actor, instance_id, filters, expanded=expanded)
     view = shown.view
@@ -74,7 +75,7 @@ def add_item(request: Request, instance_id: str, form: CheckedForm, actor: PageA
     """The "New item" form (first step) and each column's quick add (that column's step)."""
     identifier = parse_id(instance_id, "pipeline")
     values = {"name": str(form.get("name", "")), "step_id": str(form.get("step_id", ""))}
-    step_id = uuid_or_none(values["step_id"])
+    step_id = as_uuid(values["step_id"])
     try:
         command = ItemCreate(
             pipeline_instance_id=identifier, name=values["name"].strip(), step_id=step_id

@@ -16,15 +16,16 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from pacetrack.engine.words import counted
 from pacetrack.services import pipelines
 from pacetrack.services.errors import InvalidInput, PermissionDenied
+from pacetrack.services.ids import as_uuid
 from pacetrack.services.views.bulk import BulkResult, Outcome, assign_selected, move_selected
-from pacetrack.web.deps import request_uow
+from pacetrack.services.vocabulary import counted
+from pacetrack.web.deps import container, request_uow
 from pacetrack.web.ui import flash
-from pacetrack.web.ui.ids import parse_id, uuid_or_none
+from pacetrack.web.ui.ids import parse_id
 from pacetrack.web.ui.rendering import PageRoute, redirect, render
-from pacetrack.web.ui.security import CheckedForm, PageActor, container
+from pacetrack.web.ui.security import CheckedForm, PageActor
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -66,18 +67,18 @@ def bulk_action(
     identifier = parse_id(instance_id, "pipeline")
     back = _back(form, identifier)
     item_ids = [
-        parsed for parsed in (uuid_or_none(str(raw)) for raw in form.getlist("item_id")) if parsed
+        parsed for parsed in (as_uuid(str(raw)) for raw in form.getlist("item_id")) if parsed
     ]
     action = str(form.get("action", ""))
     built = container(request)
     try:
         if action == "move":
-            step_id = uuid_or_none(str(form.get("step_id", "")))
+            step_id = as_uuid(str(form.get("step_id", "")))
             if step_id is None:
                 raise InvalidInput.one("step_id", "choose a step of this pipeline")
             result = move_selected(built.uow, actor, identifier, item_ids=item_ids, step_id=step_id)
         elif action == "assign":
-            account_id = uuid_or_none(str(form.get("account_id", "")))
+            account_id = as_uuid(str(form.get("account_id", "")))
             if account_id is None:
                 raise InvalidInput.one("account_id", "choose a person of this organisation")
             result = assign_selected(

@@ -14,9 +14,9 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
-from pacetrack.engine.fields import FieldType
 from pacetrack.services.fields import FieldDefinitionOut
 from pacetrack.services.items import CalculatedFieldOut
+from pacetrack.services.vocabulary import FieldType
 
 INPUT_PREFIX = "field__"
 

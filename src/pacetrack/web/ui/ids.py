@@ -7,21 +7,14 @@ import uuid
 from starlette.datastructures import FormData
 
 from pacetrack.services.errors import NotFound
+from pacetrack.services.ids import as_uuid
 
 
 def parse_id(raw: str, what: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise NotFound(f"This {what} does not exist.") from None
-
-
-def uuid_or_none(raw: str | None) -> uuid.UUID | None:
-    """``raw`` as an id, or None when it is missing or is not one."""
-    try:
-        return uuid.UUID(raw) if raw else None
-    except ValueError:
-        return None
+    found = as_uuid(raw)
+    if found is None:
+        raise NotFound(f"This {what} does not exist.")
+    return found
 
 
 def expected_version(form: FormData) -> int | None:

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from pacetrack.services.errors import FieldProblem, InvalidInput
+from pacetrack.services.ids import as_uuid
 from pacetrack.services.views.pipeline_view import ItemFilters, PipelineView
 from pacetrack.web.ui.rendering import error_page
 
@@ -43,9 +44,8 @@ def parse_filters(query: Mapping[str, str]) -> ItemFilters:
     people: dict[str, uuid.UUID | None] = {}
     for key, word in PEOPLE.items():
         raw = query.get(key, "").strip()
-        try:
-            people[key] = uuid.UUID(raw) if raw else None
-        except ValueError:
+        people[key] = as_uuid(raw)
+        if raw and people[key] is None:
             problems.append(FieldProblem(field=key, message=f"the {word} is not a known person"))
     risk = query.get("at_risk", "").strip().lower()
     if risk not in TRUE_WORDS | FALSE_WORDS:

@@ -20,6 +20,7 @@ from pacetrack.services import activity_feed, approvals, fields, items, moves, p
 from pacetrack.services.approvals import ApproveRequest, RejectRequest, RequestApproval
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict, InvalidInput, NotFound
+from pacetrack.services.ids import as_uuid
 from pacetrack.services.item_status import ACTIVE, COMPLETED
 from pacetrack.services.items import ItemFieldsUpdate
 from pacetrack.services.moves import MoveBlocked, MoveItem, ValidationStatusOut
@@ -34,7 +35,7 @@ from pacetrack.web.ui.errors import (
     from_validation_error,
 )
 from pacetrack.web.ui.field_inputs import build_inputs, changed_values
-from pacetrack.web.ui.ids import expected_version, parse_id, uuid_or_none
+from pacetrack.web.ui.ids import expected_version, parse_id
 from pacetrack.web.ui.move_choices import move_choices, readiness
 from pacetrack.web.ui.rendering import PageRoute, redirect, render
 from pacetrack.web.ui.security import CheckedForm, PageActor
@@ -133,7 +134,7 @@ def _item_page(
             else None
         )
         look = _step_look(work, actor, instance, detail.step.id) if detail.step else None
-        refused_to = uuid_or_none(request.query_params.get("refused_move"))
+        refused_to = as_uuid(request.query_params.get("refused_move"))
         if refusal is NO_REFUSAL and refused_to is not None and detail.step is not None:
             try:
                 refusal = _refused_move(

@@ -12,11 +12,11 @@ from starlette.responses import Response, StreamingResponse
 from pacetrack.services.errors import InvalidInput
 from pacetrack.services.views import csv_export, item_list
 from pacetrack.services.views.item_list import FIELD_SORT, FIXED_SORTS
-from pacetrack.web.deps import request_uow
+from pacetrack.web.deps import container, request_uow
 from pacetrack.web.ui.ids import parse_id
 from pacetrack.web.ui.item_filters import filter_context, parse_filters, query_string, refused_query
 from pacetrack.web.ui.rendering import PageRoute, render
-from pacetrack.web.ui.security import PageActor, container
+from pacetrack.web.ui.security import PageActor
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 

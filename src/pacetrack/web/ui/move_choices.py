@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pacetrack.engine.words import counted
 from pacetrack.services.items import StepBrief
 from pacetrack.services.moves import ValidationStatusOut
+from pacetrack.services.vocabulary import counted
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -22,11 +22,11 @@ from jinja2.runtime import Context
 from markupsafe import Markup, escape
 from starlette.responses import RedirectResponse, Response
 
-from pacetrack.engine.money import DEFAULT_CURRENCY, currency, format_money
-from pacetrack.engine.words import counted
 from pacetrack.services import notifications, step_configs, tenant_settings
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import ServiceError
+from pacetrack.services.vocabulary import DEFAULT_CURRENCY, counted, currency, format_money
+from pacetrack.web.deps import container
 from pacetrack.web.error_status import status_of
 from pacetrack.web.ui.security import CSRF_FIELD, SESSION_COOKIE, CsrfRejected, LoginRequired
 from pacetrack.web.ui.step_icons import symbol_of
@@ -185,7 +185,7 @@ def _chrome(request: Request, actor: Actor | None) -> tuple[int, str, str]:
     and currency."""
     if actor is None or actor.account_id is None:
         return 0, "UTC", DEFAULT_CURRENCY
-    with request.app.state.container.uow() as work:
+    with container(request).uow() as work:
         unread = notifications.list_notifications(work, actor, unread=True, limit=1).unread
         calendar = step_configs.tenant_calendar(work.session, tenant_id=actor.tenant_id)
         currency = tenant_settings.tenant_currency(work, tenant_id=actor.tenant_id)

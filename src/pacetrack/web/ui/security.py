@@ -17,12 +17,12 @@ from fastapi import Depends, Request
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from pacetrack.bootstrap import Container
 from pacetrack.services import auth
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import Unauthenticated
 from pacetrack.web.csrf import csrf_for
 from pacetrack.web.csrf import same_secret as _same
+from pacetrack.web.deps import container
 
 SESSION_COOKIE = "pacetrack_token"
 LOGIN_CSRF_COOKIE = "pacetrack_login_csrf"
@@ -35,10 +35,6 @@ class LoginRequired(Unauthenticated):
 
 class CsrfRejected(Exception):
     """The form did not carry this session's CSRF token (a stale page or another site)."""
-
-
-def container(request: Request) -> Container:
-    return request.app.state.container  # type: ignore[no-any-return]
 
 
 def session_token(request: Request) -> str | None:

@@ -20,11 +20,11 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from pacetrack.engine.config import CONFIG_FAMILIES
 from pacetrack.services import notifications, pipelines, templates
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import InvalidInput
 from pacetrack.services.templates import PipelineTemplateCreate, StepTemplateCreate
+from pacetrack.services.vocabulary import CONFIG_FAMILIES
 from pacetrack.web.deps import request_uow
 from pacetrack.web.ui.errors import FieldErrors, from_invalid_input, from_validation_error
 from pacetrack.web.ui.ids import parse_id

@@ -24,12 +24,13 @@ from starlette.responses import Response
 from pacetrack.services import pipelines, template_upgrade, template_versions, templates
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict, InvalidInput, NotFound
+from pacetrack.services.ids import as_uuid
 from pacetrack.services.pipelines import PipelineInstanceOut
 from pacetrack.services.unit_of_work import UnitOfWork
 from pacetrack.services.upgrade_report import UpgradeOut
 from pacetrack.web.deps import request_uow
 from pacetrack.web.ui import flash
-from pacetrack.web.ui.ids import parse_id, uuid_or_none
+from pacetrack.web.ui.ids import parse_id
 from pacetrack.web.ui.rendering import PageRoute, redirect, render
 from pacetrack.web.ui.security import CheckedForm, PageActor
 from pacetrack.web.ui.version_pages import sentences
@@ -69,8 +70,8 @@ def chosen_mapping(values: Mapping[str, str]) -> dict[uuid.UUID, uuid.UUID]:
     """``map-<old step template id>=<new step template id>`` pairs; empty choices left out."""
     chosen: dict[uuid.UUID, uuid.UUID] = {}
     for key, value in values.items():
-        old = uuid_or_none(key.removeprefix(MAP_PREFIX)) if key.startswith(MAP_PREFIX) else None
-        new = uuid_or_none(value)
+        old = as_uuid(key.removeprefix(MAP_PREFIX)) if key.startswith(MAP_PREFIX) else None
+        new = as_uuid(value)
         if old is not None and new is not None:
             chosen[old] = new
     return chosen
