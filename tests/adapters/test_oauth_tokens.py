@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import ipaddress
 import json
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
 
@@ -21,9 +19,8 @@ from pacetrack.adapters.oauth_tokens import (
     read_token_response,
     usable_until,
 )
-from pacetrack.adapters.outbound_http import OutboundPolicy, OutboundResponse
-from pacetrack.adapters.outbound_pool import OutboundPool
-from tests.support.token_server import TokenServer
+from pacetrack.adapters.outbound_http import OutboundResponse
+from tests.support.token_server import TokenServer, cached_tokens
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -122,41 +119,15 @@ def test_an_error_code_that_is_not_plain_text_is_left_out() -> None:
     assert str(raised.value) == "the token server refused the token request (400)"
 
 
-def _cache_run(
-    tokens: TokenServer, clock: FrozenClock, keys: list[str], *, cache: TokenCache
-) -> list[str]:
-    """Asks ``cache`` for the tokens of ``keys`` at once, through a real pool; their values."""
-    policy = OutboundPolicy(allow_networks=("127.0.0.0/8",), timeout_seconds=10)
-    client = credentials(token_url=tokens.url, client_id="c", client_secret="s")
-
-    async def run() -> list[str]:
-        pool = OutboundPool()
-
-        async def post(
-            url: str, body: bytes, headers: Mapping[str, str], rules: OutboundPolicy
-        ) -> OutboundResponse:
-            return await pool.post(url, body=body, headers=headers, policy=rules)
-
-        try:
-            got = await asyncio.gather(
-                *(cache.token(key, client, post=post, policy=policy, now=clock.now) for key in keys)
-            )
-        finally:
-            await pool.aclose()
-        return [token.value for token in got]
-
-    return asyncio.run(run())
-
-
 def test_one_request_serves_deliveries_that_wait_for_the_same_token() -> None:
     clock = FrozenClock(NOW)
-    cache = TokenCache()
+    cache = TokenCache(now=clock.now)
     with TokenServer(client_id="c", client_secret="s", expires_in=60) as tokens:
-        values = _cache_run(tokens, clock, ["a"] * 5 + ["b"] * 3, cache=cache)
+        values = cached_tokens(tokens, ["a"] * 5 + ["b"] * 3, cache=cache)
         assert len(tokens.requests) == 2  # one per endpoint, however many wait
         assert len(set(values[:5])) == len(set(values[5:])) == 1
         assert {values[0], values[5]} == {"token-1", "token-2"}
         clock.advance(timedelta(seconds=60))
-        _cache_run(tokens, clock, ["b"], cache=cache)
+        cached_tokens(tokens, ["b"], cache=cache)
         assert len(tokens.requests) == 3
         assert len(cache) == 1  # the expired token of "a" is forgotten

@@ -17,7 +17,7 @@ from pacetrack.bootstrap import Container
 from pacetrack.db.tables import Tenant
 from pacetrack.db.tables_automations import AutomationRun, DeliveryAttempt, WebhookEndpoint
 from pacetrack.db.tables_delivery import Outbox
-from pacetrack.services import step_configs, webhooks
+from pacetrack.services import webhooks
 from pacetrack.worker import HANDLERS, Worker
 from pacetrack.worker.automation_handlers import delivery_handler
 from tests.conftest import Login
@@ -66,7 +66,7 @@ class Scene:
     ) -> Pipeline:
         if fields:
             define_fields(self.container, self.tenant_id, fields)
-        step_configs.clear_caches()
+        self.container.caches.clear()
         return build_pipeline(
             self.container, self.tenant_id, steps, name=name, owner_id=self.admin.account_id
         )

@@ -18,14 +18,19 @@ good request issues a new token, ``token-1``, ``token-2``…, valid for
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import threading
+from collections.abc import Hashable, Mapping, Sequence
 from urllib.parse import parse_qs, unquote_plus
 
+from pacetrack.adapters.oauth_tokens import ClientCredentials, TokenCache
+from pacetrack.adapters.outbound_http import OutboundPolicy, OutboundResponse
+from pacetrack.adapters.outbound_pool import OutboundPool
 from tests.support.webhook_receiver import ReceivedRequest, Reply, WebhookReceiver
 
-__all__ = ["TokenServer"]
+__all__ = ["TokenServer", "cached_tokens"]
 
 
 def _json(status: int, document: dict[str, object]) -> Reply:
@@ -107,3 +112,30 @@ class TokenServer:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def cached_tokens(server: TokenServer, keys: Sequence[Hashable], *, cache: TokenCache) -> list[str]:
+    """Asks ``cache`` for the tokens of ``keys`` at once, from ``server`` through a real
+    pool; their values, in the order of ``keys``."""
+    policy = OutboundPolicy(allow_networks=("127.0.0.0/8",), timeout_seconds=10)
+    client = ClientCredentials(
+        token_url=server.url, client_id=server.client_id, client_secret=server.client_secret
+    )
+
+    async def run() -> list[str]:
+        pool = OutboundPool()
+
+        async def post(
+            url: str, body: bytes, headers: Mapping[str, str], rules: OutboundPolicy
+        ) -> OutboundResponse:
+            return await pool.post(url, body=body, headers=headers, policy=rules)
+
+        try:
+            got = await asyncio.gather(
+                *(cache.token(key, client, post=post, policy=policy) for key in keys)
+            )
+        finally:
+            await pool.aclose()
+        return [token.value for token in got]
+
+    return asyncio.run(run())

@@ -20,7 +20,6 @@ from fastapi.testclient import TestClient
 from pacetrack.adapters.clock import FrozenClock
 from pacetrack.bootstrap import Container
 from pacetrack.cli.demo import ADMIN_USERNAME, GROUPS, USERNAMES, roles_of
-from pacetrack.services import step_configs
 from pacetrack.services.context import ADMIN, MEMBER, system_actor
 from pacetrack.services.people import account_groups
 from pacetrack.services.people.account_groups import GroupCreate
@@ -179,7 +178,7 @@ class Journey:
 
 def seed_people(container: Container, client: TestClient, clock: FrozenClock) -> Journey:
     """A tenant with the demo accounts (each with a token), groups and roles."""
-    step_configs.clear_caches()
+    container.caches.clear()
     with container.uow() as uow:
         tenant = create_tenant(uow, name="Use cases", slug=SLUG)
     journey = Journey(client=client, container=container, clock=clock, tenant_id=tenant.id)
@@ -210,4 +209,4 @@ def seed_people(container: Container, client: TestClient, clock: FrozenClock) ->
 @pytest.fixture
 def journey(container: Container, client: TestClient, clock: FrozenClock) -> Iterator[Journey]:
     yield seed_people(container, client, clock)
-    step_configs.clear_caches()
+    container.caches.clear()

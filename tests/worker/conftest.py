@@ -38,7 +38,7 @@ from pacetrack.engine.events import (
     StepEntered,
     StepExited,
 )
-from pacetrack.services import side_effects, step_configs
+from pacetrack.services import side_effects
 from pacetrack.services.context import system_actor
 from pacetrack.services.tenants import AccountSpec, add_account, create_tenant
 
@@ -243,7 +243,7 @@ class World:
 
 
 def build_world(container: Container, slug: str = "sales") -> World:
-    step_configs.clear_caches()
+    container.caches.clear()
     with container.uow() as uow:
         tenant = create_tenant(uow, name=slug.title(), slug=slug)
     world = World(container=container, tenant_id=tenant.id)

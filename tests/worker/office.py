@@ -18,7 +18,6 @@ from fastapi.testclient import TestClient
 from pacetrack.adapters.clock import FrozenClock
 from pacetrack.adapters.smtp import SmtpConfig, SmtpMailer
 from pacetrack.bootstrap import Container
-from pacetrack.services import step_configs
 from pacetrack.services.tenants import AccountSpec, create_account_with_token, create_tenant
 from pacetrack.worker import Worker
 from tests.conftest import Login
@@ -150,7 +149,7 @@ def open_office(
     slug: str = "office",
     fields: Sequence[FieldDef] = (FieldDef(name="deal_value", field_type="currency"),),
 ) -> Office:
-    step_configs.clear_caches()
+    container.caches.clear()
     office = Office(client=client, container=container, clock=clock)
     with container.uow() as uow:
         create_tenant(uow, name=slug.title(), slug=slug)

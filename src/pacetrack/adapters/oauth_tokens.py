@@ -8,8 +8,9 @@ and secret in HTTP Basic (``client_secret_basic``) or in the body
 through the same hardened client as the delivery (the caller's ``post``), so
 the token URL meets every outbound check the endpoint's URL meets.
 
-``TokenCache`` keeps one token per endpoint in the worker process until
-``expires_in`` minus a margin; its key holds a fingerprint of the client
+``TokenCache`` keeps one token per endpoint until ``expires_in`` minus a
+margin, by the time of the clock it is given (the Container's, so a test's frozen
+clock expires tokens without waiting); its key holds a fingerprint of the client
 settings, so a changed secret (or token URL, id, scope, audience) is never
 answered with the old token. One request per endpoint asks for a token at a
 time; the others wait for its answer.
@@ -25,11 +26,14 @@ import base64
 import hashlib
 import json
 import re
+import threading
 import weakref
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from urllib.parse import quote, urlencode
+
+from cachetools import TLRUCache
 
 from pacetrack.adapters.outbound_http import (
     DeliveryError,
@@ -211,15 +215,30 @@ async def request_token(
         raise
 
 
+_Kept = tuple[str, AccessToken]
+"""A token with the fingerprint of the client settings it was asked for with."""
+
+
+def _until_unusable(_key: Hashable, kept: _Kept, _now: float) -> float:
+    return kept[1].usable_until.timestamp()
+
+
 class TokenCache:
-    """The worker process's tokens, one per endpoint key.
+    """The tokens of the endpoints one Container's worker delivers to, one per endpoint key,
+    each forgotten once ``now`` reaches the time it stops being usable.
 
     Used from the worker's event loop (one loop per worker; a process may hold
-    several in tests), so each loop gets locks of its own.
+    several in tests), so each loop gets asyncio locks of its own; a thread lock
+    guards the entries themselves.
     """
 
-    def __init__(self) -> None:
-        self._tokens: dict[Hashable, tuple[str, AccessToken]] = {}
+    def __init__(self, *, now: Callable[[], datetime], size: int = 1024) -> None:
+        self._now = now
+        # cachetools counts time in numbers: the clock's, as POSIX seconds.
+        self._tokens: TLRUCache[Hashable, _Kept] = TLRUCache(
+            maxsize=size, ttu=_until_unusable, timer=lambda: now().timestamp()
+        )
+        self._guard = threading.Lock()
         self._locks: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, dict[Hashable, asyncio.Lock]
         ] = weakref.WeakKeyDictionary()
@@ -235,7 +254,6 @@ class TokenCache:
         *,
         post: Post,
         policy: OutboundPolicy,
-        now: Callable[[], datetime],
         refused: AccessToken | None = None,
     ) -> AccessToken:
         """The endpoint's usable token, asked for when there is none.
@@ -245,39 +263,32 @@ class TokenCache:
         """
         fingerprint = credentials.fingerprint()
         async with self._lock(key):
-            kept = self._tokens.get(key)
+            with self._guard:
+                kept = self._tokens.get(key)
+                if kept is not None and (kept[0] != fingerprint or kept[1] is refused):
+                    # Not handed out again, even when asking for a new one fails.
+                    self._tokens.pop(key, None)
+                    kept = None
             if kept is not None:
-                kept_fingerprint, token = kept
-                if (
-                    kept_fingerprint == fingerprint
-                    and token is not refused
-                    and token.usable_at(now())
-                ):
-                    return token
-                del self._tokens[key]
-            token = await request_token(credentials, post=post, policy=policy, now=now())
-            self._forget_expired(now())
-            self._tokens[key] = (fingerprint, token)
+                return kept[1]
+            token = await request_token(credentials, post=post, policy=policy, now=self._now())
+            with self._guard:
+                self._tokens[key] = (fingerprint, token)
             return token
 
-    def _forget_expired(self, now: datetime) -> None:
-        # Keeps the cache as small as the endpoints in use (deleted ones' tokens expire).
-        for key, (_, token) in list(self._tokens.items()):
-            if not token.usable_at(now):
-                self._tokens.pop(key, None)
-
     def __len__(self) -> int:
-        return len(self._tokens)
+        with self._guard:
+            self._tokens.expire()
+            return len(self._tokens)
 
 
 @dataclass(frozen=True, kw_only=True)
 class BearerAuth:
-    """One endpoint's OAuth client with the process's token cache and the clock."""
+    """One endpoint's OAuth client with the token cache that keeps its token."""
 
     cache: TokenCache
     key: Hashable
     credentials: ClientCredentials
-    now: Callable[[], datetime]
 
     async def post(
         self,
@@ -306,5 +317,5 @@ class BearerAuth:
         self, post: Post, policy: OutboundPolicy, *, refused: AccessToken | None
     ) -> AccessToken:
         return await self.cache.token(
-            self.key, self.credentials, post=post, policy=policy, now=self.now, refused=refused
+            self.key, self.credentials, post=post, policy=policy, refused=refused
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -88,8 +88,11 @@ def make_engine(
     return engine
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+def make_session_factory(
+    engine: Engine, *, info: Mapping[str, Any] | None = None
+) -> sessionmaker[Session]:
+    """Sessions bound to ``engine``; each starts with ``info`` in its ``Session.info``."""
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False, info=dict(info or {}))
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -4,10 +4,11 @@ A move reads the configuration of two steps and every field definition of the
 tenant. Parsing the stored JSON into the engine's frozen values is the costly
 part, and it gives the same result for the same stored text, so the parsed
 values are cached by that text (never by a timestamp: two edits within one
-clock tick, or under a frozen test clock, must not share a cache entry). The
-cached values are frozen, so sharing them between threads and requests is
-safe; reusing the very same objects also lets the engine reuse the rule checks
-it built for them.
+clock tick, or under a frozen test clock, must not share a cache entry), in the
+caches of the Container whose session factory opened the session
+(``services.caches``). The cached values are frozen, so sharing them between
+threads and requests is safe; reusing the very same objects also lets the engine
+reuse the rule checks it built for them.
 
 Within one transaction a step's config is also remembered on the session, so
 the move path and the side effects it triggers read each step once.
@@ -47,12 +48,11 @@ from pacetrack.db.tables_versions import PipelineTemplateVersion
 from pacetrack.engine.calendar import BusinessCalendar
 from pacetrack.engine.config import CONFIG_FAMILIES, StepConfig, apply_overrides
 from pacetrack.engine.fields import FieldSpec, FieldType
-from pacetrack.services.bounded_cache import BoundedCache
+from pacetrack.services.caches import Caches, caches_of
 from pacetrack.services.config_schema import step_config
 from pacetrack.services.errors import NotFound
 from pacetrack.services.version_steps import (
     VersionStep,
-    clear_cache,
     running_steps,
     version_ids_of,
     version_join,
@@ -60,18 +60,7 @@ from pacetrack.services.version_steps import (
 
 OVERRIDE_KEYS = frozenset({*CONFIG_FAMILIES, "target_duration_days"})
 
-_configs: BoundedCache[StepConfig] = BoundedCache(4096)
-_fields: BoundedCache[dict[str, FieldSpec]] = BoundedCache(256)
-_calendars: BoundedCache[BusinessCalendar] = BoundedCache(1024)
 _MEMO = "pacetrack.step_configs"
-
-
-def clear_caches() -> None:
-    """Forget every parsed value (the caches are keyed by content, so this is never needed
-    for correctness; it only frees memory)."""
-    for cache in (_configs, _fields, _fields_by_digest, _calendars):
-        cache.clear()
-    clear_cache()
 
 
 def _memo(session: Session) -> dict[Hashable, Any]:
@@ -85,12 +74,13 @@ def _overrides_key(overrides: Mapping[str, Any] | None) -> str:
 
 
 def _config_from_text(
+    caches: Caches,
     texts: Sequence[str | None],
     duration: int | None,
     overrides: Mapping[str, Any] | None,
 ) -> StepConfig:
     key = (tuple(texts), duration, _overrides_key(overrides))
-    cached = _configs.get(key)
+    cached = caches.configs.get(key)
     if cached is None:
         families = {
             family: json.loads(text)
@@ -98,7 +88,7 @@ def _config_from_text(
             if text is not None
         }
         cached = _merge(step_config(families, target_duration_days=duration), overrides)
-        _configs.put(key, cached)
+        caches.configs.put(key, cached)
     return cached
 
 
@@ -150,15 +140,19 @@ def effective_configs(
         published = running.get(step.id)
         if published is None:
             raise NotFound("The step's template does not exist.")
-        config = running_config(published, step.config_overrides)
+        config = running_config(session, published, step.config_overrides)
         memo[("config", step.id)] = config
         result[step.id] = config
     return result
 
 
-def running_config(published: VersionStep, overrides: Mapping[str, Any] | None) -> StepConfig:
+def running_config(
+    session: Session, published: VersionStep, overrides: Mapping[str, Any] | None
+) -> StepConfig:
     """The effective config of a step that runs ``published`` with ``overrides``."""
-    return _config_from_text(published.texts, published.target_duration_days, overrides)
+    return _config_from_text(
+        caches_of(session), published.texts, published.target_duration_days, overrides
+    )
 
 
 def config_of_step(
@@ -239,7 +233,6 @@ _FIELDS_DIGEST = (
     .scalar_subquery()
 )
 _FIELDS_QUERY_PG = _FIELDS_QUERY.add_columns(_FIELDS_DIGEST)
-_fields_by_digest: BoundedCache[dict[str, FieldSpec]] = BoundedCache(256)
 
 
 def field_specs(
@@ -254,8 +247,9 @@ def field_specs(
     known = memo.get(("fields", tenant_id))
     if known is not None:
         return known  # type: ignore[no-any-return]
+    caches = caches_of(session)
     if digest is not None:
-        cached = _fields_by_digest.get((tenant_id, digest))
+        cached = caches.field_specs_by_digest.get((tenant_id, digest))
         if cached is not None:
             memo[("fields", tenant_id)] = cached
             return cached
@@ -266,13 +260,13 @@ def field_specs(
     raw = [tuple(row) for row in result]
     rows = tuple(row[: len(_FIELD_COLUMNS)] for row in raw)
     key = (tenant_id, rows)
-    cached = _fields.get(key)
+    cached = caches.field_specs.get(key)
     if cached is None:
         cached = {str(row[0]): _spec(row) for row in rows}
-        _fields.put(key, cached)
+        caches.field_specs.put(key, cached)
     if postgres and raw:
         # The digest read in the same statement as the rows, so it describes them.
-        _fields_by_digest.put((tenant_id, raw[0][-1]), cached)
+        caches.field_specs_by_digest.put((tenant_id, raw[0][-1]), cached)
     memo[("fields", tenant_id)] = cached
     return cached
 
@@ -288,25 +282,27 @@ def _holiday(raw: object) -> date | None:
     return None
 
 
-def _calendar(time_zone: str | None, weekdays_raw: Any, holidays_raw: Any) -> BusinessCalendar:
+def _calendar(
+    caches: Caches, time_zone: str | None, weekdays_raw: Any, holidays_raw: Any
+) -> BusinessCalendar:
     stored = weekdays_raw or ()
     weekdays = frozenset(day for day in stored if isinstance(day, int) and 0 <= day <= 6)
     holidays = frozenset(
         day for day in (_holiday(raw) for raw in (holidays_raw or ())) if day is not None
     )
     key = (time_zone, weekdays, holidays)
-    cached = _calendars.get(key)
+    cached = caches.calendars.get(key)
     if cached is None:
         cached = BusinessCalendar(
             time_zone=time_zone or "UTC", working_weekdays=weekdays, holidays=holidays
         )
-        _calendars.put(key, cached)
+        caches.calendars.put(key, cached)
     return cached
 
 
-def business_calendar(tenant: Tenant) -> BusinessCalendar:
+def business_calendar(caches: Caches, tenant: Tenant) -> BusinessCalendar:
     """The tenant's time zone, working weekdays (Monday = 0) and holidays."""
-    return _calendar(tenant.time_zone, tenant.working_weekdays, tenant.holidays)
+    return _calendar(caches, tenant.time_zone, tenant.working_weekdays, tenant.holidays)
 
 
 def tenant_calendar(session: Session, *, tenant_id: uuid.UUID) -> BusinessCalendar:
@@ -317,7 +313,7 @@ def tenant_calendar(session: Session, *, tenant_id: uuid.UUID) -> BusinessCalend
     tenant = session.get(Tenant, tenant_id)
     if tenant is None:
         raise NotFound("Tenant not found.")
-    calendar = business_calendar(tenant)
+    calendar = business_calendar(caches_of(session), tenant)
     memo[("calendar", tenant_id)] = calendar
     return calendar
 
@@ -371,7 +367,7 @@ def load_pipeline(
 ) -> PipelineConfigs:
     """One query: every running step of the instance with the id of the version row it
     runs, and the tenant's calendar columns; the configs of the ``wanted`` steps come from
-    that version (parsed once per process, read only the first time it is needed)."""
+    that version (parsed once per Container, read only the first time it is needed)."""
     postgres = session.get_bind().dialect.name == "postgresql"
     rows = session.execute(
         _PIPELINE_QUERY_PG if postgres else _PIPELINE_QUERY,
@@ -537,11 +533,11 @@ def _pipeline_from_rows(
     chosen = [(row[0], row[1]) for row in rows if row[0].id in wanted]
     for step_id, published in running_steps(session, tenant_id=tenant_id, steps=chosen).items():
         step = next(step for step, _ in chosen if step.id == step_id)
-        config = running_config(published, step.config_overrides)
+        config = running_config(session, published, step.config_overrides)
         memo[("config", step.id)] = config
         configs[step.id] = config
     if calendar_columns is not None:
-        calendar = _calendar(*calendar_columns)
+        calendar = _calendar(caches_of(session), *calendar_columns)
         memo[("calendar", tenant_id)] = calendar
     else:
         calendar = tenant_calendar(session, tenant_id=tenant_id)

@@ -4,8 +4,8 @@ A pipeline runs the version it records (``pipeline_instance.template_version``),
 template's draft: a runtime step's families, target duration, colour, icon and
 description come from that version's snapshot, found by the step's ``step_template_id``,
 and its ``config_overrides`` apply on top. Versions are never changed once written, so a
-version's parsed steps are cached by the version row's id for the life of the process
-(an id is never reused, not even after a publish that was rolled back).
+version's parsed steps are cached by the version row's id in the Container's caches
+(``services.caches``; an id is never reused, not even after a publish that was rolled back).
 
 A step whose template is missing from its version (a pipeline from before versions whose
 step template had been deleted by then) falls back to the step template row as stored.
@@ -32,7 +32,7 @@ from pacetrack.db.tables import (
 )
 from pacetrack.db.tables_versions import PipelineTemplateVersion
 from pacetrack.engine.config import CONFIG_FAMILIES
-from pacetrack.services.bounded_cache import BoundedCache
+from pacetrack.services.caches import caches_of
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,7 +59,6 @@ class VersionStep:
 VersionSteps = Mapping[uuid.UUID, VersionStep]
 """A version's steps by step template id."""
 
-_versions: BoundedCache[VersionSteps] = BoundedCache(512)
 _MEMO = "pacetrack.version_steps"
 
 
@@ -118,10 +117,11 @@ def versions_by_id(
     session: Session, *, tenant_id: uuid.UUID, version_ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, VersionSteps]:
     """The parsed steps of each version row (read only for those not cached yet)."""
+    cached_versions = caches_of(session).versions
     found: dict[uuid.UUID, VersionSteps] = {}
     missing = []
     for version_id in set(version_ids):
-        cached = _versions.get((tenant_id, version_id))
+        cached = cached_versions.get((tenant_id, version_id))
         if cached is None:
             missing.append(version_id)
         else:
@@ -135,7 +135,7 @@ def versions_by_id(
         )
         for version_id, snapshot in rows:
             parsed = steps_of_snapshot(snapshot)
-            _versions.put((tenant_id, version_id), parsed)
+            cached_versions.put((tenant_id, version_id), parsed)
             found[version_id] = parsed
     return found
 
@@ -225,10 +225,6 @@ def instance_running_steps(
     return [(step, found.get(step.id)) for step, _ in pairs]
 
 
-# A version's board setting by version row id; a snapshot without one is cached as None.
-_boards: BoundedCache[tuple[Mapping[str, Any] | None]] = BoundedCache(512)
-
-
 def version_board(
     session: Session,
     *,
@@ -239,7 +235,8 @@ def version_board(
     """The board setting (money field, card fields) of version ``number`` of the template,
     which a pipeline running it shows. One statement reads the version row's id with the
     template's own setting, the fallback for a pipeline without a version row or a
-    version whose snapshot has none; the snapshot is read once per version per process."""
+    version whose snapshot has none; the snapshot is read once per version (the
+    Container's caches)."""
     row = session.execute(
         select(PipelineTemplate.board, PipelineTemplateVersion.id)
         .select_from(PipelineTemplate)
@@ -258,7 +255,8 @@ def version_board(
     live, version_id = row
     if version_id is None:
         return live if isinstance(live, Mapping) else None
-    cached = _boards.get((tenant_id, version_id))
+    boards = caches_of(session).boards
+    cached = boards.get((tenant_id, version_id))
     if cached is None:
         snapshot = session.scalar(
             select(PipelineTemplateVersion.snapshot).where(
@@ -268,11 +266,6 @@ def version_board(
         )
         board = (snapshot or {}).get("board")
         cached = (board if isinstance(board, Mapping) else None,)
-        _boards.put((tenant_id, version_id), cached)
+        boards.put((tenant_id, version_id), cached)
     chosen = cached[0] if cached[0] is not None else live
     return chosen if isinstance(chosen, Mapping) else None
-
-
-def clear_cache() -> None:
-    _versions.clear()
-    _boards.clear()

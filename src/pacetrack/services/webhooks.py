@@ -647,7 +647,7 @@ def send(
     """
     auth = None
     if credentials is not None and clock is not None:
-        auth = BearerAuth(cache=TokenCache(), key=url, credentials=credentials, now=clock.now)
+        auth = BearerAuth(cache=TokenCache(now=clock.now), key=url, credentials=credentials)
     return run_blocking(
         functools.partial(_send_with, auth, url, body=body, headers=headers, policy=policy)
     )
@@ -825,8 +825,6 @@ class PreparedDelivery:
     policy: OutboundPolicy
     credentials: ClientCredentials | None = None
     """The endpoint's OAuth client, when it has one."""
-    clock: Clock | None = None
-    """Tells the token cache the time (the worker's clock)."""
     endpoint_key: tuple[uuid.UUID, uuid.UUID] | None = None
     """(tenant, endpoint): whose token the token cache keeps."""
 
@@ -837,13 +835,8 @@ async def send_prepared(
     """Step 2 in the worker: the prepared request over its pool, with a bearer token
     from the worker's ``tokens`` when the endpoint has an OAuth client."""
     auth = None
-    if prepared.credentials is not None and prepared.clock is not None:
-        auth = BearerAuth(
-            cache=tokens,
-            key=prepared.endpoint_key,
-            credentials=prepared.credentials,
-            now=prepared.clock.now,
-        )
+    if prepared.credentials is not None:
+        auth = BearerAuth(cache=tokens, key=prepared.endpoint_key, credentials=prepared.credentials)
     return await send_pooled(
         pool,
         prepared.url,
@@ -912,7 +905,6 @@ def prepare_delivery(
         attempt=attempts + 1,
         policy=policy,
         credentials=credentials_of(endpoint),
-        clock=uow.clock,
         endpoint_key=(tenant_id, endpoint.id),
     )
 

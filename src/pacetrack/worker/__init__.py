@@ -2,7 +2,7 @@
 
 from pacetrack.worker.contract import Clients, Handler, JobUnit, NetworkHandler
 from pacetrack.worker.handlers import HANDLERS, default_handlers
-from pacetrack.worker.runner import Worker, make_mailer
+from pacetrack.worker.runner import Worker
 
 __all__ = [
     "HANDLERS",
@@ -12,5 +12,4 @@ __all__ = [
     "NetworkHandler",
     "Worker",
     "default_handlers",
-    "make_mailer",
 ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from pacetrack.adapters.oauth_tokens import TokenCache
 from pacetrack.db.outbox import Job
 from pacetrack.engine.delivery_policy import RandomSource
 from pacetrack.engine.retry_policy import Outcome
@@ -26,15 +25,11 @@ def run_automation(unit: JobUnit, job: Job) -> Outcome:
 
 @dataclass(frozen=True, kw_only=True)
 class WebhookDelivery:
-    """``webhook.deliver``; tests shorten the timeout and fix the jitter.
-
-    ``tokens`` keeps the OAuth tokens of the endpoints this handler delivers to,
-    for the life of the worker process.
-    """
+    """``webhook.deliver``; tests shorten the timeout and fix the jitter. The OAuth
+    tokens of the endpoints come from the worker's ``Clients`` (the Container's caches)."""
 
     timeout_seconds: float = webhooks.DEFAULT_TIMEOUT_SECONDS
     rng: RandomSource = field(default=random.random)
-    tokens: TokenCache = field(default_factory=TokenCache)
 
     def prepare(self, unit: JobUnit, job: Job) -> webhooks.PreparedDelivery | Outcome:
         return webhooks.prepare_delivery(
@@ -58,7 +53,7 @@ class WebhookDelivery:
     ) -> webhooks.SendResult:
         if clients.http is None:
             raise RuntimeError("the worker has no HTTP client")
-        return await webhooks.send_prepared(clients.http, self.tokens, prepared)
+        return await webhooks.send_prepared(clients.http, clients.tokens, prepared)
 
     def record(
         self,

@@ -38,6 +38,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
+from pacetrack.adapters.oauth_tokens import TokenCache
 from pacetrack.adapters.outbound_pool import OutboundPool
 from pacetrack.adapters.smtp import SmtpMailer
 from pacetrack.db.outbox import Job
@@ -62,6 +63,8 @@ class Clients:
 
     mailer: SmtpMailer | None
     """The SMTP sender, one kept connection (None: no SMTP server is configured)."""
+    tokens: TokenCache
+    """The OAuth tokens of the webhook endpoints (the Container's ``caches.oauth_tokens``)."""
     http: OutboundPool | None = None
     """The pooled hardened HTTP client (keep-alive); lives on the worker's event loop."""
 

@@ -44,17 +44,14 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Literal
 
-from pacetrack.adapters.outbound_pool import OutboundPool
-from pacetrack.adapters.smtp import SmtpConfig, SmtpMailer
+from pacetrack.adapters.smtp import SmtpMailer
 from pacetrack.bootstrap import Container
 from pacetrack.db import outbox
 from pacetrack.db.outbox import Job
 from pacetrack.db.wakeup import OutboxListener
 from pacetrack.engine.retry_policy import OUTCOME_TYPES, Backoff, Done
-from pacetrack.services import webhooks
 from pacetrack.services.side_effects import fire_due_timers
 from pacetrack.services.unit_of_work import UnitOfWork
-from pacetrack.settings import Settings
 from pacetrack.worker.contract import AnyHandler, Clients, JobUnit, is_network
 from pacetrack.worker.database_jobs import DatabaseJobs, error_text
 from pacetrack.worker.handlers import HANDLERS
@@ -68,22 +65,6 @@ TIMER_BATCH = 500
 
 class LeaseLost(Exception):
     """Another worker now owns a job of a transaction performing several."""
-
-
-def make_mailer(settings: Settings) -> SmtpMailer | None:
-    """The SMTP sender the settings describe; None when no SMTP host is configured."""
-    if not settings.smtp_host:
-        return None
-    return SmtpMailer(
-        SmtpConfig(
-            host=settings.smtp_host,
-            port=settings.smtp_port,
-            tls=settings.smtp_tls,  # type: ignore[arg-type]
-            username=settings.smtp_username,
-            password=settings.smtp_password,
-            sender=settings.smtp_from,
-        )
-    )
 
 
 class Worker(DatabaseJobs):
@@ -101,8 +82,8 @@ class Worker(DatabaseJobs):
         self.container = container
         self.settings = container.settings
         self.handlers = dict(HANDLERS if handlers is None else handlers)
-        self.mailer = make_mailer(self.settings) if mailer == "from_settings" else mailer
-        self.clients = Clients(mailer=self.mailer)
+        self.mailer = container.mailer() if mailer == "from_settings" else mailer
+        self.clients = Clients(mailer=self.mailer, tokens=container.caches.oauth_tokens)
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.rng = rng or random.random
         self.backoff = Backoff(
@@ -288,22 +269,12 @@ class Worker(DatabaseJobs):
 
     def _network_runner(self) -> NetworkRunner:
         if self._network is None:
-            per_endpoint = self.settings.worker_endpoint_concurrency
-            clients = replace(
-                self.clients,
-                # Several endpoints may share a host: the per-endpoint bound is the
-                # network runner's, the host's connections are bounded by the global one.
-                http=OutboundPool(
-                    connections_per_host=self.settings.worker_network_concurrency,
-                    keepalive_per_host=per_endpoint,
-                    tls_context=webhooks.tls_context(),
-                ),
-            )
+            clients = replace(self.clients, http=self.container.outbound_pool())
             self._network = NetworkRunner(
                 self,
                 clients,
                 concurrency=self.settings.worker_network_concurrency,
-                per_endpoint=per_endpoint,
+                per_endpoint=self.settings.worker_endpoint_concurrency,
             )
         return self._network
 
