@@ -225,7 +225,7 @@ class World:
     def step(self, uow: UnitOfWork, name: str) -> tuple[Step, StepConfig]:
         row = uow.session.get(Step, (self.tenant_id, self.steps[name]))
         assert row is not None
-        return row, effective_config(uow.session, tenant_id=self.tenant_id, step=row)
+        return row, effective_config(uow, tenant_id=self.tenant_id, step=row)
 
     def enter(self, uow: UnitOfWork, item: Item, step_name: str) -> Step:
         """Moves ``item`` into ``step_name`` as the move path does (history closed and opened)."""

@@ -75,7 +75,7 @@ def test_two_containers_do_not_share_cache_state(
             return (
                 effective_config(uow.session, tenant_id=acme, step=step),
                 field_specs(uow.session, tenant_id=acme),
-                tenant_calendar(uow.session, tenant_id=acme),
+                tenant_calendar(uow, tenant_id=acme),
             )
 
     mine = read(container)

@@ -13,13 +13,12 @@ insert would, in the session's transaction, after a flush of what the session ho
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Dialect, Table, insert
+from sqlalchemy import Connection, Dialect, Table, exc, insert
 from sqlalchemy.orm import Session
-
-from pacetrack.db.driver import driver_errors
 
 _Plan = tuple[str, tuple[str, ...], tuple[Callable[[Any], Any] | None, ...]]
 _plans: dict[tuple[str, str, frozenset[str]], _Plan | None] = {}
@@ -37,7 +36,7 @@ def insert_many(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     session.flush()
     sql, keys, processors = plan
     with (
-        driver_errors(connection, sql, None) as raw,
+        _driver_errors(connection, sql, None) as raw,
         raw.cursor() as cursor,
         cursor.copy(sql) as copy,
     ):
@@ -71,3 +70,27 @@ def _copy_plan(dialect: Dialect, table: Table, keys: Any) -> _Plan | None:
             tuple(column.type.bind_processor(dialect) for column in columns),
         )
     return _plans.setdefault(cache_key, plan)
+
+
+@contextmanager
+def _driver_errors(connection: Connection, sql: str, values: Any) -> Iterator[Any]:
+    """The connection's driver connection, its errors turned into SQLAlchemy's (and a
+    dropped connection invalidating the pool) as SQLAlchemy does for its own statements."""
+    dialect = connection.dialect
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    dbapi = dialect.loaded_dbapi
+    try:
+        yield raw
+    except dbapi.Error as error:
+        disconnected = dialect.is_disconnect(error, raw, None)
+        if disconnected:
+            connection.invalidate(error)
+        raise exc.DBAPIError.instance(
+            sql,
+            values,
+            error,
+            dbapi.Error,
+            connection_invalidated=disconnected,
+            dialect=dialect,
+        ) from error

@@ -6,10 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Text, UniqueConstraint, Uuid
+from sqlalchemy import ColumnElement, Integer, Text, UniqueConstraint, Uuid, and_
 from sqlalchemy.orm import Mapped, mapped_column
 
-from pacetrack.db.tables import Base, tenant_fk
+from pacetrack.db.tables import Base, PipelineInstance, Step, tenant_fk
 
 
 class PipelineTemplateVersion(Base):
@@ -32,3 +32,18 @@ class PipelineTemplateVersion(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     published_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     published_at: Mapped[datetime]
+
+
+def version_join(step: type[Step] = Step) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """The ON clauses that join a step's pipeline instance and the version row it runs."""
+    return (
+        and_(
+            PipelineInstance.tenant_id == step.tenant_id,
+            PipelineInstance.id == step.pipeline_instance_id,
+        ),
+        and_(
+            PipelineTemplateVersion.tenant_id == PipelineInstance.tenant_id,
+            PipelineTemplateVersion.pipeline_template_id == PipelineInstance.pipeline_template_id,
+            PipelineTemplateVersion.number == PipelineInstance.template_version,
+        ),
+    )

@@ -8,10 +8,10 @@ Services reach rows only through the repositories (``uow.tenants``, ``uow.audit`
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -24,6 +24,7 @@ from pacetrack.db.repositories.approvals import ApprovalRepository
 from pacetrack.db.repositories.assignments import AssignmentRepository
 from pacetrack.db.repositories.audit import AuditRepository
 from pacetrack.db.repositories.base import Repository
+from pacetrack.db.repositories.fields import FieldRepository
 from pacetrack.db.repositories.items import ItemRepository
 from pacetrack.db.repositories.login_failures import LoginFailureRepository
 from pacetrack.db.repositories.outbox import OutboxRepository
@@ -31,6 +32,8 @@ from pacetrack.db.repositories.people import PeopleRepository
 from pacetrack.db.repositories.pipelines import PipelineRepository
 from pacetrack.db.repositories.steps import StepRepository
 from pacetrack.db.repositories.tenants import TenantRepository
+from pacetrack.db.repositories.timers import TimerRepository
+from pacetrack.db.session import transaction_memo
 
 RepositoryType = TypeVar("RepositoryType", bound=Repository)
 
@@ -116,6 +119,11 @@ class DatabaseUnit:
         except IntegrityError as exc:
             raise WriteConflict(str(exc.orig)) from exc
 
+    def memo(self, namespace: str) -> dict[Hashable, Any]:
+        """Values ``namespace`` remembers for this transaction only (parsed configs,
+        permission answers): a new transaction starts with an empty memo."""
+        return transaction_memo(self.session, namespace)
+
     def _repository(self, kind: type[RepositoryType]) -> RepositoryType:
         # A unit lent another unit's session (the worker's, to a job handler) does not
         # run this class's __init__: its repositories are kept the first time one is made.
@@ -146,6 +154,10 @@ class DatabaseUnit:
         return self._repository(AssignmentRepository)
 
     @property
+    def fields(self) -> FieldRepository:
+        return self._repository(FieldRepository)
+
+    @property
     def items(self) -> ItemRepository:
         return self._repository(ItemRepository)
 
@@ -168,3 +180,7 @@ class DatabaseUnit:
     @property
     def steps(self) -> StepRepository:
         return self._repository(StepRepository)
+
+    @property
+    def timers(self) -> TimerRepository:
+        return self._repository(TimerRepository)

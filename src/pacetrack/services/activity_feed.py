@@ -94,7 +94,7 @@ def _lookup(uow: UnitOfWork, item: Item) -> Lookup:
     return Lookup(
         accounts=accounts,
         steps=steps,
-        fields=load_field_specs(session, tenant_id=tenant),
+        fields=load_field_specs(uow, tenant_id=tenant),
         groups=groups,
         roles=roles,
     )

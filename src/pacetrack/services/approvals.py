@@ -57,7 +57,7 @@ def is_approver(uow: UnitOfWork, actor: Actor, item_id: uuid.UUID) -> bool:
     if item is None or item.current_step_id is None or actor.account_id is None:
         return False
     step = _step(uow, tenant_id=actor.tenant_id, step_id=item.current_step_id)
-    settings = effective_config(uow.session, tenant_id=actor.tenant_id, step=step).settings.approval
+    settings = effective_config(uow, tenant_id=actor.tenant_id, step=step).settings.approval
     if not settings.required:
         return False
     approvers = step_approvers(uow, tenant_id=actor.tenant_id, settings=settings)
@@ -167,7 +167,7 @@ def request_approval(uow: UnitOfWork, actor: Actor, command: RequestApproval) ->
     if item.current_step_id is None:
         raise Conflict.one("item_id", "the item is not in a step")
     step = _step(uow, tenant_id=actor.tenant_id, step_id=item.current_step_id)
-    settings = effective_config(uow.session, tenant_id=actor.tenant_id, step=step).settings.approval
+    settings = effective_config(uow, tenant_id=actor.tenant_id, step=step).settings.approval
     if not settings.required:
         raise Conflict.one(
             "item_id",
@@ -311,7 +311,7 @@ def _decide(
     if entry is None or entry.exited_at is not None:
         raise Conflict("The item has left the step; this request no longer applies.")
     step = _step(uow, tenant_id=actor.tenant_id, step_id=request.step_id)
-    settings = effective_config(uow.session, tenant_id=actor.tenant_id, step=step).settings.approval
+    settings = effective_config(uow, tenant_id=actor.tenant_id, step=step).settings.approval
     _may_decide(uow, actor, request, settings)
     assert actor.account_id is not None
     if uow.approvals.decision_of(actor.tenant_id, request.id, actor.account_id) is not None:
@@ -400,9 +400,7 @@ def list_pending(uow: UnitOfWork, actor: Actor) -> list[ApprovalOut]:
         if visible is not None and item.pipeline_instance_id not in visible:
             continue
         if step.id not in settings_by_step:
-            settings = effective_config(
-                uow.session, tenant_id=actor.tenant_id, step=step
-            ).settings.approval
+            settings = effective_config(uow, tenant_id=actor.tenant_id, step=step).settings.approval
             settings_by_step[step.id] = settings
             approvers_by_step[step.id] = {
                 c.account_id

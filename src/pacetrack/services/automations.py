@@ -202,7 +202,7 @@ def render_create_item(
 
 
 def render_update_field(
-    session: Session,
+    uow: UnitOfWork,
     *,
     item: Item,
     action: UpdateFieldAction,
@@ -210,7 +210,7 @@ def render_update_field(
     now: datetime,
 ) -> dict[str, Any]:
     if action.expression:
-        fields = field_specs(session, tenant_id=item.tenant_id)
+        fields = field_specs(uow, tenant_id=item.tenant_id)
         try:
             expression = compile_expression(action.expression, fields=fields)
         except ExpressionError as exc:
@@ -218,7 +218,7 @@ def render_update_field(
         outcome = expression.evaluate(
             item.field_values or {},
             now=now,
-            calendar=tenant_calendar(session, tenant_id=item.tenant_id),
+            calendar=tenant_calendar(uow, tenant_id=item.tenant_id),
         )
         if outcome.error is not None:
             raise InvalidInput.one("action.expression", outcome.error)
@@ -360,7 +360,7 @@ def _perform(
         run.status = RUN_PENDING
         return
     if isinstance(action, UpdateFieldAction):
-        request = render_update_field(session, item=item, action=action, context=context, now=now)
+        request = render_update_field(uow, item=item, action=action, context=context, now=now)
         run.rendered_request = request
         out = items.update_fields(
             shared,
@@ -448,7 +448,7 @@ def _perform(
         current = session.get(Step, (item.tenant_id, item.current_step_id))
         limit = (
             effective_config(
-                session, tenant_id=item.tenant_id, step=current
+                uow, tenant_id=item.tenant_id, step=current
             ).settings.max_automatic_moves
             if current
             else DEFAULT_MAX_AUTOMATIC_MOVES
@@ -614,7 +614,8 @@ class AutomationTestOut(BaseModel):
     sent: SentOut | None = None
 
 
-def _test_rule(session: Session, actor: Actor, command: AutomationTest) -> AutomationRule:
+def _test_rule(uow: UnitOfWork, actor: Actor, command: AutomationTest) -> AutomationRule:
+    session = uow.session
     if command.automation is not None:
         try:
             return _RULE.validate_python(command.automation)
@@ -625,7 +626,7 @@ def _test_rule(session: Session, actor: Actor, command: AutomationTest) -> Autom
     step = repository.get(session, Step, tenant_id=actor.tenant_id, id=command.step_id)
     if step is None:
         raise NotFound("Step not found.")
-    config = effective_config(session, tenant_id=actor.tenant_id, step=step)
+    config = effective_config(uow, tenant_id=actor.tenant_id, step=step)
     for rule in config.automations:
         if rule.id == command.automation_id:
             return rule
@@ -676,7 +677,7 @@ def try_automation(
     with uow_factory() as uow:
         session = uow.session
         now = uow.clock.now()
-        rule = _test_rule(session, actor, command)
+        rule = _test_rule(uow, actor, command)
         item = _sample_item(session, actor, command)
         payload = {
             "trigger": rule.trigger,
@@ -701,9 +702,7 @@ def try_automation(
             if endpoint is not None:
                 request["endpoint_id"] = str(endpoint.id)
         elif isinstance(action, UpdateFieldAction):
-            request = render_update_field(
-                session, item=item, action=action, context=context, now=now
-            )
+            request = render_update_field(uow, item=item, action=action, context=context, now=now)
         elif isinstance(action, CreateItemAction):
             request = render_create_item(session, item=item, action=action, context=context)
         elif isinstance(action, NotifyAction):

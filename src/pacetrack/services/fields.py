@@ -9,9 +9,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.orm import Session
 
-from pacetrack.db import repository
 from pacetrack.db.tables import FieldDefinition, StepTemplate
 from pacetrack.engine.fields import NAME_PATTERN, NUMERIC_TYPES, OPTION_TYPES, FieldSpec, FieldType
 from pacetrack.engine.patterns import pattern_problem
@@ -118,16 +116,13 @@ def to_spec(row: FieldDefinition) -> FieldSpec:
     )
 
 
-def load_field_rows(session: Session, *, tenant_id: uuid.UUID) -> list[FieldDefinition]:
-    statement = repository.scoped(FieldDefinition, tenant_id=tenant_id).order_by(
-        FieldDefinition.name
-    )
-    return list(repository.all_rows(session, statement))
+def load_field_rows(uow: UnitOfWork, *, tenant_id: uuid.UUID) -> list[FieldDefinition]:
+    return uow.fields.live(tenant_id)
 
 
-def load_field_specs(session: Session, *, tenant_id: uuid.UUID) -> dict[str, FieldSpec]:
+def load_field_specs(uow: UnitOfWork, *, tenant_id: uuid.UUID) -> dict[str, FieldSpec]:
     """Every live field of the tenant as the engine sees it, keyed by name."""
-    return {row.name: to_spec(row) for row in load_field_rows(session, tenant_id=tenant_id)}
+    return {row.name: to_spec(row) for row in load_field_rows(uow, tenant_id=tenant_id)}
 
 
 def check_definition(
@@ -182,7 +177,7 @@ def check_definition(
 
 
 def _get(uow: UnitOfWork, actor: Actor, field_id: uuid.UUID) -> FieldDefinition:
-    row = repository.get(uow.session, FieldDefinition, tenant_id=actor.tenant_id, id=field_id)
+    row = uow.fields.get(actor.tenant_id, field_id)
     if row is None:
         raise NotFound("Field definition not found.")
     return row
@@ -203,12 +198,7 @@ def create_field(uow: UnitOfWork, actor: Actor, data: FieldDefinitionCreate) -> 
         pattern=data.pattern,
         precision=data.precision,
     )
-    session = uow.session
-    existing = session.scalars(
-        repository.scoped(FieldDefinition, tenant_id=actor.tenant_id).where(
-            FieldDefinition.name == data.name
-        )
-    ).first()
+    existing = uow.fields.live_named(actor.tenant_id, data.name)
     if existing is not None:
         raise Conflict.one("name", f"a field named “{data.name}” exists already")
     now = uow.clock.now()
@@ -230,13 +220,13 @@ def create_field(uow: UnitOfWork, actor: Actor, data: FieldDefinitionCreate) -> 
         updated_at=now,
         deleted_at=None,
     )
-    session.add(row)
+    uow.fields.add(row)
     uow.commit()
     return FieldDefinitionOut.model_validate(row)
 
 
 def list_fields(uow: UnitOfWork, actor: Actor) -> list[FieldDefinitionOut]:
-    rows = load_field_rows(uow.session, tenant_id=actor.tenant_id)
+    rows = load_field_rows(uow, tenant_id=actor.tenant_id)
     return [FieldDefinitionOut.model_validate(row) for row in rows]
 
 
@@ -274,9 +264,7 @@ def delete_field(uow: UnitOfWork, actor: Actor, field_id: uuid.UUID) -> None:
     row = _get(uow, actor, field_id)
     users = [
         step.name
-        for step in repository.all_rows(
-            uow.session, repository.scoped(StepTemplate, tenant_id=actor.tenant_id)
-        )
+        for step in uow.fields.step_templates(actor.tenant_id)
         if _mentions(step, row.name)
     ]
     if users:

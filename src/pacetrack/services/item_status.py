@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pacetrack.db import timers as timer_rows
 from pacetrack.db.tables import Item, Step
 from pacetrack.engine.config import StepConfig
 from pacetrack.engine.lifecycle import (
@@ -71,9 +70,7 @@ def ensure_allows(item: Item, action: LifecycleAction) -> None:
 def stop_timers(uow: UnitOfWork, *, item: Item, at: datetime) -> int:
     """Cancels every armed timer of the item (those armed in this transaction too)."""
     uow.flush()
-    return timer_rows.cancel_for_item(
-        uow.session, tenant_id=item.tenant_id, item_id=item.id, now=at
-    )
+    return uow.timers.cancel_for_item(item.tenant_id, item.id, now=at)
 
 
 def complete_if_terminal(

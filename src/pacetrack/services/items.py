@@ -17,13 +17,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import ColumnElement, and_, exists, func, select, type_coerce
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import Session
 
-from pacetrack.db import repository, upgrade_rows
-from pacetrack.db.tables import RUNNING_STEP, Account, Activity, Item, ItemStepHistory, Step
-from pacetrack.db.tables_moves import ValidationFailure
+from pacetrack.db.tables import Item, Step
 from pacetrack.engine.calculation_words import calculation_problem, describe_calculation
 from pacetrack.engine.calculations import apply_calculations
 from pacetrack.engine.config import StepConfig
@@ -211,41 +206,11 @@ def item_out(item: Item, *, entered_at: datetime | None = None) -> ItemOut:
     )
 
 
-def _entered_at(
-    session: Session, *, tenant_id: uuid.UUID, item_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, datetime]:
-    """When each item entered its current step: its open history row, in one query."""
-    if not item_ids:
-        return {}
-    rows = session.execute(
-        select(ItemStepHistory.item_id, ItemStepHistory.entered_at).where(
-            ItemStepHistory.tenant_id == tenant_id,
-            ItemStepHistory.item_id.in_(item_ids),
-            ItemStepHistory.exited_at.is_(None),
-        )
-    ).all()
-    return {item_id: entered_at for item_id, entered_at in rows}
-
-
 # --- field values ----------------------------------------------------------------------------
 
 
-def _active_account_ids(
-    session: Session, *, tenant_id: uuid.UUID, ids: set[uuid.UUID]
-) -> set[uuid.UUID]:
-    if not ids:
-        return set()
-    return set(
-        session.scalars(
-            select(Account.id).where(
-                Account.tenant_id == tenant_id, Account.id.in_(ids), Account.is_active.is_(True)
-            )
-        )
-    )
-
-
 def normalize_values(
-    session: Session,
+    uow: UnitOfWork,
     *,
     tenant_id: uuid.UUID,
     fields: Mapping[str, FieldSpec],
@@ -268,7 +233,7 @@ def normalize_values(
         if spec.field_type is FieldType.USER and result.value is not None:
             accounts[name] = uuid.UUID(result.value)
         normalized[name] = result.value
-    active = _active_account_ids(session, tenant_id=tenant_id, ids=set(accounts.values()))
+    active = uow.items.active_accounts_among(tenant_id, set(accounts.values()))
     for name, account_id in accounts.items():
         if account_id not in active:
             problems.append(
@@ -305,19 +270,10 @@ def _changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[Field
 
 
 def create_item(uow: UnitOfWork, actor: Actor, data: ItemCreate) -> ItemOut:
-    session = uow.session
     tenant_id = actor.tenant_id
     instance = access.ensure_can_see_instance(uow, actor, data.pipeline_instance_id)
-    upgrade_rows.share_instance(session, tenant_id=tenant_id, instance_id=instance.id)
-    steps = list(
-        session.scalars(
-            select(Step)
-            .where(
-                Step.tenant_id == tenant_id, Step.pipeline_instance_id == instance.id, RUNNING_STEP
-            )
-            .order_by(Step.position, Step.name)
-        )
-    )
+    uow.items.hold_off_upgrades(tenant_id, instance.id)
+    steps = uow.steps.running(tenant_id, instance.id)
     if not steps:
         raise InvalidInput.one("pipeline_instance_id", "the pipeline instance has no steps")
     if data.step_id is None:
@@ -328,16 +284,16 @@ def create_item(uow: UnitOfWork, actor: Actor, data: ItemCreate) -> ItemOut:
             raise InvalidInput.one("step_id", "not a step of this pipeline instance")
         step = chosen
     owner = data.owner_account_id or actor.account_id
-    if data.owner_account_id is not None and not _active_account_ids(
-        session, tenant_id=tenant_id, ids={data.owner_account_id}
+    if data.owner_account_id is not None and not uow.items.active_accounts_among(
+        tenant_id, {data.owner_account_id}
     ):
         raise InvalidInput.one("owner_account_id", "must name an active account")
-    fields = field_specs(session, tenant_id=tenant_id)
+    fields = field_specs(uow, tenant_id=tenant_id)
     values = merged_values(
-        {}, normalize_values(session, tenant_id=tenant_id, fields=fields, raw=data.field_values)
+        {}, normalize_values(uow, tenant_id=tenant_id, fields=fields, raw=data.field_values)
     )
-    config = effective_config(session, tenant_id=tenant_id, step=step)
-    calendar = tenant_calendar(session, tenant_id=tenant_id)
+    config = effective_config(uow, tenant_id=tenant_id, step=step)
+    calendar = tenant_calendar(uow, tenant_id=tenant_id)
     now = uow.clock.now()
     values, errors = apply_calculations(
         config=config, fields=fields, values=values, now=now, calendar=calendar
@@ -364,7 +320,7 @@ def create_item(uow: UnitOfWork, actor: Actor, data: ItemCreate) -> ItemOut:
         created_at=now,
         updated_at=now,
     )
-    session.add(item)
+    uow.items.add(item)
     history = open_history(uow, item=item, step=step, actor=actor, at=now)
     record_activity(
         uow,
@@ -387,7 +343,7 @@ def create_item(uow: UnitOfWork, actor: Actor, data: ItemCreate) -> ItemOut:
     entered_at = (
         history.entered_at
         if not any(move.moved for move in context.automatic_moves)
-        else _entered_at(session, tenant_id=tenant_id, item_ids=[item.id]).get(item.id)
+        else uow.items.entered_at(tenant_id, [item.id]).get(item.id)
     )
     uow.commit()
     return item_out(item, entered_at=entered_at)
@@ -400,8 +356,7 @@ def _step_brief(step: Step | None) -> StepBrief | None:
 def get_item(uow: UnitOfWork, actor: Actor, item_id: uuid.UUID) -> ItemDetail:
     """The item, its current step, which fields that step shows and requires, and the steps
     its transition rules allow next (decided by the move path's own ``transition_violations``)."""
-    session = uow.session
-    item = repository.get(session, Item, tenant_id=actor.tenant_id, id=item_id)
+    item = uow.items.get(actor.tenant_id, item_id)
     if item is None:
         raise NotFound("Item not found.")
     access.ensure_can_see_item(uow, actor, item)
@@ -434,7 +389,7 @@ def get_item(uow: UnitOfWork, actor: Actor, item_id: uuid.UUID) -> ItemDetail:
                 current=here, target=ref, steps=refs, settings=config.settings
             )
         ]
-    entered = _entered_at(session, tenant_id=actor.tenant_id, item_ids=[item.id])
+    entered = uow.items.entered_at(actor.tenant_id, [item.id])
     return ItemDetail(
         item=item_out(item, entered_at=entered.get(item.id)),
         step=_step_brief(step),
@@ -470,9 +425,8 @@ def update_fields(uow: UnitOfWork, actor: Actor, data: ItemFieldsUpdate) -> Item
         uow, actor, data.id, expected_version=data.expected_version
     )
     ensure_allows(item, "change")
-    session = uow.session
     normalized = normalize_values(
-        session, tenant_id=actor.tenant_id, fields=context.fields, raw=data.field_values
+        uow, tenant_id=actor.tenant_id, fields=context.fields, raw=data.field_values
     )
     before = dict(item.field_values or {})
     step = context.step(item.current_step_id)
@@ -531,14 +485,6 @@ def update_fields(uow: UnitOfWork, actor: Actor, data: ItemFieldsUpdate) -> Item
     return item_out(item)
 
 
-def _assigned_to(session: Session, account_id: uuid.UUID) -> ColumnElement[bool]:
-    wanted = str(account_id)
-    if session.get_bind().dialect.name == "postgresql":
-        return type_coerce(Item.assigned_account_ids, postgresql.JSONB).contains([wanted])
-    members = func.json_each(Item.assigned_account_ids).table_valued("value")
-    return exists(select(1).select_from(members).where(members.c.value == wanted))
-
-
 def list_items(
     uow: UnitOfWork,
     actor: Actor,
@@ -552,56 +498,34 @@ def list_items(
 ) -> ItemPage:
     """The tenant's items with ``status`` (open ones unless asked) matching every given
     filter, newest first, with the total."""
-    session = uow.session
-    conditions: list[ColumnElement[bool]] = [
-        Item.tenant_id == actor.tenant_id,
-        Item.status == status,
-    ]
-    visible = access.visible_instance_ids(uow, actor)
-    if visible is not None:
-        conditions.append(Item.pipeline_instance_id.in_(visible))
-    if pipeline_instance_id is not None:
-        conditions.append(Item.pipeline_instance_id == pipeline_instance_id)
-    if step_id is not None:
-        conditions.append(Item.current_step_id == step_id)
-    if assignee is not None:
-        conditions.append(_assigned_to(session, assignee))
-    where = and_(*conditions)
-    total = session.scalar(select(func.count()).select_from(Item).where(where)) or 0
-    rows = session.scalars(
-        select(Item)
-        .where(where)
-        .order_by(Item.created_at.desc(), Item.id)
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    entered = _entered_at(session, tenant_id=actor.tenant_id, item_ids=[row.id for row in rows])
+    rows, total = uow.items.page(
+        actor.tenant_id,
+        status=status,
+        among_instances=access.visible_instance_ids(uow, actor),
+        instance_id=pipeline_instance_id,
+        step_id=step_id,
+        assignee=assignee,
+        limit=limit,
+        offset=offset,
+    )
+    entered = uow.items.entered_at(actor.tenant_id, [row.id for row in rows])
     return ItemPage(
         items=[item_out(row, entered_at=entered.get(row.id)) for row in rows],
         total=total,
         limit=limit,
         offset=offset,
-        time_zone=tenant_calendar(session, tenant_id=actor.tenant_id).time_zone,
+        time_zone=tenant_calendar(uow, tenant_id=actor.tenant_id).time_zone,
     )
 
 
 def item_history(uow: UnitOfWork, actor: Actor, item_id: uuid.UUID) -> ItemHistoryOut:
     """Every entry into a step with its time spent there, and the refused moves."""
-    session = uow.session
-    item = repository.get(session, Item, tenant_id=actor.tenant_id, id=item_id)
+    item = uow.items.get(actor.tenant_id, item_id)
     if item is None:
         raise NotFound("Item not found.")
     access.ensure_can_see_item(uow, actor, item)
     now = uow.clock.now()
-    rows = session.execute(
-        select(ItemStepHistory, Step.name)
-        .join(
-            Step,
-            and_(Step.tenant_id == ItemStepHistory.tenant_id, Step.id == ItemStepHistory.step_id),
-        )
-        .where(ItemStepHistory.tenant_id == actor.tenant_id, ItemStepHistory.item_id == item.id)
-        .order_by(ItemStepHistory.entered_at, ItemStepHistory.exited_at.is_(None))
-    ).all()
+    rows = uow.items.history(actor.tenant_id, item.id)
     entries = [
         HistoryEntryOut(
             id=entry.id,
@@ -615,11 +539,7 @@ def item_history(uow: UnitOfWork, actor: Actor, item_id: uuid.UUID) -> ItemHisto
         )
         for entry, name in rows
     ]
-    failures = session.scalars(
-        select(ValidationFailure)
-        .where(ValidationFailure.tenant_id == actor.tenant_id, ValidationFailure.item_id == item.id)
-        .order_by(ValidationFailure.created_at, ValidationFailure.rule_id)
-    ).all()
+    failures = uow.items.validation_failures(actor.tenant_id, item.id)
     return ItemHistoryOut(
         item_id=item.id,
         entries=entries,
@@ -643,17 +563,11 @@ def item_activity(
     uow: UnitOfWork, actor: Actor, item_id: uuid.UUID, *, limit: int = 200
 ) -> list[ActivityOut]:
     """The item's activity log, oldest first."""
-    session = uow.session
-    item = repository.get(session, Item, tenant_id=actor.tenant_id, id=item_id)
+    item = uow.items.get(actor.tenant_id, item_id)
     if item is None:
         raise NotFound("Item not found.")
     access.ensure_can_see_item(uow, actor, item)
-    rows = session.scalars(
-        select(Activity)
-        .where(Activity.tenant_id == actor.tenant_id, Activity.item_id == item.id)
-        .order_by(Activity.created_at)
-        .limit(limit)
-    ).all()
+    rows = uow.items.activity(actor.tenant_id, item.id, limit=limit)
     return [
         ActivityOut(
             id=row.id,

@@ -21,17 +21,12 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import ColumnElement, Table, Update, bindparam, insert, select, update
-from sqlalchemy.orm.attributes import set_committed_value
 
-from pacetrack.db import changes as announced_changes
-from pacetrack.db import repository
-from pacetrack.db.driver import DriverStatement, fetch_all
-from pacetrack.db.tables import Activity, Item, ItemStepHistory, Step
-from pacetrack.db.tables_delivery import ARMED, CANCELLED, Timer
+from pacetrack.db.repositories.items import StepChange
+from pacetrack.db.tables import Item, ItemStepHistory, Step
 from pacetrack.db.tables_moves import ValidationFailure
 from pacetrack.engine.calculations import CalculationError
 from pacetrack.engine.calendar import BusinessCalendar
@@ -152,7 +147,7 @@ def open_history(
         entered_by=actor.account_id,
         exited_by=None,
     )
-    uow.session.add(row)
+    uow.items.add(row)
     return row
 
 
@@ -195,7 +190,7 @@ class _Context:
     def config(self, uow: UnitOfWork, step: Step) -> StepConfig:
         config = self.configs.get(step.id)
         if config is None:
-            config = effective_configs(uow.session, tenant_id=step.tenant_id, steps=[step])[step.id]
+            config = effective_configs(uow, tenant_id=step.tenant_id, steps=[step])[step.id]
             self.configs[step.id] = config
         return config
 
@@ -205,7 +200,7 @@ def load_context(
 ) -> _Context:
     """The item's pipeline, the configs of its current and ``wanted`` steps, fields, calendar."""
     loaded = load_pipeline(
-        uow.session,
+        uow,
         tenant_id=item.tenant_id,
         instance_id=item.pipeline_instance_id,
         wanted={item.current_step_id, *wanted},
@@ -223,9 +218,7 @@ def lock_item_in_context(
 ) -> tuple[Item, _Context]:
     """The item locked for the rest of the transaction (its ``expected_version`` checked)
     and ``load_context`` for it, read in one round trip."""
-    found = lock_item_with_pipeline(
-        uow.session, tenant_id=actor.tenant_id, item_id=item_id, wanted=wanted
-    )
+    found = lock_item_with_pipeline(uow, tenant_id=actor.tenant_id, item_id=item_id, wanted=wanted)
     if found is None:
         raise NotFound("Item not found.")
     item, loaded = found
@@ -237,7 +230,7 @@ def _context(uow: UnitOfWork, item: Item, loaded: PipelineConfigs) -> _Context:
     return _Context(
         steps=loaded.steps,
         configs=loaded.configs,
-        fields=field_specs(uow.session, tenant_id=item.tenant_id, digest=loaded.fields_digest),
+        fields=field_specs(uow, tenant_id=item.tenant_id, digest=loaded.fields_digest),
         calendar=loaded.calendar,
     )
 
@@ -280,7 +273,7 @@ def _record_failures(
 ) -> None:
     now = uow.clock.now()
     for violation in violations:
-        uow.session.add(
+        uow.items.add(
             ValidationFailure(
                 tenant_id=item.tenant_id,
                 id=uuid.uuid4(),
@@ -320,134 +313,6 @@ def enter_step(
     return [assigned] if assigned is not None else []
 
 
-_HISTORY = cast(Table, ItemStepHistory.__table__)
-_ACTIVITY = cast(Table, Activity.__table__)
-_ITEM = cast(Table, Item.__table__)
-_TIMER = cast(Table, Timer.__table__)
-# Built once with bind parameters: building statements costs more CPU than running them.
-_CLOSE = (
-    update(_HISTORY)
-    .where(
-        _HISTORY.c.tenant_id == bindparam("p_tenant_id"),
-        _HISTORY.c.item_id == bindparam("p_item_id"),
-        _HISTORY.c.exited_at.is_(None),
-    )
-    .values(exited_at=bindparam("p_now"), exited_by=bindparam("p_actor_id"))
-    .returning(_HISTORY.c.id)
-)
-_OPEN = insert(_HISTORY).values(
-    tenant_id=bindparam("p_tenant_id"),
-    id=bindparam("p_entered_id"),
-    item_id=bindparam("p_item_id"),
-    step_id=bindparam("p_step_id"),
-    entered_at=bindparam("p_now"),
-    exited_at=None,
-    entered_by=bindparam("p_actor_id"),
-    exited_by=None,
-)
-_LOG = insert(_ACTIVITY).values(
-    tenant_id=bindparam("p_tenant_id"),
-    id=bindparam("p_activity_id"),
-    item_id=bindparam("p_item_id"),
-    actor_account_id=bindparam("p_actor_id"),
-    kind="item.moved",
-    data=bindparam("p_data"),
-    created_at=bindparam("p_now"),
-)
-_ITEM_MOVED = (
-    update(_ITEM)
-    .where(_ITEM.c.tenant_id == bindparam("p_tenant_id"), _ITEM.c.id == bindparam("p_item_id"))
-    .values(
-        current_step_id=bindparam("p_step_id"),
-        version=bindparam("p_version"),
-        updated_at=bindparam("p_now"),
-        field_values=bindparam("p_values"),
-        calculation_errors=bindparam("p_errors"),
-    )
-)
-_ITEM_WRITTEN = ("current_step_id", "version", "updated_at", "field_values", "calculation_errors")
-"""The item's attributes ``_ITEM_MOVED`` writes (and the ORM then need not)."""
-
-
-def _cancel_timers(stay: ColumnElement[bool]) -> Update:
-    """Cancels the armed timers of the stay being left (``stay``: which history row)."""
-    return (
-        update(_TIMER)
-        .where(_TIMER.c.tenant_id == bindparam("p_tenant_id"), stay, _TIMER.c.status == ARMED)
-        .values(status=CANCELLED, fired_at=bindparam("p_now"))
-    )
-
-
-_CANCEL = _cancel_timers(_TIMER.c.history_id == bindparam("p_exited_id"))
-# PostgreSQL runs all five as one statement (data-modifying CTEs), on the driver's cursor
-# (``db.driver``): a move is bound by round trips and per-statement overhead, not by the
-# work each statement does. SQLite runs in-process, where separate statements cost
-# nothing extra.
-_CLOSED = _CLOSE.cte("closed")
-_STEP_CHANGE_PG = DriverStatement(
-    select(_CLOSED.c.id).add_cte(
-        _OPEN.returning(_HISTORY.c.id).cte("opened"),
-        _LOG.returning(_ACTIVITY.c.id).cte("logged"),
-        _cancel_timers(_TIMER.c.history_id.in_(select(_CLOSED.c.id)))
-        .returning(_TIMER.c.id)
-        .cte("cancelled"),
-        _ITEM_MOVED.returning(_ITEM.c.id).cte("moved"),
-    ),
-    json_params=("p_data", "p_values", "p_errors"),
-)
-
-
-def _write_step_change(
-    uow: UnitOfWork,
-    *,
-    item: Item,
-    target: Step,
-    actor: Actor,
-    entered_id: uuid.UUID,
-    activity: dict[str, Any],
-    written: dict[str, Any],
-) -> uuid.UUID:
-    """Closes the open history row and cancels its armed timers, opens the target's, logs
-    ``item.moved`` and writes the item's ``written`` attributes (``_ITEM_WRITTEN``); the
-    closed row's id.
-
-    The item object then gets the written values as stored ones, so the commit's
-    flush has nothing to write for them (other changes to the item flush as usual).
-    """
-    params = {
-        "p_tenant_id": item.tenant_id,
-        "p_item_id": item.id,
-        "p_now": written["updated_at"],
-        "p_actor_id": actor.account_id,
-        "p_entered_id": entered_id,
-        "p_step_id": target.id,
-        "p_activity_id": uuid.uuid4(),
-        "p_data": activity,
-        "p_version": written["version"],
-        "p_values": written["field_values"],
-        "p_errors": written["calculation_errors"],
-    }
-    session = uow.session
-    exited: Sequence[uuid.UUID]
-    if session.get_bind().dialect.name == "postgresql":
-        exited = [row[0] for row in fetch_all(session, _STEP_CHANGE_PG, params)]
-    else:
-        exited = session.execute(_CLOSE, params).scalars().all()
-        if len(exited) == 1:
-            session.execute(_CANCEL, {**params, "p_exited_id": exited[0]})
-        session.execute(_OPEN, params)
-        session.execute(_LOG, params)
-        session.execute(_ITEM_MOVED, params)
-    if len(exited) != 1:
-        raise Conflict("The item has no single open step entry to leave.")
-    for name in _ITEM_WRITTEN:
-        set_committed_value(item, name, written[name])
-    # Written past the ORM, so the flush cannot see it: announced here.
-    announced_changes.record(session, [announced_changes.item_moved(item)])
-    exited_id: uuid.UUID = exited[0]
-    return exited_id
-
-
 def _apply(
     uow: UnitOfWork,
     *,
@@ -462,19 +327,17 @@ def _apply(
     now = uow.clock.now()
     version = item.version + 1
     entered_id = uuid.uuid4()
-    exited_id = _write_step_change(
-        uow,
-        item=item,
-        target=target,
-        actor=actor,
+    exited = uow.items.write_move(
+        item,
+        change=StepChange(
+            step_id=target.id,
+            version=version,
+            at=now,
+            field_values=dict(decision.values),
+            calculation_errors=errors_document(decision.calculation_errors),
+        ),
+        actor_id=actor.account_id,
         entered_id=entered_id,
-        written={
-            "current_step_id": target.id,
-            "version": version,
-            "updated_at": now,
-            "field_values": dict(decision.values),
-            "calculation_errors": errors_document(decision.calculation_errors),
-        },
         activity={
             "from_step_id": str(current.id),
             "from_step": current.name,
@@ -486,6 +349,9 @@ def _apply(
             "calculated": [change.field for change in decision.changes],
         },
     )
+    if len(exited) != 1:
+        raise Conflict("The item has no single open step entry to leave.")
+    exited_id = exited[0]
     events = list(
         decision.events(
             item_id=item.id,
@@ -721,7 +587,7 @@ def validation_status(
 ) -> ValidationStatusOut:
     """The checklist of what moving on needs, met or not, without moving: leaving the
     current step, then entering the target (``target_step_id``, else the next step)."""
-    item = repository.get(uow.session, Item, tenant_id=actor.tenant_id, id=item_id)
+    item = uow.items.get(actor.tenant_id, item_id)
     if item is None:
         raise NotFound("Item not found.")
     access.ensure_can_see_item(uow, actor, item)

@@ -307,7 +307,7 @@ def _checked_overrides(
         StepConfig(**parsed, target_duration_days=target),
         frozenset(overrides),
     )
-    fields = load_field_specs(uow.session, tenant_id=actor.tenant_id)
+    fields = load_field_specs(uow, tenant_id=actor.tenant_id)
     problems = check_config(effective, fields=fields, prefix="config_overrides.")
     problems += metadata_problems(
         parsed.get("metadata", {}),

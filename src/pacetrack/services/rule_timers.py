@@ -13,7 +13,6 @@ pipelines are upgraded to it (``services.template_upgrade``).
 
 from __future__ import annotations
 
-from pacetrack.db import timers as timer_rows
 from pacetrack.db.tables import Step
 from pacetrack.engine.triggers import timed_rules
 from pacetrack.services.step_configs import config_with_overrides
@@ -30,6 +29,4 @@ def stop_removed_rules_of_step(uow: UnitOfWork, *, template: VersionStep, step: 
         overrides=step.config_overrides or {},
     )
     keep = {(firing.kind, firing.rule.id) for firing in timed_rules(config)}
-    return timer_rows.cancel_rules_except(
-        uow.session, tenant_id=step.tenant_id, step_id=step.id, keep=keep, now=uow.clock.now()
-    )
+    return uow.timers.cancel_rules_except(step.tenant_id, step.id, keep=keep, now=uow.clock.now())

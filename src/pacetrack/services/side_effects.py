@@ -29,11 +29,9 @@ from typing import Any
 
 from pydantic import TypeAdapter
 from sqlalchemy import select, tuple_
-from sqlalchemy.orm import Session
 
 from pacetrack.db import outbox
 from pacetrack.db import timers as timer_rows
-from pacetrack.db.repositories.activity import ActivityRepository
 from pacetrack.db.tables import Item, PipelineInstance
 from pacetrack.db.tables_delivery import ARMED, CANCELLED, Timer
 from pacetrack.engine.calendar import BusinessCalendar
@@ -119,8 +117,7 @@ def rule_payload(
 class _Scope:
     """Per-call caches: one tenant, a few steps."""
 
-    session: Session
-    activity: ActivityRepository
+    uow: UnitOfWork
     tenant_id: uuid.UUID
     configs: dict[uuid.UUID, StepConfig | None] = field(default_factory=dict)
     _fields: dict[str, FieldSpec] | None = None
@@ -131,20 +128,20 @@ class _Scope:
             return None
         if step_id not in self.configs:
             self.configs[step_id] = step_configs.config_of_step(
-                self.session, tenant_id=self.tenant_id, step_id=step_id
+                self.uow, tenant_id=self.tenant_id, step_id=step_id
             )
         return self.configs[step_id]
 
     @property
     def fields(self) -> dict[str, FieldSpec]:
         if self._fields is None:
-            self._fields = step_configs.field_specs(self.session, tenant_id=self.tenant_id)
+            self._fields = step_configs.field_specs(self.uow, tenant_id=self.tenant_id)
         return self._fields
 
     @property
     def calendar(self) -> BusinessCalendar:
         if self._calendar is None:
-            self._calendar = step_configs.tenant_calendar(self.session, tenant_id=self.tenant_id)
+            self._calendar = step_configs.tenant_calendar(self.uow, tenant_id=self.tenant_id)
         return self._calendar
 
 
@@ -164,7 +161,7 @@ def _condition_met(scope: _Scope, firing: Firing, *, item: Item, now: datetime) 
 def _condition_failed(
     scope: _Scope, firing: Firing, *, item: Item, error: str, now: datetime
 ) -> None:
-    scope.activity.log(
+    scope.uow.activity.log(
         tenant_id=item.tenant_id,
         item_id=item.id,
         actor_id=None,
@@ -203,7 +200,7 @@ def _fire_instant(
         if not entry.condition.holds:
             continue
         outbox.enqueue(
-            scope.session,
+            scope.uow.session,
             tenant_id=item.tenant_id,
             kind=JOB_KINDS[firing.kind],
             payload=rule_payload(
@@ -246,7 +243,7 @@ def _arm_timers(scope: _Scope, *, config: StepConfig, item: Item, event: StepEnt
                 created_at=event.at,
             )
         )
-    timer_rows.arm(scope.session, rows)
+    timer_rows.arm(scope.uow.session, rows)
 
 
 def _notify_system(
@@ -260,7 +257,7 @@ def _notify_system(
     context: Mapping[str, Any] | None = None,
 ) -> None:
     outbox.enqueue(
-        scope.session,
+        scope.uow.session,
         tenant_id=item.tenant_id,
         kind=NOTIFICATION_JOB,
         payload=rule_payload(
@@ -297,7 +294,7 @@ def record(
         return
     session = uow.session
     now = uow.clock.now()
-    scope = _Scope(session=session, activity=uow.activity, tenant_id=item.tenant_id)
+    scope = _Scope(uow=uow, tenant_id=item.tenant_id)
     for event in events:
         if isinstance(event, StepEntered):
             config = scope.config(event.step_id)
@@ -398,10 +395,7 @@ def fire_due_timers(uow: UnitOfWork, *, limit: int = 200) -> int:
             timer.fired_at = now
             continue
         timer_rows.mark_fired(timer, now=now)
-        scope = scopes.setdefault(
-            timer.tenant_id,
-            _Scope(session=session, activity=uow.activity, tenant_id=timer.tenant_id),
-        )
+        scope = scopes.setdefault(timer.tenant_id, _Scope(uow=uow, tenant_id=timer.tenant_id))
         document = {
             key: value for key, value in timer.rule.items() if key != "target_duration_days"
         }

@@ -58,7 +58,7 @@ def rollback(uow: UnitOfWork, actor: Actor, data: RollbackVersion) -> VersionOut
     now = uow.clock.now()
     for step in dropped:
         step.deleted_at = now
-    fields = load_field_specs(session, tenant_id=actor.tenant_id)
+    fields = load_field_specs(uow, tenant_id=actor.tenant_id)
     for position, saved in enumerate(snapshot["steps"], start=1):
         _restore_step(uow, actor, template.id, saved, position=position, fields=fields)
     template.name = snapshot["name"]
@@ -92,7 +92,7 @@ def _restore_step(
     if row is None or row.pipeline_template_id != template_id:
         return
     families = checked_families(
-        session,
+        uow,
         tenant_id=actor.tenant_id,
         raw={family: saved[family] for family in CONFIG_FAMILIES},
         current=stored_families(row),

@@ -193,7 +193,7 @@ def export_template(uow: UnitOfWork, actor: Actor, template_id: uuid.UUID) -> di
         )
     board = stored_board(template.board).model_dump()
     mentioned |= set(board["card_fields"]) | ({board["money_field"]} - {None})
-    rows = load_field_rows(uow.session, tenant_id=actor.tenant_id)
+    rows = load_field_rows(uow, tenant_id=actor.tenant_id)
     return {
         "format": FORMAT,
         "name": template.name,
@@ -354,7 +354,7 @@ def import_template(
     actor.require_admin("import pipeline templates")
     parsed = _parse_document(document)
     session = uow.session
-    existing = {row.name: row for row in load_field_rows(session, tenant_id=actor.tenant_id)}
+    existing = {row.name: row for row in load_field_rows(uow, tenant_id=actor.tenant_id)}
     specs, to_create, problems = _field_specs(parsed, existing)
     steps, step_problems = _checked_steps(
         parsed,

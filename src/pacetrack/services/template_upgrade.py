@@ -138,7 +138,7 @@ class _Run:
         self.dry_run, self.many = dry_run, many
         self.session = uow.session
         self.now = uow.clock.now()
-        self.calendar = tenant_calendar(self.session, tenant_id=actor.tenant_id)
+        self.calendar = tenant_calendar(uow, tenant_id=actor.tenant_id)
         self.timers = TimerCounts()
         self.where = {"tenant_id": actor.tenant_id, "instance_id": instance.id}
         self.mapped: set[uuid.UUID] = set()
@@ -224,12 +224,8 @@ class _Run:
             step = next(s for s, _ in running if s.id == kept.step.step_id)
             new_look = published[step.step_template_id]
             old_look = looks.get(step.id)
-            old = (
-                running_config(self.session, old_look, step.config_overrides) if old_look else None
-            )
-            self._kept_timers(
-                step, old, running_config(self.session, new_look, step.config_overrides)
-            )
+            old = running_config(self.uow, old_look, step.config_overrides) if old_look else None
+            self._kept_timers(step, old, running_config(self.uow, new_look, step.config_overrides))
             step.name, step.position, step.updated_at = new_look.name, new_look.position, self.now
             by_template[step.step_template_id] = (step, new_look)
         for added in plan.added:
@@ -298,7 +294,7 @@ class _Run:
 
     def _map(self, step: Step, destination: tuple[Step, VersionStep], number: int) -> int:
         to_step, look = destination
-        config = running_config(self.session, look, to_step.config_overrides)
+        config = running_config(self.uow, look, to_step.config_overrides)
         planned = [
             rows.NewTimer(
                 kind=p.firing.kind,

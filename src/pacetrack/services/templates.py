@@ -280,7 +280,7 @@ def metadata_problems(
 
 
 def checked_families(
-    session: Session,
+    uow: UnitOfWork,
     *,
     tenant_id: uuid.UUID,
     raw: Mapping[str, Any],
@@ -293,11 +293,12 @@ def checked_families(
     Raises InvalidInput (422) naming ``<family>[i].<prop>`` for every problem, and naming
     ``<family>`` alone when the request uses a family the tenant has turned off.
     """
+    session = uow.session
     refuse_disabled_families(session, tenant_id=tenant_id, families=raw, stored=current)
     names_by_id = field_ids_to_names(session, tenant_id=tenant_id)
     parsed = parse_families(raw, names_by_id=names_by_id)
     config = replace(step_config(current, target_duration_days=target_duration_days), **parsed)
-    specs = fields if fields is not None else load_field_specs(session, tenant_id=tenant_id)
+    specs = fields if fields is not None else load_field_specs(uow, tenant_id=tenant_id)
     problems = check_config(config, fields=specs)
     if "metadata" in parsed:
         problems += metadata_problems(parsed["metadata"], names_by_id=names_by_id, fields=specs)
@@ -439,7 +440,7 @@ def create_template(
     uow: UnitOfWork, actor: Actor, data: PipelineTemplateCreate
 ) -> PipelineTemplateOut:
     actor.require_admin("create pipeline templates")
-    board = checked_board(data.board, load_field_specs(uow.session, tenant_id=actor.tenant_id))
+    board = checked_board(data.board, load_field_specs(uow, tenant_id=actor.tenant_id))
     row = add_template_row(uow, actor, name=data.name, description=data.description, board=board)
     uow.commit()
     return template_out(row, [])
@@ -472,9 +473,7 @@ def update_template(
     if data.description is not None:
         row.description = data.description
     if data.board is not None:
-        row.board = checked_board(
-            data.board, load_field_specs(uow.session, tenant_id=actor.tenant_id)
-        )
+        row.board = checked_board(data.board, load_field_specs(uow, tenant_id=actor.tenant_id))
     row.updated_at = uow.clock.now()
     uow.commit()
     return get_template(uow, actor, row.id)
@@ -581,7 +580,7 @@ def create_step(uow: UnitOfWork, actor: Actor, data: StepTemplateCreate) -> Step
         if getattr(data, family) is not None
     }
     families = checked_families(
-        session,
+        uow,
         tenant_id=actor.tenant_id,
         raw=raw,
         current={},
@@ -649,7 +648,7 @@ def update_step(uow: UnitOfWork, actor: Actor, data: StepTemplateUpdate) -> Step
         # at_risk rules depend on the target; the stored config must still pass.
         config_problems = check_config(
             _row_config(row, target_duration_days=changes["target_duration_days"]),
-            fields=load_field_specs(uow.session, tenant_id=actor.tenant_id),
+            fields=load_field_specs(uow, tenant_id=actor.tenant_id),
         )
         if config_problems:
             raise InvalidInput(
@@ -714,7 +713,7 @@ def update_family(
         raise InvalidInput.one(family, f"unknown configuration family “{family}”")
     row = get_step_row(uow, actor, step_id, for_update=True)
     families = checked_families(
-        uow.session,
+        uow,
         tenant_id=actor.tenant_id,
         raw={family: raw},
         current=stored_families(row),

@@ -30,7 +30,7 @@ from pacetrack.db.tables import (
     Step,
     StepTemplate,
 )
-from pacetrack.db.tables_versions import PipelineTemplateVersion
+from pacetrack.db.tables_versions import PipelineTemplateVersion, version_join
 from pacetrack.engine.config import CONFIG_FAMILIES
 from pacetrack.services.caches import caches_of
 
@@ -177,21 +177,6 @@ def running_steps(
                 memo[step.step_template_id] = live[step.step_template_id]
                 result[step.id] = live[step.step_template_id]
     return result
-
-
-def version_join(step: type[Step] = Step) -> tuple[Any, Any]:
-    """The ON clauses that join a step's pipeline instance and the version row it runs."""
-    return (
-        and_(
-            PipelineInstance.tenant_id == step.tenant_id,
-            PipelineInstance.id == step.pipeline_instance_id,
-        ),
-        and_(
-            PipelineTemplateVersion.tenant_id == PipelineInstance.tenant_id,
-            PipelineTemplateVersion.pipeline_template_id == PipelineInstance.pipeline_template_id,
-            PipelineTemplateVersion.number == PipelineInstance.template_version,
-        ),
-    )
 
 
 def version_ids_of(

@@ -149,7 +149,7 @@ def check_expression(uow: UnitOfWork, actor: Actor, command: ExpressionCheck) ->
     """The save-time verdict on ``command.expression``; reads only."""
     actor.require_manager("check expressions")
     _owner_checked(uow, actor, command)
-    fields = load_field_specs(uow.session, tenant_id=actor.tenant_id)
+    fields = load_field_specs(uow, tenant_id=actor.tenant_id)
     expected: str | None = "boolean" if command.context in _BOOLEAN_CONTEXTS else None
     if command.context == "calculation" and command.output_field_id is not None:
         output = _output_name(uow, actor, command.output_field_id, fields)

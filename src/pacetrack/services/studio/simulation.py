@@ -100,7 +100,7 @@ def _config(
     if "target_duration_days" in command.model_fields_set:
         duration = command.target_duration_days
     checked = templates.checked_families(
-        uow.session,
+        uow,
         tenant_id=actor.tenant_id,
         raw=command.draft(),
         current=current,
@@ -118,7 +118,7 @@ def _values(
     fields: Mapping[str, FieldSpec],
 ) -> dict[str, Any]:
     samples = items.normalize_values(
-        uow.session, tenant_id=actor.tenant_id, fields=fields, raw=command.field_values or {}
+        uow, tenant_id=actor.tenant_id, fields=fields, raw=command.field_values or {}
     )
     current = (item.field_values or {}) if item is not None else {}
     return items.merged_values(current, samples)
@@ -183,11 +183,11 @@ def simulate_step(uow: UnitOfWork, actor: Actor, command: StepSimulation) -> Sim
     session = uow.session
     step = _step(uow, actor, command.step_id)
     item = _item(uow, actor, command.item_id)
-    fields = load_field_specs(session, tenant_id=actor.tenant_id)
+    fields = load_field_specs(uow, tenant_id=actor.tenant_id)
     config = _config(uow, actor, command, step, fields)
     values = _values(uow, actor, command, item, fields)
     now = uow.clock.now()
-    calendar = tenant_calendar(session, tenant_id=actor.tenant_id)
+    calendar = tenant_calendar(uow, tenant_id=actor.tenant_id)
     step_name = step.name if step is not None else "the step"
 
     # Entering: the entry requirements on the values brought in, then the step's calculations.

@@ -247,10 +247,10 @@ def load(uow: UnitOfWork, actor: Actor, instance_id: uuid.UUID) -> PipelineView:
         instance_name=instance.name,
         steps=_steps(session, tenant_id=actor.tenant_id, instance_id=instance.id),
         setting=stored_board(board),
-        fields=load_field_specs(session, tenant_id=actor.tenant_id),
+        fields=load_field_specs(uow, tenant_id=actor.tenant_id),
         people=_people(session, tenant_id=actor.tenant_id),
         currency=tenant_currency(uow, tenant_id=actor.tenant_id),
-        time_zone=tenant_calendar(session, tenant_id=actor.tenant_id).time_zone,
+        time_zone=tenant_calendar(uow, tenant_id=actor.tenant_id).time_zone,
         now=uow.clock.now(),
     )
 

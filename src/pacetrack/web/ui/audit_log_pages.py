@@ -165,9 +165,7 @@ def audit_log_page(request: Request, actor: PageActor) -> Response:
     actor.require_admin("read the configuration audit log")
     errors: FieldErrors = {}
     with request_uow(request) as work:
-        zone = ZoneInfo(
-            step_configs.tenant_calendar(work.session, tenant_id=actor.tenant_id).time_zone
-        )
+        zone = ZoneInfo(step_configs.tenant_calendar(work, tenant_id=actor.tenant_id).time_zone)
         wanted, offset = _filter(request, zone, errors)
         page = config_audit.list_entries(work, actor, wanted, limit=PAGE_SIZE, offset=offset)
         people = accounts.list_accounts(work, actor)

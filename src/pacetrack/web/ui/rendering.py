@@ -187,7 +187,7 @@ def _chrome(request: Request, actor: Actor | None) -> tuple[int, str, str]:
         return 0, "UTC", DEFAULT_CURRENCY
     with container(request).uow() as work:
         unread = notifications.list_notifications(work, actor, unread=True, limit=1).unread
-        calendar = step_configs.tenant_calendar(work.session, tenant_id=actor.tenant_id)
+        calendar = step_configs.tenant_calendar(work, tenant_id=actor.tenant_id)
         currency = tenant_settings.tenant_currency(work, tenant_id=actor.tenant_id)
         return unread, calendar.time_zone, currency
 
