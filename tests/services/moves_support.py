@@ -190,7 +190,7 @@ def build_pipeline(
                 id=uuid.uuid4(),
                 pipeline_template_id=template.id,
                 number=1,
-                snapshot=snapshot_of(uow.session, template),
+                snapshot=snapshot_of(uow, template),
                 note="",
                 published_by=None,
                 published_at=now,

@@ -73,8 +73,8 @@ def test_two_containers_do_not_share_cache_state(
             step = uow.session.get(Step, (acme, step_id))
             assert step is not None
             return (
-                effective_config(uow.session, tenant_id=acme, step=step),
-                field_specs(uow.session, tenant_id=acme),
+                effective_config(uow, tenant_id=acme, step=step),
+                field_specs(uow, tenant_id=acme),
                 tenant_calendar(uow, tenant_id=acme),
             )
 

@@ -7,9 +7,11 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from pacetrack.adapters.clock import FrozenClock
 from pacetrack.bootstrap import Container
+from pacetrack.db.tables_automations import AutomationRun
 from pacetrack.services import items, moves
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict, InvalidInput, NotFound
@@ -549,3 +551,15 @@ def test_an_automatic_move_chain_stops_at_the_loop_guard_with_a_recorded_error(
     assert stopped[0]["automatic_moves"] == 3
     assert stopped[0]["limit"] == 3
     assert len(history(container, admin.tenant_id, item_id)) == 5
+    with container.uow() as uow:
+        runs = uow.session.execute(
+            select(AutomationRun.status, AutomationRun.error).where(
+                AutomationRun.item_id == item_id
+            )
+        ).all()
+    assert sorted((status, error or "") for status, error in runs) == [
+        ("failed", stopped[0]["message"]),
+        ("succeeded", ""),
+        ("succeeded", ""),
+        ("succeeded", ""),
+    ]

@@ -3,8 +3,10 @@
 A webhook delivery is an outbox job (kind ``webhook.deliver``) whose id is the
 ``webhook-id`` header, the same on every retry. ``delivery_attempt`` keeps one
 row per try with what was sent and what came back; ``automation_run`` keeps
-one row per fired automation (its id is the ``automation.run`` job's id, so a
-job performed twice finds its run and does nothing the second time).
+one row per fired automation. A job's run has the ``automation.run`` job's id,
+so a job performed twice finds its run and does nothing the second time; the
+run of a ``move_to_step`` automation a change follows itself is written by that
+change, with an id of its own.
 """
 
 from __future__ import annotations

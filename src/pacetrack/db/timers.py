@@ -98,6 +98,13 @@ def claim_due(session: Session, *, now: datetime, limit: int) -> list[Timer]:
     return list(session.scalars(statement.execution_options(populate_existing=True)))
 
 
+def items_of(session: Session, timers: Sequence[Timer]) -> dict[tuple[uuid.UUID, uuid.UUID], Item]:
+    """The items the timers are for, by (tenant id, item id), in one read."""
+    keys = {(timer.tenant_id, timer.item_id) for timer in timers}
+    rows = session.scalars(select(Item).where(tuple_(Item.tenant_id, Item.id).in_(list(keys))))
+    return {(row.tenant_id, row.id): row for row in rows}
+
+
 def mark_fired(timer: Timer, *, now: datetime) -> None:
     timer.status = FIRED
     timer.fired_at = now

@@ -25,17 +25,25 @@ from pacetrack.db.repositories.assignments import AssignmentRepository
 from pacetrack.db.repositories.audit import AuditRepository
 from pacetrack.db.repositories.base import Repository
 from pacetrack.db.repositories.fields import FieldRepository
+from pacetrack.db.repositories.item_views import ItemViewRepository
 from pacetrack.db.repositories.items import ItemRepository
 from pacetrack.db.repositories.login_failures import LoginFailureRepository
 from pacetrack.db.repositories.outbox import OutboxRepository
 from pacetrack.db.repositories.people import PeopleRepository
 from pacetrack.db.repositories.pipelines import PipelineRepository
 from pacetrack.db.repositories.steps import StepRepository
+from pacetrack.db.repositories.template_versions import TemplateVersionRepository
+from pacetrack.db.repositories.templates import TemplateRepository
+from pacetrack.db.repositories.tenant_features import TenantFeatureRepository
 from pacetrack.db.repositories.tenants import TenantRepository
 from pacetrack.db.repositories.timers import TimerRepository
+from pacetrack.db.repositories.upgrades import UpgradeRepository
 from pacetrack.db.session import transaction_memo
 
 RepositoryType = TypeVar("RepositoryType", bound=Repository)
+
+_REPOSITORIES = "pacetrack.repositories"
+"""Where a session keeps the repositories made over it (``Session.info``)."""
 
 
 class Clock(Protocol):
@@ -66,7 +74,6 @@ class DatabaseUnit:
         self.clock = clock
         self._feed = feed
         self._session: Session | None = None
-        self._repositories: dict[type[Repository], Repository] = {}
 
     @property
     def session(self) -> Session:
@@ -92,7 +99,6 @@ class DatabaseUnit:
         finally:
             session.close()
             self._session = None
-            self._repositories.clear()
 
     def author(self, tenant_id: uuid.UUID) -> uuid.UUID | None:
         """The account the configuration changes in ``tenant_id`` are recorded as made by."""
@@ -124,10 +130,22 @@ class DatabaseUnit:
         permission answers): a new transaction starts with an empty memo."""
         return transaction_memo(self.session, namespace)
 
+    def annotate(self, row: Any, *, action: str, **values: Any) -> None:
+        """Records the creation of ``row`` in the configuration audit as ``action`` with
+        ``values`` (``db.config_audit.annotate``)."""
+        config_audit.annotate(self.session, row, action=action, **values)
+
+    def rollback(self) -> None:
+        """Drops everything written so far (a dry run's answer is computed, then undone)."""
+        self.session.rollback()
+
     def _repository(self, kind: type[RepositoryType]) -> RepositoryType:
-        # A unit lent another unit's session (the worker's, to a job handler) does not
-        # run this class's __init__: its repositories are kept the first time one is made.
-        made_here: dict[type[Repository], Repository] = vars(self).setdefault("_repositories", {})
+        # Kept with the session, not the unit: a unit lent another's transaction (a job
+        # handler's, a use case run inside another) shares its session and so its
+        # repositories, whatever it overrides.
+        made_here: dict[type[Repository], Repository] = self.session.info.setdefault(
+            _REPOSITORIES, {}
+        )
         made = made_here.get(kind)
         if made is None:
             made = made_here[kind] = kind(self.session)
@@ -184,3 +202,23 @@ class DatabaseUnit:
     @property
     def timers(self) -> TimerRepository:
         return self._repository(TimerRepository)
+
+    @property
+    def item_views(self) -> ItemViewRepository:
+        return self._repository(ItemViewRepository)
+
+    @property
+    def templates(self) -> TemplateRepository:
+        return self._repository(TemplateRepository)
+
+    @property
+    def template_versions(self) -> TemplateVersionRepository:
+        return self._repository(TemplateVersionRepository)
+
+    @property
+    def tenant_features(self) -> TenantFeatureRepository:
+        return self._repository(TenantFeatureRepository)
+
+    @property
+    def upgrades(self) -> UpgradeRepository:
+        return self._repository(UpgradeRepository)

@@ -24,6 +24,7 @@ from pacetrack.engine.field_view import condition_holds
 from pacetrack.engine.fields import FieldSpec, normalize_value
 from pacetrack.engine.requirements import move_requirements
 from pacetrack.engine.transitions import StepRef
+from pacetrack.engine.triggers import due_at_entry
 from pacetrack.engine.validations import Violation
 
 
@@ -134,15 +135,24 @@ def decide_move(
 
 @dataclass(frozen=True, kw_only=True)
 class Route:
-    """An automation that sends the item on to ``step`` (a step name or id)."""
+    """A ``move_to_step`` automation that fired: it sends the item on to ``step`` (a step
+    name or id). ``of_step_left``: the rule is the ``on_exit`` rule of the step just left,
+    not a rule of the step the item is at."""
 
     automation_id: str
+    automation_name: str | None
+    trigger: str
     step: str
+    of_step_left: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
 class RoutingOutcome:
+    """The route taken (the first that fired), the others that fired too, and the
+    conditions that could not be decided."""
+
     route: Route | None = None
+    passed_over: tuple[Route, ...] = ()
     problems: tuple[str, ...] = ()
 
 
@@ -177,6 +187,14 @@ def _fires(
     return rule.to_value is None or _same_value(spec, rule.to_value, change.new)
 
 
+def _routing_rules(config: StepConfig) -> list[AutomationRule]:
+    return [
+        rule
+        for rule in config.automations
+        if rule.is_enabled and isinstance(rule.action, MoveToStepAction)
+    ]
+
+
 def automatic_route(
     *,
     config: StepConfig,
@@ -186,21 +204,33 @@ def automatic_route(
     values: Mapping[str, Any],
     now: datetime,
     calendar: BusinessCalendar,
+    left: StepConfig | None = None,
 ) -> RoutingOutcome:
-    """The first enabled ``move_to_step`` automation of ``config`` that fires, if any.
+    """Which enabled ``move_to_step`` automation sends the item on, if any.
 
-    ``entered``: the item has just entered the step (``on_enter``); ``changes``:
-    the field changes just made (``on_field_change``, with the optional
-    ``from_value`` / ``to_value``). A ``condition`` must hold; one that cannot be
-    evaluated counts as false and is reported in ``problems``.
+    The candidates, in this order: the ``on_exit`` rules of the step just left
+    (``left``); the rules of ``config`` that fire ``on_enter`` (``entered``: the item
+    has just entered the step) or ``on_field_change`` (``changes``: the field changes
+    just made, with the optional ``from_value`` / ``to_value``); when entered, the
+    timed rules due the moment the item enters (``due_at_entry``). A ``condition``
+    must hold; one that cannot be evaluated counts as false and is reported in
+    ``problems``. The first candidate that fires is the route.
     """
     by_field = {change.field: change for change in changes}
+    leaving = _routing_rules(left) if left is not None else []
+    candidates = [(rule, True) for rule in leaving if rule.trigger == "on_exit"]
+    candidates += [
+        (rule, False)
+        for rule in _routing_rules(config)
+        if _fires(rule, entered=entered, changes=by_field, fields=fields)
+    ]
+    if entered:
+        timed = due_at_entry(config, entered_at=now, calendar=calendar)
+        candidates += [(rule, False) for rule in timed]
+    fired: list[Route] = []
     problems: list[str] = []
-    for rule in config.automations:
-        if not rule.is_enabled or not isinstance(rule.action, MoveToStepAction):
-            continue
-        if not _fires(rule, entered=entered, changes=by_field, fields=fields):
-            continue
+    for rule, of_step_left in candidates:
+        assert isinstance(rule.action, MoveToStepAction)
         if rule.condition is not None:
             holds, problem = condition_holds(
                 rule.condition, fields=fields, values=values, now=now, calendar=calendar
@@ -209,7 +239,17 @@ def automatic_route(
                 problems.append(f"{rule.id}: {problem}")
             if not holds:
                 continue
-        return RoutingOutcome(
-            route=Route(automation_id=rule.id, step=rule.action.step), problems=tuple(problems)
+        fired.append(
+            Route(
+                automation_id=rule.id,
+                automation_name=rule.name,
+                trigger=rule.trigger,
+                step=rule.action.step,
+                of_step_left=of_step_left,
+            )
         )
-    return RoutingOutcome(problems=tuple(problems))
+    return RoutingOutcome(
+        route=fired[0] if fired else None,
+        passed_over=tuple(fired[1:]),
+        problems=tuple(problems),
+    )

@@ -13,7 +13,13 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pacetrack.engine.calendar import BusinessCalendar
-from pacetrack.engine.config import AutomationRule, NotificationRule, StepConfig, TriggerSettings
+from pacetrack.engine.config import (
+    AutomationRule,
+    MoveToStepAction,
+    NotificationRule,
+    StepConfig,
+    TriggerSettings,
+)
 from pacetrack.engine.events import FieldChange
 from pacetrack.engine.expressions import ExpressionError, compile_expression
 from pacetrack.engine.fields import FieldSpec, parse_decimal
@@ -162,3 +168,30 @@ def planned_timers(
         if due is not None:
             planned.append(PlannedTimer(firing=firing, due=due))
     return tuple(planned)
+
+
+def routes_the_item(firing: Firing) -> bool:
+    """A ``move_to_step`` automation. When a move, a field change or an item's creation
+    fires it (``on_enter``, ``on_exit``, ``on_field_change``), that change decides it
+    itself (``engine.moves.automatic_route``) and records its run: it becomes no outbox
+    job. Timed ones fire from their timers, unless due at entry (``decided_at_entry``)."""
+    rule = firing.rule
+    return isinstance(rule, AutomationRule) and isinstance(rule.action, MoveToStepAction)
+
+
+def decided_at_entry(planned: PlannedTimer, *, entered_at: datetime) -> bool:
+    """A timed ``move_to_step`` automation due the moment the stay begins: the move
+    that enters the step follows it, as it follows ``on_enter`` rules."""
+    return routes_the_item(planned.firing) and planned.due.due_at <= entered_at
+
+
+def due_at_entry(
+    config: StepConfig, *, entered_at: datetime, calendar: BusinessCalendar
+) -> tuple[AutomationRule, ...]:
+    """The timed ``move_to_step`` automations of ``config`` due when a stay begins."""
+    return tuple(
+        planned.firing.rule
+        for planned in planned_timers(config, entered_at=entered_at, calendar=calendar)
+        if decided_at_entry(planned, entered_at=entered_at)
+        and isinstance(planned.firing.rule, AutomationRule)
+    )

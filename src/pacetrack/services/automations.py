@@ -1,7 +1,11 @@
 """Automations: performing fired rules, testing them, their log and statistics.
 
 ``side_effects.record`` (and timer firing) turns every automation whose
-trigger and condition hold into an ``automation.run`` outbox job. Its handler
+trigger and condition hold into an ``automation.run`` outbox job, except the
+``move_to_step`` ones a change fires (``on_enter``, ``on_exit``,
+``on_field_change``, and timed ones due at entry): the move, field change or
+creation follows those itself and writes their runs in its own transaction
+(``moves.route_automatically``, ``routing_runs``). The job's handler
 (``run_automation``) performs the action through the ordinary use case of
 that action, in ONE transaction with the ``automation_run`` row and the job's
 settlement, so a run is recorded exactly when its effect is:
@@ -12,22 +16,23 @@ settlement, so a run is recorded exactly when its effect is:
   the new item's ``source_item_id`` points back at the source;
 - ``assign``: ``assignments.assign_by_rule`` (the rule's choice as on step entry, then
   ``assignments.assign_item``);
-- ``move_to_step``: ``moves.move_item``. Rules triggered ``on_enter`` and
-  ``on_field_change`` were already followed by the move itself (conditional
-  routing, ``moves.route_automatically``); their run records that outcome and
-  moves nothing. Timed and ``on_exit`` moves are guarded against loops: at most
-  ``metadata.max_automatic_moves`` per item per hour;
+- ``move_to_step``: a timed rule's (``on_duration``, ``at_risk``), through
+  ``moves.move_item``, whose chain of automatic moves the step's
+  ``metadata.max_automatic_moves`` bounds; an ``on_exit`` one still queued from
+  before moves followed them is performed the same way, and an ``on_enter`` or
+  ``on_field_change`` one only settles (its move followed it);
 - ``webhook``: a ``webhook.deliver`` job whose id is the ``webhook-id``.
 
-The use cases run inside the job's transaction through ``_SharedUnit``, whose
-``commit`` only flushes; the handler commits once at the end.
+These use cases each commit their own unit of work; the handler lends them the
+job's transaction through ``_SharedUnit``, whose ``commit`` only flushes, and
+the worker commits once at the end.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -37,7 +42,7 @@ from sqlalchemy.orm import Session
 
 from pacetrack.adapters.templating import render
 from pacetrack.db import outbox, repository
-from pacetrack.db.tables import RUNNING_STEP, Activity, Item, PipelineInstance, Step
+from pacetrack.db.tables import RUNNING_STEP, Item, PipelineInstance, Step
 from pacetrack.db.tables_automations import (
     RUN_FAILED,
     RUN_PENDING,
@@ -61,7 +66,6 @@ from pacetrack.engine.fields import decimal_to_json
 from pacetrack.engine.ids import as_uuid
 from pacetrack.engine.lifecycle import DELETED
 from pacetrack.engine.retry_policy import DONE, Outcome
-from pacetrack.engine.step_settings import DEFAULT_MAX_AUTOMATIC_MOVES
 from pacetrack.services import assignments, items, moves, notifications, webhooks
 from pacetrack.services.config_schema import problems_from
 from pacetrack.services.context import Actor, system_actor
@@ -73,9 +77,9 @@ from pacetrack.services.step_configs import effective_config, field_specs, tenan
 from pacetrack.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from pacetrack.services.webhook_auth import credentials_of
 
-INLINE_TRIGGERS = frozenset({"on_enter", "on_field_change"})
-"""Triggers whose ``move_to_step`` the move service follows itself."""
-LOOP_WINDOW = timedelta(hours=1)
+FOLLOWED_BY_THE_MOVE = frozenset({"on_enter", "on_field_change"})
+"""Triggers whose ``move_to_step`` jobs, still queued from before moves recorded their
+runs, were followed by the move already (``on_exit`` ones were not: a job performs them)."""
 _RULE = TypeAdapter(AutomationRule)
 
 
@@ -270,48 +274,6 @@ def render_webhook(
     return endpoint, url, {"url": url, "headers": headers, "body": body}
 
 
-def _inline_move_outcome(
-    session: Session, *, item: Item, rule_id: str, since: datetime
-) -> tuple[str, str | None, dict[str, Any]]:
-    """How the move service's own run of this routing rule went (from the activity log)."""
-    rows = session.scalars(
-        select(Activity)
-        .where(
-            Activity.tenant_id == item.tenant_id,
-            Activity.item_id == item.id,
-            Activity.kind.in_(("item.moved", "item.move_blocked")),
-            Activity.created_at >= since,
-        )
-        .order_by(Activity.created_at)
-    ).all()
-    for row in rows:
-        data = row.data or {}
-        if data.get("automation_id") != rule_id:
-            continue
-        if row.kind == "item.moved":
-            return RUN_SUCCEEDED, None, {"moved_to": data.get("to_step"), "inline": True}
-        messages = "; ".join(v.get("message", "") for v in data.get("violations") or [])
-        return RUN_FAILED, f"move blocked: {messages}", {"inline": True}
-    return RUN_SKIPPED, None, {"inline": True, "note": "performed by the move; no move made"}
-
-
-def _recent_moves(session: Session, *, item: Item, now: datetime) -> int:
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(AutomationRun)
-            .where(
-                AutomationRun.tenant_id == item.tenant_id,
-                AutomationRun.item_id == item.id,
-                AutomationRun.action_type == "move_to_step",
-                AutomationRun.status == RUN_SUCCEEDED,
-                AutomationRun.created_at >= now - LOOP_WINDOW,
-            )
-        )
-        or 0
-    )
-
-
 def _perform(
     uow: UnitOfWork,
     *,
@@ -439,25 +401,11 @@ def _perform(
         }
     elif isinstance(action, MoveToStepAction):
         run.rendered_request = {"type": "move_to_step", "step": action.step}
-        if rule.trigger in INLINE_TRIGGERS:
-            status, error, result = _inline_move_outcome(
-                session, item=item, rule_id=rule.id, since=run.triggered_at
-            )
-            run.status, run.error, run.result = status, error, result
+        if rule.trigger in FOLLOWED_BY_THE_MOVE:
+            # Queued before moves recorded these runs themselves: the move that fired the
+            # rule followed it already, so this job only settles.
+            run.status, run.error = RUN_SKIPPED, "followed by the change that fired it"
             return
-        current = session.get(Step, (item.tenant_id, item.current_step_id))
-        limit = (
-            effective_config(
-                uow, tenant_id=item.tenant_id, step=current
-            ).settings.max_automatic_moves
-            if current
-            else DEFAULT_MAX_AUTOMATIC_MOVES
-        )
-        if _recent_moves(session, item=item, now=now) >= limit:
-            raise InvalidInput.one(
-                "action.step",
-                f"loop guard: {limit} automatic moves of this item within an hour; stopped",
-            )
         target = _find_step(session, item.tenant_id, item.pipeline_instance_id, action.step)
         moved = moves.move_item(shared, actor, moves.MoveItem(id=item.id, step_id=target.id))
         run.result = {"moved_to": target.name, "version": moved.version}

@@ -272,7 +272,7 @@ def _changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[Field
 def create_item(uow: UnitOfWork, actor: Actor, data: ItemCreate) -> ItemOut:
     tenant_id = actor.tenant_id
     instance = access.ensure_can_see_instance(uow, actor, data.pipeline_instance_id)
-    uow.items.hold_off_upgrades(tenant_id, instance.id)
+    uow.upgrades.share_instance(tenant_id=tenant_id, instance_id=instance.id)
     steps = uow.steps.running(tenant_id, instance.id)
     if not steps:
         raise InvalidInput.one("pipeline_instance_id", "the pipeline instance has no steps")

@@ -8,9 +8,10 @@ activity entry, then answers with every violation; an accepted one closes the
 open history row, opens a new one, updates the item, writes the activity log
 and the side effects, and commits once.
 
-After an item enters a step or its fields change, the step's ``move_to_step``
-automations may send it on (conditional routing). Those moves go through the
-same decision, in the same unit of work, marked automatic; a chain stops after
+After an item enters or leaves a step or its fields change, the ``move_to_step``
+automations that fires may send it on (conditional routing). Those moves go
+through the same decision, in the same unit of work, marked automatic, and each
+automation that fired gets its automation run there; a chain stops after
 ``metadata.max_automatic_moves`` (default 10) automatic moves with an error
 entry in the activity log.
 """
@@ -21,6 +22,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,7 +37,7 @@ from pacetrack.engine.events import DomainEvent, FieldChange, StepEntered
 from pacetrack.engine.features import Feature
 from pacetrack.engine.fields import FieldSpec
 from pacetrack.engine.lifecycle import ACTIVE
-from pacetrack.engine.moves import Decision, automatic_route, decide_move
+from pacetrack.engine.moves import Decision, Route, automatic_route, decide_move
 from pacetrack.engine.requirements import Requirement, entry_requirements, move_requirements
 from pacetrack.engine.transitions import StepRef, find_step
 from pacetrack.engine.validations import Violation
@@ -51,6 +53,12 @@ from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict, InvalidInput, NotFound, Refused, StaleItem
 from pacetrack.services.input_types import Version
 from pacetrack.services.item_status import record_activity
+from pacetrack.services.routing_runs import (
+    RUN_FAILED,
+    RUN_SKIPPED,
+    RUN_SUCCEEDED,
+    record_route_run,
+)
 from pacetrack.services.step_configs import (
     PipelineConfigs,
     effective_configs,
@@ -410,6 +418,24 @@ def move_once(
     return _Outcome(moved=True)
 
 
+def _record_run(
+    uow: UnitOfWork,
+    *,
+    item: Item,
+    route: Route,
+    at: Step,
+    left: Step | None,
+    status: str,
+    error: str | None = None,
+    result: dict[str, Any] | None = None,
+) -> None:
+    """The run of ``route``, a rule of the step left or of ``at``, the item's step."""
+    owner = left if route.of_step_left and left is not None else at
+    record_route_run(
+        uow, item=item, step_id=owner.id, route=route, status=status, error=error, result=result
+    )
+
+
 def route_automatically(
     uow: UnitOfWork,
     *,
@@ -418,13 +444,17 @@ def route_automatically(
     context: _Context,
     entered: bool,
     changes: Sequence[FieldChange] = (),
+    left: Step | None = None,
 ) -> None:
-    """Follow the current step's ``move_to_step`` automations until none fires.
+    """Follow the ``move_to_step`` automations the change fires until none fires.
 
-    Each automatic move is an ordinary move (every rule applies), made in this
-    unit of work. The chain stops at the current step's
-    ``metadata.max_automatic_moves`` with an ``item.automation_loop_stopped``
-    entry in the activity log.
+    At each step: the ``on_exit`` rules of the step just ``left``, then the step's
+    ``on_enter`` (``entered``) or ``on_field_change`` (``changes``) rules, then its
+    timed rules due at entry (``engine.moves.automatic_route``). Each automatic
+    move is an ordinary move (every rule applies), made in this unit of work, and
+    each rule that fired gets its automation run here (``routing_runs``). The chain
+    stops at the current step's ``metadata.max_automatic_moves`` with an
+    ``item.automation_loop_stopped`` entry in the activity log.
     """
     made = 0
     while True:
@@ -434,6 +464,7 @@ def route_automatically(
         config = context.config(uow, step)
         outcome = automatic_route(
             config=config,
+            left=context.config(uow, left) if left is not None else None,
             entered=entered,
             changes=changes,
             fields=context.fields,
@@ -452,8 +483,16 @@ def route_automatically(
         route = outcome.route
         if route is None:
             return
+        record_run = partial(_record_run, uow, item=item, at=step, left=left)
+        for passed in outcome.passed_over:
+            record_run(
+                route=passed,
+                status=RUN_SKIPPED,
+                error=f"“{route.automation_id}” fired first and decided the move",
+            )
         target = find_step(route.step, [step_ref(s) for s in context.steps])
         if target is None:
+            message = f"no step “{route.step}” in this pipeline"
             record_activity(
                 uow,
                 item=item,
@@ -462,12 +501,18 @@ def route_automatically(
                 data={
                     "step_id": str(step.id),
                     "automation_id": route.automation_id,
-                    "message": f"no step “{route.step}” in this pipeline",
+                    "message": message,
                 },
             )
+            record_run(route=route, status=RUN_FAILED, error=message)
             return
         limit = config.settings.max_automatic_moves
         if made >= limit:
+            message = (
+                f"stopped after {made} automatic moves in one chain "
+                f"(limit {limit}); {route.automation_id} would have moved the item to "
+                f"{target.name}"
+            )
             record_activity(
                 uow,
                 item=item,
@@ -478,11 +523,10 @@ def route_automatically(
                     "automation_id": route.automation_id,
                     "automatic_moves": made,
                     "limit": limit,
-                    "message": f"stopped after {made} automatic moves in one chain "
-                    f"(limit {limit}); {route.automation_id} would have moved the item to "
-                    f"{target.name}",
+                    "message": message,
                 },
             )
+            record_run(route=route, status=RUN_FAILED, error=message)
             return
         target_step = context.step(target.id)
         assert target_step is not None
@@ -505,9 +549,16 @@ def route_automatically(
             )
         )
         if not result.moved:
+            messages = "; ".join(v.message for v in result.violations)
+            record_run(route=route, status=RUN_FAILED, error=f"move blocked: {messages}")
             return
+        record_run(
+            route=route,
+            status=RUN_SUCCEEDED,
+            result={"moved_to": target_step.name, "version": item.version},
+        )
         made += 1
-        entered, changes = True, ()
+        entered, changes, left = True, (), step
 
 
 def move_out(item: Item, context: _Context | None = None) -> MoveOut:
@@ -531,6 +582,7 @@ def move_item(uow: UnitOfWork, actor: Actor, command: MoveItem) -> MoveOut:
     target = context.step(command.step_id)
     if target is None:
         raise InvalidInput.one("step_id", "not a step of the item's pipeline")
+    left = context.step(item.current_step_id)
     result = move_once(uow, actor=actor, item=item, target=target, context=context, automatic=None)
     if not result.moved:
         uow.commit()
@@ -539,7 +591,7 @@ def move_item(uow: UnitOfWork, actor: Actor, command: MoveItem) -> MoveOut:
             f"The item cannot move to {target.name}: "
             f"{counted(len(result.violations), 'requirement')} not met.",
         )
-    route_automatically(uow, actor=actor, item=item, context=context, entered=True)
+    route_automatically(uow, actor=actor, item=item, context=context, entered=True, left=left)
     uow.commit()
     return move_out(item, context)
 

@@ -51,7 +51,6 @@ from pacetrack.services.version_steps import (
     instance_running_steps,
     running_steps,
     steps_of_snapshot,
-    version_ids_of,
 )
 from pacetrack.services.webhooks import automation_url_problems
 
@@ -158,7 +157,9 @@ def instance_out(
 def _instance_steps(
     uow: UnitOfWork, actor: Actor, instance_id: uuid.UUID
 ) -> list[tuple[Step, VersionStep | None]]:
-    return instance_running_steps(uow.session, tenant_id=actor.tenant_id, instance_id=instance_id)
+    return instance_running_steps(
+        uow.template_versions, tenant_id=actor.tenant_id, instance_id=instance_id
+    )
 
 
 def create_instance(
@@ -293,13 +294,13 @@ def _checked_overrides(
         )
     families = {key: value for key, value in overrides.items() if key in CONFIG_FAMILIES}
     refuse_disabled_families(
-        uow.session,
+        uow,
         tenant_id=actor.tenant_id,
         families=families,
         stored=current,
         prefix="config_overrides.",
     )
-    names_by_id = field_ids_to_names(uow.session, tenant_id=actor.tenant_id)
+    names_by_id = field_ids_to_names(uow, tenant_id=actor.tenant_id)
     parsed = parse_families(families, names_by_id=names_by_id, prefix="config_overrides.")
     base = step_config(dict(template.families), target_duration_days=template.target_duration_days)
     effective = apply_overrides(
@@ -337,9 +338,9 @@ def update_step_overrides(uow: UnitOfWork, actor: Actor, data: StepOverridesUpda
     step = uow.steps.lock(actor.tenant_id, data.step_id)
     if step is None:
         raise NotFound("Step not found.")
-    version_ids = version_ids_of(uow.session, tenant_id=actor.tenant_id, step_ids=[step.id])
+    version_ids = uow.template_versions.version_ids_of_steps(actor.tenant_id, [step.id])
     template = running_steps(
-        uow.session, tenant_id=actor.tenant_id, steps=[(step, version_ids.get(step.id))]
+        uow.template_versions, tenant_id=actor.tenant_id, steps=[(step, version_ids.get(step.id))]
     ).get(step.id)
     if template is None:
         raise NotFound("The step's template was deleted.")

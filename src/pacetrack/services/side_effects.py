@@ -8,8 +8,11 @@ What ``record`` writes:
 
 - a rule that fires now (``on_enter``, ``on_exit``, ``on_field_change``, whose
   condition holds) becomes one outbox job: ``notification.fire`` for a
-  notification rule, ``automation.run`` for an automation rule;
-- entering a step arms a timer per ``on_duration`` / ``at_risk`` rule, leaving
+  notification rule, ``automation.run`` for an automation rule, except
+  ``move_to_step`` automations, which the change that fires them follows and
+  records itself (``moves.route_automatically``);
+- entering a step arms a timer per ``on_duration`` / ``at_risk`` rule (but the
+  first occurrence of a ``move_to_step`` one due at once, which the move follows), leaving
   it cancels the stay's timers; ``fire_due_timers`` (run by the worker) turns
   due timers into the same jobs and arms the next occurrence of repeating ones;
 - newly assigned accounts get an ``item_assigned`` notification, and a step
@@ -28,7 +31,6 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import select, tuple_
 
 from pacetrack.db import outbox
 from pacetrack.db import timers as timer_rows
@@ -53,7 +55,9 @@ from pacetrack.engine.triggers import (
     RuleKind,
     condition_holds,
     decide_instant,
+    decided_at_entry,
     planned_timers,
+    routes_the_item,
 )
 from pacetrack.services import step_configs
 from pacetrack.services.context import ADMIN, Actor
@@ -195,6 +199,8 @@ def _fire_instant(
     )
     for entry in decided:
         firing = entry.firing
+        if routes_the_item(firing):
+            continue
         if entry.condition.error is not None:
             _condition_failed(scope, firing, item=item, error=entry.condition.error, now=now)
         if not entry.condition.holds:
@@ -222,6 +228,19 @@ def _arm_timers(scope: _Scope, *, config: StepConfig, item: Item, event: StepEnt
     rows = []
     for planned in planned_timers(config, entered_at=event.at, calendar=scope.calendar):
         firing, due = planned.firing, planned.due
+        if decided_at_entry(planned, entered_at=event.at):
+            # The move entering the step has followed the first occurrence itself.
+            following = next_due(
+                firing.rule,
+                entered_at=event.at,
+                fired_occurrence=due.occurrence,
+                now=event.at,
+                target_duration_days=config.target_duration_days,
+                calendar=scope.calendar,
+            )
+            if following is None:
+                continue
+            due = following
         rows.append(
             Timer(
                 tenant_id=item.tenant_id,
@@ -380,13 +399,7 @@ def fire_due_timers(uow: UnitOfWork, *, limit: int = 200) -> int:
     due = timer_rows.claim_due(session, now=now, limit=limit)
     if not due:
         return 0
-    keys = {(timer.tenant_id, timer.item_id) for timer in due}
-    items = {
-        (row.tenant_id, row.id): row
-        for row in session.scalars(
-            select(Item).where(tuple_(Item.tenant_id, Item.id).in_(list(keys)))
-        )
-    }
+    items = timer_rows.items_of(session, due)
     scopes: dict[uuid.UUID, _Scope] = {}
     for timer in due:
         item = items.get((timer.tenant_id, timer.item_id))

@@ -35,11 +35,7 @@ from pacetrack.services.caches import Caches, caches_of
 from pacetrack.services.config_schema import step_config
 from pacetrack.services.errors import NotFound
 from pacetrack.services.unit_of_work import UnitOfWork
-from pacetrack.services.version_steps import (
-    VersionStep,
-    running_steps,
-    version_ids_of,
-)
+from pacetrack.services.version_steps import VersionStep, running_steps
 
 OVERRIDE_KEYS = frozenset({*CONFIG_FAMILIES, "target_duration_days"})
 
@@ -111,11 +107,10 @@ def effective_configs(
             result[step.id] = known
     if not missing:
         return result
-    version_ids = version_ids_of(
-        uow.session, tenant_id=tenant_id, step_ids=[step.id for step in missing]
-    )
+    versions = uow.template_versions
+    version_ids = versions.version_ids_of_steps(tenant_id, [step.id for step in missing])
     running = running_steps(
-        uow.session,
+        versions,
         tenant_id=tenant_id,
         steps=[(step, version_ids.get(step.id)) for step in missing],
     )
@@ -312,7 +307,9 @@ def _pipeline_configs(
     steps: list[Step] = [step for step, _ in rows.steps]
     configs: dict[uuid.UUID, StepConfig] = {}
     chosen = [(step, version_id) for step, version_id in rows.steps if step.id in wanted]
-    for step_id, published in running_steps(uow.session, tenant_id=tenant_id, steps=chosen).items():
+    for step_id, published in running_steps(
+        uow.template_versions, tenant_id=tenant_id, steps=chosen
+    ).items():
         step = next(step for step, _ in chosen if step.id == step_id)
         config = running_config(uow, published, step.config_overrides)
         memo[("config", step.id)] = config

@@ -18,7 +18,6 @@ from pacetrack.services.template_versions import (
     StepWordsOut,
     by_step_out,
     changes_of,
-    latest_version,
     snapshot_of,
 )
 from pacetrack.services.templates import get_template_row
@@ -38,8 +37,8 @@ def draft_changes(uow: UnitOfWork, actor: Actor, template_id: uuid.UUID) -> Draf
     """What the draft changes since the latest version (everything, before version 1)."""
     actor.require_manager("read template versions")
     template = get_template_row(uow, actor, template_id)
-    draft = snapshot_of(uow.session, template)
-    latest = latest_version(uow.session, tenant_id=actor.tenant_id, template_id=template.id)
+    draft = snapshot_of(uow, template)
+    latest = uow.template_versions.latest(actor.tenant_id, template.id)
     base = latest.snapshot if latest is not None else {"steps": []}
     diff = diff_snapshots(base, draft)
     return DraftOut(

@@ -14,7 +14,6 @@ import uuid
 from typing import Any
 
 from pacetrack.db import config_audit
-from pacetrack.db.tables import StepTemplate
 from pacetrack.engine.config import CONFIG_FAMILIES
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict
@@ -30,9 +29,7 @@ from pacetrack.services.templates import (
     checked_families,
     family_column,
     get_template_row,
-    live_steps,
     stored_families,
-    template_name_taken,
 )
 from pacetrack.services.unit_of_work import UnitOfWork
 
@@ -44,15 +41,14 @@ def rollback(uow: UnitOfWork, actor: Actor, data: RollbackVersion) -> VersionOut
     template = get_template_row(uow, actor, data.id)
     version = version_row(uow, actor, template.id, data.version, field="version")
     snapshot = version.snapshot
-    session = uow.session
     kept_ids = {uuid.UUID(step["id"]) for step in snapshot["steps"]}
     dropped = [
         step
-        for step in live_steps(session, tenant_id=actor.tenant_id, template_id=template.id)
+        for step in uow.templates.live_steps(actor.tenant_id, template.id)
         if step.id not in kept_ids
     ]
-    if snapshot["name"] != template.name and template_name_taken(
-        session, tenant_id=actor.tenant_id, name=snapshot["name"], except_id=template.id
+    if snapshot["name"] != template.name and uow.templates.name_taken(
+        actor.tenant_id, snapshot["name"], except_id=template.id
     ):
         raise Conflict.one("version", f"another template is named “{snapshot['name']}” now")
     now = uow.clock.now()
@@ -67,9 +63,9 @@ def rollback(uow: UnitOfWork, actor: Actor, data: RollbackVersion) -> VersionOut
     template.updated_at = now
     uow.flush()
     row = publish_current(uow, actor, template, note=_note(data.version, data.note))
-    config_audit.annotate(session, row, action=config_audit.ROLLED_BACK, restores=data.version)
+    uow.annotate(row, action=config_audit.ROLLED_BACK, restores=data.version)
     uow.commit()
-    return version_out(session, row, with_snapshot=True)
+    return version_out(uow, row, with_snapshot=True)
 
 
 def _note(number: int, note: str) -> str:
@@ -86,9 +82,8 @@ def _restore_step(
     position: int,
     fields: Any,
 ) -> None:
-    session = uow.session
     # Read even when soft-deleted: a step the version has and a later edit deleted comes back.
-    row = session.get(StepTemplate, (actor.tenant_id, uuid.UUID(saved["id"])))
+    row = uow.templates.step_even_deleted(actor.tenant_id, uuid.UUID(saved["id"]))
     if row is None or row.pipeline_template_id != template_id:
         return
     families = checked_families(

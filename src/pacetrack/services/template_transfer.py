@@ -167,7 +167,7 @@ def referenced_fields(node: Any) -> set[str]:
 def export_template(uow: UnitOfWork, actor: Actor, template_id: uuid.UUID) -> dict[str, Any]:
     """The template as a portable document (no ids; fields by name)."""
     template = templates.get_template_row(uow, actor, template_id)
-    steps = templates.live_steps(uow.session, tenant_id=actor.tenant_id, template_id=template.id)
+    steps = uow.templates.live_steps(actor.tenant_id, template.id)
     mentioned: set[str] = set()
     step_documents = []
     for step in steps:
@@ -353,15 +353,14 @@ def import_template(
     """Creates the document's missing fields, the template and its steps in one transaction."""
     actor.require_admin("import pipeline templates")
     parsed = _parse_document(document)
-    session = uow.session
     existing = {row.name: row for row in load_field_rows(uow, tenant_id=actor.tenant_id)}
     specs, to_create, problems = _field_specs(parsed, existing)
     steps, step_problems = _checked_steps(
         parsed,
         specs=specs,
-        names_by_id=templates.field_ids_to_names(session, tenant_id=actor.tenant_id),
+        names_by_id=templates.field_ids_to_names(uow, tenant_id=actor.tenant_id),
         disabled=lambda families, prefix: disabled_family_problems(
-            session, tenant_id=actor.tenant_id, families=families, prefix=prefix
+            uow, tenant_id=actor.tenant_id, families=families, prefix=prefix
         ),
     )
     problems.extend(step_problems)
@@ -370,14 +369,14 @@ def import_template(
     if problems:
         raise InvalidInput(problems, "The template document cannot be imported.")
     template_name = name or parsed.name
-    if templates.template_name_taken(session, tenant_id=actor.tenant_id, name=template_name):
+    if uow.templates.name_taken(actor.tenant_id, template_name):
         raise Conflict(
             f"A pipeline template named “{template_name}” exists already; "
             "import it under another name."
         )
     now = uow.clock.now()
     for field in to_create:
-        session.add(
+        uow.templates.add(
             FieldDefinition(
                 tenant_id=actor.tenant_id,
                 id=uuid.uuid4(),

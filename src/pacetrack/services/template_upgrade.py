@@ -5,7 +5,7 @@ One pipeline (``upgrade_instance``) or every active pipeline of a template
 every item of it first (by writing each item's version), so that a move in flight
 either commits before the upgrade reads anything or reads the pipeline again after it.
 
-What an upgrade does (``engine.upgrade_plan`` decides, ``db.upgrade_rows`` writes, a
+What an upgrade does (``engine.upgrade_plan`` decides, ``uow.upgrades`` writes, a
 step's rows at a time):
 
 - steps new in the target version are added at the version's position; kept steps keep
@@ -30,11 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
-from pacetrack.db import changes as announced_changes
-from pacetrack.db import repository
-from pacetrack.db import upgrade_rows as rows
+from pacetrack.db.repositories import upgrades as rows
 from pacetrack.db.tables import STEP_REMOVED, PipelineInstance, Step
 from pacetrack.db.tables_versions import PipelineTemplateVersion
 from pacetrack.engine.calendar import BusinessCalendar
@@ -54,8 +50,8 @@ from pacetrack.services.errors import Conflict, FieldProblem, InvalidInput, NotF
 from pacetrack.services.pipelines import new_step_row
 from pacetrack.services.side_effects import dump_rule
 from pacetrack.services.step_configs import running_config, tenant_calendar
-from pacetrack.services.template_versions import latest_version, version_row
-from pacetrack.services.templates import ACTIVE, get_template_row
+from pacetrack.services.template_versions import version_row
+from pacetrack.services.templates import get_template_row
 from pacetrack.services.unit_of_work import UnitOfWork
 from pacetrack.services.upgrade_report import (
     RemovedStepOut,
@@ -76,7 +72,7 @@ def _target(
 ) -> PipelineTemplateVersion:
     if number is not None:
         return version_row(uow, actor, template_id, number, field="to_version")
-    latest = latest_version(uow.session, tenant_id=actor.tenant_id, template_id=template_id)
+    latest = uow.template_versions.latest(actor.tenant_id, template_id)
     if latest is None:
         raise NotFound.one("to_version", "the template has no published version")
     return latest
@@ -136,7 +132,7 @@ class _Run:
     ) -> None:
         self.uow, self.actor, self.instance = uow, actor, instance
         self.dry_run, self.many = dry_run, many
-        self.session = uow.session
+        self.upgrades = uow.upgrades
         self.now = uow.clock.now()
         self.calendar = tenant_calendar(uow, tenant_id=actor.tenant_id)
         self.timers = TimerCounts()
@@ -164,31 +160,31 @@ class _Run:
 
     def _kept_timers(self, step: Step, old: StepConfig | None, new: StepConfig) -> None:
         plan, at_step, now = timer_plan(old, new), self._rows(step), self.now
-        self.timers.cancelled += rows.cancel_all_but(self.session, at_step, keep=plan.keep, now=now)
+        self.timers.cancelled += self.upgrades.cancel_all_but(at_step, keep=plan.keep, now=now)
         for firing in plan.rearm:
             rule = self._rule(firing, new)
             if rule is None:  # an at_risk rule of a step that no longer has a target
-                self.timers.cancelled += rows.cancel_rule(
-                    self.session, at_step, kind=firing.kind, rule_id=firing.rule.id, now=now
+                self.timers.cancelled += self.upgrades.cancel_rule(
+                    at_step, kind=firing.kind, rule_id=firing.rule.id, now=now
                 )
                 continue
-            rearmed, cancelled = rows.rearm(self.session, at_step, rule, now=now)
+            rearmed, cancelled = self.upgrades.rearm(at_step, rule, now=now)
             self.timers.rearmed += rearmed
             self.timers.cancelled += cancelled
         for firing in plan.add:
             rule = self._rule(firing, new)
             if rule is not None:
-                self.timers.added += rows.arm_for_stays(self.session, at_step, rule, now=now)
+                self.timers.added += self.upgrades.arm_for_stays(at_step, rule, now=now)
 
     def run(
         self, target: PipelineTemplateVersion, mapping: Mapping[uuid.UUID, uuid.UUID]
     ) -> UpgradeOut:
-        session, instance = self.session, self.instance
+        instance = self.instance
         from_version = instance.template_version or 0
-        rows.touch_items(session, **self.where, now=self.now)
-        counts = rows.items_per_step(session, **self.where)
+        self.upgrades.touch_items(**self.where, now=self.now)
+        counts = self.upgrades.items_per_step(**self.where)
         running = instance_running_steps(
-            session, tenant_id=self.actor.tenant_id, instance_id=instance.id
+            self.uow.template_versions, tenant_id=self.actor.tenant_id, instance_id=instance.id
         )
         if self.many:
             # One mapping serves pipelines that run different versions: each takes the
@@ -237,7 +233,7 @@ class _Run:
                 position=added.position,
                 now=self.now,
             )
-            session.add(row)
+            self.upgrades.add(row)
             by_template[added.step_template_id] = (row, published[added.step_template_id])
         self.uow.flush()
         moved = 0
@@ -261,14 +257,7 @@ class _Run:
             )
         instance.template_version, instance.updated_at = target.number, self.now
         self.uow.flush()
-        announced_changes.record(
-            session,
-            [
-                announced_changes.pipeline_upgraded(
-                    tenant_id=instance.tenant_id, pipeline_id=instance.id
-                )
-            ],
-        )
+        self.upgrades.announce_upgraded(tenant_id=instance.tenant_id, pipeline_id=instance.id)
         report = UpgradeOut(
             pipeline_instance_id=instance.id,
             pipeline_name=instance.name,
@@ -305,8 +294,7 @@ class _Run:
             )
             for p in planned_timers(config, entered_at=self.now, calendar=self.calendar)
         ]
-        moved, cancelled, armed = rows.map_items(
-            self.session,
+        moved, cancelled, armed = self.upgrades.map_items(
             self._rows(step),
             to_step=to_step.id,
             actor_id=self.actor.account_id,
@@ -328,7 +316,7 @@ class _Run:
 
 def _finish(uow: UnitOfWork, reports: list[UpgradeOut], *, dry_run: bool) -> list[UpgradeOut]:
     if dry_run:
-        uow.session.rollback()
+        uow.rollback()
     else:
         uow.commit()
     return reports
@@ -338,7 +326,7 @@ def items_per_step(uow: UnitOfWork, actor: Actor, instance_id: uuid.UUID) -> dic
     """The items in each step of a pipeline (step id → count), as an upgrade counts those it
     must map: a read, without the locks and writes of a dry run."""
     actor.require_admin("upgrade pipelines")
-    return rows.items_per_step(uow.session, tenant_id=actor.tenant_id, instance_id=instance_id)
+    return uow.upgrades.items_per_step(tenant_id=actor.tenant_id, instance_id=instance_id)
 
 
 def upgrade_instance(
@@ -353,12 +341,9 @@ def upgrade_instance(
     """Upgrades one pipeline to ``to_version`` (default: the template's latest version);
     ``step_mapping``: step template id of a removed step → the one its items go to."""
     actor.require_admin("upgrade pipelines")
-    if not rows.lock_instance(uow.session, tenant_id=actor.tenant_id, instance_id=instance_id):
+    instance = uow.upgrades.locked_instance(tenant_id=actor.tenant_id, instance_id=instance_id)
+    if instance is None:
         raise NotFound.one("id", "no such pipeline instance")
-    instance = repository.get(
-        uow.session, PipelineInstance, tenant_id=actor.tenant_id, id=instance_id
-    )
-    assert instance is not None
     target = _target(uow, actor, instance.pipeline_template_id, to_version)
     if instance.template_version == target.number:
         raise Conflict.one("to_version", f"the pipeline already runs version {target.number}")
@@ -380,21 +365,10 @@ def upgrade_template_instances(
     actor.require_admin("upgrade pipelines")
     template = get_template_row(uow, actor, template_id)
     target = _target(uow, actor, template.id, to_version)
-    ids = uow.session.scalars(
-        select(PipelineInstance.id)
-        .where(
-            PipelineInstance.tenant_id == actor.tenant_id,
-            PipelineInstance.pipeline_template_id == template.id,
-            PipelineInstance.status == ACTIVE,
-        )
-        .order_by(PipelineInstance.created_at, PipelineInstance.id)
-    ).all()
+    ids = uow.templates.active_instance_ids(actor.tenant_id, template.id)
     reports, used = [], set[uuid.UUID]()
     for instance_id in ids:
-        rows.lock_instance(uow.session, tenant_id=actor.tenant_id, instance_id=instance_id)
-        instance = repository.get(
-            uow.session, PipelineInstance, tenant_id=actor.tenant_id, id=instance_id
-        )
+        instance = uow.upgrades.locked_instance(tenant_id=actor.tenant_id, instance_id=instance_id)
         if instance is None or instance.template_version == target.number:
             continue
         run = _Run(uow, actor, instance, dry_run=dry_run, many=True)

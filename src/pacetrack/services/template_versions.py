@@ -14,17 +14,14 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
 
-from pacetrack.db import repository
-from pacetrack.db.tables import Account, PipelineTemplate
+from pacetrack.db.tables import PipelineTemplate
 from pacetrack.db.tables_versions import PipelineTemplateVersion
 from pacetrack.engine.template_diff import TemplateDiff, diff_snapshots
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict, NotFound
 from pacetrack.services.input_types import PlainStr
-from pacetrack.services.templates import get_template_row, live_steps, stored_families
+from pacetrack.services.templates import get_template_row, stored_families
 from pacetrack.services.unit_of_work import UnitOfWork
 
 FIRST_AUTOMATIC_NOTE = "Published automatically when the first pipeline was started"
@@ -77,9 +74,9 @@ class DiffOut(BaseModel):
     )
 
 
-def snapshot_of(session: Session, template: PipelineTemplate) -> dict[str, Any]:
+def snapshot_of(uow: UnitOfWork, template: PipelineTemplate) -> dict[str, Any]:
     """The template as it is now, in the shape a version stores (see migration 0015)."""
-    steps = live_steps(session, tenant_id=template.tenant_id, template_id=template.id)
+    steps = uow.templates.live_steps(template.tenant_id, template.id)
     return {
         "name": template.name,
         "description": template.description or "",
@@ -106,23 +103,6 @@ def _comparable(snapshot: dict[str, Any]) -> dict[str, Any]:
     return {**snapshot, "steps": steps}
 
 
-def _versions(
-    session: Session, *, tenant_id: uuid.UUID, template_id: uuid.UUID
-) -> Select[PipelineTemplateVersion]:
-    return repository.scoped(PipelineTemplateVersion, tenant_id=tenant_id).where(
-        PipelineTemplateVersion.pipeline_template_id == template_id
-    )
-
-
-def latest_version(
-    session: Session, *, tenant_id: uuid.UUID, template_id: uuid.UUID
-) -> PipelineTemplateVersion | None:
-    statement = _versions(session, tenant_id=tenant_id, template_id=template_id).order_by(
-        PipelineTemplateVersion.number.desc()
-    )
-    return session.scalars(statement.limit(1)).first()
-
-
 def _add_version(
     uow: UnitOfWork,
     actor: Actor,
@@ -131,12 +111,7 @@ def _add_version(
     snapshot: dict[str, Any],
     note: str,
 ) -> PipelineTemplateVersion:
-    highest = uow.session.scalar(
-        select(func.max(PipelineTemplateVersion.number)).where(
-            PipelineTemplateVersion.tenant_id == actor.tenant_id,
-            PipelineTemplateVersion.pipeline_template_id == template.id,
-        )
-    )
+    highest = uow.template_versions.highest_number(actor.tenant_id, template.id)
     row = PipelineTemplateVersion(
         tenant_id=actor.tenant_id,
         id=uuid.uuid4(),
@@ -147,7 +122,7 @@ def _add_version(
         published_by=actor.account_id,
         published_at=uow.clock.now(),
     )
-    uow.session.add(row)
+    uow.template_versions.add(row)
     uow.flush()
     return row
 
@@ -157,10 +132,10 @@ def version_for_new_pipeline(
 ) -> PipelineTemplateVersion:
     """The latest published version of ``template``; version 1 is published when there is
     none yet (a template made after versions were introduced and never published)."""
-    latest = latest_version(uow.session, tenant_id=actor.tenant_id, template_id=template.id)
+    latest = uow.template_versions.latest(actor.tenant_id, template.id)
     if latest is not None:
         return latest
-    snapshot = snapshot_of(uow.session, template)
+    snapshot = snapshot_of(uow, template)
     if not snapshot["steps"]:
         raise Conflict.one("pipeline_template_id", "the template has no steps yet")
     return _add_version(uow, actor, template, snapshot=snapshot, note=FIRST_AUTOMATIC_NOTE)
@@ -170,8 +145,8 @@ def publish_current(
     uow: UnitOfWork, actor: Actor, template: PipelineTemplate, *, note: str
 ) -> PipelineTemplateVersion:
     """Adds the template's current state as the next version (409 when it is unchanged)."""
-    snapshot = snapshot_of(uow.session, template)
-    latest = latest_version(uow.session, tenant_id=actor.tenant_id, template_id=template.id)
+    snapshot = snapshot_of(uow, template)
+    latest = uow.template_versions.latest(actor.tenant_id, template.id)
     if latest is not None and _comparable(latest.snapshot) == _comparable(snapshot):
         raise Conflict.one(
             "id", f"nothing changed since version {latest.number}; there is nothing to publish"
@@ -180,13 +155,12 @@ def publish_current(
 
 
 def version_out(
-    session: Session, row: PipelineTemplateVersion, *, with_snapshot: bool
+    uow: UnitOfWork, row: PipelineTemplateVersion, *, with_snapshot: bool
 ) -> VersionOut:
     publisher = None
-    if row.published_by is not None:
-        account = repository.get(session, Account, tenant_id=row.tenant_id, id=row.published_by)
-        if account is not None:
-            publisher = PublisherOut(id=account.id, display_name=account.display_name)
+    account = uow.template_versions.publisher(row)
+    if account is not None:
+        publisher = PublisherOut(id=account.id, display_name=account.display_name)
     return VersionOut(
         pipeline_template_id=row.pipeline_template_id,
         number=row.number,
@@ -202,24 +176,20 @@ def publish(uow: UnitOfWork, actor: Actor, data: PublishVersion) -> VersionOut:
     template = get_template_row(uow, actor, data.id)
     row = publish_current(uow, actor, template, note=data.note)
     uow.commit()
-    return version_out(uow.session, row, with_snapshot=True)
+    return version_out(uow, row, with_snapshot=True)
 
 
 def list_versions(uow: UnitOfWork, actor: Actor, template_id: uuid.UUID) -> list[VersionOut]:
     actor.require_manager("read template versions")
     template = get_template_row(uow, actor, template_id)
-    statement = _versions(uow.session, tenant_id=actor.tenant_id, template_id=template.id)
-    rows = repository.all_rows(
-        uow.session, statement.order_by(PipelineTemplateVersion.number.desc())
-    )
-    return [version_out(uow.session, row, with_snapshot=False) for row in rows]
+    rows = uow.template_versions.newest_first(actor.tenant_id, template.id)
+    return [version_out(uow, row, with_snapshot=False) for row in rows]
 
 
 def version_row(
     uow: UnitOfWork, actor: Actor, template_id: uuid.UUID, number: int, *, field: str
 ) -> PipelineTemplateVersion:
-    statement = _versions(uow.session, tenant_id=actor.tenant_id, template_id=template_id)
-    row = uow.session.scalars(statement.where(PipelineTemplateVersion.number == number)).first()
+    row = uow.template_versions.numbered(actor.tenant_id, template_id, number)
     if row is None:
         raise NotFound.one(field, f"the template has no version {number}")
     return row
@@ -229,7 +199,7 @@ def get_version(uow: UnitOfWork, actor: Actor, template_id: uuid.UUID, number: i
     actor.require_manager("read template versions")
     template = get_template_row(uow, actor, template_id)
     row = version_row(uow, actor, template.id, number, field="number")
-    return version_out(uow.session, row, with_snapshot=True)
+    return version_out(uow, row, with_snapshot=True)
 
 
 def diff_versions(

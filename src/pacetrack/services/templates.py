@@ -22,16 +22,8 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from pacetrack.db import repository
-from pacetrack.db.tables import (
-    FieldDefinition,
-    PipelineInstance,
-    PipelineTemplate,
-    StepTemplate,
-)
+from pacetrack.db.tables import PipelineTemplate, StepTemplate
 from pacetrack.engine.config import CONFIG_FAMILIES, StepConfig, ValidationRule
 from pacetrack.engine.config_check import check_step_config
 from pacetrack.engine.fields import FieldSpec
@@ -47,7 +39,7 @@ from pacetrack.services.config_schema import (
 )
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict, FieldProblem, InvalidInput, NotFound
-from pacetrack.services.fields import load_field_specs
+from pacetrack.services.fields import load_field_rows, load_field_specs
 from pacetrack.services.input_types import DbInt, JsonValue, PlainStr
 from pacetrack.services.tenant_features import refuse_disabled_families
 from pacetrack.services.unit_of_work import UnitOfWork
@@ -169,8 +161,8 @@ class StepReorder(BaseModel):
 # --- configuration checks --------------------------------------------------------------------
 
 
-def field_ids_to_names(session: Session, *, tenant_id: uuid.UUID) -> dict[str, str]:
-    rows = repository.all_rows(session, repository.scoped(FieldDefinition, tenant_id=tenant_id))
+def field_ids_to_names(uow: UnitOfWork, *, tenant_id: uuid.UUID) -> dict[str, str]:
+    rows = load_field_rows(uow, tenant_id=tenant_id)
     return {str(row.id): row.name for row in rows}
 
 
@@ -293,9 +285,8 @@ def checked_families(
     Raises InvalidInput (422) naming ``<family>[i].<prop>`` for every problem, and naming
     ``<family>`` alone when the request uses a family the tenant has turned off.
     """
-    session = uow.session
-    refuse_disabled_families(session, tenant_id=tenant_id, families=raw, stored=current)
-    names_by_id = field_ids_to_names(session, tenant_id=tenant_id)
+    refuse_disabled_families(uow, tenant_id=tenant_id, families=raw, stored=current)
+    names_by_id = field_ids_to_names(uow, tenant_id=tenant_id)
     parsed = parse_families(raw, names_by_id=names_by_id)
     config = replace(step_config(current, target_duration_days=target_duration_days), **parsed)
     specs = fields if fields is not None else load_field_specs(uow, tenant_id=tenant_id)
@@ -303,7 +294,7 @@ def checked_families(
     if "metadata" in parsed:
         problems += metadata_problems(parsed["metadata"], names_by_id=names_by_id, fields=specs)
     problems += automation_url_problems(
-        session, tenant_id=tenant_id, automations=parsed.get("automations", ())
+        uow.session, tenant_id=tenant_id, automations=parsed.get("automations", ())
     )
     if problems:
         raise InvalidInput(problems, "The step configuration cannot be saved.")
@@ -314,7 +305,7 @@ def checked_families(
 
 
 def get_template_row(uow: UnitOfWork, actor: Actor, template_id: uuid.UUID) -> PipelineTemplate:
-    row = repository.get(uow.session, PipelineTemplate, tenant_id=actor.tenant_id, id=template_id)
+    row = uow.templates.template(actor.tenant_id, template_id)
     if row is None:
         raise NotFound("Pipeline template not found.")
     return row
@@ -323,22 +314,10 @@ def get_template_row(uow: UnitOfWork, actor: Actor, template_id: uuid.UUID) -> P
 def get_step_row(
     uow: UnitOfWork, actor: Actor, step_id: uuid.UUID, *, for_update: bool = False
 ) -> StepTemplate:
-    load = repository.get_for_update if for_update else repository.get
-    row = load(uow.session, StepTemplate, tenant_id=actor.tenant_id, id=step_id)
+    row = uow.templates.step(actor.tenant_id, step_id, for_update=for_update)
     if row is None:
         raise NotFound("Step template not found.")
     return row
-
-
-def live_steps(
-    session: Session, *, tenant_id: uuid.UUID, template_id: uuid.UUID
-) -> list[StepTemplate]:
-    statement = (
-        repository.scoped(StepTemplate, tenant_id=tenant_id)
-        .where(StepTemplate.pipeline_template_id == template_id)
-        .order_by(StepTemplate.position, StepTemplate.created_at, StepTemplate.id)
-    )
-    return list(repository.all_rows(session, statement))
 
 
 def step_out(row: StepTemplate) -> StepTemplateOut:
@@ -382,27 +361,11 @@ def resolve_template(uow: UnitOfWork, actor: Actor, reference: str) -> uuid.UUID
     """The id of the live template named ``reference`` (or with that id)."""
     template_id = as_uuid(reference)
     if template_id is None:
-        rows = repository.all_rows(
-            uow.session,
-            repository.scoped(PipelineTemplate, tenant_id=actor.tenant_id).where(
-                PipelineTemplate.name == reference
-            ),
-        )
-        if not rows:
+        named = uow.templates.named(actor.tenant_id, reference)
+        if named is None:
             raise NotFound(f"No pipeline template named “{reference}”.")
-        return rows[0].id
+        return named.id
     return get_template_row(uow, actor, template_id).id
-
-
-def template_name_taken(
-    session: Session, *, tenant_id: uuid.UUID, name: str, except_id: uuid.UUID | None = None
-) -> bool:
-    statement = repository.scoped(PipelineTemplate, tenant_id=tenant_id).where(
-        PipelineTemplate.name == name
-    )
-    if except_id is not None:
-        statement = statement.where(PipelineTemplate.id != except_id)
-    return session.scalars(statement).first() is not None
 
 
 # --- pipeline templates ----------------------------------------------------------------------
@@ -417,7 +380,7 @@ def add_template_row(
     board: dict[str, Any] | None = None,
 ) -> PipelineTemplate:
     """Adds a template to the open unit of work (409 when the name is taken)."""
-    if template_name_taken(uow.session, tenant_id=actor.tenant_id, name=name):
+    if uow.templates.name_taken(actor.tenant_id, name):
         raise Conflict(f"A pipeline template named “{name}” exists already.")
     now = uow.clock.now()
     row = PipelineTemplate(
@@ -431,7 +394,7 @@ def add_template_row(
         updated_at=now,
         deleted_at=None,
     )
-    uow.session.add(row)
+    uow.templates.add(row)
     uow.flush()
     return row
 
@@ -447,16 +410,12 @@ def create_template(
 
 
 def list_templates(uow: UnitOfWork, actor: Actor) -> list[PipelineTemplateOut]:
-    statement = repository.scoped(PipelineTemplate, tenant_id=actor.tenant_id).order_by(
-        PipelineTemplate.name
-    )
-    return [template_out(row) for row in repository.all_rows(uow.session, statement)]
+    return [template_out(row) for row in uow.templates.templates(actor.tenant_id)]
 
 
 def get_template(uow: UnitOfWork, actor: Actor, template_id: uuid.UUID) -> PipelineTemplateOut:
     row = get_template_row(uow, actor, template_id)
-    steps = live_steps(uow.session, tenant_id=actor.tenant_id, template_id=row.id)
-    return template_out(row, steps)
+    return template_out(row, uow.templates.live_steps(actor.tenant_id, row.id))
 
 
 def update_template(
@@ -465,9 +424,7 @@ def update_template(
     actor.require_admin("change pipeline templates")
     row = get_template_row(uow, actor, data.id)
     if data.name is not None and data.name != row.name:
-        if template_name_taken(
-            uow.session, tenant_id=actor.tenant_id, name=data.name, except_id=row.id
-        ):
+        if uow.templates.name_taken(actor.tenant_id, data.name, except_id=row.id):
             raise Conflict(f"A pipeline template named “{data.name}” exists already.")
         row.name = data.name
     if data.description is not None:
@@ -479,22 +436,11 @@ def update_template(
     return get_template(uow, actor, row.id)
 
 
-def _active_instances(
-    session: Session, *, tenant_id: uuid.UUID, template_id: uuid.UUID
-) -> list[str]:
-    statement = select(PipelineInstance.name).where(
-        PipelineInstance.tenant_id == tenant_id,
-        PipelineInstance.pipeline_template_id == template_id,
-        PipelineInstance.status == ACTIVE,
-    )
-    return sorted(session.scalars(statement))
-
-
 def delete_template(uow: UnitOfWork, actor: Actor, template_id: uuid.UUID) -> None:
     """Soft-deletes the template and its steps; refused while an active instance uses it."""
     actor.require_admin("delete pipeline templates")
     row = get_template_row(uow, actor, template_id)
-    running = _active_instances(uow.session, tenant_id=actor.tenant_id, template_id=row.id)
+    running = uow.templates.active_instance_names(actor.tenant_id, row.id)
     if running:
         raise Conflict(
             f"Pipeline template “{row.name}” is used by active pipeline "
@@ -502,7 +448,7 @@ def delete_template(uow: UnitOfWork, actor: Actor, template_id: uuid.UUID) -> No
             f"{', '.join(running)}; close them first."
         )
     now = uow.clock.now()
-    for step in live_steps(uow.session, tenant_id=actor.tenant_id, template_id=row.id):
+    for step in uow.templates.live_steps(actor.tenant_id, row.id):
         step.deleted_at = now
     row.deleted_at = now
     uow.commit()
@@ -512,7 +458,7 @@ def delete_template(uow: UnitOfWork, actor: Actor, template_id: uuid.UUID) -> No
 
 
 def _check_step_name(
-    session: Session,
+    uow: UnitOfWork,
     *,
     tenant_id: uuid.UUID,
     template_id: uuid.UUID,
@@ -522,7 +468,7 @@ def _check_step_name(
     # Steps are named by move_to_step automations, so a name must be unambiguous.
     clash = any(
         step.name == name and step.id != except_id
-        for step in live_steps(session, tenant_id=tenant_id, template_id=template_id)
+        for step in uow.templates.live_steps(tenant_id, template_id)
     )
     if clash:
         raise Conflict.one("name", f"the pipeline already has a step named “{name}”")
@@ -565,15 +511,14 @@ def add_step_row(
         updated_at=now,
         deleted_at=None,
     )
-    uow.session.add(row)
+    uow.templates.add(row)
     return row
 
 
 def create_step(uow: UnitOfWork, actor: Actor, data: StepTemplateCreate) -> StepTemplateOut:
     actor.require_admin("change pipeline templates")
     template = get_template_row(uow, actor, data.pipeline_template_id)
-    session = uow.session
-    _check_step_name(session, tenant_id=actor.tenant_id, template_id=template.id, name=data.name)
+    _check_step_name(uow, tenant_id=actor.tenant_id, template_id=template.id, name=data.name)
     raw = {
         family: getattr(data, family)
         for family in CONFIG_FAMILIES
@@ -588,13 +533,7 @@ def create_step(uow: UnitOfWork, actor: Actor, data: StepTemplateCreate) -> Step
     )
     position = data.order
     if position is None:
-        highest = session.scalar(
-            select(func.max(StepTemplate.position)).where(
-                StepTemplate.tenant_id == actor.tenant_id,
-                StepTemplate.pipeline_template_id == template.id,
-                StepTemplate.deleted_at.is_(None),
-            )
-        )
+        highest = uow.templates.highest_step_position(actor.tenant_id, template.id)
         position = 1 if highest is None else highest + 1
     row = add_step_row(
         uow,
@@ -616,13 +555,8 @@ def create_step(uow: UnitOfWork, actor: Actor, data: StepTemplateCreate) -> Step
 def list_steps(
     uow: UnitOfWork, actor: Actor, *, template_id: uuid.UUID | None = None
 ) -> list[StepTemplateOut]:
-    statement = repository.scoped(StepTemplate, tenant_id=actor.tenant_id)
-    if template_id is not None:
-        statement = statement.where(StepTemplate.pipeline_template_id == template_id)
-    statement = statement.order_by(
-        StepTemplate.pipeline_template_id, StepTemplate.position, StepTemplate.id
-    )
-    return [step_out(row) for row in repository.all_rows(uow.session, statement)]
+    rows = uow.templates.steps(actor.tenant_id, template_id=template_id)
+    return [step_out(row) for row in rows]
 
 
 def get_step(uow: UnitOfWork, actor: Actor, step_id: uuid.UUID) -> StepTemplateOut:
@@ -635,7 +569,7 @@ def update_step(uow: UnitOfWork, actor: Actor, data: StepTemplateUpdate) -> Step
     changes = data.model_dump(exclude_unset=True, exclude={"id"})
     if changes.get("name") is not None and changes["name"] != row.name:
         _check_step_name(
-            uow.session,
+            uow,
             tenant_id=actor.tenant_id,
             template_id=row.pipeline_template_id,
             name=changes["name"],
@@ -680,7 +614,7 @@ def delete_step(uow: UnitOfWork, actor: Actor, step_id: uuid.UUID) -> None:
 def reorder_steps(uow: UnitOfWork, actor: Actor, data: StepReorder) -> list[StepTemplateOut]:
     actor.require_admin("change pipeline templates")
     template = get_template_row(uow, actor, data.pipeline_template_id)
-    steps = live_steps(uow.session, tenant_id=actor.tenant_id, template_id=template.id)
+    steps = uow.templates.live_steps(actor.tenant_id, template.id)
     by_id = {step.id: step for step in steps}
     if len(set(data.step_ids)) != len(data.step_ids):
         raise InvalidInput.one("step_ids", "a step is listed twice")

@@ -21,11 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from pacetrack.db.session import transaction_memo
-from pacetrack.db.tables import PipelineInstance, PipelineTemplate, Step, StepTemplate, Tenant
 from pacetrack.db.tables_features import TenantFeature
 from pacetrack.engine.features import (
     DESCRIPTIONS,
@@ -50,17 +46,12 @@ ENTRY_RULES = "entry_validations"
 # --- reading and enforcing -------------------------------------------------------------------
 
 
-def features_of(session: Session, *, tenant_id: uuid.UUID) -> FeatureSet:
+def features_of(uow: UnitOfWork, *, tenant_id: uuid.UUID) -> FeatureSet:
     """The tenant's flags, read once per transaction."""
-    memo = transaction_memo(session, _MEMO)
+    memo = uow.tenant_features.memo(_MEMO)
     known = memo.get(tenant_id)
     if known is None:
-        rows = session.execute(
-            select(TenantFeature.name, TenantFeature.enabled).where(
-                TenantFeature.tenant_id == tenant_id
-            )
-        )
-        known = FeatureSet.from_overrides((name, bool(enabled)) for name, enabled in rows)
+        known = FeatureSet.from_overrides(uow.tenant_features.overrides(tenant_id))
         memo[tenant_id] = known
     return known
 
@@ -70,7 +61,7 @@ def _not_enabled(family: str) -> str:
 
 
 def disabled_family_problems(
-    session: Session,
+    uow: UnitOfWork,
     *,
     tenant_id: uuid.UUID,
     families: Mapping[str, Any],
@@ -85,7 +76,7 @@ def disabled_family_problems(
     changing another is not refused. The validations family also covers the entry
     rules in ``metadata.entry_validations``.
     """
-    features = features_of(session, tenant_id=tenant_id)
+    features = features_of(uow, tenant_id=tenant_id)
     if not features.disabled:
         return []
     kept = stored or {}
@@ -116,7 +107,7 @@ def disabled_family_problems(
 
 
 def refuse_disabled_families(
-    session: Session,
+    uow: UnitOfWork,
     *,
     tenant_id: uuid.UUID,
     families: Mapping[str, Any],
@@ -125,15 +116,15 @@ def refuse_disabled_families(
 ) -> None:
     """Raises InvalidInput (422) when ``disabled_family_problems`` finds any."""
     problems = disabled_family_problems(
-        session, tenant_id=tenant_id, families=families, stored=stored, prefix=prefix
+        uow, tenant_id=tenant_id, families=families, stored=stored, prefix=prefix
     )
     if problems:
         raise InvalidInput(problems, "The step configuration uses a disabled feature.")
 
 
-def require_feature(session: Session, *, tenant_id: uuid.UUID, feature: Feature) -> None:
+def require_feature(uow: UnitOfWork, *, tenant_id: uuid.UUID, feature: Feature) -> None:
     """Raises PermissionDenied (403) when the tenant has ``feature`` turned off."""
-    if not features_of(session, tenant_id=tenant_id).enabled(feature):
+    if not features_of(uow, tenant_id=tenant_id).enabled(feature):
         raise PermissionDenied(f"{DESCRIPTIONS[feature]} is not enabled for this organisation.")
 
 
@@ -143,7 +134,7 @@ def require_feature_apart(
     """``require_feature`` in a unit of work of its own, for use cases that open one per item
     (bulk actions), so a refused request is refused before any item is touched."""
     with uow_factory() as uow:
-        require_feature(uow.session, tenant_id=tenant_id, feature=feature)
+        require_feature(uow, tenant_id=tenant_id, feature=feature)
 
 
 # --- the report ------------------------------------------------------------------------------
@@ -193,41 +184,18 @@ def _rule_count(value: Any) -> int:
 
 
 def _uses(
-    session: Session, *, tenant_id: uuid.UUID, families: Sequence[str]
+    uow: UnitOfWork, *, tenant_id: uuid.UUID, families: Sequence[str]
 ) -> dict[str, list[FeatureUse]]:
     """For each of ``families``: the live step templates and running steps that use it."""
     found: dict[str, list[FeatureUse]] = {family: [] for family in families}
     if not families:
         return found
-    columns = [getattr(StepTemplate, family) for family in families]
-    templates = session.execute(
-        select(PipelineTemplate.name, StepTemplate.name, *columns)
-        .join(
-            PipelineTemplate,
-            (PipelineTemplate.tenant_id == StepTemplate.tenant_id)
-            & (PipelineTemplate.id == StepTemplate.pipeline_template_id),
-        )
-        .where(
-            StepTemplate.tenant_id == tenant_id,
-            StepTemplate.deleted_at.is_(None),
-            PipelineTemplate.deleted_at.is_(None),
-        )
-        .order_by(PipelineTemplate.name, StepTemplate.position, StepTemplate.name)
-    )
-    for pipeline, step, *values in templates:
+    templates = uow.tenant_features.template_step_families(tenant_id, families)
+    for pipeline, step, values in templates:
         for family, value in zip(families, values, strict=True):
             if count := _rule_count(value):
                 found[family].append(_use(pipeline=pipeline, step=step, rules=count, running=False))
-    running = session.execute(
-        select(PipelineInstance.name, Step.name, Step.config_overrides)
-        .join(
-            PipelineInstance,
-            (PipelineInstance.tenant_id == Step.tenant_id)
-            & (PipelineInstance.id == Step.pipeline_instance_id),
-        )
-        .where(Step.tenant_id == tenant_id, PipelineInstance.status == "active")
-        .order_by(PipelineInstance.name, Step.position, Step.name)
-    )
+    running = uow.tenant_features.running_step_overrides(tenant_id)
     for pipeline, step, overrides in running:
         for family in families:
             if count := _rule_count((overrides or {}).get(family)):
@@ -235,16 +203,11 @@ def _uses(
     return found
 
 
-def _report(session: Session, *, tenant_id: uuid.UUID, slug: str) -> TenantFeaturesOut:
-    rows = {
-        row.name: row
-        for row in session.scalars(
-            select(TenantFeature).where(TenantFeature.tenant_id == tenant_id)
-        )
-    }
+def _report(uow: UnitOfWork, *, tenant_id: uuid.UUID, slug: str) -> TenantFeaturesOut:
+    rows: dict[str, TenantFeature] = {row.name: row for row in uow.tenant_features.rows(tenant_id)}
     features = FeatureSet.from_overrides((name, row.enabled) for name, row in rows.items())
     off_families = [family_of(f) for f in Feature if is_family(f) and not features.enabled(f)]
-    uses = _uses(session, tenant_id=tenant_id, families=off_families)
+    uses = _uses(uow, tenant_id=tenant_id, families=off_families)
     listed = []
     for feature in Feature:
         row = rows.get(feature.value)
@@ -265,15 +228,15 @@ def _report(session: Session, *, tenant_id: uuid.UUID, slug: str) -> TenantFeatu
 def list_features(uow: UnitOfWork, actor: Actor) -> TenantFeaturesOut:
     """Every flag of the actor's tenant with its state; admins only."""
     actor.require_admin("read the organisation's feature flags")
-    tenant = uow.session.get(Tenant, actor.tenant_id)
+    tenant = uow.tenants.get(actor.tenant_id)
     slug = tenant.slug if tenant is not None else ""
-    return _report(uow.session, tenant_id=actor.tenant_id, slug=slug)
+    return _report(uow, tenant_id=actor.tenant_id, slug=slug)
 
 
 def features_for_tenant(uow: UnitOfWork, *, tenant_slug: str) -> TenantFeaturesOut:
     """The operator's view of one tenant's flags (the command line)."""
     tenant = tenant_by_slug(uow, tenant_slug)
-    return _report(uow.session, tenant_id=tenant.id, slug=tenant.slug)
+    return _report(uow, tenant_id=tenant.id, slug=tenant.slug)
 
 
 # --- the operator's write --------------------------------------------------------------------
@@ -307,15 +270,14 @@ def set_features(uow: UnitOfWork, change: FeatureChange, *, updated_by: str) -> 
     if problems:
         raise InvalidInput(problems, "The feature change is not valid.")
     tenant = tenant_by_slug(uow, change.tenant)
-    session = uow.session
     now = uow.clock.now()
     wanted = {feature: True for feature in change.enable} | {
         feature: False for feature in change.disable
     }
     for feature, enabled in wanted.items():
-        row = session.get(TenantFeature, (tenant.id, feature.value))
+        row = uow.tenant_features.row(tenant.id, feature.value)
         if row is None:
-            session.add(
+            uow.tenant_features.add(
                 TenantFeature(
                     tenant_id=tenant.id,
                     name=feature.value,
@@ -328,8 +290,8 @@ def set_features(uow: UnitOfWork, change: FeatureChange, *, updated_by: str) -> 
             row.enabled = enabled
             row.updated_at = now
             row.updated_by = updated_by
-    session.flush()
-    report = _report(session, tenant_id=tenant.id, slug=tenant.slug)
+    uow.flush()
+    report = _report(uow, tenant_id=tenant.id, slug=tenant.slug)
     uow.commit()
     return report
 

@@ -19,18 +19,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import and_, select
-from sqlalchemy.orm import Session
-
-from pacetrack.db.session import transaction_memo
-from pacetrack.db.tables import (
-    RUNNING_STEP,
-    PipelineInstance,
-    PipelineTemplate,
-    Step,
-    StepTemplate,
-)
-from pacetrack.db.tables_versions import PipelineTemplateVersion, version_join
+from pacetrack.db.repositories.template_versions import TemplateVersionRepository
+from pacetrack.db.tables import Step, StepTemplate
 from pacetrack.engine.config import CONFIG_FAMILIES
 from pacetrack.services.caches import caches_of
 
@@ -114,10 +104,13 @@ def _live(row: StepTemplate) -> VersionStep:
 
 
 def versions_by_id(
-    session: Session, *, tenant_id: uuid.UUID, version_ids: Collection[uuid.UUID]
+    versions: TemplateVersionRepository,
+    *,
+    tenant_id: uuid.UUID,
+    version_ids: Collection[uuid.UUID],
 ) -> dict[uuid.UUID, VersionSteps]:
     """The parsed steps of each version row (read only for those not cached yet)."""
-    cached_versions = caches_of(session).versions
+    cached_versions = caches_of(versions).versions
     found: dict[uuid.UUID, VersionSteps] = {}
     missing = []
     for version_id in set(version_ids):
@@ -127,13 +120,7 @@ def versions_by_id(
         else:
             found[version_id] = cached
     if missing:
-        rows = session.execute(
-            select(PipelineTemplateVersion.id, PipelineTemplateVersion.snapshot).where(
-                PipelineTemplateVersion.tenant_id == tenant_id,
-                PipelineTemplateVersion.id.in_(missing),
-            )
-        )
-        for version_id, snapshot in rows:
+        for version_id, snapshot in versions.snapshots(tenant_id, missing).items():
             parsed = steps_of_snapshot(snapshot)
             cached_versions.put((tenant_id, version_id), parsed)
             found[version_id] = parsed
@@ -141,22 +128,22 @@ def versions_by_id(
 
 
 def running_steps(
-    session: Session,
+    versions: TemplateVersionRepository,
     *,
     tenant_id: uuid.UUID,
     steps: Sequence[tuple[Step, uuid.UUID | None]],
 ) -> dict[uuid.UUID, VersionStep]:
     """What each step (with the id of the version row its pipeline runs) does, by step id."""
-    memo = transaction_memo(session, _MEMO)
-    versions = versions_by_id(
-        session,
+    memo = versions.memo(_MEMO)
+    parsed = versions_by_id(
+        versions,
         tenant_id=tenant_id,
         version_ids={version_id for _, version_id in steps if version_id is not None},
     )
     result: dict[uuid.UUID, VersionStep] = {}
     fallback: list[Step] = []
     for step, version_id in steps:
-        entry = versions.get(version_id) if version_id is not None else None
+        entry = parsed.get(version_id) if version_id is not None else None
         published = entry.get(step.step_template_id) if entry is not None else None
         if published is not None:
             result[step.id] = published
@@ -165,11 +152,8 @@ def running_steps(
         else:
             fallback.append(step)
     if fallback:
-        rows = session.scalars(
-            select(StepTemplate).where(
-                StepTemplate.tenant_id == tenant_id,
-                StepTemplate.id.in_({step.step_template_id for step in fallback}),
-            )
+        rows = versions.stored_step_templates(
+            tenant_id, {step.step_template_id for step in fallback}
         )
         live = {row.id: _live(row) for row in rows}
         for step in fallback:
@@ -179,39 +163,17 @@ def running_steps(
     return result
 
 
-def version_ids_of(
-    session: Session, *, tenant_id: uuid.UUID, step_ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, uuid.UUID | None]:
-    """The id of the version row each step's pipeline runs, by step id (one query)."""
-    on_instance, on_version = version_join()
-    rows = session.execute(
-        select(Step.id, PipelineTemplateVersion.id)
-        .join(PipelineInstance, on_instance)
-        .outerjoin(PipelineTemplateVersion, on_version)
-        .where(Step.tenant_id == tenant_id, Step.id.in_(list(step_ids)))
-    )
-    return {step_id: version_id for step_id, version_id in rows}
-
-
 def instance_running_steps(
-    session: Session, *, tenant_id: uuid.UUID, instance_id: uuid.UUID
+    versions: TemplateVersionRepository, *, tenant_id: uuid.UUID, instance_id: uuid.UUID
 ) -> list[tuple[Step, VersionStep | None]]:
     """The instance's steps in order (removed ones left out), each with what it does."""
-    on_instance, on_version = version_join()
-    rows = session.execute(
-        select(Step, PipelineTemplateVersion.id)
-        .join(PipelineInstance, on_instance)
-        .outerjoin(PipelineTemplateVersion, on_version)
-        .where(Step.tenant_id == tenant_id, Step.pipeline_instance_id == instance_id, RUNNING_STEP)
-        .order_by(Step.position, Step.id)
-    ).all()
-    pairs = [(step, version_id) for step, version_id in rows]
-    found = running_steps(session, tenant_id=tenant_id, steps=pairs)
+    pairs = versions.running_steps_of_instance(tenant_id, instance_id)
+    found = running_steps(versions, tenant_id=tenant_id, steps=pairs)
     return [(step, found.get(step.id)) for step, _ in pairs]
 
 
 def version_board(
-    session: Session,
+    versions: TemplateVersionRepository,
     *,
     tenant_id: uuid.UUID,
     template_id: uuid.UUID,
@@ -222,33 +184,16 @@ def version_board(
     template's own setting, the fallback for a pipeline without a version row or a
     version whose snapshot has none; the snapshot is read once per version (the
     Container's caches)."""
-    row = session.execute(
-        select(PipelineTemplate.board, PipelineTemplateVersion.id)
-        .select_from(PipelineTemplate)
-        .outerjoin(
-            PipelineTemplateVersion,
-            and_(
-                PipelineTemplateVersion.tenant_id == PipelineTemplate.tenant_id,
-                PipelineTemplateVersion.pipeline_template_id == PipelineTemplate.id,
-                PipelineTemplateVersion.number == number,
-            ),
-        )
-        .where(PipelineTemplate.tenant_id == tenant_id, PipelineTemplate.id == template_id)
-    ).one_or_none()
-    if row is None:
+    found = versions.board_with_version_id(tenant_id, template_id, number)
+    if found is None:
         return None
-    live, version_id = row
+    live, version_id = found
     if version_id is None:
         return live if isinstance(live, Mapping) else None
-    boards = caches_of(session).boards
+    boards = caches_of(versions).boards
     cached = boards.get((tenant_id, version_id))
     if cached is None:
-        snapshot = session.scalar(
-            select(PipelineTemplateVersion.snapshot).where(
-                PipelineTemplateVersion.tenant_id == tenant_id,
-                PipelineTemplateVersion.id == version_id,
-            )
-        )
+        snapshot = versions.snapshot(tenant_id, version_id)
         board = (snapshot or {}).get("board")
         cached = (board if isinstance(board, Mapping) else None,)
         boards.put((tenant_id, version_id), cached)

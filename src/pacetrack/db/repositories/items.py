@@ -33,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 
 from pacetrack.db import changes as announced_changes
-from pacetrack.db import repository, upgrade_rows
+from pacetrack.db import repository
 from pacetrack.db.repositories.base import Repository
 from pacetrack.db.repositories.fields import fields_digest
 from pacetrack.db.repositories.steps import (
@@ -331,11 +331,6 @@ class ItemRepository(Repository):
                 )
             )
         )
-
-    def hold_off_upgrades(self, tenant_id: uuid.UUID, instance_id: uuid.UUID) -> None:
-        """Holds off an upgrade of the pipeline until this transaction ends (an item created
-        now lands in a step of the version the pipeline runs when it commits)."""
-        upgrade_rows.share_instance(self.session, tenant_id=tenant_id, instance_id=instance_id)
 
     def lock_with_pipeline(self, tenant_id: uuid.UUID, item_id: uuid.UUID) -> LockedItem | None:
         """The item locked for the rest of the transaction, its pipeline's running steps

@@ -14,7 +14,6 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from pacetrack.db import repository
 from pacetrack.db.repositories.base import Repository
-from pacetrack.db.session import transaction_memo
 from pacetrack.db.tables import (
     Account,
     AccountGroup,
@@ -288,7 +287,7 @@ class PeopleRepository(Repository):
 
     def membership_of(self, tenant_id: uuid.UUID, account_id: uuid.UUID) -> Membership:
         """One account's groups and roles, read once per transaction."""
-        memo = transaction_memo(self.session, _MEMO)
+        memo = self.memo(_MEMO)
         key = (tenant_id, account_id)
         known = memo.get(key)
         if known is None:

@@ -131,7 +131,7 @@ def _output_name(
     uow: UnitOfWork, actor: Actor, reference: str, fields: Mapping[str, FieldSpec]
 ) -> str:
     """The name of the field ``reference`` names (by name or id, as rules may)."""
-    names_by_id = templates.field_ids_to_names(uow.session, tenant_id=actor.tenant_id)
+    names_by_id = templates.field_ids_to_names(uow, tenant_id=actor.tenant_id)
     name = templates.normalize_field_references({"field_id": reference}, names_by_id)["field_id"]
     if name not in fields:
         raise NotFound.one("output_field_id", f"no field named “{reference}”")

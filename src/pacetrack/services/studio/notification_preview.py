@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pacetrack.adapters.templating import render
 from pacetrack.db import repository
-from pacetrack.db.tables import Item, StepTemplate
+from pacetrack.db.tables import Item
 from pacetrack.services import access
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import FieldProblem, InvalidInput, NotFound
@@ -58,9 +58,7 @@ def _sample_context(
 ) -> dict[str, Any]:
     step_name = ""
     if data.step_template_id is not None:
-        step = repository.get(
-            uow.session, StepTemplate, tenant_id=actor.tenant_id, id=data.step_template_id
-        )
+        step = uow.templates.step(actor.tenant_id, data.step_template_id)
         if step is None:
             raise NotFound.one(
                 "step_template_id", "no such step template", detail="Step template not found."

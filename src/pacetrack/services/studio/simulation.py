@@ -179,7 +179,7 @@ def _split(firings: list[FiringOut]) -> tuple[list[FiringOut], list[FiringOut]]:
 def simulate_step(uow: UnitOfWork, actor: Actor, command: StepSimulation) -> SimulationOut:
     """What entering and leaving the step would decide for the values; writes nothing."""
     actor.require_manager("simulate steps")
-    require_feature(uow.session, tenant_id=actor.tenant_id, feature=Feature.STUDIO_SIMULATION)
+    require_feature(uow, tenant_id=actor.tenant_id, feature=Feature.STUDIO_SIMULATION)
     session = uow.session
     step = _step(uow, actor, command.step_id)
     item = _item(uow, actor, command.item_id)

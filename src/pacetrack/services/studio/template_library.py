@@ -141,7 +141,7 @@ def instantiate(
     actor.require_admin("create pipeline templates")
     document = _document(command.key)
     name = command.name or str(document["name"])
-    if templates.template_name_taken(uow.session, tenant_id=actor.tenant_id, name=name):
+    if uow.templates.name_taken(actor.tenant_id, name):
         raise Conflict.one(
             "name",
             f"a pipeline template named “{name}” exists already",

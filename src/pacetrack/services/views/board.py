@@ -7,26 +7,20 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import Select, desc, func, select, union_all
-
-from pacetrack.db.tables import Item
+from pacetrack.db.repositories.item_views import ItemScope
 from pacetrack.services.context import Actor
 from pacetrack.services.unit_of_work import UnitOfWork
 from pacetrack.services.views.pipeline_view import (
-    ROW_COLUMNS,
     FieldValue,
     ItemFilters,
     Person,
     PipelineView,
     StepColumn,
-    conditions,
     days_in_step,
     is_at_risk,
     load,
-    money_sum,
-    with_stay,
+    scope,
 )
 
 CARDS_PER_COLUMN = 25
@@ -70,75 +64,16 @@ class Board:
         return sum(column.count for column in self.columns)
 
 
-def _totals(
-    uow: UnitOfWork, actor: Actor, view: PipelineView, filters: ItemFilters
-) -> dict[uuid.UUID | None, tuple[int, Decimal | None]]:
-    session = uow.session
-    money = view.money_field
-    columns: list[Any] = [Item.current_step_id, func.count()]
-    unit = Decimal(1)
-    if money is not None:
-        total, unit = money_sum(session, money.name)
-        columns.append(total)
-    statement = (
-        with_stay(select(*columns).select_from(Item), filters)
-        .where(*conditions(session, actor, view, filters))
-        .group_by(Item.current_step_id)
-    )
-    answer: dict[uuid.UUID | None, tuple[int, Decimal | None]] = {}
-    for row in session.execute(statement):
-        step_id, count, *summed = row
-        total_value = Decimal(summed[0] or 0) * unit if money is not None else None
-        answer[step_id] = (int(count), total_value)
-    return answer
-
-
-def _slice(
-    uow: UnitOfWork,
-    actor: Actor,
-    view: PipelineView,
-    filters: ItemFilters,
-    step_id: uuid.UUID,
-    limit: int,
-) -> Select[tuple[object, ...]]:
-    session = uow.session
-    return (
-        with_stay(select(*ROW_COLUMNS).select_from(Item), filters)
-        .where(*conditions(session, actor, view, filters), Item.current_step_id == step_id)
-        .order_by(desc(Item.created_at), Item.id)
-        .limit(limit)
-    )
-
-
 def _cards(
-    uow: UnitOfWork,
-    actor: Actor,
-    view: PipelineView,
-    filters: ItemFilters,
-    *,
-    expanded: uuid.UUID | None,
+    uow: UnitOfWork, view: PipelineView, chosen: ItemScope, *, expanded: uuid.UUID | None
 ) -> dict[uuid.UUID, list[Card]]:
-    slices = [
-        _slice(
-            uow,
-            actor,
-            view,
-            filters,
-            step.id,
-            MORE_CARDS if step.id == expanded else CARDS_PER_COLUMN,
-        ).subquery()
-        for step in view.steps
-    ]
-    if not slices:
-        return {}
-    statement = union_all(*(select(*part.c) for part in slices))
+    limits = {
+        step.id: MORE_CARDS if step.id == expanded else CARDS_PER_COLUMN for step in view.steps
+    }
     by_step: dict[uuid.UUID, list[Card]] = {}
-    rows = sorted(
-        uow.session.execute(statement).all(),
-        key=lambda row: (row.created_at, row.id),
-        reverse=True,
-    )
-    for row in rows:
+    for row in uow.item_views.column_cards(chosen, limits):
+        if row.current_step_id is None:
+            continue
         step = view.step(row.current_step_id)
         days = days_in_step(view, row.entered_at)
         by_step.setdefault(row.current_step_id, []).append(
@@ -168,8 +103,12 @@ def board(
     view = load(uow, actor, instance_id)
     if expanded is not None and view.step(expanded) is None:
         expanded = None
-    totals = _totals(uow, actor, view, filters)
-    cards = _cards(uow, actor, view, filters, expanded=expanded)
+    chosen = scope(actor, view, filters)
+    money = view.money_field
+    totals = uow.item_views.column_totals(
+        chosen, money_field=money.name if money is not None else None
+    )
+    cards = _cards(uow, view, chosen, expanded=expanded)
     columns = tuple(
         Column(
             step=step,

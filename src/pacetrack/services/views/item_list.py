@@ -8,27 +8,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Numeric, Select, String, case, cast, desc, func, select
-from sqlalchemy.orm import Session
-
-from pacetrack.db.tables import Account, Item, ItemStepHistory
+from pacetrack.db.repositories.item_views import ItemOrder, ItemRow
 from pacetrack.engine.fields import NUMERIC_TYPES
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import InvalidInput
 from pacetrack.services.unit_of_work import UnitOfWork
 from pacetrack.services.views.pipeline_view import (
-    ROW_COLUMNS,
     FieldValue,
     ItemFilters,
     Person,
     PipelineView,
     StepColumn,
-    conditions,
     days_in_step,
-    field_text,
     is_at_risk,
     load,
-    with_stay,
+    scope,
 )
 
 PAGE_SIZE = 50
@@ -82,62 +76,30 @@ def checked_sort(view: PipelineView, key: str, direction: str) -> Sort:
     return Sort(key=key, direction="asc" if direction == "asc" else "desc")
 
 
-def _first_assignee_name(session: Session) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        first = func.jsonb_extract_path_text(Item.assigned_account_ids, "0")
-        account = cast(Account.id, String) == first
-    else:
-        first = func.json_extract(Item.assigned_account_ids, "$[0]")
-        account = Account.id == func.replace(first, "-", "")
-    return (
-        select(func.lower(Account.display_name))
-        .where(Account.tenant_id == Item.tenant_id, account)
-        .scalar_subquery()
-    )
-
-
-def _sort_expression(session: Session, view: PipelineView, sort: Sort) -> Any:
-    if sort.key == "name":
-        return func.lower(Item.name)
-    if sort.key == "step":
-        return case({step.id: step.position for step in view.steps}, value=Item.current_step_id)
-    if sort.key == "owner":
-        return (
-            select(func.lower(Account.display_name))
-            .where(Account.tenant_id == Item.tenant_id, Account.id == Item.owner_account_id)
-            .scalar_subquery()
-        )
-    if sort.key == "assignees":
-        return _first_assignee_name(session)
-    if sort.key == "days":
-        # More days in the step is an earlier entry.
-        return ItemStepHistory.entered_at
-    spec = view.fields[sort.key.removeprefix(FIELD_SORT)]
-    text = field_text(session, spec.name)
-    return cast(text, Numeric) if spec.field_type in NUMERIC_TYPES else text
-
-
-def _statement(
-    session: Session, actor: Actor, view: PipelineView, filters: ItemFilters, sort: Sort
-) -> Select[Any]:
-    expression = _sort_expression(session, view, sort)
+def _order(view: PipelineView, sort: Sort) -> ItemOrder:
     ascending = sort.direction == "asc"
     if sort.key == "days":
-        ascending = not ascending
-    ordered = expression.asc() if ascending else expression.desc()
-    if sort.key != "name":
-        # Items without the value come last either way (a name is never missing, and the
-        # name index serves both directions only without the clause).
-        ordered = ordered.nulls_last()
-    statement = with_stay(
-        select(*ROW_COLUMNS).select_from(Item), filters, sorted_by_stay=sort.key == "days"
-    )
-    return statement.where(*conditions(session, actor, view, filters)).order_by(
-        ordered, desc(Item.created_at), Item.id
+        # More days in the step is an earlier entry.
+        return ItemOrder(key="entered", ascending=not ascending)
+    if sort.key == "step":
+        positions = {step.id: step.position for step in view.steps}
+        return ItemOrder(key="step", ascending=ascending, positions=positions)
+    if sort.key == "name":
+        return ItemOrder(key="name", ascending=ascending)
+    if sort.key == "owner":
+        return ItemOrder(key="owner", ascending=ascending)
+    if sort.key == "assignees":
+        return ItemOrder(key="assignees", ascending=ascending)
+    spec = view.fields[sort.key.removeprefix(FIELD_SORT)]
+    return ItemOrder(
+        key="field",
+        ascending=ascending,
+        field_name=spec.name,
+        numeric=spec.field_type in NUMERIC_TYPES,
     )
 
 
-def _row(view: PipelineView, row: Any) -> Row:
+def _row(view: PipelineView, row: ItemRow) -> Row:
     step = view.step(row.current_step_id)
     days = days_in_step(view, row.entered_at)
     stored = dict(row.field_values or {})
@@ -155,11 +117,6 @@ def _row(view: PipelineView, row: Any) -> Row:
     )
 
 
-def _count(session: Session, actor: Actor, view: PipelineView, filters: ItemFilters) -> int:
-    statement = with_stay(select(func.count()).select_from(Item), filters)
-    return session.scalar(statement.where(*conditions(session, actor, view, filters))) or 0
-
-
 def item_list(
     uow: UnitOfWork,
     actor: Actor,
@@ -171,18 +128,16 @@ def item_list(
     page: int = 1,
 ) -> ItemList:
     """One page of the pipeline's matching items (a page past the last shows the last)."""
-    session = uow.session
     view = load(uow, actor, instance_id)
     sort = checked_sort(view, sort_key, direction)
-    total = _count(session, actor, view, filters)
+    chosen = scope(actor, view, filters)
+    total = uow.item_views.count(chosen)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(page, 1), pages)
-    statement = (
-        _statement(session, actor, view, filters, sort)
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
+    found = uow.item_views.page(
+        chosen, _order(view, sort), limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )
-    rows = tuple(_row(view, row) for row in session.execute(statement))
+    rows = tuple(_row(view, row) for row in found)
     return ItemList(view=view, filters=filters, sort=sort, rows=rows, total=total, page=page)
 
 
@@ -198,9 +153,6 @@ def all_rows(
     uow: UnitOfWork, actor: Actor, view: PipelineView, filters: ItemFilters, sort: Sort
 ) -> Iterator[Row]:
     """Every matching item in the list's order, read in batches."""
-    session = uow.session
-    statement = _statement(session, actor, view, filters, sort).execution_options(
-        yield_per=STREAM_BATCH
-    )
-    for row in session.execute(statement):
+    chosen = scope(actor, view, filters)
+    for row in uow.item_views.stream(chosen, _order(view, sort), batch=STREAM_BATCH):
         yield _row(view, row)

@@ -1,6 +1,6 @@
 """What the board and the list know about a pipeline before reading its items: its steps
 (with target and colour), the template's board setting, the tenant's fields, people and
-currency; and the filter conditions both read models share."""
+currency; and which items both read models show for a set of filters (``scope``)."""
 
 from __future__ import annotations
 
@@ -13,24 +13,8 @@ from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import (
-    ColumnElement,
-    Integer,
-    Numeric,
-    Select,
-    and_,
-    case,
-    cast,
-    false,
-    func,
-    or_,
-    select,
-    type_coerce,
-)
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import Session
 
-from pacetrack.db.tables import Account, Item, ItemStepHistory
+from pacetrack.db.repositories.item_views import ItemScope
 from pacetrack.engine.fields import FieldSpec, FieldType
 from pacetrack.engine.ids import as_uuid
 from pacetrack.engine.money import format_money, format_number
@@ -193,9 +177,11 @@ def _decimal(value: Any) -> Decimal | None:
 
 
 def _steps(
-    session: Session, *, tenant_id: uuid.UUID, instance_id: uuid.UUID
+    uow: UnitOfWork, *, tenant_id: uuid.UUID, instance_id: uuid.UUID
 ) -> tuple[StepColumn, ...]:
-    rows = instance_running_steps(session, tenant_id=tenant_id, instance_id=instance_id)
+    rows = instance_running_steps(
+        uow.template_versions, tenant_id=tenant_id, instance_id=instance_id
+    )
     columns = []
     for step, look in rows:
         target = look.target_duration_days if look is not None else None
@@ -220,24 +206,20 @@ def _steps(
     return tuple(columns)
 
 
-def _people(session: Session, *, tenant_id: uuid.UUID) -> dict[uuid.UUID, Person]:
-    rows = session.execute(
-        select(Account.id, Account.display_name, Account.username, Account.is_active).where(
-            Account.tenant_id == tenant_id
-        )
-    ).all()
+def _people(uow: UnitOfWork, *, tenant_id: uuid.UUID) -> dict[uuid.UUID, Person]:
     return {
-        account_id: Person(id=account_id, name=shown or name, active=active)
-        for account_id, shown, name, active in rows
+        account.id: Person(
+            id=account.id, name=account.display_name or account.username, active=account.active
+        )
+        for account in uow.item_views.account_names(tenant_id)
     }
 
 
 def load(uow: UnitOfWork, actor: Actor, instance_id: uuid.UUID) -> PipelineView:
     """The pipeline's view (404 when it does not exist or the caller may not see it)."""
-    session = uow.session
     instance = access.ensure_can_see_instance(uow, actor, instance_id)
     board = version_board(
-        session,
+        uow.template_versions,
         tenant_id=actor.tenant_id,
         template_id=instance.pipeline_template_id,
         number=instance.template_version,
@@ -245,61 +227,17 @@ def load(uow: UnitOfWork, actor: Actor, instance_id: uuid.UUID) -> PipelineView:
     return PipelineView(
         instance_id=instance.id,
         instance_name=instance.name,
-        steps=_steps(session, tenant_id=actor.tenant_id, instance_id=instance.id),
+        steps=_steps(uow, tenant_id=actor.tenant_id, instance_id=instance.id),
         setting=stored_board(board),
         fields=load_field_specs(uow, tenant_id=actor.tenant_id),
-        people=_people(session, tenant_id=actor.tenant_id),
+        people=_people(uow, tenant_id=actor.tenant_id),
         currency=tenant_currency(uow, tenant_id=actor.tenant_id),
         time_zone=tenant_calendar(uow, tenant_id=actor.tenant_id).time_zone,
         now=uow.clock.now(),
     )
 
 
-# --- shared query parts ----------------------------------------------------------------------
-
-ENTERED_AT = (
-    select(ItemStepHistory.entered_at)
-    .where(
-        ItemStepHistory.tenant_id == Item.tenant_id,
-        ItemStepHistory.item_id == Item.id,
-        ItemStepHistory.exited_at.is_(None),
-    )
-    .correlate(Item)
-    .scalar_subquery()
-)
-"""When the item entered its current step (its open stay). A subquery rather than a join:
-PostgreSQL runs it only for the rows a page shows, after sorting and limiting."""
-
-OPEN_STAY = and_(
-    ItemStepHistory.tenant_id == Item.tenant_id,
-    ItemStepHistory.item_id == Item.id,
-    ItemStepHistory.exited_at.is_(None),
-)
-"""The join to the open stay, for what filters or sorts by it over every item (one hash
-join is cheaper there than a subquery per item)."""
-
-
-def with_stay(
-    statement: Select[Any], filters: ItemFilters, *, sorted_by_stay: bool = False
-) -> Select[Any]:
-    """``statement`` (over ``item``) with the open stay joined when the filters or the
-    order need it."""
-    needed = filters.at_risk or sorted_by_stay
-    return statement.outerjoin(ItemStepHistory, OPEN_STAY) if needed else statement
-
-
-ROW_COLUMNS = (
-    Item.id,
-    Item.version,
-    Item.name,
-    Item.current_step_id,
-    Item.owner_account_id,
-    Item.assigned_account_ids,
-    Item.field_values,
-    Item.created_at,
-    ENTERED_AT.label("entered_at"),
-)
-"""What a card and a list row are made of."""
+# --- what the board and the list read -------------------------------------------------------
 
 
 def days_in_step(view: PipelineView, entered_at: datetime | None) -> int:
@@ -312,71 +250,27 @@ def is_at_risk(step: StepColumn | None, days: int) -> bool:
     return step is not None and step.target_days is not None and days > step.target_days
 
 
-def _assigned_to(session: Session, account_id: uuid.UUID) -> ColumnElement[bool]:
-    wanted = str(account_id)
-    if session.get_bind().dialect.name == "postgresql":
-        return type_coerce(Item.assigned_account_ids, postgresql.JSONB).contains([wanted])
-    members = func.json_each(Item.assigned_account_ids).table_valued("value")
-    return select(1).select_from(members).where(members.c.value == wanted).exists()
-
-
-def _at_risk(view: PipelineView) -> ColumnElement[bool]:
-    """Past the step's target: more than ``target`` whole days since the item entered
-    (read from the joined open stay: one join, not a lookup per item)."""
-    limits = [
-        and_(
-            Item.current_step_id == step.id,
-            view.now - timedelta(days=step.target_days + 1) >= ItemStepHistory.entered_at,
-        )
+def _at_risk_since(view: PipelineView) -> dict[uuid.UUID, datetime]:
+    """Per step with a target: an item that entered it at or before this moment has been
+    there more than ``target`` whole days."""
+    return {
+        step.id: view.now - timedelta(days=step.target_days + 1)
         for step in view.steps
         if step.target_days is not None
-    ]
-    return or_(*limits) if limits else false()
+    }
 
 
-def conditions(
-    session: Session, actor: Actor, view: PipelineView, filters: ItemFilters
-) -> list[ColumnElement[bool]]:
-    """Where the pipeline's items of the chosen status match ``filters`` (the at-risk
-    filter reads the open stay: join it with ``with_stay``)."""
-    where: list[ColumnElement[bool]] = [
-        Item.tenant_id == actor.tenant_id,
-        Item.pipeline_instance_id == view.instance_id,
-    ]
-    statuses = STATUSES_SHOWN[filters.status]
-    where.append(Item.status == statuses[0] if len(statuses) == 1 else Item.status.in_(statuses))
-    if filters.owner is not None:
-        where.append(Item.owner_account_id == filters.owner)
-    if filters.assignee is not None:
-        where.append(_assigned_to(session, filters.assignee))
-    if filters.q.strip():
-        where.append(Item.name.icontains(filters.q.strip(), autoescape=True))
-    if filters.at_risk:
-        where.append(_at_risk(view))
-    return where
-
-
-def field_text(session: Session, name: str) -> ColumnElement[Any]:
-    """A field's stored value as text (NULL when the item has none)."""
-    if session.get_bind().dialect.name == "postgresql":
-        text: ColumnElement[Any] = type_coerce(Item.field_values, postgresql.JSONB)[name].astext
-        return text
-    return func.json_extract(Item.field_values, f"$.{name}")
-
-
-def money_sum(session: Session, name: str) -> tuple[ColumnElement[Any], Decimal]:
-    """The exact sum of a currency field and the unit it is counted in.
-
-    PostgreSQL sums ``numeric``. SQLite has no exact decimal type, so it sums whole cents
-    as integers: a stored currency value always has exactly two decimal places."""
-    text = field_text(session, name)
-    if session.get_bind().dialect.name == "postgresql":
-        return func.sum(cast(text, Numeric)), Decimal(1)
-    cents = case(
-        (func.instr(text, ".") == 0, cast(text, Integer) * 100),
-        else_=cast(func.replace(text, ".", ""), Integer),
+def scope(actor: Actor, view: PipelineView, filters: ItemFilters) -> ItemScope:
+    """The pipeline's items of the chosen status that match ``filters``."""
+    return ItemScope(
+        tenant_id=actor.tenant_id,
+        instance_id=view.instance_id,
+        statuses=STATUSES_SHOWN[filters.status],
+        owner=filters.owner,
+        assignee=filters.assignee,
+        name_contains=filters.q.strip(),
+        entered_by=_at_risk_since(view) if filters.at_risk else None,
     )
-    return func.sum(cents), Decimal("0.01")
 
 
 def item_names(
@@ -384,15 +278,7 @@ def item_names(
 ) -> dict[uuid.UUID, str]:
     """The names of those of ``item_ids`` that are items of the pipeline (404 when the
     caller may not see it)."""
-    session = uow.session
     access.ensure_can_see_instance(uow, actor, instance_id)
     if not item_ids:
         return {}
-    rows = session.execute(
-        select(Item.id, Item.name).where(
-            Item.tenant_id == actor.tenant_id,
-            Item.pipeline_instance_id == instance_id,
-            Item.id.in_(list(item_ids)),
-        )
-    ).all()
-    return {item_id: name for item_id, name in rows}
+    return uow.item_views.item_names(actor.tenant_id, instance_id, item_ids)
