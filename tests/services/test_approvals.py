@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from pacetrack.bootstrap import Container
 from pacetrack.db.tables_delivery import Notification
-from pacetrack.services import approvals
+from pacetrack.services import approval_checks, approvals
 from pacetrack.services.approvals import ApproveRequest, RejectRequest, RequestApproval
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict, NotFound, PermissionDenied
@@ -45,7 +45,7 @@ def leave(world: World, item_id: uuid.UUID) -> list[str]:
         step, config = world.step(uow, "Post-Op Recovery")
         return [
             f"{v.rule_id}: {v.message}"
-            for v in approvals.leave_violations(uow, item=item, step=step, config=config)
+            for v in approval_checks.leave_violations(uow, item=item, step=step, config=config)
         ]
 
 
@@ -254,7 +254,7 @@ def change_fields(world: World, item_id: uuid.UUID, changed: list[str]) -> None:
     with world.container.uow() as uow:
         item = world.item(uow, item_id)
         step, config = world.step(uow, "Post-Op Recovery")
-        approvals.fields_changed(uow, item=item, step=step, config=config, changed=changed)
+        approval_checks.fields_changed(uow, item=item, step=step, config=config, changed=changed)
         uow.commit()
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from pacetrack.bootstrap import Container
 from pacetrack.engine.events import AssignmentUnresolved, DomainEvent, ItemAssigned
-from pacetrack.services import assignments, pipelines, side_effects
+from pacetrack.services import assignment_rules, assignments, pipelines, side_effects
 from pacetrack.services.access import AccessSpec
 from pacetrack.services.assignments import AssignItem
 from pacetrack.services.errors import Conflict
@@ -37,7 +37,7 @@ def enter(world: World, item_id: uuid.UUID, step: str) -> ItemAssigned | None:
         item = world.item(uow, item_id)
         entered = world.enter(uow, item, step)
         _step, config = world.step(uow, step)
-        event = assignments.assign_on_entry(
+        event = assignment_rules.assign_on_entry(
             uow, actor=world.actor(), item=item, step=entered, config=config
         )
         uow.commit()

@@ -9,7 +9,7 @@ from collections import Counter
 from pacetrack.bootstrap import Container
 from pacetrack.db import repository
 from pacetrack.db.tables import Item
-from pacetrack.services import assignments
+from pacetrack.services import assignment_rules
 from tests.services.assignments_support import make_world
 
 ENTRIES = 20
@@ -39,7 +39,7 @@ def test_twenty_concurrent_entries_are_spread_exactly_evenly_over_four_members(
                 assert item is not None
                 step = world.enter(uow, item, "Lead")
                 _step, config = world.step(uow, "Lead")
-                assignments.assign_on_entry(
+                assignment_rules.assign_on_entry(
                     uow, actor=world.actor(), item=item, step=step, config=config
                 )
                 uow.commit()

@@ -12,9 +12,9 @@ from pacetrack.bootstrap import Container
 from pacetrack.db.tables import Role, Tenant
 from pacetrack.db.tables_auth import ConfigAuditEntry
 from pacetrack.db.tables_automations import WebhookEndpoint
-from pacetrack.services import accounts
-from pacetrack.services.accounts import RoleCreate
 from pacetrack.services.context import ADMIN, Actor, system_actor
+from pacetrack.services.people import accounts
+from pacetrack.services.people.accounts import RoleCreate
 from pacetrack.services.webhooks import new_endpoint
 from tests.conftest import Login
 

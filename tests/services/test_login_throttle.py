@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from pacetrack.bootstrap import Container
-from pacetrack.db import login_failures
+from pacetrack.db.repositories import login_failures
 from pacetrack.db.tables_auth import AuditEvent
 from pacetrack.services import auth
 from pacetrack.services.auth import LoginRequest
@@ -135,10 +135,10 @@ def test_concurrent_failed_logins_are_each_counted(container: Container, admin: 
     assert errors == []
     assert len(refused) == attempts
     with container.uow() as uow:
-        account = login_failures.account_streak(
-            uow.session, tenant_id=admin.tenant_id, account_id=admin.account_id
+        account = uow.login_failures.account_streak(
+            tenant_id=admin.tenant_id, account_id=admin.account_id
         )
-        address = login_failures.address_streak(uow.session, address="198.51.100.4")
+        address = uow.login_failures.address_streak(address="198.51.100.4")
         counts = sorted(
             event.details["failures"]
             for event in uow.session.scalars(

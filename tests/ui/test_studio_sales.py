@@ -23,8 +23,10 @@ from playwright.sync_api import Page, expect
 
 import pacetrack
 from pacetrack.bootstrap import Container
-from pacetrack.services import accounts, template_transfer
-from pacetrack.services.accounts import GroupCreate, RoleCreate
+from pacetrack.services import template_transfer
+from pacetrack.services.people import account_groups, accounts
+from pacetrack.services.people.account_groups import GroupCreate
+from pacetrack.services.people.accounts import RoleCreate
 from tests.conftest import Login, make_login
 from tests.ui.accessibility import assert_accessible, assert_fits_width
 from tests.ui.conftest import Browsing, actor_of
@@ -100,7 +102,7 @@ def people(container: Container, admin: Login, document: dict[str, Any]) -> None
     actor = actor_of(container, admin)
     for group in sorted({name for kind, name in names if kind in GROUP_TYPES}):
         with container.uow() as work:
-            accounts.create_group(work, actor, GroupCreate(name=group))
+            account_groups.create_group(work, actor, GroupCreate(name=group))
     for role in sorted({name for kind, name in names if kind == "role"}):
         with container.uow() as work:
             accounts.create_role(work, actor, RoleCreate(name=role))

@@ -20,9 +20,9 @@ from fastapi.testclient import TestClient
 from pacetrack.adapters.clock import FrozenClock
 from pacetrack.bootstrap import Container
 from pacetrack.cli.demo import ADMIN_USERNAME, GROUPS, USERNAMES, roles_of
-from pacetrack.services import accounts
-from pacetrack.services.accounts import GroupCreate
 from pacetrack.services.context import ADMIN, MEMBER, system_actor
+from pacetrack.services.people import account_groups
+from pacetrack.services.people.account_groups import GroupCreate
 from pacetrack.services.template_transfer import library_documents
 from pacetrack.services.tenants import AccountSpec, create_account_with_token, create_tenant
 from pacetrack.worker import Worker
@@ -202,7 +202,7 @@ def seed_people(container: Container, client: TestClient, clock: FrozenClock) ->
     for name, prefix in GROUPS.items():
         members = [journey.ids[u] for u in USERNAMES if u.startswith(prefix)]
         with container.uow() as uow:
-            accounts.create_group(uow, system, GroupCreate(name=name, member_ids=members))
+            account_groups.create_group(uow, system, GroupCreate(name=name, member_ids=members))
     return journey
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pacetrack.bootstrap import Container
 from pacetrack.cli.demo import seed_demo
-from pacetrack.services import accounts, pipelines, tenants
+from pacetrack.services import pipelines, tenants
 from pacetrack.services.context import Actor, system_actor
+from pacetrack.services.people import accounts
 from tests.usecases.conftest import Journey
 
 CARE_TEAM = {

@@ -208,7 +208,7 @@ def account_create(
     display_name: Annotated[str, typer.Option()] = "",
 ) -> None:
     """Create an account in a tenant."""
-    from pacetrack.services.accounts import AccountCreate, AccountOut, create_account
+    from pacetrack.services.people.accounts import AccountCreate, AccountOut, create_account
     from pacetrack.services.tenants import tenant_by_slug
 
     if password is not None and password_stdin:
@@ -254,7 +254,7 @@ def token_create(
 
     The expiry goes to standard error, so ``token=$(pacetrack token create …)`` keeps
     only the token."""
-    from pacetrack.services.accounts import issue_token_for_login
+    from pacetrack.services.people.accounts import issue_token_for_login
 
     ttl = None if no_expiry else timedelta(days=days)
     container = open_container()

@@ -17,10 +17,12 @@ from typing import Any
 
 from pacetrack.bootstrap import Container
 from pacetrack.cli.demo_samples import SampleContext, sample_files, seed_pipeline
-from pacetrack.services import accounts, pipelines, tenants
-from pacetrack.services.accounts import AccountCreate, AccountUpdate, GroupCreate, GroupMembership
+from pacetrack.services import pipelines, tenants
 from pacetrack.services.context import ADMIN, MANAGER, MEMBER, Actor, system_actor
 from pacetrack.services.errors import Conflict, NotFound, ServiceError
+from pacetrack.services.people import account_groups, accounts
+from pacetrack.services.people.account_groups import GroupCreate, GroupMembership
+from pacetrack.services.people.accounts import AccountCreate, AccountUpdate
 
 SLUG = "demo"
 ADMIN_USERNAME = "admin"
@@ -169,17 +171,17 @@ def seed_demo(container: Container, *, password: str | None = None) -> DemoResul
         ids[username] = account.id
 
     with container.uow() as uow:
-        groups = {group.name: group for group in accounts.list_groups(uow, system)}
+        groups = {group.name: group for group in account_groups.list_groups(uow, system)}
     for name, prefix in GROUPS.items():
         members = [ids[username] for username in USERNAMES if username.startswith(prefix)]
         with container.uow() as uow:
             if name not in groups:
-                accounts.create_group(uow, system, GroupCreate(name=name, member_ids=members))
+                account_groups.create_group(uow, system, GroupCreate(name=name, member_ids=members))
                 result.groups_created += 1
                 continue
         for account_id in set(members) - set(groups[name].member_ids):
             with container.uow() as uow:
-                accounts.add_member(
+                account_groups.add_member(
                     uow, system, GroupMembership(group_id=groups[name].id, account_id=account_id)
                 )
 

@@ -20,14 +20,19 @@ from pacetrack.db import config_audit
 from pacetrack.db.change_broker import ChangeFeed
 from pacetrack.db.changes import Change
 from pacetrack.db.repositories.activity import ActivityRepository
+from pacetrack.db.repositories.approvals import ApprovalRepository
+from pacetrack.db.repositories.assignments import AssignmentRepository
 from pacetrack.db.repositories.audit import AuditRepository
 from pacetrack.db.repositories.base import Repository
 from pacetrack.db.repositories.config_audit import ConfigAuditRepository
 from pacetrack.db.repositories.fields import FieldRepository
 from pacetrack.db.repositories.item_views import ItemViewRepository
 from pacetrack.db.repositories.items import ItemRepository
+from pacetrack.db.repositories.login_failures import LoginFailureRepository
 from pacetrack.db.repositories.notifications import NotificationRepository
 from pacetrack.db.repositories.outbox import OutboxRepository
+from pacetrack.db.repositories.people import PeopleRepository
+from pacetrack.db.repositories.pipelines import PipelineRepository
 from pacetrack.db.repositories.recipients import RecipientRepository
 from pacetrack.db.repositories.steps import StepRepository
 from pacetrack.db.repositories.template_versions import TemplateVersionRepository
@@ -167,12 +172,36 @@ class DatabaseUnit:
         return self._repository(ConfigAuditRepository)
 
     @property
+    def approvals(self) -> ApprovalRepository:
+        return self._repository(ApprovalRepository)
+
+    @property
+    def assignments(self) -> AssignmentRepository:
+        return self._repository(AssignmentRepository)
+
+    @property
     def fields(self) -> FieldRepository:
         return self._repository(FieldRepository)
 
     @property
     def items(self) -> ItemRepository:
         return self._repository(ItemRepository)
+
+    @property
+    def login_failures(self) -> LoginFailureRepository:
+        return self._repository(LoginFailureRepository)
+
+    @property
+    def outbox(self) -> OutboxRepository:
+        return self._repository(OutboxRepository)
+
+    @property
+    def people(self) -> PeopleRepository:
+        return self._repository(PeopleRepository)
+
+    @property
+    def pipelines(self) -> PipelineRepository:
+        return self._repository(PipelineRepository)
 
     @property
     def steps(self) -> StepRepository:
@@ -205,10 +234,6 @@ class DatabaseUnit:
     @property
     def notifications(self) -> NotificationRepository:
         return self._repository(NotificationRepository)
-
-    @property
-    def outbox(self) -> OutboxRepository:
-        return self._repository(OutboxRepository)
 
     @property
     def recipients(self) -> RecipientRepository:

@@ -214,7 +214,7 @@ def item_timeline(
     item = uow.items.get(actor.tenant_id, item_id)
     if item is None:
         raise NotFound("Item not found.")
-    access.ensure_can_see_item(uow.session, actor, item)
+    access.ensure_can_see_item(uow, actor, item)
     lookup = _lookup(uow, item)
     entries = [
         *_activities(uow, item, lookup, limit),

@@ -14,7 +14,8 @@ The step's settings drive it (``StepSettings.approval``, from its ``metadata``; 
 A request belongs to one entry of the item into the step (its open
 ``item_step_history`` row); leaving the step and coming back needs a new one.
 The entry's latest request decides: approved lets the item leave, rejected
-blocks it with the rejection's reason, pending or voided blocks it.
+blocks it with the rejection's reason, pending or voided blocks it
+(``services.approval_checks``, which the move asks).
 """
 
 from __future__ import annotations
@@ -25,21 +26,19 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from pacetrack.db import outbox, repository
-from pacetrack.db.tables import Item, ItemStepHistory, Step
+from pacetrack.db.tables import Item, Step
 from pacetrack.db.tables_assignments import ApprovalDecision, ApprovalRequest
-from pacetrack.engine.assignment import Candidate, eligible
-from pacetrack.engine.config import StepConfig
 from pacetrack.engine.requirements import APPROVAL_REQUIRED as APPROVAL_REQUIRED
 from pacetrack.engine.step_settings import ApprovalSettings
-from pacetrack.engine.validations import Violation
 from pacetrack.engine.words import counted
 from pacetrack.services import access
-from pacetrack.services.assignments import people
-from pacetrack.services.context import ADMIN, MANAGER, Actor
+from pacetrack.services.approval_checks import (
+    approver_label,
+    open_entry,
+    step_approvers,
+)
+from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict, NotFound, PermissionDenied
 from pacetrack.services.input_types import NOT_BLANK_TEXT_PATTERN, PlainStr
 from pacetrack.services.item_status import record_activity
@@ -47,207 +46,22 @@ from pacetrack.services.side_effects import NOTIFICATION_JOB, rule_payload
 from pacetrack.services.step_configs import effective_config
 from pacetrack.services.unit_of_work import UnitOfWork
 
-APPROVAL_REJECTED = "approval_rejected"
 MAX_PENDING_LISTED = 500
 Status = Literal["pending", "approved", "rejected", "voided"]
-
-
-def _approvers(
-    session: Session, *, tenant_id: uuid.UUID, settings: ApprovalSettings
-) -> list[Candidate]:
-    """The active accounts that may decide requests of a step."""
-    if settings.approver_kind is not None and settings.approver_ref is not None:
-        _label, candidates = people(
-            session,
-            tenant_id=tenant_id,
-            kind=settings.approver_kind,
-            reference=settings.approver_ref,
-        )
-        return eligible(candidates or [])
-    found: list[Candidate] = []
-    for name in (ADMIN, MANAGER):
-        _label, candidates = people(session, tenant_id=tenant_id, kind="role", reference=name)
-        found.extend(candidates or [])
-    return eligible(found)
 
 
 def is_approver(uow: UnitOfWork, actor: Actor, item_id: uuid.UUID) -> bool:
     """Whether the caller may decide approval requests of the item's current step (an
     approver is asked, not asking: the item page offers them no request form)."""
-    session = uow.session
-    item = repository.get(session, Item, tenant_id=actor.tenant_id, id=item_id)
+    item = uow.items.get(actor.tenant_id, item_id)
     if item is None or item.current_step_id is None or actor.account_id is None:
         return False
-    step = _step(session, tenant_id=actor.tenant_id, step_id=item.current_step_id)
+    step = _step(uow, tenant_id=actor.tenant_id, step_id=item.current_step_id)
     settings = effective_config(uow, tenant_id=actor.tenant_id, step=step).settings.approval
     if not settings.required:
         return False
-    approvers = _approvers(session, tenant_id=actor.tenant_id, settings=settings)
+    approvers = step_approvers(uow, tenant_id=actor.tenant_id, settings=settings)
     return any(candidate.account_id == actor.account_id for candidate in approvers)
-
-
-def _approver_label(settings: ApprovalSettings) -> str:
-    if settings.approver_kind is None:
-        return "admins and managers"
-    kind = {"user": "user", "account_group": "group", "role": "role"}[settings.approver_kind]
-    return f"{kind} “{settings.approver_ref}”"
-
-
-def _open_entry(session: Session, *, item: Item) -> ItemStepHistory | None:
-    if item.current_step_id is None:
-        return None
-    return session.scalars(
-        select(ItemStepHistory)
-        .where(ItemStepHistory.tenant_id == item.tenant_id)
-        .where(
-            ItemStepHistory.item_id == item.id,
-            ItemStepHistory.step_id == item.current_step_id,
-            ItemStepHistory.exited_at.is_(None),
-        )
-        .order_by(ItemStepHistory.entered_at.desc())
-    ).first()
-
-
-def _latest_request(
-    session: Session, *, tenant_id: uuid.UUID, history_id: uuid.UUID
-) -> ApprovalRequest | None:
-    return session.scalars(
-        select(ApprovalRequest)
-        .where(ApprovalRequest.tenant_id == tenant_id)
-        .where(ApprovalRequest.history_id == history_id)
-        .order_by(ApprovalRequest.attempt.desc())
-    ).first()
-
-
-def _next_attempt(session: Session, *, tenant_id: uuid.UUID, history_id: uuid.UUID) -> int:
-    latest = session.scalar(
-        select(func.max(ApprovalRequest.attempt)).where(
-            ApprovalRequest.tenant_id == tenant_id, ApprovalRequest.history_id == history_id
-        )
-    )
-    return int(latest or 0) + 1
-
-
-def _approval_count(session: Session, request: ApprovalRequest) -> int:
-    return int(
-        session.scalar(
-            select(func.count()).where(
-                ApprovalDecision.tenant_id == request.tenant_id,
-                ApprovalDecision.request_id == request.id,
-                ApprovalDecision.decision == "approve",
-            )
-        )
-        or 0
-    )
-
-
-# --------------------------------------------------------------------------- the move path
-
-
-def approval_missing(step_name: str, settings: ApprovalSettings) -> Violation:
-    """The violation of a stay in a step that needs approval and has asked for none yet."""
-    needed = settings.approvals_required
-    wanted = "an approval" if needed == 1 else f"{needed} approvals"
-    return Violation(
-        rule_id=APPROVAL_REQUIRED,
-        field_id=None,
-        message=f"Leaving {step_name} needs {wanted} from "
-        f"{_approver_label(settings)}; request approval first.",
-    )
-
-
-def leave_violations(
-    uow: UnitOfWork, *, item: Item, step: Step, config: StepConfig
-) -> list[Violation]:
-    """Why the item may not leave ``step`` yet for want of approval (empty: it may)."""
-    settings = config.settings.approval
-    if not settings.required:
-        return []
-    session = uow.session
-    needed = settings.approvals_required
-    wanted = "an approval" if needed == 1 else f"{needed} approvals"
-    entry = _open_entry(session, item=item)
-    latest = (
-        _latest_request(session, tenant_id=item.tenant_id, history_id=entry.id)
-        if entry is not None
-        else None
-    )
-    if latest is None:
-        return [approval_missing(step.name, settings)]
-    if latest.status == "voided":
-        return [
-            Violation(
-                rule_id=APPROVAL_REQUIRED,
-                field_id=None,
-                message=f"Leaving {step.name} needs {wanted} from {_approver_label(settings)}; "
-                "the approval was voided by a later change, request approval again.",
-            )
-        ]
-    if latest.status == "rejected":
-        return [
-            Violation(
-                rule_id=APPROVAL_REJECTED,
-                field_id=None,
-                message=f"Approval to leave {step.name} was rejected: {latest.decision_comment}",
-            )
-        ]
-    given = _approval_count(session, latest)
-    if given >= needed:
-        return []
-    return [
-        Violation(
-            rule_id=APPROVAL_REQUIRED,
-            field_id=None,
-            message=f"Leaving {step.name} needs {wanted} from {_approver_label(settings)}; "
-            f"{given} of {needed} given so far.",
-        )
-    ]
-
-
-def fields_changed(
-    uow: UnitOfWork, *, item: Item, step: Step, config: StepConfig, changed: Sequence[str]
-) -> None:
-    """Voids the current entry's granted approvals when the step says a change voids them.
-
-    Approved requests and pending ones with at least one approval are voided
-    (their approvals were given for values that no longer hold); the requester
-    asks again.
-    """
-    settings = config.settings.approval
-    if not settings.required or not changed or settings.void_on_change is False:
-        return
-    if isinstance(settings.void_on_change, frozenset):
-        relevant = sorted(settings.void_on_change & set(changed))
-        if not relevant:
-            return
-    else:
-        relevant = sorted(set(changed))
-    session = uow.session
-    entry = _open_entry(session, item=item)
-    if entry is None or entry.step_id != step.id:
-        return
-    candidates = session.scalars(
-        select(ApprovalRequest)
-        .where(ApprovalRequest.tenant_id == item.tenant_id)
-        .where(
-            ApprovalRequest.history_id == entry.id,
-            ApprovalRequest.status.in_(("approved", "pending")),
-        )
-        .with_for_update()
-    ).all()
-    now = uow.clock.now()
-    for request in candidates:
-        if request.status == "pending" and _approval_count(session, request) == 0:
-            continue
-        request.status = "voided"
-        request.voided_at = now
-        record_activity(
-            uow,
-            item=item,
-            actor=None,
-            kind="approval.voided",
-            data={"request_id": str(request.id), "step_id": str(step.id), "fields": relevant},
-        )
 
 
 # --------------------------------------------------------------------------- API use cases
@@ -307,13 +121,8 @@ class ApprovalOut(BaseModel):
     decided_at: datetime | None
 
 
-def _out(session: Session, request: ApprovalRequest, item: Item, step: Step) -> ApprovalOut:
-    decisions = session.scalars(
-        select(ApprovalDecision)
-        .where(ApprovalDecision.tenant_id == request.tenant_id)
-        .where(ApprovalDecision.request_id == request.id)
-        .order_by(ApprovalDecision.created_at, ApprovalDecision.id)
-    ).all()
+def _out(uow: UnitOfWork, request: ApprovalRequest, item: Item, step: Step) -> ApprovalOut:
+    decisions = uow.approvals.decisions(request.tenant_id, request.id)
     return ApprovalOut(
         id=request.id,
         item_id=request.item_id,
@@ -340,8 +149,8 @@ def _out(session: Session, request: ApprovalRequest, item: Item, step: Step) -> 
     )
 
 
-def _step(session: Session, *, tenant_id: uuid.UUID, step_id: uuid.UUID) -> Step:
-    step = repository.get(session, Step, tenant_id=tenant_id, id=step_id)
+def _step(uow: UnitOfWork, *, tenant_id: uuid.UUID, step_id: uuid.UUID) -> Step:
+    step = uow.steps.get(tenant_id, step_id)
     if step is None:
         raise NotFound("The item's step does not exist.")
     return step
@@ -351,14 +160,13 @@ def request_approval(uow: UnitOfWork, actor: Actor, command: RequestApproval) ->
     """Asks for approval to leave the item's current step (this entry into it)."""
     if actor.account_id is None:
         raise PermissionDenied("Approval is requested by a person, not by the system.")
-    session = uow.session
-    item = repository.get_for_update(session, Item, tenant_id=actor.tenant_id, id=command.item_id)
+    item = uow.items.lock(actor.tenant_id, command.item_id)
     if item is None:
         raise NotFound("Item not found.")
-    access.ensure_can_see_item(session, actor, item)
+    access.ensure_can_see_item(uow, actor, item)
     if item.current_step_id is None:
         raise Conflict.one("item_id", "the item is not in a step")
-    step = _step(session, tenant_id=actor.tenant_id, step_id=item.current_step_id)
+    step = _step(uow, tenant_id=actor.tenant_id, step_id=item.current_step_id)
     settings = effective_config(uow, tenant_id=actor.tenant_id, step=step).settings.approval
     if not settings.required:
         raise Conflict.one(
@@ -366,22 +174,22 @@ def request_approval(uow: UnitOfWork, actor: Actor, command: RequestApproval) ->
             f"step “{step.name}” does not require approval",
             detail="The item's step does not take approval requests.",
         )
-    entry = _open_entry(session, item=item)
+    entry = open_entry(uow, item=item)
     if entry is None:
         raise Conflict("The item has no open entry into its step.")
-    latest = _latest_request(session, tenant_id=actor.tenant_id, history_id=entry.id)
+    latest = uow.approvals.latest_request(actor.tenant_id, entry.id)
     if latest is not None and latest.status in ("pending", "approved"):
         raise Conflict(f"An approval request for this step is {latest.status} already.")
     approvers = [
         c
-        for c in _approvers(session, tenant_id=actor.tenant_id, settings=settings)
+        for c in step_approvers(uow, tenant_id=actor.tenant_id, settings=settings)
         if settings.allow_self_approval or c.account_id != actor.account_id
     ]
     if len(approvers) < settings.approvals_required:
         raise Conflict.one(
             "item_id",
             f"step “{step.name}” needs {counted(settings.approvals_required, 'approval')} from "
-            f"{_approver_label(settings)} but only {counted(len(approvers), 'active account')} "
+            f"{approver_label(settings)} but only {counted(len(approvers), 'active account')} "
             "other than you can approve; ask an admin to fix the step's approver",
         )
     now = uow.clock.now()
@@ -391,7 +199,7 @@ def request_approval(uow: UnitOfWork, actor: Actor, command: RequestApproval) ->
         item_id=item.id,
         step_id=step.id,
         history_id=entry.id,
-        attempt=_next_attempt(session, tenant_id=actor.tenant_id, history_id=entry.id),
+        attempt=uow.approvals.next_attempt(actor.tenant_id, entry.id),
         status="pending",
         requested_by=actor.account_id,
         comment=command.comment,
@@ -401,7 +209,7 @@ def request_approval(uow: UnitOfWork, actor: Actor, command: RequestApproval) ->
         decided_at=None,
         voided_at=None,
     )
-    session.add(request)
+    uow.approvals.add(request)
     record_activity(
         uow,
         item=item,
@@ -419,7 +227,7 @@ def request_approval(uow: UnitOfWork, actor: Actor, command: RequestApproval) ->
         context={"comment": command.comment or ""},
     )
     uow.flush()
-    out = _out(session, request, item, step)
+    out = _out(uow, request, item, step)
     uow.commit()
     return out
 
@@ -439,8 +247,7 @@ def _tell(
     if not recipients:
         return
     now = uow.clock.now()
-    outbox.enqueue(
-        uow.session,
+    uow.outbox.enqueue(
         tenant_id=item.tenant_id,
         kind=NOTIFICATION_JOB,
         payload=rule_payload(
@@ -465,15 +272,15 @@ def _tell(
 
 
 def _may_decide(
-    session: Session, actor: Actor, request: ApprovalRequest, settings: ApprovalSettings
+    uow: UnitOfWork, actor: Actor, request: ApprovalRequest, settings: ApprovalSettings
 ) -> None:
     if actor.account_id is None:
         raise PermissionDenied("Approvals are decided by a person, not by the system.")
     approvers = {
-        c.account_id for c in _approvers(session, tenant_id=actor.tenant_id, settings=settings)
+        c.account_id for c in step_approvers(uow, tenant_id=actor.tenant_id, settings=settings)
     }
     if actor.account_id not in approvers:
-        raise PermissionDenied(f"Only {_approver_label(settings)} can decide this request.")
+        raise PermissionDenied(f"Only {approver_label(settings)} can decide this request.")
     if actor.account_id == request.requested_by and not settings.allow_self_approval:
         raise PermissionDenied("You cannot decide your own approval request.")
 
@@ -486,44 +293,31 @@ def _decide(
     decision: Literal["approve", "reject"],
     comment: str,
 ) -> ApprovalOut:
-    session = uow.session
-    found = repository.get(session, ApprovalRequest, tenant_id=actor.tenant_id, id=request_id)
+    found = uow.approvals.request(actor.tenant_id, request_id)
     if found is None:
         raise NotFound("Approval request not found.")
     # The item first, as every item write does, then the request: one lock order.
-    item = repository.get_for_update(session, Item, tenant_id=actor.tenant_id, id=found.item_id)
-    request = repository.get_for_update(
-        session, ApprovalRequest, tenant_id=actor.tenant_id, id=request_id
-    )
+    item = uow.items.lock(actor.tenant_id, found.item_id)
+    request = uow.approvals.lock_request(actor.tenant_id, request_id)
     if (
         item is None
         or request is None
-        or not access.can_see_instance(session, actor, item.pipeline_instance_id)
+        or not access.can_see_instance(uow, actor, item.pipeline_instance_id)
     ):
         raise NotFound("Approval request not found.")
     if request.status != "pending":
         raise Conflict(f"The request is {request.status} already.")
-    entry = repository.get(
-        session, ItemStepHistory, tenant_id=actor.tenant_id, id=request.history_id
-    )
+    entry = uow.approvals.entry(actor.tenant_id, request.history_id)
     if entry is None or entry.exited_at is not None:
         raise Conflict("The item has left the step; this request no longer applies.")
-    step = _step(session, tenant_id=actor.tenant_id, step_id=request.step_id)
+    step = _step(uow, tenant_id=actor.tenant_id, step_id=request.step_id)
     settings = effective_config(uow, tenant_id=actor.tenant_id, step=step).settings.approval
-    _may_decide(session, actor, request, settings)
+    _may_decide(uow, actor, request, settings)
     assert actor.account_id is not None
-    already = session.scalars(
-        select(ApprovalDecision)
-        .where(ApprovalDecision.tenant_id == actor.tenant_id)
-        .where(
-            ApprovalDecision.request_id == request.id,
-            ApprovalDecision.account_id == actor.account_id,
-        )
-    ).first()
-    if already is not None:
+    if uow.approvals.decision_of(actor.tenant_id, request.id, actor.account_id) is not None:
         raise Conflict("You have decided on this request already.")
     now = uow.clock.now()
-    session.add(
+    uow.approvals.add(
         ApprovalDecision(
             tenant_id=actor.tenant_id,
             id=uuid.uuid4(),
@@ -539,7 +333,7 @@ def _decide(
         request.status = "rejected"
         request.decision_comment = comment
         request.decided_at = now
-    elif _approval_count(session, request) >= settings.approvals_required:
+    elif uow.approvals.approval_count(request.tenant_id, request.id) >= settings.approvals_required:
         request.status = "approved"
         request.decision_comment = comment or None
         request.decided_at = now
@@ -571,7 +365,7 @@ def _decide(
             },
         )
     uow.flush()
-    out = _out(session, request, item, step)
+    out = _out(uow, request, item, step)
     uow.commit()
     return out
 
@@ -594,38 +388,9 @@ def list_pending(uow: UnitOfWork, actor: Actor) -> list[ApprovalOut]:
     """Pending requests of open step entries that the caller may decide, oldest first."""
     if actor.account_id is None:
         return []
-    session = uow.session
-    rows = session.execute(
-        select(ApprovalRequest, Item, Step)
-        .join(
-            ItemStepHistory,
-            (ItemStepHistory.tenant_id == ApprovalRequest.tenant_id)
-            & (ItemStepHistory.id == ApprovalRequest.history_id),
-        )
-        .join(
-            Item,
-            (Item.tenant_id == ApprovalRequest.tenant_id) & (Item.id == ApprovalRequest.item_id),
-        )
-        .join(
-            Step,
-            (Step.tenant_id == ApprovalRequest.tenant_id) & (Step.id == ApprovalRequest.step_id),
-        )
-        .where(
-            ApprovalRequest.tenant_id == actor.tenant_id,
-            ApprovalRequest.status == "pending",
-            ItemStepHistory.exited_at.is_(None),
-        )
-        .order_by(ApprovalRequest.created_at, ApprovalRequest.id)
-    ).all()
-    decided = set(
-        session.scalars(
-            select(ApprovalDecision.request_id).where(
-                ApprovalDecision.tenant_id == actor.tenant_id,
-                ApprovalDecision.account_id == actor.account_id,
-            )
-        )
-    )
-    visible = access.visible_instance_ids(session, actor)
+    rows = uow.approvals.pending_of_open_entries(actor.tenant_id)
+    decided = uow.approvals.decided_request_ids(actor.tenant_id, actor.account_id)
+    visible = access.visible_instance_ids(uow, actor)
     settings_by_step: dict[uuid.UUID, ApprovalSettings] = {}
     approvers_by_step: dict[uuid.UUID, set[uuid.UUID]] = {}
     result: list[ApprovalOut] = []
@@ -639,14 +404,14 @@ def list_pending(uow: UnitOfWork, actor: Actor) -> list[ApprovalOut]:
             settings_by_step[step.id] = settings
             approvers_by_step[step.id] = {
                 c.account_id
-                for c in _approvers(session, tenant_id=actor.tenant_id, settings=settings)
+                for c in step_approvers(uow, tenant_id=actor.tenant_id, settings=settings)
             }
         settings = settings_by_step[step.id]
         if actor.account_id not in approvers_by_step[step.id]:
             continue
         if actor.account_id == request.requested_by and not settings.allow_self_approval:
             continue
-        result.append(_out(session, request, item, step))
+        result.append(_out(uow, request, item, step))
         if len(result) >= MAX_PENDING_LISTED:
             break
     return result

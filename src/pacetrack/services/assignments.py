@@ -1,68 +1,30 @@
-"""Who works on an item: assignment on entering a step, and changes by hand.
+"""Changing an item's assignees by hand: one item, many items (each in its own
+transaction), or one assignment rule applied on demand (an automation's ``assign``).
 
-Entering a step that has assignment rules **replaces** the item's assignees with
-what the rules choose (the union over the rules, in rule order); entering a
-step without rules keeps the assignees the item had. ``assign_on_entry`` runs
-inside the mover's unit of work and neither commits nor bumps the item's
-version (the move does both once).
-
-``item.assigned_account_ids`` holds account ids as canonical UUID strings.
-
-Round robin keeps the member it chose last in ``assignment_cursor`` and reads it
-with ``SELECT … FOR UPDATE`` (PostgreSQL) or under SQLite's ``BEGIN IMMEDIATE``,
-after an ``INSERT … ON CONFLICT DO NOTHING`` that makes the row exist without
-two first entries racing to insert it. ``least_assigned`` takes a lock on a row
-of the same table before counting, so concurrent entries see each other's
-choices.
+Whom the rules choose, and assignment on entering a step: ``services.assignment_rules``.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Select, func, select, true, type_coerce
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
-from pacetrack.db import repository
-from pacetrack.db.tables import (
-    Account,
-    AccountGroup,
-    AccountGroupMember,
-    AccountRole,
-    Item,
-    Role,
-    Step,
-)
-from pacetrack.db.tables_assignments import AssignmentCursor
-from pacetrack.engine.assignment import (
-    AssignMode,
-    Candidate,
-    RotationPosition,
-    RuleChoice,
-    apply_mode,
-    choose_everyone,
-    choose_least_assigned,
-    choose_round_robin,
-    difference,
-)
-from pacetrack.engine.config import (
-    Assignment,
-    GroupAssignment,
-    LeastAssignedAssignment,
-    RoleAssignment,
-    RoundRobinAssignment,
-    StepConfig,
-    UserAssignment,
-)
-from pacetrack.engine.events import AssignmentUnresolved, ItemAssigned
+from pacetrack.db.tables import Item, Step
+from pacetrack.engine.assignment import AssignMode, RuleChoice, apply_mode, difference
+from pacetrack.engine.config import Assignment
+from pacetrack.engine.events import ItemAssigned
 from pacetrack.engine.features import Feature
 from pacetrack.services import access, side_effects
+from pacetrack.services.assignment_rules import (
+    assignees,
+    choose_on_entry,
+    id_texts,
+    store_assignees,
+)
 from pacetrack.services.context import ADMIN, MANAGER, Actor
 from pacetrack.services.errors import (
     Conflict,
@@ -80,389 +42,6 @@ from pacetrack.services.unit_of_work import UnitOfWork
 
 MAX_BULK_ITEMS = 1000
 MAX_ASSIGNEES = 200
-
-# --------------------------------------------------------------------------- people
-
-
-def _candidates(session: Session, statement: Select[Any]) -> list[Candidate]:
-    return [
-        Candidate(account_id=row.id, username=row.username, is_active=row.is_active)
-        for row in session.scalars(statement)
-    ]
-
-
-def group_candidates(
-    session: Session, *, tenant_id: uuid.UUID, group_id: uuid.UUID
-) -> list[Candidate]:
-    statement = (
-        select(Account)
-        .join(
-            AccountGroupMember,
-            (AccountGroupMember.tenant_id == Account.tenant_id)
-            & (AccountGroupMember.account_id == Account.id),
-        )
-        .where(AccountGroupMember.tenant_id == tenant_id, AccountGroupMember.group_id == group_id)
-    )
-    return _candidates(session, statement)
-
-
-def role_candidates(
-    session: Session, *, tenant_id: uuid.UUID, role_id: uuid.UUID
-) -> list[Candidate]:
-    statement = (
-        select(Account)
-        .join(
-            AccountRole,
-            (AccountRole.tenant_id == Account.tenant_id) & (AccountRole.account_id == Account.id),
-        )
-        .where(AccountRole.tenant_id == tenant_id, AccountRole.role_id == role_id)
-    )
-    return _candidates(session, statement)
-
-
-PeopleKind = Literal["user", "account_group", "role"]
-
-
-def people(
-    session: Session, *, tenant_id: uuid.UUID, kind: PeopleKind, reference: str
-) -> tuple[str, list[Candidate] | None]:
-    """A readable name of the user, group or role ``reference`` and its candidates.
-
-    The candidates are None when the reference names nothing in the tenant.
-    """
-    if kind == "user":
-        account = repository.by_id_or_name(
-            session, Account, tenant_id=tenant_id, name=Account.username, reference=reference
-        )
-        if account is None:
-            return f"user “{reference}”", None
-        candidate = Candidate(
-            account_id=account.id, username=account.username, is_active=account.is_active
-        )
-        return f"user “{account.username}”", [candidate]
-    if kind == "account_group":
-        group = repository.by_id_or_name(
-            session, AccountGroup, tenant_id=tenant_id, name=AccountGroup.name, reference=reference
-        )
-        if group is None:
-            return f"group “{reference}”", None
-        return f"group “{group.name}”", group_candidates(
-            session, tenant_id=tenant_id, group_id=group.id
-        )
-    role = repository.by_id_or_name(
-        session, Role, tenant_id=tenant_id, name=Role.name, reference=reference
-    )
-    if role is None:
-        return f"role “{reference}”", None
-    return f"role “{role.name}”", role_candidates(session, tenant_id=tenant_id, role_id=role.id)
-
-
-def assignees(item: Item) -> tuple[uuid.UUID, ...]:
-    return tuple(uuid.UUID(str(value)) for value in item.assigned_account_ids or ())
-
-
-def _store_assignees(item: Item, accounts: Sequence[uuid.UUID]) -> None:
-    # A new list object, so the JSON column is seen as changed.
-    item.assigned_account_ids = [str(account) for account in accounts]
-
-
-def active_item_counts(
-    session: Session,
-    *,
-    tenant_id: uuid.UUID,
-    account_ids: Sequence[uuid.UUID],
-    excluding_item: uuid.UUID | None = None,
-) -> dict[uuid.UUID, int]:
-    """How many active items each account is assigned to, in one query.
-
-    The assignee arrays are unnested (``jsonb_array_elements_text`` on
-    PostgreSQL, ``json_each`` on SQLite) and counted per account; on PostgreSQL
-    a ``?|`` filter lets the GIN index on ``assigned_account_ids`` pick the rows.
-    """
-    if not account_ids:
-        return {}
-    wanted = [str(account) for account in account_ids]
-    postgres = session.get_bind().dialect.name == "postgresql"
-    unnest = "jsonb_array_elements_text" if postgres else "json_each"
-    elements = getattr(func, unnest)(Item.assigned_account_ids).table_valued("value")
-    statement = (
-        select(elements.c.value, func.count())
-        .select_from(Item)
-        .join(elements, true())
-        .where(Item.tenant_id == tenant_id, Item.status == "active", elements.c.value.in_(wanted))
-        .group_by(elements.c.value)
-    )
-    if postgres:
-        statement = statement.where(
-            type_coerce(Item.assigned_account_ids, postgresql.JSONB).has_any(
-                postgresql.array(wanted)
-            )
-        )
-    if excluding_item is not None:
-        statement = statement.where(Item.id != excluding_item)
-    counts = {account: 0 for account in account_ids}
-    for value, count in session.execute(statement):
-        counts[uuid.UUID(str(value))] = int(count)
-    return counts
-
-
-# --------------------------------------------------------------------------- entering a step
-
-
-def _lock_cursor(
-    session: Session,
-    *,
-    tenant_id: uuid.UUID,
-    step_template_id: uuid.UUID,
-    rule_key: str,
-    now: datetime,
-) -> AssignmentCursor:
-    values: dict[str, Any] = {
-        "tenant_id": tenant_id,
-        "step_template_id": step_template_id,
-        "rule_key": rule_key,
-        "turns": 0,
-        "updated_at": now,
-    }
-    insert = (
-        postgresql.insert(AssignmentCursor)
-        if session.get_bind().dialect.name == "postgresql"
-        else sqlite.insert(AssignmentCursor)
-    )
-    session.execute(insert.values(**values).on_conflict_do_nothing())
-    statement = (
-        select(AssignmentCursor)
-        .where(
-            AssignmentCursor.tenant_id == tenant_id,
-            AssignmentCursor.step_template_id == step_template_id,
-            AssignmentCursor.rule_key == rule_key,
-        )
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return session.scalars(statement).one()
-
-
-@dataclass(frozen=True, kw_only=True)
-class Placement:
-    """Where an assignment choice is made.
-
-    ``instance_id``: the pipeline whose visibility limits who may be chosen (None: a
-    draft that runs nowhere yet, everyone counts as seeing it); ``item_id``: the item
-    left out of the workload counts; ``step_template_id``: whose round-robin cursor.
-    """
-
-    tenant_id: uuid.UUID
-    instance_id: uuid.UUID | None
-    item_id: uuid.UUID | None
-    step_template_id: uuid.UUID | None
-
-
-def _placement(item: Item, step: Step) -> Placement:
-    return Placement(
-        tenant_id=item.tenant_id,
-        instance_id=item.pipeline_instance_id,
-        item_id=item.id,
-        step_template_id=step.step_template_id,
-    )
-
-
-def _read_cursor(
-    session: Session, *, tenant_id: uuid.UUID, step_template_id: uuid.UUID, rule_key: str
-) -> AssignmentCursor | None:
-    """The cursor as it stands, read without creating or locking it (a preview)."""
-    return session.scalars(
-        select(AssignmentCursor).where(
-            AssignmentCursor.tenant_id == tenant_id,
-            AssignmentCursor.step_template_id == step_template_id,
-            AssignmentCursor.rule_key == rule_key,
-        )
-    ).first()
-
-
-def choose(
-    session: Session, *, placement: Placement, rule: Assignment, now: datetime, take_turn: bool
-) -> RuleChoice:
-    """Whom ``rule`` chooses at ``placement``.
-
-    ``take_turn``: the choice is made for real, so the round-robin cursor is created
-    if need be, locked and advanced; without it (a simulation) the cursor is only
-    read and nothing is written.
-    """
-    tenant_id = placement.tenant_id
-    if isinstance(rule, UserAssignment):
-        label, candidates = people(session, tenant_id=tenant_id, kind="user", reference=rule.id)
-        if candidates is None:
-            return RuleChoice(unresolved_reason=f"{label} does not exist")
-        if not candidates[0].is_active:
-            return RuleChoice(unresolved_reason=f"{label} is inactive")
-        candidates = _who_can_see(session, placement, candidates)
-        if not candidates[0].can_see:
-            return RuleChoice(unresolved_reason=f"{label} cannot see this pipeline")
-        return choose_everyone(candidates, what=label)
-    if isinstance(rule, RoleAssignment):
-        label, candidates = people(session, tenant_id=tenant_id, kind="role", reference=rule.id)
-        if candidates is None:
-            return RuleChoice(unresolved_reason=f"{label} does not exist")
-        return choose_everyone(_who_can_see(session, placement, candidates), what=label)
-    group = repository.by_id_or_name(
-        session, AccountGroup, tenant_id=tenant_id, name=AccountGroup.name, reference=rule.id
-    )
-    if group is None:
-        return RuleChoice(unresolved_reason=f"group “{rule.id}” does not exist")
-    label = f"group “{group.name}”"
-    members = _who_can_see(
-        session, placement, group_candidates(session, tenant_id=tenant_id, group_id=group.id)
-    )
-    if isinstance(rule, GroupAssignment):
-        return choose_everyone(members, what=label)
-    rule_key = f"{rule.type}:{group.id}"
-    cursor: AssignmentCursor | None = None
-    if placement.step_template_id is not None:
-        if take_turn:
-            cursor = _lock_cursor(
-                session,
-                tenant_id=tenant_id,
-                step_template_id=placement.step_template_id,
-                rule_key=rule_key,
-                now=now,
-            )
-        else:
-            cursor = _read_cursor(
-                session,
-                tenant_id=tenant_id,
-                step_template_id=placement.step_template_id,
-                rule_key=rule_key,
-            )
-    if isinstance(rule, RoundRobinAssignment):
-        last = None
-        if (
-            cursor is not None
-            and cursor.last_account_id is not None
-            and cursor.last_username is not None
-        ):
-            last = RotationPosition(
-                account_id=cursor.last_account_id, username=cursor.last_username
-            )
-        choice = choose_round_robin(members, last=last, what=label)
-    else:
-        assert isinstance(rule, LeastAssignedAssignment)
-        counts = active_item_counts(
-            session,
-            tenant_id=tenant_id,
-            account_ids=[m.account_id for m in members if m.is_active and m.can_see],
-            excluding_item=placement.item_id,
-        )
-        members = [replace(m, active_items=counts.get(m.account_id, 0)) for m in members]
-        choice = choose_least_assigned(members, what=label)
-    if take_turn and cursor is not None and choice.chosen:
-        cursor.turns += 1
-        cursor.updated_at = now
-        if choice.rotation is not None:
-            cursor.last_account_id = choice.rotation.account_id
-            cursor.last_username = choice.rotation.username
-    return choice
-
-
-def _choose(
-    uow: UnitOfWork, *, item: Item, step: Step, rule: Assignment, now: datetime
-) -> RuleChoice:
-    return choose(uow.session, placement=_placement(item, step), rule=rule, now=now, take_turn=True)
-
-
-def _ids(accounts: Sequence[uuid.UUID]) -> list[str]:
-    return [str(account) for account in accounts]
-
-
-def assign_on_entry(
-    uow: UnitOfWork, *, actor: Actor, item: Item, step: Step, config: StepConfig
-) -> ItemAssigned | None:
-    """Applies the step's assignment rules to an item entering it.
-
-    Returns the ``ItemAssigned`` event for the caller to record, or None when
-    the step has no rules or the assignees did not change. A rule that finds
-    nobody eligible is logged; when the item ends up with nobody, an
-    ``AssignmentUnresolved`` event per such rule is recorded here, so the
-    pipeline's owner and admins are told.
-    """
-    if not config.assignments:
-        return None
-    now = uow.clock.now()
-    chosen: list[uuid.UUID] = []
-    unresolved: list[tuple[Assignment, str]] = []
-    # Which rule chose whom, so the activity log can say why someone was assigned.
-    choices: list[dict[str, Any]] = []
-    for rule in config.assignments:
-        choice = _choose(uow, item=item, step=step, rule=rule, now=now)
-        if choice.unresolved_reason is not None:
-            unresolved.append((rule, choice.unresolved_reason))
-        chosen.extend(choice.chosen)
-        choices.append(
-            {"rule_type": rule.type, "rule_target": rule.id, "chosen": _ids(choice.chosen)}
-        )
-    before = assignees(item)
-    after = tuple(dict.fromkeys(chosen))
-    _store_assignees(item, after)
-    for rule, reason in unresolved:
-        record_activity(
-            uow,
-            item=item,
-            actor=actor,
-            kind="assignment.unresolved",
-            data={
-                "step_id": str(step.id),
-                "rule_type": rule.type,
-                "rule_target": rule.id,
-                "reason": reason,
-                "left_unassigned": not after,
-            },
-        )
-    if not after and unresolved:
-        side_effects.record(
-            uow,
-            actor=actor,
-            item=item,
-            events=[
-                AssignmentUnresolved(
-                    item_id=item.id,
-                    at=now,
-                    actor_id=actor.account_id,
-                    step_id=step.id,
-                    rule_type=rule.type,
-                    reason=reason,
-                )
-                for rule, reason in unresolved
-            ],
-        )
-    added, removed = difference(before, after)
-    if not added and not removed:
-        return None
-    record_activity(
-        uow,
-        item=item,
-        actor=actor,
-        kind="item.assigned",
-        data={
-            "source": "step_entry",
-            "step_id": str(step.id),
-            "rules": [rule.type for rule in config.assignments],
-            "choices": choices,
-            "added": _ids(added),
-            "removed": _ids(removed),
-            "assignees": _ids(after),
-        },
-    )
-    return ItemAssigned(
-        item_id=item.id,
-        at=now,
-        actor_id=actor.account_id,
-        step_id=step.id,
-        added=added,
-        removed=removed,
-    )
-
-
-# --------------------------------------------------------------------------- by hand
 
 
 class AssignItem(BaseModel):
@@ -525,30 +104,15 @@ def _may_assign(actor: Actor, item: Item) -> bool:
     return actor.account_id == item.owner_account_id or actor.account_id in assignees(item)
 
 
-def _seeing(session: Session, item: Item, account_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+def _seeing(uow: UnitOfWork, item: Item, account_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
     """Those of ``account_ids`` who may see the item's pipeline: nobody is given work they
     could not open."""
     return access.accounts_who_can_see(
-        session,
+        uow,
         tenant_id=item.tenant_id,
         instance_id=item.pipeline_instance_id,
         account_ids=account_ids,
     )
-
-
-def _who_can_see(
-    session: Session, placement: Placement, candidates: list[Candidate]
-) -> list[Candidate]:
-    """The candidates, each marked with whether it may see the placement's pipeline."""
-    if placement.instance_id is None:
-        return candidates
-    visible = access.accounts_who_can_see(
-        session,
-        tenant_id=placement.tenant_id,
-        instance_id=placement.instance_id,
-        account_ids=[candidate.account_id for candidate in candidates],
-    )
-    return [replace(c, can_see=c.account_id in visible) for c in candidates]
 
 
 def _check_accounts(
@@ -558,15 +122,8 @@ def _check_accounts(
     item's pipeline."""
     if not account_ids:
         return
-    rows = {
-        row.id: row
-        for row in uow.session.scalars(
-            select(Account).where(
-                Account.tenant_id == actor.tenant_id, Account.id.in_(set(account_ids))
-            )
-        )
-    }
-    visible = set(rows) if item is None else _seeing(uow.session, item, list(rows))
+    rows = uow.people.accounts_by_id(actor.tenant_id, account_ids)
+    visible = set(rows) if item is None else _seeing(uow, item, list(rows))
     problems = []
     unknown = False
     for index, account_id in enumerate(account_ids):
@@ -611,10 +168,10 @@ def assign_item(uow: UnitOfWork, actor: Actor, command: AssignItem) -> Assignmen
     Admins and managers may reassign any item; other accounts only items they
     own or are assigned to.
     """
-    item = repository.get_for_update(uow.session, Item, tenant_id=actor.tenant_id, id=command.id)
+    item = uow.items.lock(actor.tenant_id, command.id)
     if item is None:
         raise NotFound("Item not found.")
-    access.ensure_can_see_item(uow.session, actor, item)
+    access.ensure_can_see_item(uow, actor, item)
     if not _may_assign(actor, item):
         raise PermissionDenied(
             "Only admins, managers and the item's owner or assignees can change its assignees."
@@ -629,7 +186,7 @@ def assign_item(uow: UnitOfWork, actor: Actor, command: AssignItem) -> Assignmen
     added, removed = difference(before, after)
     if list(before) != list(after):
         now = uow.clock.now()
-        _store_assignees(item, after)
+        store_assignees(item, after)
         item.version += 1
         item.updated_at = now
         record_activity(
@@ -641,9 +198,9 @@ def assign_item(uow: UnitOfWork, actor: Actor, command: AssignItem) -> Assignmen
                 "source": "manual",
                 "mode": command.mode,
                 "step_id": str(item.current_step_id) if item.current_step_id else None,
-                "added": _ids(added),
-                "removed": _ids(removed),
-                "assignees": _ids(after),
+                "added": id_texts(added),
+                "removed": id_texts(removed),
+                "assignees": id_texts(after),
             },
         )
         side_effects.record(
@@ -698,7 +255,7 @@ def assign_by_rule(
     assignees, replaces them or removes the chosen ones. Commits through
     ``uow`` like ``assign_item``.
     """
-    choice = _choose(uow, item=item, step=step, rule=rule, now=uow.clock.now())
+    choice = choose_on_entry(uow, item=item, step=step, rule=rule, now=uow.clock.now())
     if not choice.chosen:
         return RuleAssigned(choice=choice, assignment=None)
     out = assign_item(

@@ -26,7 +26,7 @@ from pacetrack.engine.events import DomainEvent, FieldChange, FieldsChanged, Ite
 from pacetrack.engine.field_view import field_view
 from pacetrack.engine.fields import FieldSpec, FieldType, normalize_value
 from pacetrack.engine.transitions import transition_violations
-from pacetrack.services import access, approvals, side_effects
+from pacetrack.services import access, approval_checks, side_effects
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import FieldProblem, InvalidInput, NotFound
 from pacetrack.services.input_types import JsonObject, PlainStr, Version
@@ -271,7 +271,7 @@ def _changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[Field
 
 def create_item(uow: UnitOfWork, actor: Actor, data: ItemCreate) -> ItemOut:
     tenant_id = actor.tenant_id
-    instance = access.ensure_can_see_instance(uow.session, actor, data.pipeline_instance_id)
+    instance = access.ensure_can_see_instance(uow, actor, data.pipeline_instance_id)
     uow.upgrades.share_instance(tenant_id=tenant_id, instance_id=instance.id)
     steps = uow.steps.running(tenant_id, instance.id)
     if not steps:
@@ -359,7 +359,7 @@ def get_item(uow: UnitOfWork, actor: Actor, item_id: uuid.UUID) -> ItemDetail:
     item = uow.items.get(actor.tenant_id, item_id)
     if item is None:
         raise NotFound("Item not found.")
-    access.ensure_can_see_item(uow.session, actor, item)
+    access.ensure_can_see_item(uow, actor, item)
     context = load_context(uow, item=item)
     step = context.step(item.current_step_id)
     view = FieldViewOut(visible=[], required=[], problems=[])
@@ -471,7 +471,7 @@ def update_fields(uow: UnitOfWork, actor: Actor, data: ItemFieldsUpdate) -> Item
     side_effects.record(uow, actor=actor, item=item, events=[event])
     if step is not None:
         uow.flush()
-        approvals.fields_changed(
+        approval_checks.fields_changed(
             uow,
             item=item,
             step=step,
@@ -501,7 +501,7 @@ def list_items(
     rows, total = uow.items.page(
         actor.tenant_id,
         status=status,
-        among_instances=access.visible_instance_ids(uow.session, actor),
+        among_instances=access.visible_instance_ids(uow, actor),
         instance_id=pipeline_instance_id,
         step_id=step_id,
         assignee=assignee,
@@ -523,7 +523,7 @@ def item_history(uow: UnitOfWork, actor: Actor, item_id: uuid.UUID) -> ItemHisto
     item = uow.items.get(actor.tenant_id, item_id)
     if item is None:
         raise NotFound("Item not found.")
-    access.ensure_can_see_item(uow.session, actor, item)
+    access.ensure_can_see_item(uow, actor, item)
     now = uow.clock.now()
     rows = uow.items.history(actor.tenant_id, item.id)
     entries = [
@@ -566,7 +566,7 @@ def item_activity(
     item = uow.items.get(actor.tenant_id, item_id)
     if item is None:
         raise NotFound("Item not found.")
-    access.ensure_can_see_item(uow.session, actor, item)
+    access.ensure_can_see_item(uow, actor, item)
     rows = uow.items.activity(actor.tenant_id, item.id, limit=limit)
     return [
         ActivityOut(

@@ -70,6 +70,6 @@ class LiveAudience:
         if known is not None and now - known[1] < ACCESS_RECHECK_SECONDS:
             return known[0]
         with self._uow() as work:
-            allowed = access.can_see_instance(work.session, self.actor, pipeline_id)
+            allowed = access.can_see_instance(work, self.actor, pipeline_id)
         self._access[pipeline_id] = (allowed, now)
         return allowed

@@ -19,8 +19,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pacetrack.db import login_failures
-from pacetrack.db.login_failures import Streak
+from pacetrack.db.repositories.login_failures import Streak
 from pacetrack.db.tables_auth import ADDRESS_LENGTH
 from pacetrack.services.errors import ServiceError
 from pacetrack.services.unit_of_work import UnitOfWork
@@ -117,15 +116,13 @@ def check(
     """Raises LoginThrottled while the address or the account (tenant id, account id)
     must wait."""
     now = uow.clock.now()
-    session = uow.session
+    failures = uow.login_failures
     untils = [
-        blocked_until(
-            policy, policy.address, login_failures.address_streak(session, address=address), now=now
-        )
+        blocked_until(policy, policy.address, failures.address_streak(address=address), now=now)
     ]
     if account is not None:
         tenant_id, account_id = account
-        streak = login_failures.account_streak(session, tenant_id=tenant_id, account_id=account_id)
+        streak = failures.account_streak(tenant_id=tenant_id, account_id=account_id)
         untils.append(blocked_until(policy, policy.account, streak, now=now))
     latest = max((until for until in untils if until is not None), default=None)
     if latest is not None:
@@ -151,15 +148,13 @@ def count_failure(
 ) -> Counted:
     now = uow.clock.now()
     forget_before = now - policy.forget_after
-    session = uow.session
-    address_failures = login_failures.count_address_failure(
-        session, address=address, now=now, forget_before=forget_before
+    address_failures = uow.login_failures.count_address_failure(
+        address=address, now=now, forget_before=forget_before
     )
     account_failures = None
     if account is not None:
         tenant_id, account_id = account
-        account_failures = login_failures.count_account_failure(
-            session,
+        account_failures = uow.login_failures.count_account_failure(
             tenant_id=tenant_id,
             account_id=account_id,
             now=now,
@@ -180,4 +175,4 @@ def count_failure(
 
 
 def forget_account(uow: UnitOfWork, *, tenant_id: uuid.UUID, account_id: uuid.UUID) -> None:
-    login_failures.forget_account_failures(uow.session, tenant_id=tenant_id, account_id=account_id)
+    uow.login_failures.forget_account_failures(tenant_id=tenant_id, account_id=account_id)

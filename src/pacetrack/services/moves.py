@@ -42,7 +42,13 @@ from pacetrack.engine.requirements import Requirement, entry_requirements, move_
 from pacetrack.engine.transitions import StepRef, find_step
 from pacetrack.engine.validations import Violation
 from pacetrack.engine.words import counted
-from pacetrack.services import access, approvals, assignments, item_status, side_effects
+from pacetrack.services import (
+    access,
+    approval_checks,
+    assignment_rules,
+    item_status,
+    side_effects,
+)
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict, InvalidInput, NotFound, Refused, StaleItem
 from pacetrack.services.input_types import Version
@@ -168,7 +174,7 @@ def step_ref(step: Step) -> StepRef:
 def _check_lockable(
     uow: UnitOfWork, actor: Actor, item: Item, expected_version: int | None
 ) -> None:
-    access.ensure_can_see_item(uow.session, actor, item)
+    access.ensure_can_see_item(uow, actor, item)
     if expected_version is not None and item.version != expected_version:
         raise StaleItem(current=item.version, sent=expected_version)
 
@@ -257,7 +263,9 @@ def _decide(
         values=item.field_values or {},
         now=uow.clock.now(),
         calendar=context.calendar,
-        approval=approvals.leave_violations(uow, item=item, step=current, config=current_config),
+        approval=approval_checks.leave_violations(
+            uow, item=item, step=current, config=current_config
+        ),
     )
 
 
@@ -307,7 +315,9 @@ def enter_step(
     uow: UnitOfWork, *, actor: Actor, item: Item, step: Step, config: StepConfig
 ) -> list[DomainEvent]:
     """What entering a step does besides the history row: assignment (its event, if any)."""
-    assigned = assignments.assign_on_entry(uow, actor=actor, item=item, step=step, config=config)
+    assigned = assignment_rules.assign_on_entry(
+        uow, actor=actor, item=item, step=step, config=config
+    )
     return [assigned] if assigned is not None else []
 
 
@@ -632,7 +642,7 @@ def validation_status(
     item = uow.items.get(actor.tenant_id, item_id)
     if item is None:
         raise NotFound("Item not found.")
-    access.ensure_can_see_item(uow.session, actor, item)
+    access.ensure_can_see_item(uow, actor, item)
     context = load_context(uow, item=item, wanted=[target_step_id] if target_step_id else [])
     step = context.step(item.current_step_id)
     if step is None:
@@ -654,7 +664,7 @@ def validation_status(
         values=item.field_values or {},
         now=uow.clock.now(),
         calendar=context.calendar,
-        approval=approvals.leave_violations(uow, item=item, step=step, config=config),
+        approval=approval_checks.leave_violations(uow, item=item, step=step, config=config),
     )
     return ValidationStatusOut(
         item_id=item.id,

@@ -11,8 +11,7 @@ import uuid
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pacetrack.db import repository
-from pacetrack.db.tables import Account, Item
+from pacetrack.db.tables import Item
 from pacetrack.services import access
 from pacetrack.services.assignments import ensure_version
 from pacetrack.services.context import ADMIN, MANAGER, Actor
@@ -43,14 +42,14 @@ class OwnerOut(BaseModel):
 
 
 def _check_owner(uow: UnitOfWork, item: Item, account_id: uuid.UUID) -> None:
-    account = repository.get(uow.session, Account, tenant_id=item.tenant_id, id=account_id)
+    account = uow.people.account(item.tenant_id, account_id)
     if account is None:
         raise NotFound.one("owner_account_id", "no such account")
     name = account.display_name or account.username
     if not account.is_active:
         raise Conflict.one("owner_account_id", f"{name} is inactive and cannot own items")
     visible = access.accounts_who_can_see(
-        uow.session,
+        uow,
         tenant_id=item.tenant_id,
         instance_id=item.pipeline_instance_id,
         account_ids=[account_id],
@@ -60,10 +59,10 @@ def _check_owner(uow: UnitOfWork, item: Item, account_id: uuid.UUID) -> None:
 
 
 def change_owner(uow: UnitOfWork, actor: Actor, command: ChangeOwner) -> OwnerOut:
-    item = repository.get_for_update(uow.session, Item, tenant_id=actor.tenant_id, id=command.id)
+    item = uow.items.lock(actor.tenant_id, command.id)
     if item is None:
         raise NotFound("Item not found.")
-    access.ensure_can_see_item(uow.session, actor, item)
+    access.ensure_can_see_item(uow, actor, item)
     owns = actor.account_id is not None and actor.account_id == item.owner_account_id
     if not (actor.roles & {ADMIN, MANAGER} or owns):
         raise PermissionDenied("Only admins, managers and the item's owner can change its owner.")

@@ -20,8 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pacetrack.db import repository
-from pacetrack.db.tables import Account, PipelineInstance, Step
+from pacetrack.db.tables import PipelineInstance, Step
 from pacetrack.engine.config import CONFIG_FAMILIES, StepConfig, apply_overrides
 from pacetrack.services import access, rule_timers
 from pacetrack.services.access import AccessOut, AccessSpec
@@ -169,13 +168,10 @@ def create_instance(
     actor.require_manager("start pipelines")
     template = get_template_row(uow, actor, data.pipeline_template_id)
     owner = data.owner_account_id or actor.account_id
-    if (
-        owner is not None
-        and repository.get(uow.session, Account, tenant_id=actor.tenant_id, id=owner) is None
-    ):
+    if owner is not None and uow.people.account(actor.tenant_id, owner) is None:
         raise NotFound.one("owner_account_id", "no such account")
     document = (
-        access.resolve_access(uow.session, tenant_id=actor.tenant_id, spec=data.access)
+        access.resolve_access(uow, tenant_id=actor.tenant_id, spec=data.access)
         if data.access is not None
         else None
     )
@@ -197,7 +193,7 @@ def create_instance(
         created_at=now,
         updated_at=now,
     )
-    uow.session.add(instance)
+    uow.pipelines.add(instance)
     uow.flush()
     steps = [
         new_step_row(
@@ -210,7 +206,7 @@ def create_instance(
         )
         for source in published
     ]
-    uow.session.add_all(steps)
+    uow.pipelines.add(*steps)
     uow.commit()
     looks = dict(zip((step.id for step in steps), published, strict=True))
     return instance_out(instance, [(step, looks[step.id]) for step in steps])
@@ -246,29 +242,24 @@ def list_instances(
     uow: UnitOfWork, actor: Actor, *, template_id: uuid.UUID | None = None
 ) -> list[PipelineInstanceOut]:
     """The instances of the tenant the caller may see, oldest first."""
-    statement = repository.scoped(PipelineInstance, tenant_id=actor.tenant_id)
-    if template_id is not None:
-        statement = statement.where(PipelineInstance.pipeline_template_id == template_id)
-    visible = access.visible_instance_ids(uow.session, actor)
-    if visible is not None:
-        statement = statement.where(PipelineInstance.id.in_(visible))
-    statement = statement.order_by(PipelineInstance.created_at, PipelineInstance.id)
-    return [instance_out(row) for row in repository.all_rows(uow.session, statement)]
+    visible = access.visible_instance_ids(uow, actor)
+    rows = uow.pipelines.instances(actor.tenant_id, template_id=template_id, among=visible)
+    return [instance_out(row) for row in rows]
 
 
 def get_instance(uow: UnitOfWork, actor: Actor, instance_id: uuid.UUID) -> PipelineInstanceOut:
-    row = access.ensure_can_see_instance(uow.session, actor, instance_id)
+    row = access.ensure_can_see_instance(uow, actor, instance_id)
     return instance_out(row, _instance_steps(uow, actor, row.id))
 
 
 def update_access(uow: UnitOfWork, actor: Actor, data: AccessUpdate) -> PipelineInstanceOut:
     """Replaces who may see the instance; admins and the instance's owner may."""
-    row = access.ensure_can_see_instance(uow.session, actor, data.id)
+    row = access.ensure_can_see_instance(uow, actor, data.id)
     if not actor.is_admin and (
         actor.account_id is None or actor.account_id != row.owner_account_id
     ):
         raise PermissionDenied("Only admins and the pipeline's owner can change who sees it.")
-    row.access = access.resolve_access(uow.session, tenant_id=actor.tenant_id, spec=data.access)
+    row.access = access.resolve_access(uow, tenant_id=actor.tenant_id, spec=data.access)
     row.updated_at = uow.clock.now()
     uow.commit()
     return instance_out(row, _instance_steps(uow, actor, row.id))
@@ -344,7 +335,7 @@ def _checked_overrides(
 def update_step_overrides(uow: UnitOfWork, actor: Actor, data: StepOverridesUpdate) -> StepOut:
     """Replaces a running step's ``config_overrides`` after the template's save-time checks."""
     actor.require_admin("configure steps")
-    step = repository.get_for_update(uow.session, Step, tenant_id=actor.tenant_id, id=data.step_id)
+    step = uow.steps.lock(actor.tenant_id, data.step_id)
     if step is None:
         raise NotFound("Step not found.")
     version_ids = uow.template_versions.version_ids_of_steps(actor.tenant_id, [step.id])

@@ -21,6 +21,11 @@ class Repository:
         """Adds new rows; they are written at the next flush or commit."""
         self.session.add_all(rows)
 
+    def remove(self, *rows: Base) -> None:
+        """Deletes rows; the deletes are written at the next flush or commit."""
+        for row in rows:
+            self.session.delete(row)
+
     @property
     def info(self) -> dict[Any, Any]:
         """What the factory that opened the session attached to it (the Container's caches)."""

@@ -216,6 +216,10 @@ class ItemRepository(Repository):
         """The item, or None when the tenant has no such item or it is deleted."""
         return repository.get(self.session, Item, tenant_id=tenant_id, id=item_id)
 
+    def lock(self, tenant_id: uuid.UUID, item_id: uuid.UUID) -> Item | None:
+        """``get``, the item locked for the rest of the transaction."""
+        return repository.get_for_update(self.session, Item, tenant_id=tenant_id, id=item_id)
+
     def page(
         self,
         tenant_id: uuid.UUID,

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select
 
+from pacetrack.db import repository
 from pacetrack.db.repositories.base import Repository
 from pacetrack.db.repositories.fields import fields_digest
 from pacetrack.db.tables import RUNNING_STEP, PipelineInstance, Step, Tenant
@@ -56,6 +57,10 @@ _PIPELINE_PG = _PIPELINE.add_columns(fields_digest(bindparam("tenant_id")).label
 class StepRepository(Repository):
     def get(self, tenant_id: uuid.UUID, step_id: uuid.UUID) -> Step | None:
         return self.session.get(Step, (tenant_id, step_id))
+
+    def lock(self, tenant_id: uuid.UUID, step_id: uuid.UUID) -> Step | None:
+        """The step, locked for the rest of the transaction."""
+        return repository.get_for_update(self.session, Step, tenant_id=tenant_id, id=step_id)
 
     def running(self, tenant_id: uuid.UUID, instance_id: uuid.UUID) -> list[Step]:
         """The instance's running steps in order."""

@@ -72,7 +72,7 @@ def who_may_hear(
     """Those of ``accounts`` who may see the pipeline: nobody hears about an item of a
     pipeline they may not see (its fields may be sensitive)."""
     allowed = access.accounts_who_can_see(
-        uow.session,
+        uow,
         tenant_id=tenant_id,
         instance_id=instance_id,
         account_ids=[account.id for account in accounts],

@@ -12,7 +12,7 @@ from pacetrack.db import repository
 from pacetrack.db.tables import Account, Item, StepTemplate
 from pacetrack.engine.config import StepConfig
 from pacetrack.engine.triggers import Decided
-from pacetrack.services import assignments, notifications
+from pacetrack.services import assignment_rules, notifications
 from pacetrack.services.context import ADMIN, Actor
 from pacetrack.services.side_effects import dump_rule
 from pacetrack.services.studio.simulation_models import AccountRef, FiringOut, UnresolvedOut
@@ -150,10 +150,10 @@ def assignment_preview(
     now: datetime,
 ) -> tuple[tuple[uuid.UUID, ...], list[UnresolvedOut]]:
     """Whom entering would assign (the item's assignees when the step has no rules)."""
-    kept = assignments.assignees(item) if item is not None else ()
+    kept = assignment_rules.assignees(item) if item is not None else ()
     if not config.assignments:
         return kept, []
-    placement = assignments.Placement(
+    placement = assignment_rules.Placement(
         tenant_id=actor.tenant_id,
         instance_id=item.pipeline_instance_id if item is not None else None,
         item_id=item.id if item is not None else None,
@@ -162,8 +162,8 @@ def assignment_preview(
     chosen: list[uuid.UUID] = []
     unresolved: list[UnresolvedOut] = []
     for rule in config.assignments:
-        choice = assignments.choose(
-            uow.session, placement=placement, rule=rule, now=now, take_turn=False
+        choice = assignment_rules.choose(
+            uow, placement=placement, rule=rule, now=now, take_turn=False
         )
         if choice.unresolved_reason is not None:
             unresolved.append(

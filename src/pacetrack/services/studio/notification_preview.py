@@ -99,7 +99,7 @@ def preview_notification(
         item = repository.get(uow.session, Item, tenant_id=actor.tenant_id, id=data.item_id)
         if item is None:
             raise NotFound.one("item_id", "no such item", detail="Item not found.")
-        access.ensure_can_see_item(uow.session, actor, item)
+        access.ensure_can_see_item(uow, actor, item)
         context = template_context(
             uow, item=item, payload={}, base_url=base_url, now=uow.clock.now()
         )

@@ -6,7 +6,7 @@ item's values with samples over them). It answers as entering and leaving the
 step would decide: the calculations (``engine.calculations.apply_calculations``),
 the field view, the entry requirements and every requirement of leaving
 (``engine.requirements``: the checklist a move decides by, in the same words),
-whom the assignment rules choose (``assignments.choose`` without taking a turn),
+whom the assignment rules choose (``assignment_rules.choose`` without taking a turn),
 the notification and automation rules that fire (``engine.triggers.decide_instant``,
 the decision ``side_effects.record`` acts on) and the timers entering arms
 (``engine.triggers.planned_timers``).
@@ -35,7 +35,7 @@ from pacetrack.engine.requirements import Requirement, entry_requirements, leave
 from pacetrack.engine.transitions import StepRef
 from pacetrack.engine.triggers import Decided, decide_instant, planned_timers, timed_rules
 from pacetrack.engine.validations import Violation
-from pacetrack.services import access, approvals, assignments, items, templates
+from pacetrack.services import access, approval_checks, assignment_rules, items, templates
 from pacetrack.services.config_schema import step_config
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import NotFound
@@ -81,7 +81,7 @@ def _item(uow: UnitOfWork, actor: Actor, item_id: uuid.UUID | None) -> Item | No
     try:
         if item is None:
             raise NotFound("Item not found.")
-        access.ensure_can_see_item(uow.session, actor, item)
+        access.ensure_can_see_item(uow, actor, item)
     except NotFound:
         raise NotFound.one("item_id", "no such item") from None
     return item
@@ -150,8 +150,8 @@ def _approval(
     if item is not None and step is not None and item.current_step_id is not None:
         current = uow.session.get(Step, (item.tenant_id, item.current_step_id))
         if current is not None and current.step_template_id == step.id:
-            return approvals.leave_violations(uow, item=item, step=current, config=config)
-    return [approvals.approval_missing(step_name, settings)]
+            return approval_checks.leave_violations(uow, item=item, step=current, config=config)
+    return [approval_checks.approval_missing(step_name, settings)]
 
 
 def _calculations(
@@ -213,7 +213,7 @@ def simulate_step(uow: UnitOfWork, actor: Actor, command: StepSimulation) -> Sim
         calendar=calendar,
         approval=_approval(uow, config, step=step, step_name=step_name, item=item),
     )
-    before = assignments.assignees(item) if item is not None else ()
+    before = assignment_rules.assignees(item) if item is not None else ()
     after, unresolved = assignment_preview(uow, actor, config, step=step, item=item, now=now)
     instance = (
         session.get(PipelineInstance, (item.tenant_id, item.pipeline_instance_id))

@@ -217,7 +217,7 @@ def _people(uow: UnitOfWork, *, tenant_id: uuid.UUID) -> dict[uuid.UUID, Person]
 
 def load(uow: UnitOfWork, actor: Actor, instance_id: uuid.UUID) -> PipelineView:
     """The pipeline's view (404 when it does not exist or the caller may not see it)."""
-    instance = access.ensure_can_see_instance(uow.session, actor, instance_id)
+    instance = access.ensure_can_see_instance(uow, actor, instance_id)
     board = version_board(
         uow.template_versions,
         tenant_id=actor.tenant_id,
@@ -278,7 +278,7 @@ def item_names(
 ) -> dict[uuid.UUID, str]:
     """The names of those of ``item_ids`` that are items of the pipeline (404 when the
     caller may not see it)."""
-    access.ensure_can_see_instance(uow.session, actor, instance_id)
+    access.ensure_can_see_instance(uow, actor, instance_id)
     if not item_ids:
         return {}
     return uow.item_views.item_names(actor.tenant_id, instance_id, item_ids)

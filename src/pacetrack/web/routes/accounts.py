@@ -7,15 +7,17 @@ import uuid
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
-from pacetrack.services import accounts
-from pacetrack.services.accounts import (
-    AccountCreate,
-    AccountOut,
-    AccountUpdate,
+from pacetrack.services.people import account_groups, accounts
+from pacetrack.services.people.account_groups import (
     GroupCreate,
     GroupMembership,
     GroupOut,
     GroupUpdate,
+)
+from pacetrack.services.people.accounts import (
+    AccountCreate,
+    AccountOut,
+    AccountUpdate,
     MyAccountUpdate,
     RoleCreate,
     RoleOut,
@@ -97,43 +99,43 @@ def create_role(body: RoleCreate, actor: CurrentActor, work: Work) -> RoleOut:
 @group_router.post("/create", status_code=201)
 def create_group(body: GroupCreate, actor: CurrentActor, work: Work) -> GroupOut:
     with work:
-        return accounts.create_group(work, actor, body)
+        return account_groups.create_group(work, actor, body)
 
 
 @group_router.get("/list")
 def list_groups(actor: CurrentActor, work: Work) -> list[GroupOut]:
     with work:
-        return accounts.list_groups(work, actor)
+        return account_groups.list_groups(work, actor)
 
 
 @group_router.get("/get")
 def get_group(id: uuid.UUID, actor: CurrentActor, work: Work) -> GroupOut:
     with work:
-        return accounts.get_group(work, actor, id)
+        return account_groups.get_group(work, actor, id)
 
 
 @group_router.post("/update")
 def update_group(body: GroupUpdate, actor: CurrentActor, work: Work) -> GroupOut:
     with work:
-        return accounts.update_group(work, actor, body)
+        return account_groups.update_group(work, actor, body)
 
 
 @group_router.post("/delete", status_code=204)
 def delete_group(body: ById, actor: CurrentActor, work: Work) -> None:
     with work:
-        accounts.delete_group(work, actor, body.id)
+        account_groups.delete_group(work, actor, body.id)
 
 
 @group_router.post("/add-member")
 def add_member(body: GroupMembership, actor: CurrentActor, work: Work) -> GroupOut:
     with work:
-        return accounts.add_member(work, actor, body)
+        return account_groups.add_member(work, actor, body)
 
 
 @group_router.post("/remove-member")
 def remove_member(body: GroupMembership, actor: CurrentActor, work: Work) -> GroupOut:
     with work:
-        return accounts.remove_member(work, actor, body)
+        return account_groups.remove_member(work, actor, body)
 
 
 router = APIRouter()

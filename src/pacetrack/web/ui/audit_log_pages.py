@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from pacetrack.services import accounts, config_audit, step_configs
+from pacetrack.services import config_audit, step_configs
 from pacetrack.services.config_audit import (
     ACTIONS,
     CREATED,
@@ -23,6 +23,7 @@ from pacetrack.services.config_audit import (
     AuditLogFilter,
 )
 from pacetrack.services.ids import as_uuid
+from pacetrack.services.people import accounts
 from pacetrack.web.deps import request_uow
 from pacetrack.web.ui.errors import FieldErrors
 from pacetrack.web.ui.rendering import PageRoute, render

@@ -16,15 +16,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from pacetrack.services import (
-    accounts,
-    activity_feed,
-    approvals,
-    fields,
-    items,
-    moves,
-    pipelines,
-)
+from pacetrack.services import activity_feed, approvals, fields, items, moves, pipelines
 from pacetrack.services.approvals import ApproveRequest, RejectRequest, RequestApproval
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict, InvalidInput, NotFound
@@ -32,6 +24,7 @@ from pacetrack.services.ids import as_uuid
 from pacetrack.services.item_status import ACTIVE, COMPLETED
 from pacetrack.services.items import ItemFieldsUpdate
 from pacetrack.services.moves import MoveBlocked, MoveItem, ValidationStatusOut
+from pacetrack.services.people import accounts
 from pacetrack.services.unit_of_work import UnitOfWork
 from pacetrack.web.deps import request_uow
 from pacetrack.web.ui import flash

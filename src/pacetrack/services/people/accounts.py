@@ -1,4 +1,4 @@
-"""Accounts, roles and account groups of a tenant.
+"""Accounts and roles of a tenant (their groups: ``account_groups``).
 
 Admins manage everything here; every account may read and change its own
 profile through ``me``/``update_me``. Deactivating an account stops its logins
@@ -12,27 +12,13 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, or_, select, update
 
 from pacetrack.adapters.passwords import hash_password, verify_password
-from pacetrack.db import repository
-from pacetrack.db.tables import (
-    Account,
-    AccountGroup,
-    AccountGroupMember,
-    AccountRole,
-    ApiToken,
-    Role,
-)
+from pacetrack.db.tables import Account, AccountRole, Role
 from pacetrack.services import audit
 from pacetrack.services.auth import TokenOut, issue_token, role_names
 from pacetrack.services.context import ADMIN, BUILT_IN_ROLES, Actor
-from pacetrack.services.errors import (
-    Conflict,
-    FieldProblem,
-    NotFound,
-    PermissionDenied,
-)
+from pacetrack.services.errors import Conflict, FieldProblem, NotFound, PermissionDenied
 from pacetrack.services.input_types import EmailAddress, PlainStr, RoleName, Username
 from pacetrack.services.tenants import AccountSpec, add_account, tenant_by_slug
 from pacetrack.services.unit_of_work import UnitOfWork
@@ -106,40 +92,11 @@ class RoleOut(BaseModel):
     built_in: bool = False
 
 
-class GroupCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: PlainStr = Field(min_length=1, max_length=100)
-    description: PlainStr = Field(default="", max_length=2000)
-    member_ids: list[uuid.UUID] = Field(default_factory=list, max_length=1000)
-
-
-class GroupUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    id: uuid.UUID
-    name: PlainStr | None = Field(default=None, min_length=1, max_length=100)
-    description: PlainStr | None = Field(default=None, max_length=2000)
-
-
-class GroupMembership(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    group_id: uuid.UUID
-    account_id: uuid.UUID
-
-
-class GroupOut(BaseModel):
-    id: uuid.UUID
-    name: str
-    description: str
-    member_ids: list[uuid.UUID]
-    created_at: datetime
-    updated_at: datetime
-
-
 # ---------------------------------------------------------------- helpers
 
 
-def _account(uow: UnitOfWork, actor: Actor, account_id: uuid.UUID) -> Account:
-    row = repository.get(uow.session, Account, tenant_id=actor.tenant_id, id=account_id)
+def account_row(uow: UnitOfWork, actor: Actor, account_id: uuid.UUID) -> Account:
+    row = uow.people.account(actor.tenant_id, account_id)
     if row is None:
         raise NotFound("Account not found.")
     return row
@@ -161,8 +118,7 @@ def _account_out(uow: UnitOfWork, row: Account) -> AccountOut:
 
 
 def _roles_by_name(uow: UnitOfWork, tenant_id: uuid.UUID) -> dict[str, Role]:
-    rows = repository.all_rows(uow.session, repository.scoped(Role, tenant_id=tenant_id))
-    return {row.name: row for row in rows}
+    return {row.name: row for row in uow.people.roles(tenant_id)}
 
 
 def _check_roles(uow: UnitOfWork, tenant_id: uuid.UUID, names: Sequence[str]) -> None:
@@ -185,16 +141,11 @@ def _check_unique(
     except_id: uuid.UUID | None = None,
 ) -> None:
     problems: list[FieldProblem] = []
-    for field, column, value in (
-        ("email", func.lower(Account.email), email.lower() if email else None),
-        ("username", func.lower(Account.username), username.lower() if username else None),
+    for field, value, taken in (
+        ("email", email, uow.people.email_taken),
+        ("username", username, uow.people.username_taken),
     ):
-        if value is None:
-            continue
-        statement = select(Account.id).where(Account.tenant_id == tenant_id, column == value)
-        if except_id is not None:
-            statement = statement.where(Account.id != except_id)
-        if uow.session.scalars(statement).first() is not None:
+        if value and taken(tenant_id, value, except_id=except_id):
             problems.append(
                 FieldProblem(field=field, message=f"an account with this {field} exists already")
             )
@@ -205,40 +156,19 @@ def _check_unique(
 def _set_roles(uow: UnitOfWork, account: Account, names: Iterable[str]) -> None:
     known = _roles_by_name(uow, account.tenant_id)
     wanted = {known[name].id for name in names}
-    current = {
-        row.role_id: row
-        for row in uow.session.scalars(
-            select(AccountRole).where(
-                AccountRole.tenant_id == account.tenant_id,
-                AccountRole.account_id == account.id,
-            )
-        )
-    }
+    current = {row.role_id: row for row in uow.people.account_roles(account.tenant_id, account.id)}
     for role_id, row in current.items():
         if role_id not in wanted:
-            uow.session.delete(row)
+            uow.people.remove(row)
     for role_id in wanted - current.keys():
-        uow.session.add(
+        uow.people.add(
             AccountRole(tenant_id=account.tenant_id, account_id=account.id, role_id=role_id)
         )
 
 
-def _active_admin_ids(uow: UnitOfWork, tenant_id: uuid.UUID) -> set[uuid.UUID]:
-    statement = (
-        select(Account.id)
-        .join(
-            AccountRole,
-            (AccountRole.tenant_id == Account.tenant_id) & (AccountRole.account_id == Account.id),
-        )
-        .join(Role, (Role.tenant_id == AccountRole.tenant_id) & (Role.id == AccountRole.role_id))
-        .where(Account.tenant_id == tenant_id, Account.is_active.is_(True), Role.name == ADMIN)
-    )
-    return set(uow.session.scalars(statement))
-
-
 def _keep_an_admin(uow: UnitOfWork, account: Account) -> None:
     """A tenant without an active admin could never be managed again."""
-    if _active_admin_ids(uow, account.tenant_id) - {account.id}:
+    if uow.people.active_holder_ids(account.tenant_id, ADMIN) - {account.id}:
         return
     raise Conflict("This is the tenant's last active admin; make another account admin first.")
 
@@ -271,14 +201,12 @@ def create_account(uow: UnitOfWork, actor: Actor, command: AccountCreate) -> Acc
 def list_accounts(
     uow: UnitOfWork, actor: Actor, *, include_inactive: bool = True
 ) -> list[AccountOut]:
-    statement = repository.scoped(Account, tenant_id=actor.tenant_id).order_by(Account.username)
-    if not include_inactive:
-        statement = statement.where(Account.is_active.is_(True))
-    return [_account_out(uow, row) for row in repository.all_rows(uow.session, statement)]
+    rows = uow.people.accounts(actor.tenant_id, active_only=not include_inactive)
+    return [_account_out(uow, row) for row in rows]
 
 
 def get_account(uow: UnitOfWork, actor: Actor, account_id: uuid.UUID) -> AccountOut:
-    return _account_out(uow, _account(uow, actor, account_id))
+    return _account_out(uow, account_row(uow, actor, account_id))
 
 
 def me(uow: UnitOfWork, actor: Actor) -> AccountOut:
@@ -289,7 +217,7 @@ def me(uow: UnitOfWork, actor: Actor) -> AccountOut:
 
 def update_account(uow: UnitOfWork, actor: Actor, command: AccountUpdate) -> AccountOut:
     actor.require_admin("change accounts")
-    account = _account(uow, actor, command.id)
+    account = account_row(uow, actor, command.id)
     _check_unique(
         uow, actor.tenant_id, email=command.email, username=command.username, except_id=account.id
     )
@@ -317,7 +245,7 @@ def update_account(uow: UnitOfWork, actor: Actor, command: AccountUpdate) -> Acc
 def update_me(uow: UnitOfWork, actor: Actor, command: MyAccountUpdate) -> AccountOut:
     if actor.account_id is None:
         raise NotFound("The system actor has no account.")
-    account = _account(uow, actor, actor.account_id)
+    account = account_row(uow, actor, actor.account_id)
     if command.new_password is not None:
         # Changing one's own password proves knowledge of the current one, so a
         # stolen token alone cannot take the account over.
@@ -343,7 +271,7 @@ def set_active(uow: UnitOfWork, actor: Actor, account_id: uuid.UUID, *, active: 
     """Deactivating revokes the account's live tokens in the same transaction, so
     reactivating it later does not bring them back: it logs in again."""
     actor.require_admin("deactivate or reactivate accounts")
-    account = _account(uow, actor, account_id)
+    account = account_row(uow, actor, account_id)
     if (
         not active
         and account.is_active
@@ -352,7 +280,7 @@ def set_active(uow: UnitOfWork, actor: Actor, account_id: uuid.UUID, *, active: 
         _keep_an_admin(uow, account)
     now = uow.clock.now()
     changed = account.is_active != active
-    revoked = 0 if active else _revoke_live_tokens(uow, account, now=now)
+    revoked = 0 if active else uow.people.revoke_live_tokens(account.tenant_id, account.id, now=now)
     if changed or revoked:
         audit.record(
             uow,
@@ -371,33 +299,15 @@ def set_active(uow: UnitOfWork, actor: Actor, account_id: uuid.UUID, *, active: 
     return out
 
 
-def _revoke_live_tokens(uow: UnitOfWork, account: Account, *, now: datetime) -> int:
-    result = uow.session.execute(
-        update(ApiToken)
-        .where(
-            ApiToken.tenant_id == account.tenant_id,
-            ApiToken.account_id == account.id,
-            ApiToken.revoked_at.is_(None),
-            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
-        )
-        .values(revoked_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
 def issue_token_for_login(
     uow: UnitOfWork, *, tenant_slug: str, login: str, name: str, ttl: timedelta | None
 ) -> TokenOut:
     """A named token for an account (by email or username), for scripts and integrations."""
     tenant = tenant_by_slug(uow, tenant_slug)
     needle = login.strip()
-    account = uow.session.scalars(
-        select(Account).where(
-            Account.tenant_id == tenant.id,
-            (Account.email == needle.lower()) | (Account.username == needle),
-        )
-    ).first()
+    account = uow.tenants.account_with_email_or_username(
+        tenant.id, email=needle.lower(), username=needle
+    )
     if account is None:
         raise NotFound(f"No account “{login}” in tenant “{tenant_slug}”.")
     if not account.is_active:
@@ -433,174 +343,8 @@ def create_role(uow: UnitOfWork, actor: Actor, command: RoleCreate) -> RoleOut:
         name=command.name,
         description=command.description,
     )
-    uow.session.add(row)
+    uow.people.add(row)
     uow.flush()
     out = RoleOut(id=row.id, name=row.name, description=row.description)
-    uow.commit()
-    return out
-
-
-# ---------------------------------------------------------------- groups
-
-
-def _group(uow: UnitOfWork, actor: Actor, group_id: uuid.UUID) -> AccountGroup:
-    row = repository.get(uow.session, AccountGroup, tenant_id=actor.tenant_id, id=group_id)
-    if row is None:
-        raise NotFound("Account group not found.")
-    return row
-
-
-def _member_ids(uow: UnitOfWork, group: AccountGroup) -> list[uuid.UUID]:
-    statement = (
-        select(AccountGroupMember.account_id)
-        .join(
-            Account,
-            (Account.tenant_id == AccountGroupMember.tenant_id)
-            & (Account.id == AccountGroupMember.account_id),
-        )
-        .where(
-            AccountGroupMember.tenant_id == group.tenant_id,
-            AccountGroupMember.group_id == group.id,
-        )
-        .order_by(Account.username)
-    )
-    return list(uow.session.scalars(statement))
-
-
-def _group_out(uow: UnitOfWork, group: AccountGroup) -> GroupOut:
-    return GroupOut(
-        id=group.id,
-        name=group.name,
-        description=group.description,
-        member_ids=_member_ids(uow, group),
-        created_at=group.created_at,
-        updated_at=group.updated_at,
-    )
-
-
-def _check_group_name(
-    uow: UnitOfWork, tenant_id: uuid.UUID, name: str, except_id: uuid.UUID | None = None
-) -> None:
-    statement = select(AccountGroup.id).where(
-        AccountGroup.tenant_id == tenant_id, func.lower(AccountGroup.name) == name.lower()
-    )
-    if except_id is not None:
-        statement = statement.where(AccountGroup.id != except_id)
-    if uow.session.scalars(statement).first() is not None:
-        raise Conflict.one("name", "a group with this name exists already")
-
-
-def _check_members(uow: UnitOfWork, actor: Actor, ids: Sequence[uuid.UUID], field: str) -> None:
-    problems = [
-        FieldProblem(field=f"{field}[{index}]", message="no such account")
-        for index, account_id in enumerate(ids)
-        if repository.get(uow.session, Account, tenant_id=actor.tenant_id, id=account_id) is None
-    ]
-    if problems:
-        raise NotFound("The request names an account the tenant does not have.", problems=problems)
-
-
-def create_group(uow: UnitOfWork, actor: Actor, command: GroupCreate) -> GroupOut:
-    actor.require_admin("create account groups")
-    _check_group_name(uow, actor.tenant_id, command.name)
-    member_ids = list(dict.fromkeys(command.member_ids))
-    _check_members(uow, actor, member_ids, "member_ids")
-    now = uow.clock.now()
-    group = AccountGroup(
-        tenant_id=actor.tenant_id,
-        id=uuid.uuid4(),
-        name=command.name,
-        description=command.description,
-        created_at=now,
-        updated_at=now,
-    )
-    uow.session.add(group)
-    uow.flush()
-    for account_id in member_ids:
-        uow.session.add(
-            AccountGroupMember(
-                tenant_id=actor.tenant_id, group_id=group.id, account_id=account_id, added_at=now
-            )
-        )
-    uow.flush()
-    out = _group_out(uow, group)
-    uow.commit()
-    return out
-
-
-def list_groups(uow: UnitOfWork, actor: Actor) -> list[GroupOut]:
-    statement = repository.scoped(AccountGroup, tenant_id=actor.tenant_id).order_by(
-        AccountGroup.name
-    )
-    return [_group_out(uow, row) for row in repository.all_rows(uow.session, statement)]
-
-
-def get_group(uow: UnitOfWork, actor: Actor, group_id: uuid.UUID) -> GroupOut:
-    return _group_out(uow, _group(uow, actor, group_id))
-
-
-def update_group(uow: UnitOfWork, actor: Actor, command: GroupUpdate) -> GroupOut:
-    actor.require_admin("change account groups")
-    group = _group(uow, actor, command.id)
-    if command.name is not None:
-        _check_group_name(uow, actor.tenant_id, command.name, except_id=group.id)
-        group.name = command.name
-    if command.description is not None:
-        group.description = command.description
-    group.updated_at = uow.clock.now()
-    out = _group_out(uow, group)
-    uow.commit()
-    return out
-
-
-def delete_group(uow: UnitOfWork, actor: Actor, group_id: uuid.UUID) -> None:
-    actor.require_admin("delete account groups")
-    group = _group(uow, actor, group_id)
-    for member in uow.session.scalars(
-        select(AccountGroupMember).where(
-            AccountGroupMember.tenant_id == group.tenant_id,
-            AccountGroupMember.group_id == group.id,
-        )
-    ):
-        uow.session.delete(member)
-    uow.flush()
-    uow.session.delete(group)
-    uow.commit()
-
-
-def add_member(uow: UnitOfWork, actor: Actor, command: GroupMembership) -> GroupOut:
-    actor.require_admin("change group members")
-    group = _group(uow, actor, command.group_id)
-    _account(uow, actor, command.account_id)
-    exists = uow.session.get(AccountGroupMember, (actor.tenant_id, group.id, command.account_id))
-    if exists is None:
-        uow.session.add(
-            AccountGroupMember(
-                tenant_id=actor.tenant_id,
-                group_id=group.id,
-                account_id=command.account_id,
-                added_at=uow.clock.now(),
-            )
-        )
-        group.updated_at = uow.clock.now()
-        uow.flush()
-    out = _group_out(uow, group)
-    uow.commit()
-    return out
-
-
-def remove_member(uow: UnitOfWork, actor: Actor, command: GroupMembership) -> GroupOut:
-    actor.require_admin("change group members")
-    group = _group(uow, actor, command.group_id)
-    _account(uow, actor, command.account_id)
-    membership = uow.session.get(
-        AccountGroupMember, (actor.tenant_id, group.id, command.account_id)
-    )
-    if membership is None:
-        raise NotFound("The account is not a member of this group.")
-    uow.session.delete(membership)
-    group.updated_at = uow.clock.now()
-    uow.flush()
-    out = _group_out(uow, group)
     uow.commit()
     return out
