@@ -41,6 +41,7 @@ from pacetrack.db.repositories.tenant_features import TenantFeatureRepository
 from pacetrack.db.repositories.tenants import TenantRepository
 from pacetrack.db.repositories.timeline import TimelineRepository
 from pacetrack.db.repositories.timers import TimerRepository
+from pacetrack.db.repositories.tokens import TokenRepository
 from pacetrack.db.repositories.upgrades import UpgradeRepository
 from pacetrack.db.session import transaction_memo
 
@@ -210,6 +211,10 @@ class DatabaseUnit:
     @property
     def timers(self) -> TimerRepository:
         return self._repository(TimerRepository)
+
+    @property
+    def tokens(self) -> TokenRepository:
+        return self._repository(TokenRepository)
 
     @property
     def item_views(self) -> ItemViewRepository:

@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from typing import NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from pacetrack.adapters.passwords import (
     hash_password,
@@ -22,8 +21,7 @@ from pacetrack.adapters.passwords import (
     verify_against_nothing,
     verify_password,
 )
-from pacetrack.db import tokens
-from pacetrack.db.tables import Account, AccountRole, ApiToken, Role, Tenant
+from pacetrack.db.tables import Account, ApiToken, Tenant
 from pacetrack.services import audit, login_throttle
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import NotFound, Unauthenticated
@@ -47,15 +45,7 @@ class TokenOut(BaseModel):
 
 
 def role_names(uow: UnitOfWork, *, tenant_id: uuid.UUID, account_id: uuid.UUID) -> frozenset[str]:
-    statement = (
-        select(Role.name)
-        .join(
-            AccountRole,
-            (AccountRole.tenant_id == Role.tenant_id) & (AccountRole.role_id == Role.id),
-        )
-        .where(AccountRole.tenant_id == tenant_id, AccountRole.account_id == account_id)
-    )
-    return frozenset(uow.session.scalars(statement))
+    return uow.people.role_names(tenant_id, account_id)
 
 
 def issue_token(
@@ -70,7 +60,7 @@ def issue_token(
     token = new_token()
     now = uow.clock.now()
     expires_at = now + ttl if ttl is not None else None
-    uow.session.add(
+    uow.tokens.add(
         ApiToken(
             tenant_id=tenant_id,
             id=uuid.uuid4(),
@@ -102,16 +92,13 @@ def login(
     by one made with today's when the password matches.
     """
     address = login_throttle.address_key(client_address)
-    tenant = uow.session.scalars(select(Tenant).where(Tenant.slug == request.tenant)).first()
+    tenant = uow.tenants.by_slug(request.tenant)
     account = None
     if tenant is not None:
         needle = request.login.strip()
-        account = uow.session.scalars(
-            select(Account).where(
-                Account.tenant_id == tenant.id,
-                (Account.email == needle.lower()) | (Account.username == needle),
-            )
-        ).first()
+        account = uow.tenants.account_with_email_or_username(
+            tenant.id, email=needle.lower(), username=needle
+        )
     key = (account.tenant_id, account.id) if account is not None else None
     login_throttle.check(uow, policy, address=address, account=key)
 
@@ -216,7 +203,7 @@ def _refuse(
 def authenticate(uow: UnitOfWork, token: str) -> Actor:
     """The actor behind a bearer token; Unauthenticated when unknown, expired or revoked,
     or when its account is deactivated. Read from the database on every call."""
-    rows = tokens.token_holder(uow.session, token_hash=hash_token(token))
+    rows = uow.tokens.holder(hash_token(token))
     if not rows or rows[0].revoked_at is not None:
         raise Unauthenticated("Unknown or revoked token.")
     first = rows[0]
@@ -235,11 +222,7 @@ def authenticate(uow: UnitOfWork, token: str) -> Actor:
 def revoke_token(
     uow: UnitOfWork, actor: Actor, token: str, *, client_address: str | None = None
 ) -> None:
-    row = uow.session.scalars(
-        select(ApiToken).where(
-            ApiToken.token_hash == hash_token(token), ApiToken.tenant_id == actor.tenant_id
-        )
-    ).first()
+    row = uow.tokens.by_hash(actor.tenant_id, hash_token(token))
     if row is None:
         raise NotFound("Token not found.")
     if row.revoked_at is None:

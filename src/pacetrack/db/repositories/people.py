@@ -162,6 +162,18 @@ class PeopleRepository(Repository):
     def roles(self, tenant_id: uuid.UUID) -> Sequence[Role]:
         return repository.all_rows(self.session, repository.scoped(Role, tenant_id=tenant_id))
 
+    def role_names(self, tenant_id: uuid.UUID, account_id: uuid.UUID) -> frozenset[str]:
+        """The names of the roles the account holds."""
+        statement = (
+            select(Role.name)
+            .join(
+                AccountRole,
+                (AccountRole.tenant_id == Role.tenant_id) & (AccountRole.role_id == Role.id),
+            )
+            .where(AccountRole.tenant_id == tenant_id, AccountRole.account_id == account_id)
+        )
+        return frozenset(self.session.scalars(statement))
+
     def account_roles(self, tenant_id: uuid.UUID, account_id: uuid.UUID) -> Sequence[AccountRole]:
         """The account's role grants."""
         return self.session.scalars(
