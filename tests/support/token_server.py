@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
 import json
 import threading
 from collections.abc import Hashable, Mapping, Sequence
@@ -138,4 +139,7 @@ def cached_tokens(server: TokenServer, keys: Sequence[Hashable], *, cache: Token
             await pool.aclose()
         return [token.value for token in got]
 
-    return asyncio.run(run())
+    # On a thread of its own: a test before this one in the same worker may have left an
+    # event loop running on this thread, and asyncio.run refuses to start beside it.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, run()).result()
