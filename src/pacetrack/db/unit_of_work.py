@@ -80,8 +80,13 @@ class DatabaseUnit:
         self._feed = feed
         self._session: Session | None = None
 
+    _lender: DatabaseUnit | None = None
+    """The unit whose open transaction this one works in, when it was lent one."""
+
     @property
     def session(self) -> Session:
+        if self._lender is not None:
+            return self._lender.session
         if self._session is None:
             raise RuntimeError("the unit of work is not open")
         return self._session

@@ -74,7 +74,7 @@ from pacetrack.services.input_types import JsonObject, PlainStr
 from pacetrack.services.item_status import ItemNotOpen
 from pacetrack.services.side_effects import NOTIFICATION_JOB, dump_rule, rule_payload
 from pacetrack.services.step_configs import effective_config, field_specs, tenant_calendar
-from pacetrack.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from pacetrack.services.unit_of_work import LentUnit, UnitOfWork, UnitOfWorkFactory
 from pacetrack.services.webhook_auth import credentials_of
 
 FOLLOWED_BY_THE_MOVE = frozenset({"on_enter", "on_field_change"})
@@ -83,16 +83,8 @@ runs, were followed by the move already (``on_exit`` ones were not: a job perfor
 _RULE = TypeAdapter(AutomationRule)
 
 
-class _SharedUnit(UnitOfWork):
+class _SharedUnit(LentUnit):
     """The caller's transaction lent to another use case: its ``commit`` only flushes."""
-
-    def __init__(self, outer: UnitOfWork) -> None:
-        self.clock = outer.clock
-        self._outer = outer
-
-    @property
-    def session(self) -> Session:
-        return self._outer.session
 
     def commit(self) -> None:
         self._outer.flush()

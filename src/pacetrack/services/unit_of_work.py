@@ -51,4 +51,17 @@ class UnitOfWork(DatabaseUnit):
             raise Conflict("The change conflicts with existing data.") from exc
 
 
+class LentUnit(UnitOfWork):
+    """Another unit's transaction lent to code that takes a unit of work (a use case run
+    inside another one, a job handler): it reads and writes through the lender's session,
+    and so its repositories; what committing means is the subclass's to say."""
+
+    def __init__(self, outer: UnitOfWork) -> None:
+        self.clock = outer.clock
+        self._lender = self._outer = outer
+
+    def flush(self) -> None:
+        self._outer.flush()
+
+
 UnitOfWorkFactory = Callable[[], UnitOfWork]

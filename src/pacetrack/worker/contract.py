@@ -36,8 +36,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy.orm import Session
-
 from pacetrack.adapters.oauth_tokens import TokenCache
 from pacetrack.adapters.outbound_pool import OutboundPool
 from pacetrack.adapters.smtp import SmtpMailer
@@ -50,7 +48,7 @@ from pacetrack.engine.retry_policy import (
     RandomSource,
     RetryAt,
 )
-from pacetrack.services.unit_of_work import UnitOfWork
+from pacetrack.services.unit_of_work import LentUnit, UnitOfWork
 from pacetrack.settings import Settings
 
 Prepared = TypeVar("Prepared")
@@ -69,14 +67,13 @@ class Clients:
     """The pooled hardened HTTP client (keep-alive); lives on the worker's event loop."""
 
 
-class BatchUnit(UnitOfWork):
+class BatchUnit(LentUnit):
     """The worker's transaction lent to a handler: it reads and writes, never commits."""
 
     def __init__(
         self, outer: UnitOfWork, *, settings: Settings, clients: Clients, optimistic: bool = False
     ) -> None:
-        self.clock = outer.clock
-        self._outer = outer
+        super().__init__(outer)
         self.settings = settings
         self.clients = clients
         """The worker's clients; a database job only asks whether one is configured."""
@@ -85,15 +82,8 @@ class BatchUnit(UnitOfWork):
         a check whose miss fails the transaction anyway (a duplicate key), since the
         worker then rolls it all back and performs the jobs the careful way."""
 
-    @property
-    def session(self) -> Session:
-        return self._outer.session
-
     def commit(self) -> None:
         raise RuntimeError("a job handler never commits: the worker commits with the outcome")
-
-    def flush(self) -> None:
-        self._outer.flush()
 
 
 class JobUnit(BatchUnit):
