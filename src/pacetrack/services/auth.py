@@ -96,7 +96,7 @@ def login(
     account = None
     if tenant is not None:
         needle = request.login.strip()
-        account = uow.tenants.account_with_email_or_username(
+        account = uow.people.account_with_email_or_username(
             tenant.id, email=needle.lower(), username=needle
         )
     key = (account.tenant_id, account.id) if account is not None else None

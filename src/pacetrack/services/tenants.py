@@ -60,7 +60,7 @@ def create_tenant(uow: UnitOfWork, *, name: str, slug: str, time_zone: str = "UT
     uow.tenants.add(tenant)
     uow.flush()
     for role in BUILT_IN_ROLES:
-        uow.tenants.add(Role(tenant_id=tenant.id, id=uuid.uuid4(), name=role, description=""))
+        uow.people.add(Role(tenant_id=tenant.id, id=uuid.uuid4(), name=role, description=""))
     uow.commit()
     return TenantOut.model_validate(tenant)
 
@@ -73,10 +73,10 @@ def tenant_by_slug(uow: UnitOfWork, slug: str) -> Tenant:
 
 
 def ensure_role(uow: UnitOfWork, *, tenant_id: uuid.UUID, name: str) -> Role:
-    role = uow.tenants.role_named(tenant_id, name)
+    role = uow.people.role_named(tenant_id, name)
     if role is None:
         role = Role(tenant_id=tenant_id, id=uuid.uuid4(), name=name, description="")
-        uow.tenants.add(role)
+        uow.people.add(role)
         uow.flush()
     return role
 
@@ -84,7 +84,7 @@ def ensure_role(uow: UnitOfWork, *, tenant_id: uuid.UUID, name: str) -> Role:
 def add_account(uow: UnitOfWork, *, tenant_id: uuid.UUID, spec: AccountSpec) -> Account:
     """Adds an account with its roles to the open unit of work (the caller commits)."""
     email = spec.email.strip().lower()
-    clash = uow.tenants.account_with_email_or_username(
+    clash = uow.people.account_with_email_or_username(
         tenant_id, email=email, username=spec.username
     )
     if clash is not None:
@@ -102,11 +102,11 @@ def add_account(uow: UnitOfWork, *, tenant_id: uuid.UUID, spec: AccountSpec) -> 
         created_at=now,
         updated_at=now,
     )
-    uow.tenants.add(account)
+    uow.people.add(account)
     uow.flush()
     for role_name in dict.fromkeys(spec.roles):
         role = ensure_role(uow, tenant_id=tenant_id, name=role_name)
-        uow.tenants.add(AccountRole(tenant_id=tenant_id, account_id=account.id, role_id=role.id))
+        uow.people.add(AccountRole(tenant_id=tenant_id, account_id=account.id, role_id=role.id))
     return account
 
 

@@ -157,7 +157,22 @@ class PeopleRepository(Repository):
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
+    def account_with_email_or_username(
+        self, tenant_id: uuid.UUID, *, email: str, username: str
+    ) -> Account | None:
+        return self.session.scalars(
+            select(Account).where(
+                Account.tenant_id == tenant_id,
+                (Account.email == email) | (Account.username == username),
+            )
+        ).first()
+
     # --- roles
+
+    def role_named(self, tenant_id: uuid.UUID, name: str) -> Role | None:
+        return self.session.scalars(
+            select(Role).where(Role.tenant_id == tenant_id, Role.name == name)
+        ).first()
 
     def roles(self, tenant_id: uuid.UUID) -> Sequence[Role]:
         return repository.all_rows(self.session, repository.scoped(Role, tenant_id=tenant_id))

@@ -1,4 +1,4 @@
-"""Tenants, their roles and the look-ups made when accounts are added to them."""
+"""Tenants: found by id or slug, and the settings kept on their row."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import select
 
 from pacetrack.db.repositories.base import Repository
-from pacetrack.db.tables import Account, Role, Tenant
+from pacetrack.db.tables import Tenant
 
 
 class TenantRepository(Repository):
@@ -19,18 +19,3 @@ class TenantRepository(Repository):
 
     def currency_code(self, tenant_id: uuid.UUID) -> str | None:
         return self.session.scalar(select(Tenant.currency).where(Tenant.id == tenant_id))
-
-    def role_named(self, tenant_id: uuid.UUID, name: str) -> Role | None:
-        return self.session.scalars(
-            select(Role).where(Role.tenant_id == tenant_id, Role.name == name)
-        ).first()
-
-    def account_with_email_or_username(
-        self, tenant_id: uuid.UUID, *, email: str, username: str
-    ) -> Account | None:
-        return self.session.scalars(
-            select(Account).where(
-                Account.tenant_id == tenant_id,
-                (Account.email == email) | (Account.username == username),
-            )
-        ).first()

@@ -305,7 +305,7 @@ def issue_token_for_login(
     """A named token for an account (by email or username), for scripts and integrations."""
     tenant = tenant_by_slug(uow, tenant_slug)
     needle = login.strip()
-    account = uow.tenants.account_with_email_or_username(
+    account = uow.people.account_with_email_or_username(
         tenant.id, email=needle.lower(), username=needle
     )
     if account is None:
