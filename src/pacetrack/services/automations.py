@@ -41,7 +41,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from pacetrack.adapters.templating import render
-from pacetrack.db import outbox, repository
+from pacetrack.db import repository
 from pacetrack.db.tables import RUNNING_STEP, Item, PipelineInstance, Step
 from pacetrack.db.tables_automations import (
     RUN_FAILED,
@@ -295,8 +295,7 @@ def _perform(
                 session, tenant_id=item.tenant_id, url=url, now=now
             )
         delivery_id = uuid.uuid4()
-        outbox.enqueue(
-            session,
+        uow.outbox.enqueue(
             tenant_id=item.tenant_id,
             kind=webhooks.WEBHOOK_JOB,
             payload=webhooks.delivery_payload(
@@ -334,8 +333,7 @@ def _perform(
             "body": action.body,
             "channels": list(action.channels),
         }
-        job_id = outbox.enqueue(
-            session,
+        job_id = uow.outbox.enqueue(
             tenant_id=item.tenant_id,
             kind=NOTIFICATION_JOB,
             payload=rule_payload(

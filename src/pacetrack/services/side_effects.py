@@ -32,7 +32,6 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from pacetrack.db import outbox
 from pacetrack.db import timers as timer_rows
 from pacetrack.db.tables import Item, PipelineInstance
 from pacetrack.db.tables_delivery import ARMED, CANCELLED, Timer
@@ -205,8 +204,7 @@ def _fire_instant(
             _condition_failed(scope, firing, item=item, error=entry.condition.error, now=now)
         if not entry.condition.holds:
             continue
-        outbox.enqueue(
-            scope.uow.session,
+        scope.uow.outbox.enqueue(
             tenant_id=item.tenant_id,
             kind=JOB_KINDS[firing.kind],
             payload=rule_payload(
@@ -275,8 +273,7 @@ def _notify_system(
     now: datetime,
     context: Mapping[str, Any] | None = None,
 ) -> None:
-    outbox.enqueue(
-        scope.uow.session,
+    scope.uow.outbox.enqueue(
         tenant_id=item.tenant_id,
         kind=NOTIFICATION_JOB,
         payload=rule_payload(
@@ -416,8 +413,7 @@ def fire_due_timers(uow: UnitOfWork, *, limit: int = 200) -> int:
         kind: RuleKind = "automation" if timer.rule_kind == "automation" else "notification"
         firing = Firing(kind=kind, rule=rule)
         if _condition_met(scope, firing, item=item, now=now):
-            outbox.enqueue(
-                session,
+            uow.outbox.enqueue(
                 tenant_id=timer.tenant_id,
                 kind=JOB_KINDS[kind],
                 payload=rule_payload(
