@@ -31,7 +31,7 @@ from pacetrack.db.tables import Item, Step, Tenant
 from pacetrack.engine.calendar import BusinessCalendar
 from pacetrack.engine.config import CONFIG_FAMILIES, StepConfig, apply_overrides
 from pacetrack.engine.fields import FieldSpec, FieldType
-from pacetrack.services.caches import Caches, caches_of
+from pacetrack.services.caches import Caches
 from pacetrack.services.config_schema import step_config
 from pacetrack.services.errors import NotFound
 from pacetrack.services.unit_of_work import UnitOfWork
@@ -128,9 +128,7 @@ def running_config(
     uow: UnitOfWork, published: VersionStep, overrides: Mapping[str, Any] | None
 ) -> StepConfig:
     """The effective config of a step that runs ``published`` with ``overrides``."""
-    return _config_from_text(
-        caches_of(uow.session), published.texts, published.target_duration_days, overrides
-    )
+    return _config_from_text(uow.caches, published.texts, published.target_duration_days, overrides)
 
 
 def config_of_step(
@@ -181,7 +179,7 @@ def field_specs(
     known = memo.get(("fields", tenant_id))
     if known is not None:
         return known  # type: ignore[no-any-return]
-    caches = caches_of(uow.session)
+    caches = uow.caches
     if digest is not None:
         cached = caches.field_specs_by_digest.get((tenant_id, digest))
         if cached is not None:
@@ -245,7 +243,7 @@ def tenant_calendar(uow: UnitOfWork, *, tenant_id: uuid.UUID) -> BusinessCalenda
     tenant = uow.tenants.get(tenant_id)
     if tenant is None:
         raise NotFound("Tenant not found.")
-    calendar = business_calendar(caches_of(uow.session), tenant)
+    calendar = business_calendar(uow.caches, tenant)
     memo[("calendar", tenant_id)] = calendar
     return calendar
 
@@ -315,7 +313,7 @@ def _pipeline_configs(
         memo[("config", step.id)] = config
         configs[step.id] = config
     if rows.calendar is not None:
-        calendar = _stored_calendar(caches_of(uow.session), rows.calendar)
+        calendar = _stored_calendar(uow.caches, rows.calendar)
         memo[("calendar", tenant_id)] = calendar
     else:
         calendar = tenant_calendar(uow, tenant_id=tenant_id)

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable
 
 from pacetrack.db.unit_of_work import DatabaseUnit, WriteConflict
+from pacetrack.services.caches import Caches, caches_of
 from pacetrack.services.context import Actor
 from pacetrack.services.errors import Conflict
 
@@ -27,6 +28,11 @@ class UnitOfWork(DatabaseUnit):
     """
 
     acting: Callable[[], Actor | None] = staticmethod(_nobody)
+
+    @property
+    def caches(self) -> Caches:
+        """What outlives the transaction: the caches of the Container that opened it."""
+        return caches_of(self.session)
 
     def act_as(self, actor: Actor) -> UnitOfWork:
         """Records ``actor`` as the author of the configuration changes this unit commits."""
